@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import ApiToken, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]
+        ("Storyloom", {"fields": ("display_name", "bio", "avatar", "preferred_language", "plan")}),
+    )
+    list_display = ("username", "email", "display_name", "plan", "is_staff", "date_joined")
+    list_filter = ("plan", "is_staff", "is_active")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__username", "prefix")
+    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")

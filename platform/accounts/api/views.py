@@ -1,0 +1,70 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.api.serializers import (
+    PasswordChangeInput,
+    ProfileSerializer,
+    ProfileUpdateInput,
+    SignupInput,
+    TokenCreatedSerializer,
+    TokenCreateInput,
+    TokenSerializer,
+)
+from core.api.views import validated
+
+
+class SignupView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=SignupInput, responses={201: ProfileSerializer}, auth=[])
+    def post(self, request: Request) -> Response:
+        user = services.user_signup(**validated(SignupInput, request))
+        return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class ProfileView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(responses=ProfileSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(ProfileSerializer(request.user, context={"request": request}).data)
+
+    @extend_schema(request=ProfileUpdateInput, responses=ProfileSerializer)
+    def patch(self, request: Request) -> Response:
+        data = validated(ProfileUpdateInput, request, partial=True)
+        user = services.profile_update(user=request.user, **data)
+        return Response(ProfileSerializer(user, context={"request": request}).data)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=PasswordChangeInput, responses={204: None})
+    def post(self, request: Request) -> Response:
+        services.password_change(user=request.user, **validated(PasswordChangeInput, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(generics.ListAPIView):
+    serializer_class = TokenSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.token_list(user=self.request.user)
+
+    @extend_schema(request=TokenCreateInput, responses={201: TokenCreatedSerializer})
+    def post(self, request: Request) -> Response:
+        token, raw = services.token_create(user=request.user, **validated(TokenCreateInput, request))
+        data = TokenCreatedSerializer(token).data
+        data["token"] = raw
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class TokenDetailView(APIView):
+    @extend_schema(responses={204: None}, description="Revoke the token; it stops working at once.")
+    def delete(self, request: Request, token_id: int) -> Response:
+        services.token_revoke(user=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,3 @@
+from projects.routing import websocket_urlpatterns as project_ws
+
+websocket_urlpatterns = [*project_ws]

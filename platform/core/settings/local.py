@@ -1,0 +1,13 @@
+"""The embedded configuration `make up` runs: SQLite, embedded Valkey, console e-mail."""
+
+from core.paths import VAR_DIR
+from core.secret import local_secret_key
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(VAR_DIR / "secret_key")
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG

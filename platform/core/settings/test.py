@@ -1,0 +1,43 @@
+"""Test settings: the same stack as local, with fast hashing and per-run isolation."""
+
+import os
+
+from core.paths import VAR_DIR, valkey_socket
+
+from .base import *  # noqa: F403
+from .base import CHANNEL_LAYERS, EMBEDDED_REDIS, REST_FRAMEWORK, env
+
+SECRET_KEY = "test-only-" + "x" * 40  # tests never serve real users
+DEBUG = False
+SERVE_MEDIA = True
+WHITENOISE_USE_FINDERS = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = VAR_DIR / "test-media"
+
+if EMBEDDED_REDIS:
+    # tests/conftest.py starts a Valkey of their own on this socket.
+    from core.redis_urls import for_celery, for_redis_py
+
+    REDIS_URL = f"unix://{valkey_socket('test-valkey')}"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": for_redis_py(REDIS_URL),
+        }
+    }
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [for_redis_py(REDIS_URL)]
+    CELERY_BROKER_URL = for_celery(REDIS_URL)
+
+# Keep test runs apart from a developer's running platform on the same Redis.
+_prefix = f"storyloom-test-{os.getpid()}"
+CACHES["default"]["KEY_PREFIX"] = _prefix  # type: ignore[name-defined]  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _prefix
+
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="1000/min"),
+        "user": env.str("THROTTLE_USER", default="1000/min"),
+    },
+}

@@ -1,0 +1,82 @@
+from rest_framework import serializers
+
+from accounts.api.serializers import UserBriefSerializer
+from projects.activity import verb_text
+from projects.models import Activity, Invitation, Membership, Project
+from projects.roles import Role
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="The requesting user's role.")
+    is_archived = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "description", "created_at", "updated_at", "archived_at",
+                  "is_archived", "role"]
+        read_only_fields = fields
+
+    def get_role(self, project: Project) -> str | None:
+        roles = self.context.get("roles", {})
+        return roles.get(project.id)
+
+
+class ProjectCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True,
+                                        default="")
+
+
+class ProjectUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class ProjectDeleteInput(serializers.Serializer):
+    confirm_name = serializers.CharField(help_text="The project's exact name, to confirm.")
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "created_at"]
+        read_only_fields = fields
+
+
+class MembershipUpdateInput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    invitee = UserBriefSerializer(read_only=True)
+    invited_by = UserBriefSerializer(read_only=True)
+    project = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "project", "invitee", "email", "role", "status", "invited_by",
+                  "created_at", "expires_at", "responded_at"]
+        read_only_fields = fields
+
+    def get_project(self, invitation: Invitation) -> dict:
+        return {"id": invitation.project_id, "name": invitation.project.name}
+
+
+class InvitationCreateInput(serializers.Serializer):
+    invitee = serializers.CharField(max_length=254, help_text="A username or an e-mail address.")
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.EDITOR)
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    actor = UserBriefSerializer(read_only=True)
+    text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Activity
+        fields = ["id", "verb", "text", "actor", "target_type", "target_id", "data", "created_at"]
+        read_only_fields = fields
+
+    def get_text(self, activity: Activity) -> str:
+        return verb_text(activity.verb, activity.data)

@@ -1,0 +1,80 @@
+"""Reads for projects, with the membership checks every caller relies on."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.errors import NotFound, PermissionDenied
+from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
+from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, Action, role_allows
+
+AnyUser = User | AnonymousUser
+
+
+def membership_get(*, project: Project, user: AnyUser) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(project=project, user=user).first()
+
+
+def membership_require(*, project: Project, user: AnyUser, action: str) -> Membership:
+    """The user's membership if their role allows `action`; raise otherwise.
+
+    Non-members (and anonymous users) get NotFound, so a project's existence is not revealed.
+    """
+    membership = membership_get(project=project, user=user)
+    if membership is None:
+        raise NotFound(_("No such project."))
+    if not role_allows(membership.role, action):
+        raise PermissionDenied(
+            _("Your role (%(role)s) cannot %(action)s; it needs %(needed)s or higher.") % {
+                "role": membership.get_role_display(), "action": Action(action).label,
+                "needed": MIN_ROLE[action].label})
+    if project.is_archived and action not in ALLOWED_WHEN_ARCHIVED:
+        raise PermissionDenied(_("The project is archived: unarchive it first."), code="archived")
+    return membership
+
+
+def project_get(*, project_id: int, user: AnyUser, action: str = Action.VIEW) -> Project:
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        raise NotFound(_("No such project."))
+    membership_require(project=project, user=user, action=action)
+    return project
+
+
+def project_list(*, user: AnyUser, archived: bool | None = False) -> QuerySet[Project]:
+    if not user.is_authenticated:
+        return Project.objects.none()
+    qs = Project.objects.filter(memberships__user=user)
+    if archived is not None:
+        qs = qs.filter(archived_at__isnull=not archived)
+    return qs.distinct()
+
+
+def member_list(*, project: Project, user: AnyUser) -> QuerySet[Membership]:
+    membership_require(project=project, user=user, action=Action.VIEW)
+    return project.memberships.select_related("user").order_by("created_at")
+
+
+def invitation_list_for_project(*, project: Project, user: AnyUser) -> QuerySet[Invitation]:
+    membership_require(project=project, user=user, action=Action.VIEW)
+    return (project.invitations.filter(status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+            .select_related("invitee", "invited_by"))
+
+
+def invitation_list_for_user(*, user: AnyUser) -> QuerySet[Invitation]:
+    """Pending invitations addressed to the user, by account or by their e-mail address."""
+    if not user.is_authenticated:
+        return Invitation.objects.none()
+    return (Invitation.objects
+            .filter(Q(invitee=user) | Q(invitee__isnull=True, email__iexact=user.email),
+                    status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+            .select_related("project", "invited_by"))
+
+
+def activity_list(*, project: Project, user: AnyUser) -> QuerySet[Activity]:
+    membership_require(project=project, user=user, action=Action.VIEW_ACTIVITY)
+    return project.activities.select_related("actor")

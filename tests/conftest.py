@@ -1,0 +1,45 @@
+"""Shared fixtures. With REDIS_URL unset the suite runs its own embedded Valkey."""
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from core.redis_urls import socket_path
+from core.valkey import valkey_command, valkey_wait
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server() -> Iterator[str]:
+    if not settings.EMBEDDED_REDIS:
+        yield settings.REDIS_URL
+        return
+    socket = Path(socket_path(settings.REDIS_URL))
+    socket.parent.mkdir(parents=True, exist_ok=True)
+    socket.unlink(missing_ok=True)
+    process = subprocess.Popen(valkey_command(socket))
+    try:
+        valkey_wait(socket, process=process)
+        yield settings.REDIS_URL
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        socket.unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(redis_server: str) -> None:
+    """Throttle counters and cached values must not leak from one test into the next."""
+    import redis
+    from django.core.cache import cache
+
+    from core.redis_urls import for_redis_py
+
+    # Only this run's keys: a shared Redis may hold a running platform's data.
+    client = redis.Redis.from_url(for_redis_py(settings.REDIS_URL))
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()

@@ -1,0 +1,28 @@
+import importlib
+import sysconfig
+from pathlib import Path
+
+from django.apps import apps
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_platform_is_the_standard_library_module():
+    import platform
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    assert Path(platform.__file__).resolve().parent == stdlib
+    assert callable(platform.python_version)
+    assert not (ROOT / "platform" / "__init__.py").exists()
+
+
+def test_every_app_is_installed():
+    for label in ["core", "accounts", "projects", "collab", "generation", "rights", "recommend"]:
+        assert apps.is_installed(label), label
+        importlib.import_module(label)
+
+
+def test_top_level_layout():
+    for name in ["manage.py", "pyproject.toml", "Makefile", "README.md", "platform", "generation",
+                 "rights", "recommend", "templates", "static", "tests", "benchmarks", ".ci/run"]:
+        assert (ROOT / name).exists(), name
