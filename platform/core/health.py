@@ -32,7 +32,7 @@ def _redis() -> dict[str, Any]:
 
 
 def _workers() -> dict[str, Any]:
-    replies = celery_app.control.ping(timeout=1.0)
+    replies = celery_app.control.ping(timeout=1.0) or []
     names = sorted(name for reply in replies for name in reply)
     if not names:
         raise RuntimeError("no Celery worker answered within 1 s")
@@ -63,3 +63,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy, report = health_report()
     return JsonResponse({"status": "up" if healthy else "down", "checks": report},
                         status=200 if healthy else 503)
+
+
+def livez(request: HttpRequest) -> JsonResponse:
+    """The web process answers: for supervisors and load balancers, checks nothing else."""
+    return JsonResponse({"status": "up"})

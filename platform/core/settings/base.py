@@ -2,6 +2,7 @@
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -127,7 +128,7 @@ AVATAR_MAX_PIXELS = 4096
 REDIS_URL = env.str("REDIS_URL", default=f"unix://{valkey_socket()}")
 EMBEDDED_REDIS = "REDIS_URL" not in env.ENVIRON
 
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": for_redis_py(REDIS_URL),
@@ -135,7 +136,7 @@ CACHES = {
     }
 }
 
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
@@ -217,4 +218,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-Path(VAR_DIR).mkdir(exist_ok=True)
+Path(VAR_DIR).mkdir(parents=True, exist_ok=True)

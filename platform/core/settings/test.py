@@ -5,7 +5,7 @@ import os
 from core.paths import VAR_DIR, valkey_socket
 
 from .base import *  # noqa: F403
-from .base import CHANNEL_LAYERS, EMBEDDED_REDIS, REST_FRAMEWORK, env
+from .base import CACHES, CHANNEL_LAYERS, EMBEDDED_REDIS, REST_FRAMEWORK, env
 
 SECRET_KEY = "test-only-" + "x" * 40  # tests never serve real users
 DEBUG = False
@@ -20,18 +20,13 @@ if EMBEDDED_REDIS:
     from core.redis_urls import for_celery, for_redis_py
 
     REDIS_URL = f"unix://{valkey_socket('test-valkey')}"
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": for_redis_py(REDIS_URL),
-        }
-    }
+    CACHES["default"]["LOCATION"] = for_redis_py(REDIS_URL)
     CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [for_redis_py(REDIS_URL)]
     CELERY_BROKER_URL = for_celery(REDIS_URL)
 
 # Keep test runs apart from a developer's running platform on the same Redis.
 _prefix = f"storyloom-test-{os.getpid()}"
-CACHES["default"]["KEY_PREFIX"] = _prefix  # type: ignore[name-defined]  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = _prefix
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _prefix
 
 REST_FRAMEWORK = {

@@ -1,0 +1,48 @@
+"""The demo `up` creates on first run: three users with generated passwords, one shared project."""
+
+import json
+import secrets
+from pathlib import Path
+
+from django.db import transaction
+
+from accounts.models import User
+from accounts.services import demo_users_ensure
+from projects.models import Membership, Project
+from projects.roles import Role
+from projects.services import invitation_accept, invitation_create, project_create
+
+DEMO_USERS = {"ada": Role.OWNER, "ben": Role.EDITOR, "chen": Role.VIEWER}
+DEMO_PROJECT = "Demo: The Lighthouse Keeper"
+
+
+def demo_credentials(path: Path) -> dict[str, str]:
+    """Passwords are generated once and kept in var/, so every start can print them."""
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    creds = {name: f"{name}-{secrets.token_urlsafe(6)}" for name in DEMO_USERS}
+    path.write_text(json.dumps(creds, indent=2))
+    path.chmod(0o600)
+    return creds
+
+
+@transaction.atomic
+def demo_ensure(*, credentials_path: Path) -> tuple[dict[str, str], bool]:
+    """Create the demo on an empty database only. Return (credentials, created)."""
+    if User.objects.exists() and not credentials_path.exists():
+        return {}, False  # a database with real users and no demo: leave it alone
+    creds = demo_credentials(credentials_path)
+    if Project.objects.filter(name=DEMO_PROJECT).exists():
+        return creds, False
+    users = dict(zip(DEMO_USERS, demo_users_ensure(password_for=creds), strict=True))
+    owner = users["ada"]
+    project = project_create(user=owner, name=DEMO_PROJECT, description=(
+        "A short film in six scenes: a keeper tends the last lighthouse on a drowned coast. "
+        "Ben writes the prompts, Chen reviews."))
+    for name, role in DEMO_USERS.items():
+        user = users[name]
+        if Membership.objects.filter(project=project, user=user).exists():
+            continue
+        invitation = invitation_create(project=project, user=owner, invitee=user.username, role=role)
+        invitation_accept(invitation_id=invitation.id, user=user)
+    return creds, True

@@ -1,0 +1,121 @@
+"""`python manage.py up`: migrate, create the demo, run and supervise the whole platform."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from core.demo import demo_ensure
+from core.paths import BASE_DIR, VAR_DIR
+from core.redis_urls import socket_path
+from core.supervisor import Child, Supervisor
+from core.valkey import valkey_command, valkey_wait
+
+CELERY_QUEUES = "default,gpu,chain"
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_http(url: str, timeout: float = 30.0) -> Callable[[subprocess.Popen], None]:
+    def ready(process: subprocess.Popen) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"exited with code {process.returncode} while starting")
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+    return ready
+
+
+class Command(BaseCommand):
+    help = "Run the whole platform (web + websockets, Celery worker and beat, embedded Valkey)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
+        if not _port_free(host, port):
+            raise CommandError(f"Port {port} on {host} is in use: stop what runs there or pass "
+                               f"--port.")
+        supervisor = Supervisor(out=sys.stdout)
+        stop_requested = False
+
+        def request_stop(signum: int, frame: Any) -> None:
+            nonlocal stop_requested
+            stop_requested = True
+            supervisor.stopping.set()
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        python = sys.executable
+        env = {"DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
+               "PYTHONPATH": f"{BASE_DIR / 'platform'}:{BASE_DIR}"}
+        (VAR_DIR / "logs").mkdir(parents=True, exist_ok=True)
+        code = 0
+        try:
+            if settings.EMBEDDED_REDIS:
+                sock = Path(socket_path(settings.REDIS_URL))
+                sock.unlink(missing_ok=True)
+                supervisor.start(Child("valkey", valkey_command(sock),
+                                       ready=lambda p: valkey_wait(sock, process=p)))
+            self.stdout.write("Migrating the database…")
+            call_command("migrate", interactive=False, verbosity=0)
+            creds, created = demo_ensure(credentials_path=VAR_DIR / "demo-credentials.json")
+            celery = [python, "-m", "celery", "-A", "core"]
+            supervisor.start(Child("worker", [*celery, "worker", "-Q", CELERY_QUEUES,
+                                              "--concurrency", "2", "--loglevel", "INFO",
+                                              "-n", f"storyloom-{port}@%h"], env=env))
+            supervisor.start(Child("beat", [*celery, "beat", "--loglevel", "INFO",
+                                            "-s", str(VAR_DIR / "celerybeat-schedule")], env=env))
+            supervisor.start(Child(
+                "web", [python, "-m", "uvicorn", "core.asgi:application", "--host", host,
+                        "--port", str(port), "--ws", "websockets", "--lifespan", "off",
+                        "--no-server-header"],
+                env=env, ready=_wait_http(f"http://{host}:{port}/livez")))
+            self._banner(host, port, creds, created)
+            if not stop_requested:
+                code = supervisor.watch()
+        finally:
+            self.stdout.write("Stopping…")
+            supervisor.stop()
+            self.stdout.write("Stopped.")
+        if code:
+            raise CommandError("A process kept failing; see its log above.")
+
+    def _banner(self, host: str, port: int, creds: dict[str, str], created: bool) -> None:
+        lines = [
+            "",
+            f"Storyloom is running on http://{host}:{port}/  (API docs: /api/docs/, "
+            f"health: /healthz)",
+        ]
+        if creds:
+            lines.append("Demo users" + (" (created now)" if created else "") + ":")
+            lines += [f"    {name:<6} password {password}" for name, password in creds.items()]
+        python = os.path.relpath(sys.executable)
+        lines += [f"Admin account:  {python} manage.py createsuperuser",
+                  "Press Ctrl-C to stop.", ""]
+        self.stdout.write("\n".join(lines))
