@@ -77,7 +77,8 @@ def _boot_and_stop(env: dict[str, str], log: Path, marker: str) -> dict:
 def test_up_boots_on_clean_var_reports_healthy_and_stops(tmp_path):
     var = tmp_path / "var"
     marker = f"STORYLOOM_VAR_DIR={var}"
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    dropped = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(STORYLOOM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="core.settings.local")
 
     report = _boot_and_stop(env, tmp_path / "first.log", marker)

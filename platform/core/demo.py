@@ -43,6 +43,7 @@ def demo_ensure(*, credentials_path: Path) -> tuple[dict[str, str], bool]:
         user = users[name]
         if Membership.objects.filter(project=project, user=user).exists():
             continue
-        invitation = invitation_create(project=project, user=owner, invitee=user.username, role=role)
+        invitation = invitation_create(project=project, user=owner, invitee=user.username,
+                                       role=role)
         invitation_accept(invitation_id=invitation.id, user=user)
     return creds, True

@@ -21,7 +21,8 @@ def valkey_command(socket: Path) -> list[str]:
     ]
 
 
-def valkey_wait(socket: Path, timeout: float = 10.0, process: subprocess.Popen | None = None) -> None:
+def valkey_wait(socket: Path, timeout: float = 10.0,
+                process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

@@ -9,6 +9,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from projects.models import Activity, Project
+from projects.roles import Role
+
+
+def _with_role(data: dict[str, Any]) -> dict[str, Any]:
+    """Data stores the role's value; the sentence shows its label in the reader's language."""
+    role = data["role"]
+    return {**data, "role": Role(role).label if role in Role.values else role}
+
 
 # How each verb reads on a page; later issues add theirs.
 VERB_TEXT = {
@@ -17,10 +25,10 @@ VERB_TEXT = {
     "project.described": lambda d: _("changed the description"),
     "project.archived": lambda d: _("archived the project"),
     "project.unarchived": lambda d: _("unarchived the project"),
-    "member.invited": lambda d: _("invited %(invitee)s as %(role)s") % d,
-    "member.joined": lambda d: _("joined as %(role)s") % d,
+    "member.invited": lambda d: _("invited %(invitee)s as %(role)s") % _with_role(d),
+    "member.joined": lambda d: _("joined as %(role)s") % _with_role(d),
     "member.declined": lambda d: _("declined the invitation"),
-    "member.role_changed": lambda d: _("made %(member)s %(role)s") % d,
+    "member.role_changed": lambda d: _("made %(member)s %(role)s") % _with_role(d),
     "member.removed": lambda d: _("removed %(member)s") % d,
     "member.left": lambda d: _("left the project"),
     "invitation.revoked": lambda d: _("revoked the invitation of %(invitee)s") % d,

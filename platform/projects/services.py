@@ -120,7 +120,7 @@ def membership_change_role(*, project: Project, user: AnyUser, membership_id: in
     target.role = new_role
     target.save(update_fields=["role"])
     activity_record(project=project, actor=actor.user, verb="member.role_changed", target=target,
-                    data={"member": target.user.name, "role": new_role.label})
+                    data={"member": target.user.name, "role": new_role.value})
     return target
 
 
@@ -191,7 +191,7 @@ def invitation_create(*, project: Project, user: AnyUser, invitee: str,
         project=project, invited_by=actor.user, invitee=target, email=email, role=new_role,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS))
     activity_record(project=project, actor=actor.user, verb="member.invited", target=invitation,
-                    data={"invitee": invitation.invitee_label, "role": new_role.label})
+                    data={"invitee": invitation.invitee_label, "role": new_role.value})
     transaction.on_commit(lambda: _invitation_mail(invitation), robust=True)
     return invitation
 
@@ -237,7 +237,7 @@ def invitation_accept(*, invitation_id: int, user: AnyUser) -> Membership:
         project=project, user=me, defaults={"role": invitation.role})
     if created:
         activity_record(project=project, actor=me, verb="member.joined", target=membership,
-                        data={"role": Role(membership.role).label})
+                        data={"role": membership.role})
     return membership
 
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.api import schema  # noqa: F401  (registers the bearer scheme with the OpenAPI schema)
 from accounts.api.serializers import (
     PasswordChangeInput,
     ProfileSerializer,

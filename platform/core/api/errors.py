@@ -38,7 +38,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ServiceError):
         return Response({"error": exc.as_dict()}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        fields = (exc.message_dict if hasattr(exc, "error_dict")
+                  else {"non_field_errors": exc.messages})
         exc = exceptions.ValidationError(fields)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
