@@ -1,13 +1,18 @@
 """The embedded configuration `make up` runs: SQLite, embedded Valkey, console e-mail."""
 
+from pathlib import Path
+
 from core.paths import VAR_DIR
 from core.secret import local_secret_key
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import STATIC_ROOT, env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(VAR_DIR / "secret_key")
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# whitenoise serves from the finders here; an existing STATIC_ROOT keeps it from warning.
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,20 @@
 """Test settings: the same stack as local, with fast hashing and per-run isolation."""
 
 import os
+from pathlib import Path
 
 from core.paths import VAR_DIR, valkey_socket
 
 from .base import *  # noqa: F403
-from .base import CACHES, CHANNEL_LAYERS, EMBEDDED_REDIS, REST_FRAMEWORK, env
+from .base import (
+    CACHES,
+    CHANNEL_LAYERS,
+    DATABASES,
+    EMBEDDED_REDIS,
+    REST_FRAMEWORK,
+    STATIC_ROOT,
+    env,
+)
 
 SECRET_KEY = "test-only-" + "x" * 40  # tests never serve real users
 DEBUG = False
@@ -36,3 +45,10 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="1000/min"),
     },
 }
+
+# A file, not memory: browser tests run the server in a second process on the same database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
+
+# whitenoise serves from the finders here; an existing STATIC_ROOT keeps it from warning.
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
