@@ -75,7 +75,7 @@ def profile_update(*, user: User, avatar: UploadedFile | None = None,
         ext = avatar_validate(avatar)
         user.avatar.save(f"{uuid.uuid4().hex}.{ext}", avatar, save=False)
     elif remove_avatar:
-        user.avatar = None  # type: ignore[assignment]
+        user.avatar = None
     user.save()
     if old_avatar and (avatar is not None or remove_avatar):
         storage = user.avatar.storage

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -177,8 +178,9 @@ def invitation_create(*, project: Project, user: AnyUser, invitee: str,
 
     pending = Invitation.objects.select_for_update().filter(
         project=project, status=InvitationStatus.PENDING)
-    existing = (pending.filter(invitee=target) if target else
-                pending.filter(invitee__isnull=True, email__iexact=email)).first()
+    # An e-mail invitation sent before the invitee signed up counts as theirs too.
+    same_email = Q(invitee__isnull=True, email__iexact=email)
+    existing = pending.filter(Q(invitee=target) | same_email if target else same_email).first()
     if existing is not None:
         if existing.expires_at > timezone.now():
             raise Conflict(_("An invitation is already pending for %(u)s.") % {
@@ -218,9 +220,7 @@ def _invitation_for_invitee(*, invitation_id: int, user: User) -> Invitation:
     if invitation.status != InvitationStatus.PENDING:
         raise Conflict(_("This invitation is %(status)s.") % {
             "status": invitation.get_status_display().lower()}, code="invitation_closed")
-    if invitation.expires_at <= timezone.now():
-        invitation.status = InvitationStatus.EXPIRED
-        invitation.save(update_fields=["status"])
+    if invitation.expires_at <= timezone.now():  # invitations_expire marks it
         raise Conflict(_("This invitation has expired; ask for a new one."), code="invitation_closed")
     return invitation
 

@@ -28,7 +28,8 @@ if EMBEDDED_REDIS:
     # tests/conftest.py starts a Valkey of their own on this socket.
     from core.redis_urls import for_celery, for_redis_py
 
-    REDIS_URL = f"unix://{valkey_socket('test-valkey')}"
+    # One per run: two test runs on one checkout must not share (or delete) each other's server.
+    REDIS_URL = f"unix://{valkey_socket(f'test-valkey-{os.getpid()}')}"
     CACHES["default"]["LOCATION"] = for_redis_py(REDIS_URL)
     CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [for_redis_py(REDIS_URL)]
     CELERY_BROKER_URL = for_celery(REDIS_URL)

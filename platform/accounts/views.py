@@ -1,0 +1,231 @@
+"""Server-rendered account pages: sign up, log in/out, password, profile, API tokens."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
+from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.models import User
+from accounts.forms import (
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    SignupForm,
+    TokenCreateForm,
+    add_service_error,
+)
+from core.errors import ServiceError
+from projects.views import NavContextMixin, render_page
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a view behind login_required."""
+
+    user: User
+
+
+def _next_url(request: HttpRequest) -> str:
+    """A safe `next` target from the query or the form, else the projects list."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _current_language() -> str:
+    code = (translation.get_language() or settings.LANGUAGE_CODE).lower()
+    codes = {c.lower(): c for c, _name in settings.LANGUAGES}
+    return codes.get(code, settings.LANGUAGE_CODE)
+
+
+# --- sign up, log in, log out ---------------------------------------------------------------
+
+
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_next_url(request))
+    form = SignupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.user_signup(
+                    username=data["username"], email=data["email"], password=data["password1"],
+                    display_name=data["display_name"], preferred_language=_current_language())
+            except ServiceError as exc:
+                add_service_error(form, exc, aliases={"password": "password1"})
+                status = exc.status
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("Welcome to Storyloom, %(name)s! Create your first "
+                                            "project below.") % {"name": user.name})
+                return redirect(_next_url(request))
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    return render_page(request, "accounts/signup.html", {"form": form, "next": next_url},
+                       status=status)
+
+
+class LoginView(NavContextMixin, auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        was_signed_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_signed_in:
+            messages.info(request, _("You are logged out. See you soon!"))
+        return response
+
+
+# --- password -------------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.password_change(user=request.user, old_password=data["old_password"],
+                                         new_password=data["new_password1"])
+            except ServiceError as exc:
+                add_service_error(form, exc, aliases={"new_password": "new_password1"})
+                status = exc.status
+            else:
+                update_session_auth_hash(request, request.user)  # stay signed in here
+                messages.success(request, _("Your password was changed."))
+                return redirect("accounts:profile")
+    return render_page(request, "accounts/password_change.html", {"form": form}, status=status)
+
+
+class PasswordResetView(NavContextMixin, auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(NavContextMixin, auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(NavContextMixin, auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(NavContextMixin, auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+# --- profile --------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    status = 200
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.profile_update(
+                    user=user, avatar=data["avatar"], remove_avatar=data["remove_avatar"],
+                    display_name=data["display_name"], bio=data["bio"],
+                    preferred_language=data["preferred_language"])
+            except ServiceError as exc:
+                user.refresh_from_db()  # the header must not show what was refused
+                add_service_error(form, exc)
+                status = exc.status
+            else:
+                # Show the page in the language just chosen, also where a switcher cookie is set.
+                translation.activate(user.preferred_language)
+                messages.success(request, _("Your profile was saved."))
+                response = redirect("accounts:profile")
+                if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+                    response.set_cookie(
+                        settings.LANGUAGE_COOKIE_NAME, user.preferred_language,
+                        max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+                return response
+    else:
+        form = ProfileForm(initial={"display_name": user.display_name, "bio": user.bio,
+                                    "preferred_language": user.preferred_language})
+    return render_page(request, "accounts/profile.html", {"form": form}, status=status)
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """List and create tokens. A new token's secret is rendered in the response to the POST
+    only; it is stored nowhere (not even in the session) and cannot be shown again."""
+    form = TokenCreateForm(request.POST or None)
+    created = secret = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                created, secret = services.token_create(user=request.user,
+                                                        name=form.cleaned_data["name"])
+            except ServiceError as exc:
+                add_service_error(form, exc)
+                status = exc.status
+            else:
+                form = TokenCreateForm()
+                status = 200
+    return render_page(request, "accounts/tokens.html", {
+        "form": form,
+        "tokens": selectors.token_list(user=request.user),
+        "created": created,
+        "secret": secret,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
+    try:
+        token = services.token_revoke(user=request.user, token_id=token_id)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Token “%(name)s” was revoked; programs using it can no longer "
+                                    "sign in.") % {"name": token.name})
+    return redirect("accounts:tokens")

@@ -1,0 +1,80 @@
+import json
+import re
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED_PATHS = {
+    "/api/v1/auth/signup": {"post"},
+    "/api/v1/profile": {"get", "patch"},
+    "/api/v1/profile/password": {"post"},
+    "/api/v1/tokens": {"get", "post"},
+    "/api/v1/tokens/{token_id}": {"delete"},
+    "/api/v1/projects": {"get", "post"},
+    "/api/v1/projects/{project_id}": {"get", "patch", "delete"},
+    "/api/v1/projects/{project_id}/archive": {"post"},
+    "/api/v1/projects/{project_id}/unarchive": {"post"},
+    "/api/v1/projects/{project_id}/members": {"get"},
+    "/api/v1/projects/{project_id}/members/{membership_id}": {"patch", "delete"},
+    "/api/v1/projects/{project_id}/invitations": {"get", "post"},
+    "/api/v1/projects/{project_id}/invitations/{invitation_id}": {"delete"},
+    "/api/v1/projects/{project_id}/activity": {"get"},
+    "/api/v1/invitations": {"get"},
+    "/api/v1/invitations/{invitation_id}/accept": {"post"},
+    "/api/v1/invitations/{invitation_id}/decline": {"post"},
+}
+
+
+def test_schema_lists_every_endpoint() -> None:
+    response = Client().get("/api/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Storyloom API"
+    paths = {path: set(ops) - {"parameters"} for path, ops in schema["paths"].items()}
+    assert paths == EXPECTED_PATHS
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
+    assert "cookieAuth" in schemes
+    profile = schema["paths"]["/api/v1/profile"]["get"]
+    assert {"bearerAuth": []} in profile["security"]
+    signup = schema["paths"]["/api/v1/auth/signup"]["post"]
+    assert signup.get("security", []) in ([], [{}])
+
+
+def test_schema_as_json() -> None:
+    response = Client().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    assert "/api/v1/projects" in json.loads(response.content)["paths"]
+
+
+def test_schema_generates_without_warnings(tmp_path) -> None:
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert "/api/v1/projects/{project_id}/members" in yaml.safe_load(out.read_text())["paths"]
+
+
+def test_docs_are_served_without_a_cdn() -> None:
+    client = Client()
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html.lower()
+    for cdn in ("cdn.jsdelivr", "unpkg.com", "cdnjs", "googleapis"):
+        assert cdn not in html
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets
+    for url in assets:
+        assert not re.match(r"^(https?:)?//", url), url
+    sidecar = [url for url in assets if url.startswith("/static/drf_spectacular_sidecar/")]
+    assert any(url.endswith(".js") for url in sidecar), assets
+    assert any(url.endswith(".css") for url in sidecar), assets
+    for url in sidecar:
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        body = b"".join(asset.streaming_content) if asset.streaming else asset.content
+        assert len(body) > 100, url
