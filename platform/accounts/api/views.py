@@ -1,3 +1,4 @@
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -7,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.models import ApiToken
 from accounts.api import schema  # noqa: F401  (registers the bearer scheme with the OpenAPI schema)
 from accounts.api.serializers import (
     PasswordChangeInput,
@@ -17,7 +19,7 @@ from accounts.api.serializers import (
     TokenCreateInput,
     TokenSerializer,
 )
-from core.api.views import validated
+from core.api.views import current_user, validated
 
 
 class SignupView(APIView):
@@ -39,26 +41,26 @@ class ProfileView(APIView):
     @extend_schema(request=ProfileUpdateInput, responses=ProfileSerializer)
     def patch(self, request: Request) -> Response:
         data = validated(ProfileUpdateInput, request, partial=True)
-        user = services.profile_update(user=request.user, **data)
+        user = services.profile_update(user=current_user(request), **data)
         return Response(ProfileSerializer(user, context={"request": request}).data)
 
 
 class PasswordChangeView(APIView):
     @extend_schema(request=PasswordChangeInput, responses={204: None})
     def post(self, request: Request) -> Response:
-        services.password_change(user=request.user, **validated(PasswordChangeInput, request))
+        services.password_change(user=current_user(request), **validated(PasswordChangeInput, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TokenListView(generics.ListAPIView):
     serializer_class = TokenSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.token_list(user=self.request.user)
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        return selectors.token_list(user=current_user(self.request))
 
     @extend_schema(request=TokenCreateInput, responses={201: TokenCreatedSerializer})
     def post(self, request: Request) -> Response:
-        token, raw = services.token_create(user=request.user, **validated(TokenCreateInput, request))
+        token, raw = services.token_create(user=current_user(request), **validated(TokenCreateInput, request))
         data = TokenCreatedSerializer(token).data
         data["token"] = raw
         return Response(data, status=status.HTTP_201_CREATED)
@@ -67,5 +69,5 @@ class TokenListView(generics.ListAPIView):
 class TokenDetailView(APIView):
     @extend_schema(responses={204: None}, description="Revoke the token; it stops working at once.")
     def delete(self, request: Request, token_id: int) -> Response:
-        services.token_revoke(user=request.user, token_id=token_id)
+        services.token_revoke(user=current_user(request), token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

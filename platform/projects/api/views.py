@@ -26,7 +26,7 @@ from projects.roles import Action
 ARCHIVED_VALUES = {"false": False, "true": True, "all": None}
 
 
-def _roles(user, projects: list[Project]) -> dict[int, str]:  # type: ignore[no-untyped-def]
+def _roles(user, projects: list[Project]) -> dict[int, str]:
     rows = Membership.objects.filter(user=user, project__in=projects).values_list("project_id", "role")
     return dict(rows)
 
@@ -41,7 +41,7 @@ class ProjectListView(generics.ListAPIView):
     @extend_schema(parameters=[OpenApiParameter(
         "archived", OpenApiTypes.STR, enum=list(ARCHIVED_VALUES),
         description="Archived projects only (true), active only (false, default) or all.")])
-    def get(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+    def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Project]:
@@ -57,7 +57,7 @@ class ProjectListView(generics.ListAPIView):
         context["roles"] = _roles(self.request.user, page or [])
         return context
 
-    def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]
+    def paginate_queryset(self, queryset):
         self._page = super().paginate_queryset(queryset)
         return self._page
 
@@ -128,7 +128,7 @@ class MemberDetailView(APIView):
 class ProjectInvitationListView(generics.ListAPIView):
     serializer_class = InvitationSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         project = selectors.project_get(project_id=self.kwargs["project_id"], user=self.request.user)
         return selectors.invitation_list_for_project(project=project, user=self.request.user)
 
@@ -151,7 +151,7 @@ class ProjectInvitationDetailView(APIView):
 class MyInvitationListView(generics.ListAPIView):
     serializer_class = InvitationSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return selectors.invitation_list_for_user(user=self.request.user)
 
 
@@ -172,7 +172,7 @@ class InvitationDeclineView(APIView):
 class ActivityListView(generics.ListAPIView):
     serializer_class = ActivitySerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         project = selectors.project_get(project_id=self.kwargs["project_id"], user=self.request.user,
                                         action=Action.VIEW_ACTIVITY)
         return selectors.activity_list(project=project, user=self.request.user)
