@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import ApiToken
 from accounts.api import schema  # noqa: F401  (registers the bearer scheme with the OpenAPI schema)
 from accounts.api.serializers import (
     PasswordChangeInput,
@@ -19,6 +18,7 @@ from accounts.api.serializers import (
     TokenCreateInput,
     TokenSerializer,
 )
+from accounts.models import ApiToken
 from core.api.views import current_user, validated
 
 
