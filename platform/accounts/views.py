@@ -19,7 +19,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.models import User
 from accounts.forms import (
     LoginForm,
     PasswordChangeForm,
@@ -28,6 +27,7 @@ from accounts.forms import (
     TokenCreateForm,
     add_service_error,
 )
+from accounts.models import User
 from core.errors import ServiceError
 from projects.views import NavContextMixin, render_page
 

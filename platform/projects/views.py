@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import add_service_error
+from accounts.models import User
 from core.errors import NotFound, ServiceError
 from projects import selectors, services
 from projects.activity import verb_text
@@ -97,10 +98,11 @@ def _can(project: Project, role: str | None) -> dict[str, bool]:
 def _render_list(request: HttpRequest, *, archived: bool, form: ProjectForm,
                  status: int = 200) -> HttpResponse:
     user = request.user
+    assert isinstance(user, User)  # behind login_required
     page = Paginator(selectors.project_list(user=user, archived=archived),
                      PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
     ids = [project.id for project in page]
-    roles = dict(Membership.objects.filter(user__pk=user.pk, project_id__in=ids)
+    roles = dict(Membership.objects.filter(user=user, project_id__in=ids)
                  .values_list("project_id", "role"))
     sizes = dict(Membership.objects.filter(project_id__in=ids).values("project_id")
                  .annotate(n=Count("id")).values_list("project_id", "n"))

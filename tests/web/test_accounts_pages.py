@@ -261,14 +261,14 @@ def test_profile_rejects_an_unknown_language(client: Client) -> None:
 
 
 def test_token_secret_is_shown_once_then_only_the_prefix(client: Client) -> None:
-    user: User = UserFactory()
+    user = UserFactory()
     client.force_login(user)
     response = client.post(reverse("accounts:tokens"), {"name": "render script"})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     page = html(response)
     secret = re.search(r'id="token-secret"[^>]*value="(slm_[^"]+)"', page).group(1)
-    token = ApiToken.objects.get(user=user, name="render script")
+    token = ApiToken.objects.get(user=user.pk, name="render script")
     assert secret.startswith(f"slm_{token.prefix}_")
     assert "this is the only time it is shown" in page
 
@@ -282,7 +282,7 @@ def test_token_secret_is_shown_once_then_only_the_prefix(client: Client) -> None
 
 
 def test_token_create_errors_keep_the_input(client: Client) -> None:
-    token: ApiToken = ApiTokenFactory(name="laptop")
+    token = ApiTokenFactory(name="laptop")
     client.force_login(token.user)
     response = client.post(reverse("accounts:tokens"), {"name": "laptop"})
     assert response.status_code == 400
@@ -290,7 +290,7 @@ def test_token_create_errors_keep_the_input(client: Client) -> None:
     assert "A token with this name exists." in page
     assert "Choose a name you have not used for an active token." in page
     assert 'id="token-secret"' not in page
-    assert ApiToken.objects.filter(user=token.user).count() == 1
+    assert ApiToken.objects.filter(user=token.user.pk).count() == 1
 
 
 def test_token_revoke(client: Client) -> None:

@@ -4,7 +4,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import User
 from projects import services
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import Role
@@ -42,12 +41,12 @@ def test_project_list_shows_my_projects_only(as_user, team: Team) -> None:
 
 
 def test_create_a_project(as_user) -> None:
-    user: User = UserFactory()
+    user = UserFactory()
     response = as_user(user).post(reverse("projects:create"),
                                   {"name": "  Loom Tales ", "description": "Pilot episode."})
     project = Project.objects.get(name="Loom Tales")
     assert response.url == reverse("projects:detail", args=[project.pk])
-    assert Membership.objects.get(project=project, user=user).role == Role.OWNER
+    assert Membership.objects.get(project=project, user=user.pk).role == Role.OWNER
     page = html(as_user(user).get(response.url))
     assert "Loom Tales" in page and "Pilot episode." in page and "created the project" in page
     assert "Project “Loom Tales” created." in page
@@ -288,14 +287,14 @@ def test_members_cannot_remove_others(as_user, team: Team) -> None:
 
 
 def test_invite_then_accept_through_the_pages(client: Client, team: Team) -> None:
-    guest: User = UserFactory(username="guest", display_name="Gwen Guest")
+    guest = UserFactory(username="guest", display_name="Gwen Guest")
     client.force_login(team.owner)
     response = client.post(reverse("projects:invite", args=[team.project.pk]),
                            {"invitee": "guest", "role": "editor"}, follow=True)
     page = html(response)
     assert "Invited Gwen Guest as Editor." in page
     assert "invited Gwen Guest as Editor" in page  # the activity entry
-    invitation = Invitation.objects.get(project=team.project, invitee=guest)
+    invitation = Invitation.objects.get(project=team.project, invitee=guest.pk)
     assert reverse("projects:invitation_revoke", args=[team.project.pk, invitation.pk]) in page
 
     client.force_login(guest)
@@ -311,7 +310,7 @@ def test_invite_then_accept_through_the_pages(client: Client, team: Team) -> Non
     page = html(response)
     assert "Welcome to “Moon Loom”: you joined as Editor." in page
     assert "Gwen Guest</strong> joined as Editor" in page
-    assert Membership.objects.get(project=team.project, user=guest).role == Role.EDITOR
+    assert Membership.objects.get(project=team.project, user=guest.pk).role == Role.EDITOR
     assert "No pending invitations." in html(client.get(reverse("projects:invitations")))
     # accepting twice is refused politely
     response = client.post(accept, follow=True)
@@ -319,7 +318,7 @@ def test_invite_then_accept_through_the_pages(client: Client, team: Team) -> Non
 
 
 def test_decline_an_invitation(as_user, team: Team) -> None:
-    guest: User = UserFactory()
+    guest = UserFactory()
     invitation = services.invitation_create(project=team.project, user=team.owner,
                                             invitee=guest.username, role="viewer")
     response = as_user(guest).post(
@@ -327,11 +326,11 @@ def test_decline_an_invitation(as_user, team: Team) -> None:
     assert "You declined the invitation to “Moon Loom”." in html(response)
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.DECLINED
-    assert not Membership.objects.filter(project=team.project, user=guest).exists()
+    assert not Membership.objects.filter(project=team.project, user=guest.pk).exists()
 
 
 def test_someone_elses_invitation_cannot_be_accepted(as_user, team: Team) -> None:
-    guest: User = UserFactory()
+    guest = UserFactory()
     invitation = services.invitation_create(project=team.project, user=team.owner,
                                             invitee=guest.username)
     response = as_user(team.outsider).post(
