@@ -63,17 +63,18 @@ def profile_update(*, user: User, avatar: UploadedFile | None = None,
     if unknown:
         raise ValidationFailed(_("Unknown profile fields."),
                                fields={name: [_("This field cannot be changed.")] for name in unknown})
+    avatar_ext = avatar_validate(avatar) if avatar is not None else None
     for name, value in changes.items():
         setattr(user, name, value.strip() if name != "bio" else value)
     try:
         user.full_clean(exclude=["password", "avatar"], validate_unique=False)
     except ValidationError as exc:
+        user.refresh_from_db(fields=list(changes))  # the caller's object must not keep refused values
         raise ValidationFailed(_("The profile could not be saved."),
                                fields={k: list(v) for k, v in exc.message_dict.items()}) from None
     old_avatar = user.avatar.name if user.avatar else ""
     if avatar is not None:
-        ext = avatar_validate(avatar)
-        user.avatar.save(f"{uuid.uuid4().hex}.{ext}", avatar, save=False)
+        user.avatar.save(f"{uuid.uuid4().hex}.{avatar_ext}", avatar, save=False)
     elif remove_avatar:
         user.avatar = None
     user.save()

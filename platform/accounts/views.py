@@ -166,7 +166,6 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
                     display_name=data["display_name"], bio=data["bio"],
                     preferred_language=data["preferred_language"])
             except ServiceError as exc:
-                user.refresh_from_db()  # the header must not show what was refused
                 add_service_error(form, exc)
                 status = exc.status
             else:

@@ -20,6 +20,9 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
         self.project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
         allowed = self.user is not None and await self._is_member()
         if not allowed:
+            # Accept, then close: a browser sees 4403 only on an open socket (a refused
+            # handshake reads as 1006, indistinguishable from a network failure).
+            await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.group = project_group(self.project_id)

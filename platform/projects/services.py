@@ -1,6 +1,7 @@
 """Writes for projects, memberships and invitations. Every permission rule lives here."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,7 +9,8 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -199,14 +201,20 @@ def invitation_create(*, project: Project, user: AnyUser, invitee: str,
 
 
 def _invitation_mail(invitation: Invitation) -> None:
-    inviter = invitation.invited_by.name if invitation.invited_by else _("Someone")
-    send_mail(
-        subject=_("%(who)s invited you to “%(project)s” on Storyloom") % {
-            "who": inviter, "project": invitation.project.name},
-        message=_("Open Storyloom and look at your invitations to accept or decline: "
-                  "/projects/invitations/\n\nThe invitation expires on %(date)s.") % {
-            "date": invitation.expires_at.date().isoformat()},
-        from_email=None, recipient_list=[invitation.email], fail_silently=True)
+    """Mail the invitee in their language, with a link to their invitations (or to sign up)."""
+    invitee = invitation.invitee
+    path = reverse("projects:invitations")
+    if invitee is None:  # not signed up yet: sign up first, then land on the invitations
+        path = f"{reverse('accounts:signup')}?{urlencode({'next': path})}"
+    with translation.override(invitee.preferred_language if invitee else settings.LANGUAGE_CODE):
+        inviter = invitation.invited_by.name if invitation.invited_by else _("Someone")
+        send_mail(
+            subject=_("%(who)s invited you to “%(project)s” on Storyloom") % {
+                "who": inviter, "project": invitation.project.name},
+            message=_("Accept or decline here: %(url)s\n\nThe invitation expires on %(date)s.") % {
+                "url": settings.SITE_URL.rstrip("/") + path,
+                "date": invitation.expires_at.date().isoformat()},
+            from_email=None, recipient_list=[invitation.email], fail_silently=True)
 
 
 def _invitation_for_invitee(*, invitation_id: int, user: User) -> Invitation:

@@ -251,7 +251,8 @@ def test_invite_an_unknown_email_then_the_person_signs_up_and_accepts(
     assert invitation.invitee is None
     assert invitation.email == "new.person@example.com"
     assert [m.to for m in mail.outbox] == [["new.person@example.com"]]
-    assert "/projects/invitations/" in mail.outbox[0].body
+    assert "http://127.0.0.1:8000/accounts/signup/?next=%2Fprojects%2Finvitations%2F" in (
+        mail.outbox[0].body)
 
     newcomer = account_services.user_signup(username="newperson",
                                             email="NEW.PERSON@example.com",

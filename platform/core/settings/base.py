@@ -209,6 +209,8 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Storyloom <noreply@storyloom.local>")
 
 INVITATION_TTL_DAYS = 14
+# Where people reach the site; links in e-mails start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,
