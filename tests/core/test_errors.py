@@ -75,3 +75,18 @@ def test_protocol_errors_use_the_error_format() -> None:
     assert_error(api.put("/api/v1/profile", {}, format="json"), 405, "method_not_allowed")
     response = api.post("/api/v1/tokens", data="name=x", content_type="text/plain")
     assert_error(response, 415, "unsupported_media_type")
+
+
+@pytest.mark.django_db
+def test_unknown_api_paths_answer_in_the_error_format(client):
+    response = client.get("/api/v1/no-such-endpoint")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert "/api/v1/no-such-endpoint" in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_unknown_pages_are_html(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
