@@ -8,7 +8,7 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,7 +29,6 @@ from accounts.forms import (
 )
 from accounts.models import User
 from core.errors import ServiceError
-from projects.views import NavContextMixin, render_page
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -82,11 +81,11 @@ def signup(request: HttpRequest) -> HttpResponse:
                                             "project below.") % {"name": user.name})
                 return redirect(_next_url(request))
     next_url = request.POST.get("next") or request.GET.get("next", "")
-    return render_page(request, "accounts/signup.html", {"form": form, "next": next_url},
-                       status=status)
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url},
+                  status=status)
 
 
-class LoginView(NavContextMixin, auth_views.LoginView):
+class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
@@ -124,26 +123,26 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
                 update_session_auth_hash(request, request.user)  # stay signed in here
                 messages.success(request, _("Your password was changed."))
                 return redirect("accounts:profile")
-    return render_page(request, "accounts/password_change.html", {"form": form}, status=status)
+    return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
-class PasswordResetView(NavContextMixin, auth_views.PasswordResetView):
+class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
 
-class PasswordResetDoneView(NavContextMixin, auth_views.PasswordResetDoneView):
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
-class PasswordResetConfirmView(NavContextMixin, auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 
 
-class PasswordResetCompleteView(NavContextMixin, auth_views.PasswordResetCompleteView):
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
@@ -182,7 +181,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         form = ProfileForm(initial={"display_name": user.display_name, "bio": user.bio,
                                     "preferred_language": user.preferred_language})
-    return render_page(request, "accounts/profile.html", {"form": form}, status=status)
+    return render(request, "accounts/profile.html", {"form": form}, status=status)
 
 
 # --- API tokens -----------------------------------------------------------------------------
@@ -209,7 +208,7 @@ def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
             else:
                 form = TokenCreateForm()
                 status = 200
-    return render_page(request, "accounts/tokens.html", {
+    return render(request, "accounts/tokens.html", {
         "form": form,
         "tokens": selectors.token_list(user=request.user),
         "created": created,

@@ -37,6 +37,14 @@ def membership_require(*, project: Project, user: AnyUser, action: str) -> Membe
     return membership
 
 
+def actions_allowed(*, project: Project, role: str | None) -> dict[str, bool]:
+    """Which actions a role may take on this project now (pages use it to hide controls),
+    keyed by the action's name: {"update": True, "remove_member": False, ...}."""
+    return {action.name.lower(): role_allows(role, action)
+            and (not project.is_archived or action in ALLOWED_WHEN_ARCHIVED)
+            for action in Action}
+
+
 def project_get(*, project_id: int, user: AnyUser, action: str = Action.VIEW) -> Project:
     project = Project.objects.filter(pk=project_id).first()
     if project is None:

@@ -2,7 +2,6 @@
 the role table is only used here to hide controls a role cannot use."""
 
 from datetime import datetime
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +22,7 @@ from projects import selectors, services
 from projects.activity import verb_text
 from projects.forms import DeleteForm, InviteForm, ProjectForm
 from projects.models import Membership, Project
-from projects.roles import ALLOWED_WHEN_ARCHIVED, Action, Role, role_allows
+from projects.roles import Role
 
 ACTIVITY_SHOWN = 50
 PROJECTS_PER_PAGE = 20
@@ -39,28 +38,6 @@ def ago(value: datetime) -> str:
     return _("%(when)s ago") % {"when": timesince(value)}
 
 
-def nav_context(request: HttpRequest) -> dict[str, Any]:
-    """What base.html needs on every page: the number of pending invitations for the badge."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"pending_invitation_count": 0}
-    return {"pending_invitation_count": selectors.invitation_list_for_user(user=user).count()}
-
-
-def render_page(request: HttpRequest, template: str, context: dict[str, Any] | None = None,
-                status: int = 200) -> HttpResponse:
-    return render(request, template, {**nav_context(request), **(context or {})}, status=status)
-
-
-class NavContextMixin:
-    """For Django's class-based views (log in, password reset) that render base.html."""
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)  # type: ignore[misc]
-        context.update(nav_context(self.request))  # type: ignore[attr-defined]
-        return context
-
-
 def _project_or_404(request: HttpRequest, project_id: int) -> Project:
     """The project if the user may see it; non-members get a 404, not a hint that it exists."""
     try:
@@ -72,24 +49,6 @@ def _project_or_404(request: HttpRequest, project_id: int) -> Project:
 def _detail_url(project: Project, anchor: str = "") -> str:
     url = reverse("projects:detail", args=[project.id])
     return f"{url}#{anchor}" if anchor else url
-
-
-def _can(project: Project, role: str | None) -> dict[str, bool]:
-    """Which controls to show. Mirrors the services' rules; the services still enforce them."""
-
-    def allowed(action: str) -> bool:
-        return role_allows(role, action) and (
-            not project.is_archived or action in ALLOWED_WHEN_ARCHIVED)
-
-    return {
-        "update": allowed(Action.UPDATE),
-        "archive": allowed(Action.ARCHIVE),
-        "delete": allowed(Action.DELETE),
-        "invite": allowed(Action.INVITE),
-        "change_role": allowed(Action.CHANGE_ROLE),
-        "remove_member": allowed(Action.REMOVE_MEMBER),
-        "revoke_invitation": allowed(Action.REVOKE_INVITATION),
-    }
 
 
 # --- project list ---------------------------------------------------------------------------
@@ -109,7 +68,7 @@ def _render_list(request: HttpRequest, *, archived: bool, form: ProjectForm,
     rows = [{"project": project, "role": Role(roles[project.id]).label if project.id in roles
              else "", "members": sizes.get(project.id, 0), "updated": ago(project.updated_at)}
             for project in page]
-    return render_page(request, "projects/list.html", {
+    return render(request, "projects/list.html", {
         "rows": rows,
         "page": page,
         "archived": archived,
@@ -171,8 +130,8 @@ def _render_detail(request: HttpRequest, project: Project, *, status: int = 200,
          "ago": ago(activity.created_at)}
         for activity in selectors.activity_list(project=project, user=user)[:ACTIVITY_SHOWN]
     ]
-    can = _can(project, role)
-    return render_page(request, "projects/detail.html", {
+    can = selectors.actions_allowed(project=project, role=role)
+    return render(request, "projects/detail.html", {
         "project": project,
         "membership": membership,
         "role_label": Role(role).label,
@@ -241,11 +200,12 @@ def project_delete(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project_or_404(request, project_id)
     membership = selectors.membership_get(project=project, user=request.user)
     if request.method == "GET":
-        if not _can(project, membership.role if membership else None)["delete"]:
+        role = membership.role if membership else None
+        if not selectors.actions_allowed(project=project, role=role)["delete"]:
             messages.error(request, _("Only owners can delete a project."))
             return redirect(_detail_url(project))
-        return render_page(request, "projects/delete.html",
-                           {"project": project, "form": DeleteForm()})
+        return render(request, "projects/delete.html",
+                      {"project": project, "form": DeleteForm()})
     form = DeleteForm(request.POST)
     status = 400
     if form.is_valid():
@@ -259,8 +219,8 @@ def project_delete(request: HttpRequest, project_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Project “%(name)s” was deleted.") % {"name": name})
             return redirect("projects:list")
-    return render_page(request, "projects/delete.html", {"project": project, "form": form},
-                       status=status)
+    return render(request, "projects/delete.html", {"project": project, "form": form},
+                  status=status)
 
 
 # --- members and invitations ----------------------------------------------------------------
@@ -349,7 +309,7 @@ def my_invitations(request: HttpRequest) -> HttpResponse:
     for invitation in invitations:
         invitation.role_label = Role(invitation.role).label  # type: ignore[attr-defined]
         invitation.sent = ago(invitation.created_at)  # type: ignore[attr-defined]
-    return render_page(request, "projects/invitations.html", {"invitations": invitations})
+    return render(request, "projects/invitations.html", {"invitations": invitations})
 
 
 @login_required
