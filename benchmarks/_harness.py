@@ -29,7 +29,7 @@ def django_environment() -> Iterator[None]:
         from core.valkey import valkey_command, valkey_wait
 
         sock = Path(tmp.name) / "valkey.sock"
-        valkey = subprocess.Popen(valkey_command(sock))
+        valkey = subprocess.Popen(valkey_command(sock), stdout=subprocess.DEVNULL)
         valkey_wait(sock, process=valkey)
         os.environ["REDIS_URL"] = f"unix://{sock}"
     import django

@@ -19,7 +19,7 @@ def redis_server() -> Iterator[str]:
     socket = Path(socket_path(settings.REDIS_URL))
     socket.parent.mkdir(parents=True, exist_ok=True)
     socket.unlink(missing_ok=True)
-    process = subprocess.Popen(valkey_command(socket))
+    process = subprocess.Popen(valkey_command(socket), stdout=subprocess.DEVNULL)
     try:
         valkey_wait(socket, process=process)
         yield settings.REDIS_URL

@@ -26,3 +26,13 @@ def test_top_level_layout():
     for name in ["manage.py", "pyproject.toml", "Makefile", "README.md", "platform", "generation",
                  "rights", "recommend", "templates", "static", "tests", "benchmarks", ".ci/run"]:
         assert (ROOT / name).exists(), name
+
+
+def test_every_model_has_an_admin():
+    from django.contrib import admin
+
+    ours = ["accounts", "projects", "collab", "generation", "rights", "recommend"]
+    models = [m for label in ours for m in apps.get_app_config(label).get_models()]
+    assert models, "no models found"
+    missing = [m._meta.label for m in models if not admin.site.is_registered(m)]
+    assert missing == []
