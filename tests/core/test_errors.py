@@ -90,3 +90,13 @@ def test_unknown_pages_are_html(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_a_wrong_choice_names_what_is_allowed():
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    response = client.patch("/api/v1/profile", {"preferred_language": "fr"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["preferred_language"] == [
+        "“fr” is not allowed. Allowed: en, zh-hans."]

@@ -2,6 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import ApiToken, User
+from core.api.fields import ChoiceField
 
 
 class UserBriefSerializer(serializers.ModelSerializer):
@@ -25,7 +26,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 class ProfileUpdateInput(serializers.Serializer):
     display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
     bio = serializers.CharField(max_length=1000, required=False, allow_blank=True)
-    preferred_language = serializers.ChoiceField(choices=[c for c, _ in settings.LANGUAGES],
+    preferred_language = ChoiceField(choices=[c for c, _ in settings.LANGUAGES],
                                                  required=False)
     avatar = serializers.FileField(required=False)
     remove_avatar = serializers.BooleanField(required=False, default=False)

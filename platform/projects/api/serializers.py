@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.api.serializers import UserBriefSerializer
+from core.api.fields import ChoiceField
 from projects.activity import verb_text
 from projects.models import Activity, Invitation, Membership, Project
 from projects.roles import Role
@@ -46,7 +47,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class MembershipUpdateInput(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = ChoiceField(choices=Role.choices)
 
 
 class InvitationSerializer(serializers.ModelSerializer):
@@ -66,7 +67,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class InvitationCreateInput(serializers.Serializer):
     invitee = serializers.CharField(max_length=254, help_text="A username or an e-mail address.")
-    role = serializers.ChoiceField(choices=Role.choices, default=Role.EDITOR)
+    role = ChoiceField(choices=Role.choices, default=Role.EDITOR)
 
 
 class ActivitySerializer(serializers.ModelSerializer):
