@@ -54,7 +54,7 @@ def _health(port: int, timeout: float) -> dict:
     raise AssertionError(f"/healthz never returned 200; last answer: {last}")
 
 
-def _boot_and_stop(env: dict[str, str], log: Path, marker: str) -> dict:
+def _boot_and_stop(env: dict[str, str], log: Path, marker: str, stop: int) -> dict:
     port = _free_port()
     with log.open("w") as out:
         up = subprocess.Popen([sys.executable, "manage.py", "up", "--port", str(port)], cwd=ROOT,
@@ -62,7 +62,7 @@ def _boot_and_stop(env: dict[str, str], log: Path, marker: str) -> dict:
         try:
             report = _health(port, timeout=120)
             assert _processes_with(marker), "no child processes found"
-            up.send_signal(signal.SIGTERM)
+            up.send_signal(stop)
             started = time.monotonic()
             assert up.wait(timeout=15) == 0, log.read_text()[-3000:]
             assert time.monotonic() - started < 10
@@ -81,7 +81,7 @@ def test_up_boots_on_clean_var_reports_healthy_and_stops(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(STORYLOOM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="core.settings.local")
 
-    report = _boot_and_stop(env, tmp_path / "first.log", marker)
+    report = _boot_and_stop(env, tmp_path / "first.log", marker, signal.SIGTERM)
     assert report["status"] == "up"
     assert {name for name, part in report["checks"].items() if part["status"] == "up"} == {
         "database", "redis", "workers"}
@@ -92,8 +92,8 @@ def test_up_boots_on_clean_var_reports_healthy_and_stops(tmp_path):
     for name, password in creds.items():
         assert f"{name:<6} password {password}" in first
 
-    # A second start reuses the data: same demo, not created again.
-    _boot_and_stop(env, tmp_path / "second.log", marker)
+    # A second start reuses the data: same demo, not created again. Ctrl-C stops it.
+    _boot_and_stop(env, tmp_path / "second.log", marker, signal.SIGINT)
     second = (tmp_path / "second.log").read_text()
     assert "Demo users:" in second and "(created now)" not in second
     assert json.loads((var / "demo-credentials.json").read_text()) == creds
