@@ -9,6 +9,7 @@ from django.conf import settings
 
 from core.redis_urls import socket_path
 from core.valkey import valkey_command, valkey_wait
+from tests.servers import AsgiServer
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,3 +44,14 @@ def _clear_cache(redis_server: str) -> None:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker, redis_server) -> Iterator[str]:
+    """A real ASGI server process (uvicorn) on the test database and Redis."""
+    with django_db_blocker.unblock():
+        server = AsgiServer.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -1,3 +1,4 @@
+from collab.routing import websocket_urlpatterns as collab_ws
 from projects.routing import websocket_urlpatterns as project_ws
 
-websocket_urlpatterns = [*project_ws]
+websocket_urlpatterns = [*project_ws, *collab_ws]

@@ -1,5 +1,6 @@
 """Recording activity and pushing it live to the project's websocket group."""
 
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -18,8 +19,8 @@ def _with_role(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "role": Role(role).label if role in Role.values else role}
 
 
-# How each verb reads on a page; later issues add theirs.
-VERB_TEXT = {
+# How each verb reads on a page; other apps add theirs with verbs_register.
+VERB_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "project.created": lambda d: _("created the project"),
     "project.renamed": lambda d: _("renamed the project to “%(name)s”") % d,
     "project.described": lambda d: _("changed the description"),
@@ -33,6 +34,10 @@ VERB_TEXT = {
     "member.left": lambda d: _("left the project"),
     "invitation.revoked": lambda d: _("revoked the invitation of %(invitee)s") % d,
 }
+
+
+def verbs_register(texts: dict[str, Callable[[dict[str, Any]], str]]) -> None:
+    VERB_TEXT.update(texts)
 
 
 def project_group(project_id: int) -> str:

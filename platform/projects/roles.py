@@ -23,12 +23,18 @@ class Action(models.TextChoices):
     REMOVE_MEMBER = "member.remove", _("remove members")
     REVOKE_INVITATION = "invitation.revoke", _("revoke invitations")
     VIEW_ACTIVITY = "activity.view", _("see the activity log")
+    EDIT_STORYBOARD = "storyboard.edit", _("edit the storyboard")
+    SAVE_VERSION = "storyboard.save_version", _("save storyboard versions")
+    RESTORE_VERSION = "storyboard.restore_version", _("restore storyboard versions")
 
 
 MIN_ROLE: dict[str, Role] = {
     Action.VIEW: Role.VIEWER,
     Action.VIEW_ACTIVITY: Role.VIEWER,
     Action.UPDATE: Role.EDITOR,
+    Action.EDIT_STORYBOARD: Role.EDITOR,
+    Action.SAVE_VERSION: Role.EDITOR,
+    Action.RESTORE_VERSION: Role.EDITOR,
     Action.ARCHIVE: Role.OWNER,
     Action.DELETE: Role.OWNER,
     Action.INVITE: Role.OWNER,

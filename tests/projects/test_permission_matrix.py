@@ -13,6 +13,9 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from collab import selectors as collab_selectors
+from collab import services as collab_services
+from collab.models import StoryboardUpdate, StoryboardVersion
 from core.errors import NotFound, PermissionDenied, ServiceError
 from projects import selectors, services
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
@@ -35,8 +38,12 @@ ALLOWED: dict[str, set[str]] = {
     Action.CHANGE_ROLE: {"owner"},
     Action.REMOVE_MEMBER: {"owner"},
     Action.REVOKE_INVITATION: {"owner"},
+    Action.EDIT_STORYBOARD: {"owner", "editor"},
+    Action.SAVE_VERSION: {"owner", "editor"},
+    Action.RESTORE_VERSION: {"owner", "editor"},
 }
-REFUSED_WHEN_ARCHIVED = {Action.UPDATE, Action.INVITE}
+REFUSED_WHEN_ARCHIVED = {Action.UPDATE, Action.INVITE, Action.EDIT_STORYBOARD,
+                         Action.SAVE_VERSION, Action.RESTORE_VERSION}
 
 
 def actor_of(team: Team, who: str) -> User | AnonymousUser:
@@ -50,6 +57,8 @@ def snapshot(project_id: int) -> Any:
         sorted(Membership.objects.filter(project_id=project_id).values_list("user_id", "role")),
         sorted(Invitation.objects.filter(project_id=project_id).values_list("id", "status")),
         Activity.objects.filter(project_id=project_id).count(),
+        StoryboardUpdate.objects.filter(document__project_id=project_id).count(),
+        StoryboardVersion.objects.filter(document__project_id=project_id).count(),
     )
 
 
@@ -172,6 +181,34 @@ def revoke_invitation(team: Team, user: Any, invitation: Invitation) -> Callable
     return check
 
 
+def add_scene(team: Team, user: Any, _: Any) -> Callable[[], None]:
+    collab_services.scene_add(project=team.project, user=user, prompt="a quiet harbour")
+    return lambda: expect([s["prompt"] for s in storyboard(team)["scenes"]] == ["a quiet harbour"],
+                          "the scene")
+
+
+def storyboard(team: Team) -> dict:
+    return collab_selectors.storyboard_get(project=team.project, user=team.owner)
+
+
+def save_version(team: Team, user: Any, _: Any) -> Callable[[], None]:
+    version = collab_services.version_save(project=team.project, user=user, label="draft 1")
+    return lambda: expect(StoryboardVersion.objects.filter(pk=version.pk).exists(), "saved")
+
+
+def saved_version(team: Team) -> StoryboardVersion:
+    collab_services.scene_add(project=team.project, user=team.owner, prompt="first take")
+    version = collab_services.version_save(project=team.project, user=team.owner, label="v1")
+    collab_services.scene_add(project=team.project, user=team.owner, prompt="second take")
+    return version
+
+
+def restore_version(team: Team, user: Any, version: StoryboardVersion) -> Callable[[], None]:
+    collab_services.version_restore(project=team.project, user=user, version_id=version.pk)
+    return lambda: expect([s["prompt"] for s in storyboard(team)["scenes"]] == ["first take"],
+                          "restored")
+
+
 CASES = [
     Case("project_get", Action.VIEW, view),
     Case("member_list", Action.VIEW, view_members),
@@ -189,6 +226,10 @@ CASES = [
          verb="member.removed"),
     Case("invitation_revoke", Action.REVOKE_INVITATION, revoke_invitation, pending_invitation,
          verb="invitation.revoked"),
+    Case("scene_add", Action.EDIT_STORYBOARD, add_scene, verb="storyboard.scene_added"),
+    Case("version_save", Action.SAVE_VERSION, save_version, verb="storyboard.version_saved"),
+    Case("version_restore", Action.RESTORE_VERSION, restore_version, saved_version,
+         verb="storyboard.version_restored"),
 ]
 
 
@@ -203,7 +244,7 @@ def test_min_role_says_what_the_matrix_says(action: str) -> None:
     assert by_rank == ALLOWED[action]
 
 
-def test_archived_projects_refuse_exactly_update_and_invite() -> None:
+def test_archived_projects_refuse_exactly_the_writes() -> None:
     assert set(Action.values) - ALLOWED_WHEN_ARCHIVED == REFUSED_WHEN_ARCHIVED
 
 
@@ -372,6 +413,18 @@ ENDPOINTS = [
              None, 204),
     Endpoint("revoke", Action.REVOKE_INVITATION, "delete",
              "/api/v1/projects/{p}/invitations/{invitation}", None, 204),
+    Endpoint("storyboard", Action.VIEW, "get", "/api/v1/projects/{p}/storyboard", None, 200),
+    Endpoint("versions", Action.VIEW, "get", "/api/v1/projects/{p}/storyboard/versions", None, 200),
+    Endpoint("version", Action.VIEW, "get", "/api/v1/projects/{p}/storyboard/versions/{version}",
+             None, 200),
+    Endpoint("contributions", Action.VIEW, "get", "/api/v1/projects/{p}/storyboard/contributions",
+             None, 200),
+    Endpoint("scene_add", Action.EDIT_STORYBOARD, "post", "/api/v1/projects/{p}/storyboard/scenes",
+             {"prompt": "from the API"}, 201),
+    Endpoint("version_save", Action.SAVE_VERSION, "post", "/api/v1/projects/{p}/storyboard/versions",
+             {"label": "API draft"}, 201),
+    Endpoint("version_restore", Action.RESTORE_VERSION, "post",
+             "/api/v1/projects/{p}/storyboard/versions/{version}/restore", None, 200),
 ]
 
 
@@ -386,6 +439,7 @@ def test_api_matrix(team: Team, api: APIClient, endpoint: Endpoint, who: str) ->
         "p": team.project.pk, "name": team.project.name, "newcomer": UserFactory().username,
         "extra": extra_member(team).pk,
         "invitation": InvitationFactory(project=team.project, invited_by=team.owner).pk,
+        "version": saved_version(team).pk,
     }
     path = endpoint.path.format(**values)
     body = {k: v.format(**values) for k, v in (endpoint.body or {}).items()}

@@ -3,4 +3,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("projects.api.urls")),
+    path("", include("collab.api.urls")),
 ]

@@ -210,6 +210,8 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Storyloom <noreply@storyloom.local>")
 
 INVITATION_TTL_DAYS = 14
+# Fold a storyboard's update log into a snapshot once it holds this many updates.
+STORYBOARD_COMPACT_EVERY = env.int("STORYBOARD_COMPACT_EVERY", default=1000)
 # Where people reach the site; links in e-mails start with it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -1,0 +1,58 @@
+"""Who changed what: statistics of one update, measured while it is applied to the room's doc."""
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pycrdt import ArrayEvent, Doc, Map, TextEvent
+
+from collab.schema import TEXT_FIELDS, scene_ids, scenes_of, title_of
+
+
+@dataclass
+class UpdateStats:
+    chars_inserted: int = 0
+    chars_deleted: int = 0
+    scenes_added: int = 0
+    scenes_removed: int = 0
+    comments: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _text_delta(stats: UpdateStats, delta: list[dict[str, Any]]) -> None:
+    for op in delta:
+        if isinstance(op.get("insert"), str):
+            stats.chars_inserted += len(op["insert"])
+        elif "delete" in op:
+            stats.chars_deleted += int(op["delete"])
+
+
+def apply_with_stats(doc: Doc, update: bytes) -> UpdateStats:
+    """Apply `update` to `doc` and count what it changed. Raises ValueError if it is not an update."""
+    stats = UpdateStats()
+    before = scene_ids(doc)
+
+    def on_scenes(events: list[Any]) -> None:
+        for event in events:
+            path, delta = list(event.path), getattr(event, "delta", [])
+            if isinstance(event, TextEvent) and len(path) == 2 and path[1] in TEXT_FIELDS:
+                _text_delta(stats, delta)
+            elif isinstance(event, ArrayEvent) and path and path[-1] in ("comments", "replies"):
+                stats.comments += sum(len(op["insert"]) for op in delta if "insert" in op)
+
+    scenes, title = scenes_of(doc), title_of(doc)
+    subscriptions = [(scenes, scenes.observe_deep(on_scenes)),
+                     (title, title.observe(lambda event: _text_delta(stats, getattr(event, "delta", []))))]
+    try:
+        doc.apply_update(update)
+    finally:
+        for shared, subscription in subscriptions:
+            shared.unobserve(subscription)
+    after = scene_ids(doc)
+    added = after - before
+    stats.scenes_added, stats.scenes_removed = len(added), len(before - after)
+    for scene in scenes:  # text that arrived inside new scenes counts as typed
+        if isinstance(scene, Map) and scene.get("id") in added:
+            stats.chars_inserted += sum(len(str(scene.get(f, ""))) for f in TEXT_FIELDS)
+    return stats

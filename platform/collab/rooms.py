@@ -1,0 +1,106 @@
+"""One in-memory copy of each open storyboard per server process, kept in log order.
+
+The database log is the truth: a room loads from it, and when a notification reveals a gap
+(a message the channel layer dropped, or one that overtook another) it reads the missing
+updates back from the log.
+"""
+
+import asyncio
+import weakref
+from typing import Any
+
+from channels.db import database_sync_to_async
+from pycrdt import Doc
+
+from collab.protocol import AwarenessEntry
+from collab.selectors import document_for, document_load, updates_after
+from projects.models import Project
+
+
+class SeqTracker:
+    """Which sequence numbers have been seen: all up to `upto`, plus a few beyond it."""
+
+    def __init__(self, upto: int = 0) -> None:
+        self.upto = upto
+        self.extra: set[int] = set()
+
+    def has(self, seq: int) -> bool:
+        return seq <= self.upto or seq in self.extra
+
+    def mark(self, seq: int) -> None:
+        if seq <= self.upto:
+            return
+        self.extra.add(seq)
+        while self.upto + 1 in self.extra:
+            self.upto += 1
+            self.extra.discard(self.upto)
+
+    def missing_before(self, seq: int) -> list[int]:
+        return [s for s in range(self.upto + 1, seq) if s not in self.extra]
+
+    def copy(self) -> "SeqTracker":
+        other = SeqTracker(self.upto)
+        other.extra = set(self.extra)
+        return other
+
+
+class Room:
+    def __init__(self, project_id: int) -> None:
+        self.project_id = project_id
+        self.doc: Doc | None = None
+        self.document_id = 0
+        self.seen = SeqTracker()
+        self.lock = asyncio.Lock()
+        self.members: set[Any] = set()
+        self.awareness: dict[int, AwarenessEntry] = {}
+
+    async def load(self) -> None:
+        async with self.lock:
+            if self.doc is None:
+                await self._reload()
+
+    async def _reload(self) -> None:
+        def read() -> tuple[Doc, int, int]:
+            document = document_for(project=Project.objects.get(pk=self.project_id))
+            doc, seq = document_load(document=document)
+            return doc, seq, document.pk
+
+        self.doc, seq, self.document_id = await database_sync_to_async(read)()
+        self.seen = SeqTracker(seq)
+
+    async def missing(self, seqs: list[int]) -> list[tuple[int, bytes]]:
+        if not seqs:
+            return []
+        rows = await database_sync_to_async(updates_after)(
+            document_id=self.document_id, seq=min(seqs) - 1, upto=max(seqs))
+        wanted = set(seqs)
+        return [(s, d) for s, d in rows if s in wanted]
+
+    async def receive(self, seq: int, update: bytes) -> None:
+        """Apply a committed update announced on the channel layer, filling any gap first."""
+        async with self.lock:
+            if self.doc is None or self.seen.has(seq):
+                return
+            for gap_seq, data in await self.missing(self.seen.missing_before(seq)):
+                self.doc.apply_update(data)
+                self.seen.mark(gap_seq)
+            self.doc.apply_update(update)
+            self.seen.mark(seq)
+
+
+_rooms: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Room]]" = (
+    weakref.WeakKeyDictionary())
+
+
+def room_for(project_id: int) -> Room:
+    rooms = _rooms.setdefault(asyncio.get_running_loop(), {})
+    if project_id not in rooms:
+        rooms[project_id] = Room(project_id)
+    return rooms[project_id]
+
+
+def room_release(room: Room) -> None:
+    """Forget a room nobody in this process uses; the log keeps everything."""
+    rooms = _rooms.get(asyncio.get_running_loop(), {})
+    if not room.members and rooms.get(room.project_id) is room:
+        del rooms[room.project_id]

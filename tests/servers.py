@@ -1,0 +1,76 @@
+"""Real server processes for tests: uvicorn serving core.asgi on the test database and Redis."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    port = db.get("PORT") or 5432
+    return f"postgres://{db['USER']}@{db['HOST']}:{port}/{db['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class AsgiServer:
+    process: subprocess.Popen
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(cls, port: int | None = None) -> "AsgiServer":
+        """Call with database access allowed (it reads the test database's name)."""
+        port = port or free_port()
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.test",
+               "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
+               "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "core.asgi:application", "--host", "127.0.0.1",
+             "--port", str(port), "--ws", "websockets", "--ws-max-size", str(64 * 1024 * 1024),
+             "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=env)
+        server = cls(process, port)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{server.url}/livez", timeout=2).close()
+                return server
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    raise RuntimeError("the test server did not start") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
