@@ -45,6 +45,7 @@ class AsgiServer:
         port = port or free_port()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.test",
                "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
+               "STORYLOOM_TEST_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
                "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "core.asgi:application", "--host", "127.0.0.1",

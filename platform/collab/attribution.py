@@ -1,9 +1,10 @@
 """Who changed what: statistics of one update, measured while it is applied to the room's doc."""
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pycrdt import ArrayEvent, Doc, Map, TextEvent
+from pycrdt import ArrayEvent, Doc, Map, TextEvent, merge_updates
 
 from collab.schema import TEXT_FIELDS, scene_ids, scenes_of, title_of
 
@@ -19,6 +20,14 @@ class UpdateStats:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    @classmethod
+    def combined(cls, many: Iterable["UpdateStats"]) -> "UpdateStats":
+        total = cls()
+        for stats in many:
+            for name, value in stats.as_dict().items():
+                setattr(total, name, getattr(total, name) + value)
+        return total
+
 
 def _text_delta(stats: UpdateStats, delta: list[dict[str, Any]]) -> None:
     for op in delta:
@@ -28,10 +37,13 @@ def _text_delta(stats: UpdateStats, delta: list[dict[str, Any]]) -> None:
             stats.chars_deleted += int(op["delete"])
 
 
-def apply_with_stats(doc: Doc, update: bytes) -> UpdateStats:
-    """Apply `update` to `doc` and count what it changed. Raises ValueError if it is not an update."""
+def apply_with_stats(doc: Doc, update: bytes) -> tuple[UpdateStats, bytes]:
+    """Apply `update` to `doc`; return what it changed (counted) and the part of it that was
+    new to `doc` (b"" when it held nothing new, e.g. an echo). Raises ValueError if `update`
+    is not a Yjs update."""
     stats = UpdateStats()
     before = scene_ids(doc)
+    effective: list[bytes] = []
 
     def on_scenes(events: list[Any]) -> None:
         for event in events:
@@ -43,7 +55,8 @@ def apply_with_stats(doc: Doc, update: bytes) -> UpdateStats:
 
     scenes, title = scenes_of(doc), title_of(doc)
     subscriptions = [(scenes, scenes.observe_deep(on_scenes)),
-                     (title, title.observe(lambda event: _text_delta(stats, getattr(event, "delta", []))))]
+                     (title, title.observe(lambda event: _text_delta(stats, getattr(event, "delta", [])))),
+                     (doc, doc.observe(lambda event: effective.append(event.update)))]
     try:
         doc.apply_update(update)
     finally:
@@ -55,4 +68,4 @@ def apply_with_stats(doc: Doc, update: bytes) -> UpdateStats:
     for scene in scenes:  # text that arrived inside new scenes counts as typed
         if isinstance(scene, Map) and scene.get("id") in added:
             stats.chars_inserted += sum(len(str(scene.get(f, ""))) for f in TEXT_FIELDS)
-    return stats
+    return stats, merge_updates(*effective) if len(effective) > 1 else b"".join(effective)

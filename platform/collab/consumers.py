@@ -6,17 +6,15 @@ dropped. Awareness (presence, carets) is relayed and never stored; a client's aw
 removed for everyone when its socket closes.
 """
 
+import asyncio
 import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from pycrdt import (
-    YMessageType,
-    YSyncMessageType,
-)
+from pycrdt import YMessageType, YSyncMessageType, merge_updates
 
-from collab.attribution import apply_with_stats
+from collab.attribution import UpdateStats, apply_with_stats
 from collab.protocol import (
     MESSAGE_QUERY_AWARENESS,
     AwarenessEntry,
@@ -35,15 +33,18 @@ from projects.selectors import actions_allowed, membership_get
 log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_PROTOCOL = 4400
+CLOSE_INTERNAL = 1011
 
 
 class StoryboardConsumer(AsyncWebsocketConsumer):
     room: Room | None = None
+    flusher: asyncio.Task | None = None
 
     async def connect(self) -> None:
         self.project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
         self.user = self.scope.get("user")
         self.client_ids: dict[int, int] = {}  # awareness client id -> last clock
+        self.pending: list[tuple[bytes, UpdateStats]] = []  # applied to the room, not yet stored
         allowed = await self._allowed()
         await self.accept()
         if allowed is None:
@@ -65,16 +66,19 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
     @database_sync_to_async
     def _allowed(self) -> dict[str, bool] | None:
         """What this member may do (None for non-members)."""
-        project = Project.objects.filter(pk=self.project_id).first()
-        membership = membership_get(project=project, user=self.user) if project and self.user else None
-        if project is None or membership is None:
+        self.project = Project.objects.filter(pk=self.project_id).first()
+        membership = (membership_get(project=self.project, user=self.user)
+                      if self.project and self.user else None)
+        if self.project is None or membership is None:
             return None
-        return actions_allowed(project=project, role=membership.role)
+        return actions_allowed(project=self.project, role=membership.role)
 
     async def disconnect(self, code: int) -> None:
         room = self.room
         if room is None:
             return
+        if self.flusher is not None:
+            await self.flusher  # what the client sent before leaving is committed and relayed
         await self.channel_layer.group_discard(self.group, self.channel_name)
         room.members.discard(self)
         gone = [AwarenessEntry(client_id, clock + 1, "null")
@@ -114,31 +118,50 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             return
         if not self.can_edit or payload == b"\x00\x00":  # viewers' edits are dropped
             return
-        await self._accept_update(payload)
+        try:  # validates it, and newcomers syncing from the room see it at once
+            stats, new = apply_with_stats(room.doc, payload)
+        except ValueError:
+            raise ProtocolError("not a Yjs update") from None
+        if not new:  # nothing the room did not have (an echo, a repeat): nothing to store
+            return
+        self.pending.append((new, stats))
+        if self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.create_task(self._flush())
 
-    async def _accept_update(self, update: bytes) -> None:
+    async def _flush(self) -> None:
+        """Commit what this client sent, then announce it. Batches form by themselves: while
+        one is being written the next gathers, so a burst costs one transaction per round
+        trip to the database rather than one per keystroke."""
         room = self.room
         assert room is not None and room.doc is not None
-        async with room.lock:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            update = merge_updates(*(u for u, _ in batch)) if len(batch) > 1 else batch[0][0]
+            generation = room.generation
             try:
-                stats = apply_with_stats(room.doc, update)
-            except ValueError:
-                raise ProtocolError("not a Yjs update") from None
-            try:
-                seq = await database_sync_to_async(self._append)(update, stats)
+                seq = await database_sync_to_async(self._append)(
+                    update, UpdateStats.combined(s for _, s in batch))
             except ServiceError as exc:  # e.g. the role changed since connecting
                 log.info("storyboard %s: update refused: %s", self.project_id, exc.message)
-                self.can_edit = False
-                await room._reload()
+                self.can_edit, self.pending = False, []
+                await room.reload()  # the room holds what the log refused
                 return
+            except Exception:
+                # Not written: the client still has it and re-sends it when it reconnects.
+                log.exception("storyboard %s: could not store an update", self.project_id)
+                self.pending = []
+                await self.close(code=CLOSE_INTERNAL)
+                return
+            if room.generation != generation:  # reloaded meanwhile: re-apply (idempotent)
+                room.doc.apply_update(update)
             room.seen.mark(seq)
-        self.sent.mark(seq)
-        await self.channel_layer.group_send(self.group, {
-            "type": "storyboard.update", "seq": seq, "update": update, "sender": self.channel_name})
+            self.sent.mark(seq)
+            await self.channel_layer.group_send(self.group, {
+                "type": "storyboard.update", "seq": seq, "update": update,
+                "sender": self.channel_name})
 
-    def _append(self, update: bytes, stats: Any) -> int:
-        project = Project.objects.get(pk=self.project_id)
-        return update_append(project=project, user=self.user, update=update, stats=stats)
+    def _append(self, update: bytes, stats: UpdateStats) -> int:
+        return update_append(project=self.project, user=self.user, update=update, stats=stats)
 
     async def _on_awareness(self, payload: bytes) -> None:
         room = self.room

@@ -50,6 +50,7 @@ class Room:
         self.doc: Doc | None = None
         self.document_id = 0
         self.seen = SeqTracker()
+        self.generation = 0  # bumped on every reload
         self.lock = asyncio.Lock()
         self.members: set[Any] = set()
         self.awareness: dict[int, AwarenessEntry] = {}
@@ -67,6 +68,11 @@ class Room:
 
         self.doc, seq, self.document_id = await database_sync_to_async(read)()
         self.seen = SeqTracker(seq)
+        self.generation += 1
+
+    async def reload(self) -> None:
+        async with self.lock:
+            await self._reload()
 
     async def missing(self, seqs: list[int]) -> list[tuple[int, bytes]]:
         if not seqs:

@@ -48,7 +48,7 @@ def update_append(*, project: Project, user: AnyUser, update: bytes, stats: Upda
     bytes were not a Yjs update and nothing is written).
     """
     membership = membership_require(project=project, user=user, action=Action.EDIT_STORYBOARD)
-    document = StoryboardDocument.objects.select_for_update().get(pk=document_for(project=project).pk)
+    document, _ = StoryboardDocument.objects.select_for_update().get_or_create(project=project)
     seq = document.head_seq + 1
     StoryboardUpdate.objects.create(document=document, seq=seq, user=membership.user, data=update)
     StoryboardDocument.objects.filter(pk=document.pk).update(head_seq=seq, updated_at=timezone.now())
@@ -65,8 +65,7 @@ def update_append(*, project: Project, user: AnyUser, update: bytes, stats: Upda
 
 
 def _count(document: StoryboardDocument, user: User, stats: UpdateStats) -> None:
-    contribution, _ = Contribution.objects.get_or_create(document=document, user=user)
-    Contribution.objects.filter(pk=contribution.pk).update(
+    counted = Contribution.objects.filter(document=document, user=user).update(
         updates=F("updates") + 1,
         chars_inserted=F("chars_inserted") + stats.chars_inserted,
         chars_deleted=F("chars_deleted") + stats.chars_deleted,
@@ -75,6 +74,9 @@ def _count(document: StoryboardDocument, user: User, stats: UpdateStats) -> None
         comments=F("comments") + stats.comments,
         last_edit_at=timezone.now(),
     )
+    if not counted:  # the user's first edit here
+        Contribution.objects.create(document=document, user=user, updates=1, last_edit_at=timezone.now(),
+                                    **stats.as_dict())
 
 
 @transaction.atomic
@@ -99,7 +101,7 @@ def _server_edit(*, project: Project, user: User, change: Callable[[Doc], None])
     base, before = doc.get_update(), doc.get_state()
     change(doc)
     update = doc.get_update(before)
-    stats = apply_with_stats(doc_new(base), update)
+    stats, _ = apply_with_stats(doc_new(base), update)
     seq = update_append(project=project, user=user, update=update, stats=stats)
     transaction.on_commit(lambda: storyboard_notify(project_id=project.id, seq=seq, update=update),
                           robust=True)

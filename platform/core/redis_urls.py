@@ -22,6 +22,13 @@ def for_redis_py(url: str) -> str:
     return url
 
 
+def for_channel_layer(url: str) -> dict[str, object]:
+    """A channels-redis host. Its receive blocks up to 5 s in BZPOPMIN, and redis-py 8 gives
+    every read a 5 s socket timeout by default: the two race, and a lost race kills the
+    consumer (a TimeoutError inside its receive loop). Reads get a longer timeout here."""
+    return {"address": for_redis_py(url), "socket_timeout": 30}
+
+
 def for_celery(url: str) -> str:
     if is_socket(url):
         return f"redis+socket://{socket_path(url)}"

@@ -1,19 +1,13 @@
 """`/ws/projects/<id>/events` through the whole ASGI stack (origin check, session auth, router)."""
 
-import asyncio
-from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.db import connections, transaction
-from django.test import Client
+from django.db import transaction
 from django.utils import translation
 
-from accounts.models import User
 from core.asgi import application
 from projects import services
 from projects.activity import verb_text
@@ -21,6 +15,7 @@ from projects.consumers import CLOSE_FORBIDDEN
 from projects.roles import Role
 from tests.accounts.factories import UserFactory
 from tests.projects.factories import InvitationFactory, Team, project_with_team
+from tests.ws import headers, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,33 +23,9 @@ TIMEOUT = 5
 T = TypeVar("T")
 
 
-def headers(user: User | None = None, origin: bytes = b"http://127.0.0.1") -> list:
-    """Browser-like headers; a signed-in user's session cookie when `user` is given."""
-    out = [(b"origin", origin), (b"host", b"127.0.0.1")]
-    if user is not None:
-        client = Client()
-        client.force_login(user)
-        name = settings.SESSION_COOKIE_NAME
-        out.append((b"cookie", f"{name}={client.cookies[name].value}".encode()))
-    return out
-
-
 def events(project_id: int, header_list: list) -> WebsocketCommunicator:
     return WebsocketCommunicator(application, f"/ws/projects/{project_id}/events",
                                  headers=header_list)
-
-
-def run(scenario: Coroutine[Any, Any, T]) -> T:
-    """Run a scenario in a fresh event loop; then close the database connections that the
-    sync_to_async worker thread opened, so the test database can be dropped."""
-
-    async def main() -> T:
-        try:
-            return await scenario
-        finally:
-            await sync_to_async(connections.close_all)()
-
-    return asyncio.run(main())
 
 
 def connect_result(project_id: int, header_list: list) -> tuple[bool, Any]:

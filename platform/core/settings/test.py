@@ -26,16 +26,17 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 
 if EMBEDDED_REDIS:
     # tests/conftest.py starts a Valkey of their own on this socket.
-    from core.redis_urls import for_celery, for_redis_py
+    from core.redis_urls import for_celery, for_channel_layer, for_redis_py
 
     # One per run: two test runs on one checkout must not share (or delete) each other's server.
     REDIS_URL = f"unix://{valkey_socket(f'test-valkey-{os.getpid()}')}"
     CACHES["default"]["LOCATION"] = for_redis_py(REDIS_URL)
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [for_redis_py(REDIS_URL)]
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [for_channel_layer(REDIS_URL)]
     CELERY_BROKER_URL = for_celery(REDIS_URL)
 
 # Keep test runs apart from a developer's running platform on the same Redis.
-_prefix = f"storyloom-test-{os.getpid()}"
+# Server processes a test starts share their test run's prefix (tests/servers.py passes it on).
+_prefix = env.str("STORYLOOM_TEST_PREFIX", default=f"storyloom-test-{os.getpid()}")
 CACHES["default"]["KEY_PREFIX"] = _prefix
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _prefix
 

@@ -1,0 +1,38 @@
+"""Helpers for websocket tests through the whole ASGI stack (origin check, auth, router)."""
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+
+from accounts.models import User
+
+T = TypeVar("T")
+
+
+def headers(user: User | None = None, origin: bytes = b"http://127.0.0.1") -> list:
+    """Browser-like headers; a signed-in user's session cookie when `user` is given."""
+    out = [(b"origin", origin), (b"host", b"127.0.0.1")]
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        name = settings.SESSION_COOKIE_NAME
+        out.append((b"cookie", f"{name}={client.cookies[name].value}".encode()))
+    return out
+
+
+def run(scenario: Coroutine[Any, Any, T]) -> T:
+    """Run a scenario in a fresh event loop; then close the database connections that the
+    sync_to_async worker thread opened, so the test database can be dropped."""
+
+    async def main() -> T:
+        try:
+            return await scenario
+        finally:
+            await sync_to_async(connections.close_all)()
+
+    return asyncio.run(main())
