@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("projects.urls")),
+    path("", include("collab.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -83,7 +83,9 @@ def test_clients_on_two_server_processes_converge(team):
             async with yclient(first.url, project_id, team.tokens["owner"]) as a, \
                     yclient(second.url, project_id, team.tokens["editor"]) as b, \
                     yclient(second.url, project_id, team.tokens["viewer"]) as c:
-                scenes_of(a).append(scene_new(prompt="from process one"))
+                with a.transaction():
+                    scenes_of(a).append(scene_new(prompt="from process one"))
+                    title_of(a).insert(0, "|")
                 await settle(a, b, c)
                 for index in range(100):  # both sides type at once
                     title_of(a).insert(0, "a")
@@ -99,7 +101,7 @@ def test_clients_on_two_server_processes_converge(team):
         first.stop()
         second.stop()
     assert seen_by_a == seen_by_c
-    assert seen_by_a["title"] == "a" * 100 + "b" * 100
+    assert seen_by_a["title"] == "a" * 100 + "|" + "b" * 100
     assert seen_by_a["scenes"][0]["prompt"] == "edited on two: from process one"
     doc, _ = document_load(document=document_for(project=team.project))
     assert doc_json(doc) == seen_by_a

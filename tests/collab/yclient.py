@@ -45,8 +45,9 @@ async def yclient(base_url: str, project_id: int, token: str,
     doc = doc or doc_new()
     headers = {"Authorization": f"Bearer {token}"}
     async with (
+        # An unbounded queue: a busy test process must keep reading (and answering pings).
         connect(url, additional_headers=headers, origin=base_url,
-                max_size=None) as websocket,
+                max_size=None, max_queue=None) as websocket,
         Provider(doc, WebsocketChannel(websocket, url)) as provider,
     ):
         await asyncio.wait_for(provider.synced.wait(), 10)

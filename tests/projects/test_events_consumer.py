@@ -36,8 +36,9 @@ def connect_result(project_id: int, header_list: list) -> tuple[bool, Any]:
             # Refusals accept and then close with their code, so browsers can read it.
             message = await communicator.receive_output(timeout=TIMEOUT)
             if message["type"] == "websocket.close":
-                return False, message.get("code")
-            await communicator.disconnect()
+                connected, code = False, message.get("code")
+        # As a server would after any close: the consumer ends before the event loop does.
+        await communicator.disconnect()
         return connected, code
 
     return run(scenario())
@@ -98,6 +99,7 @@ def test_members_receive_activity_live_in_their_own_language(team: Team) -> None
         assert (await outsider.connect(timeout=TIMEOUT))[0]  # accepted only to be closed:
         closed = await outsider.receive_output(timeout=TIMEOUT)
         assert closed == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+        await outsider.disconnect()
 
         # Another user acts, in a worker thread as a web request would.
         await database_sync_to_async(services.invitation_accept)(
