@@ -54,7 +54,7 @@ def apply_with_stats(doc: Doc, update: bytes) -> tuple[UpdateStats, bytes]:
                 stats.comments += sum(len(op["insert"]) for op in delta if "insert" in op)
 
     scenes, title = scenes_of(doc), title_of(doc)
-    subscriptions = [(scenes, scenes.observe_deep(on_scenes)),
+    subscriptions: list[tuple[Any, Any]] = [(scenes, scenes.observe_deep(on_scenes)),
                      (title, title.observe(lambda event: _text_delta(stats, getattr(event, "delta", [])))),
                      (doc, doc.observe(lambda event: effective.append(event.update)))]
     try:

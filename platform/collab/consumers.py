@@ -8,7 +8,6 @@ removed for everyone when its socket closes.
 
 import asyncio
 import logging
-from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -52,10 +51,10 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             return
         self.can_edit = allowed["edit_storyboard"]
         self.group = storyboard_group(self.project_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         self.room = room_for(self.project_id)
         self.room.members.add(self)
         await self.room.load()
+        await self.room.listen(self.group)
         assert self.room.doc is not None
         self.sent = self.room.seen.copy()  # what this client has, as of the state sent below
         await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_STEP1, self.room.doc.get_state()))
@@ -79,17 +78,12 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             return
         if self.flusher is not None:
             await self.flusher  # what the client sent before leaving is committed and relayed
-        await self.channel_layer.group_discard(self.group, self.channel_name)
         room.members.discard(self)
         gone = [AwarenessEntry(client_id, clock + 1, "null")
                 for client_id, clock in self.client_ids.items()]
-        for entry in gone:
-            room.awareness.pop(entry.client_id, None)
         if gone:
-            await self.channel_layer.group_send(self.group, {
-                "type": "storyboard.awareness", "data": awareness_message(gone),
-                "sender": self.channel_name})
-        room_release(room)
+            await self._publish_awareness(awareness_message(gone))
+        await room_release(room)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.room is None or bytes_data is None:
@@ -156,11 +150,12 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
                 room.doc.apply_update(update)
             room.seen.mark(seq)
             self.sent.mark(seq)
+            await room.relay_update(seq, update, self.channel_name)  # this process first
             await self.channel_layer.group_send(self.group, {
-                "type": "storyboard.update", "seq": seq, "update": update,
-                "sender": self.channel_name})
+                "type": "storyboard.update", "seq": seq, "update": update, "origin": room.channel})
 
     def _append(self, update: bytes, stats: UpdateStats) -> int:
+        assert self.project is not None
         return update_append(project=self.project, user=self.user, update=update, stats=stats)
 
     async def _on_awareness(self, payload: bytes) -> None:
@@ -170,40 +165,27 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         for entry in entries:
             if entry.state == "null":
                 self.client_ids.pop(entry.client_id, None)
-                room.awareness.pop(entry.client_id, None)
             else:
                 self.client_ids[entry.client_id] = entry.clock
-                room.awareness[entry.client_id] = entry
-        await self.channel_layer.group_send(self.group, {
-            "type": "storyboard.awareness", "data": awareness_message(entries),
-            "sender": self.channel_name})
+        await self._publish_awareness(awareness_message(entries))
 
-    # --- channel layer handlers -------------------------------------------------------------
-
-    async def storyboard_update(self, event: dict[str, Any]) -> None:
+    async def _publish_awareness(self, data: bytes) -> None:
         room = self.room
-        if room is None:
-            return
-        seq, update = event["seq"], event["update"]
-        await room.receive(seq, update)
+        assert room is not None
+        await room.relay_awareness(data, self.channel_name)  # this process first
+        await self.channel_layer.group_send(self.group, {
+            "type": "storyboard.awareness", "data": data, "origin": room.channel})
+
+    async def deliver_update(self, seq: int, update: bytes, sender: str) -> None:
+        """Called by the room for every committed update; sends what this client lacks."""
         if self.sent.has(seq):
             return
-        for gap_seq, data in await room.missing(self.sent.missing_before(seq)):
+        assert self.room is not None
+        for gap_seq, data in await self.room.missing(self.sent.missing_before(seq)):
             await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, data))
             self.sent.mark(gap_seq)
-        if event.get("sender") != self.channel_name:
+        if sender != self.channel_name:
             await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, update))
         self.sent.mark(seq)
-
-    async def storyboard_awareness(self, event: dict[str, Any]) -> None:
-        if self.room is None or event.get("sender") == self.channel_name:
-            return
-        message = message_parse(event["data"])
-        for entry in awareness_parse(message.payload):  # keep the room's view complete
-            if entry.state == "null":
-                self.room.awareness.pop(entry.client_id, None)
-            else:
-                self.room.awareness[entry.client_id] = entry
-        await self.send(bytes_data=event["data"])
 
 

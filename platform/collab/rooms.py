@@ -3,18 +3,27 @@
 The database log is the truth: a room loads from it, and when a notification reveals a gap
 (a message the channel layer dropped, or one that overtook another) it reads the missing
 updates back from the log.
+
+Fan-out is per process: the room, not each socket, listens on the channel layer, and hands
+what arrives to its local members in memory. One Redis message per process per update,
+instead of one per connected client.
 """
 
 import asyncio
+import contextlib
+import logging
 import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from pycrdt import Doc
 
-from collab.protocol import AwarenessEntry
+from collab.protocol import AwarenessEntry, awareness_parse, message_parse
 from collab.selectors import document_for, document_load, updates_after
 from projects.models import Project
+
+log = logging.getLogger(__name__)
 
 
 class SeqTracker:
@@ -52,8 +61,53 @@ class Room:
         self.seen = SeqTracker()
         self.generation = 0  # bumped on every reload
         self.lock = asyncio.Lock()
-        self.members: set[Any] = set()
+        self.members: set[Any] = set()  # the local consumers (deliver_update, send)
         self.awareness: dict[int, AwarenessEntry] = {}
+        self.channel = ""  # this room's channel-layer address; also names it as an origin
+        self.listener: asyncio.Task | None = None
+
+    async def listen(self, group: str) -> None:
+        if self.listener is not None:
+            return
+        layer = get_channel_layer()
+        assert layer is not None
+        self.channel = await layer.new_channel()
+        await layer.group_add(group, self.channel)
+        self.listener = asyncio.create_task(self._listen(layer, group))
+
+    async def _listen(self, layer: Any, group: str) -> None:
+        try:
+            while True:
+                message = await layer.receive(self.channel)
+                if message["type"] == "storyboard.stop":
+                    return
+                if message.get("origin") == self.channel:
+                    continue  # our own, already handed to local members
+                try:
+                    if message["type"] == "storyboard.update":
+                        await self.relay_update(message["seq"], message["update"], "")
+                    elif message["type"] == "storyboard.awareness":
+                        await self.relay_awareness(message["data"], "")
+                except Exception:  # one bad message must not stop the room
+                    log.exception("storyboard %s: could not relay a message", self.project_id)
+        finally:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(group, self.channel)
+
+    async def relay_update(self, seq: int, update: bytes, sender: str) -> None:
+        await self.receive(seq, update)
+        for member in list(self.members):
+            await member.deliver_update(seq, update, sender)
+
+    async def relay_awareness(self, data: bytes, sender: str) -> None:
+        for entry in awareness_parse(message_parse(data).payload):
+            if entry.state == "null":
+                self.awareness.pop(entry.client_id, None)
+            else:
+                self.awareness[entry.client_id] = entry
+        for member in list(self.members):
+            if member.channel_name != sender:
+                await member.send(bytes_data=data)
 
     async def load(self) -> None:
         async with self.lock:
@@ -105,8 +159,22 @@ def room_for(project_id: int) -> Room:
     return rooms[project_id]
 
 
-def room_release(room: Room) -> None:
-    """Forget a room nobody in this process uses; the log keeps everything."""
+async def room_release(room: Room) -> None:
+    """Forget a room nobody in this process uses; the log keeps everything.
+
+    Its listener is asked to stop rather than cancelled: cancelling a task blocked in the
+    channel layer's receive could leave it hanging."""
     rooms = _rooms.get(asyncio.get_running_loop(), {})
-    if not room.members and rooms.get(room.project_id) is room:
-        del rooms[room.project_id]
+    if room.members or rooms.get(room.project_id) is not room:
+        return
+    del rooms[room.project_id]
+    listener = room.listener
+    if listener is None:
+        return
+    layer = get_channel_layer()
+    assert layer is not None
+    await layer.send(room.channel, {"type": "storyboard.stop"})
+    try:
+        await asyncio.wait_for(asyncio.shield(listener), 10)
+    except TimeoutError:
+        listener.cancel()

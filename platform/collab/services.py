@@ -32,12 +32,12 @@ def storyboard_group(project_id: int) -> str:
     return f"storyboard.{project_id}"
 
 
-def storyboard_notify(*, project_id: int, seq: int, update: bytes, sender: str = "") -> None:
+def storyboard_notify(*, project_id: int, seq: int, update: bytes) -> None:
     """Tell every process's room about a committed update (called after commit)."""
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(storyboard_group(project_id), {
-            "type": "storyboard.update", "seq": seq, "update": update, "sender": sender})
+            "type": "storyboard.update", "seq": seq, "update": update, "origin": ""})
 
 
 @transaction.atomic
