@@ -33,7 +33,7 @@ bench: $(STAMP)
 
 ## make messages: refresh the translation catalogues (needs GNU gettext)
 messages: $(STAMP)
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --no-obsolete
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=node_modules --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

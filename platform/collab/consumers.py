@@ -76,9 +76,9 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         room = self.room
         if room is None:
             return
+        room.members.discard(self)  # first: nothing more is sent to a closed socket
         if self.flusher is not None:
             await self.flusher  # what the client sent before leaving is committed and relayed
-        room.members.discard(self)
         gone = [AwarenessEntry(client_id, clock + 1, "null")
                 for client_id, clock in self.client_ids.items()]
         if gone:
@@ -151,8 +151,12 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             room.seen.mark(seq)
             self.sent.mark(seq)
             await room.relay_update(seq, update, self.channel_name)  # this process first
-            await self.channel_layer.group_send(self.group, {
-                "type": "storyboard.update", "seq": seq, "update": update, "origin": room.channel})
+            try:
+                await self.channel_layer.group_send(self.group, {
+                    "type": "storyboard.update", "seq": seq, "update": update,
+                    "origin": room.channel})
+            except Exception:  # stored: other processes repair the gap from the log
+                log.exception("storyboard %s: could not announce update %s", self.project_id, seq)
 
     def _append(self, update: bytes, stats: UpdateStats) -> int:
         assert self.project is not None
@@ -172,7 +176,9 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
     async def _publish_awareness(self, data: bytes) -> None:
         room = self.room
         assert room is not None
-        await room.relay_awareness(data, self.channel_name)  # this process first
+        # This process first, the sender included: as y-websocket's own server does, which
+        # also keeps a client that is alone in the room from timing out its connection.
+        await room.relay_awareness(data, "")
         await self.channel_layer.group_send(self.group, {
             "type": "storyboard.awareness", "data": data, "origin": room.channel})
 

@@ -97,7 +97,15 @@ class Room:
     async def relay_update(self, seq: int, update: bytes, sender: str) -> None:
         await self.receive(seq, update)
         for member in list(self.members):
-            await member.deliver_update(seq, update, sender)
+            await self._to_member(member, member.deliver_update(seq, update, sender))
+
+    async def _to_member(self, member: Any, sending: Any) -> None:
+        """A socket that closed meanwhile must not stop the relay to the others."""
+        try:
+            await sending
+        except Exception as exc:
+            log.info("storyboard %s: dropping a closed member: %s", self.project_id, exc)
+            self.members.discard(member)
 
     async def relay_awareness(self, data: bytes, sender: str) -> None:
         for entry in awareness_parse(message_parse(data).payload):
@@ -107,7 +115,7 @@ class Room:
                 self.awareness[entry.client_id] = entry
         for member in list(self.members):
             if member.channel_name != sender:
-                await member.send(bytes_data=data)
+                await self._to_member(member, member.send(bytes_data=data))
 
     async def load(self) -> None:
         async with self.lock:

@@ -57,7 +57,7 @@ def update_append(*, project: Project, user: AnyUser, update: bytes, stats: Upda
                         ("storyboard.scene_removed", stats.scenes_removed)):
         if count:
             activity_record(project=project, actor=membership.user, verb=verb, data={"count": count})
-    if seq - document.snapshot_seq >= settings.STORYBOARD_COMPACT_EVERY:
+    if (seq - document.snapshot_seq) % settings.STORYBOARD_COMPACT_EVERY == 0:  # once per stretch
         from collab.tasks import document_compact
 
         transaction.on_commit(lambda: document_compact.delay(document_id=document.pk), robust=True)

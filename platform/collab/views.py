@@ -58,7 +58,6 @@ def _strings() -> dict[str, str]:
         "preview_title": _("Preview of “%(label)s”"),
         "preview_untitled": _("Untitled storyboard"),
         "preview_no_scenes": _("No scenes in this version."),
-        "preview_comments": _("%(count)s comments"),
         "seed_random": _("random"),
         "invalid_duration": _("Between 0.5 and 60 seconds."),
         "invalid_seed": _("A whole number from 0 to 4294967295, or empty for a random seed."),

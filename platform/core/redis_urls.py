@@ -25,8 +25,10 @@ def for_redis_py(url: str) -> str:
 def for_channel_layer(url: str) -> dict[str, object]:
     """A channels-redis host. Its receive blocks up to 5 s in BZPOPMIN, and redis-py 8 gives
     every read a 5 s socket timeout by default: the two race, and a lost race kills the
-    consumer (a TimeoutError inside its receive loop). Reads get a longer timeout here."""
-    return {"address": for_redis_py(url), "socket_timeout": 30}
+    consumer (a TimeoutError inside its receive loop). Reads get a longer timeout here.
+    Every open websocket holds a connection in its blocking receive, so the pool must be
+    larger than redis-py's default cap of 100."""
+    return {"address": for_redis_py(url), "socket_timeout": 30, "max_connections": 5000}
 
 
 def for_celery(url: str) -> str:
