@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,14 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -55,7 +50,7 @@ def _health(port: int, timeout: float) -> dict:
 
 
 def _boot_and_stop(env: dict[str, str], log: Path, marker: str, stop: int) -> dict:
-    port = _free_port()
+    port = free_port()
     with log.open("w") as out:
         up = subprocess.Popen([sys.executable, "manage.py", "up", "--port", str(port)], cwd=ROOT,
                               env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -26,8 +26,9 @@ def headers(user: User | None = None, origin: bytes = b"http://127.0.0.1") -> li
 
 
 def run(scenario: Coroutine[Any, Any, T]) -> T:
-    """Run a scenario in a fresh event loop; then close the database connections that the
-    sync_to_async worker thread opened, so the test database can be dropped."""
+    """Run a scenario in a fresh event loop; then close the database connections that it and
+    its sync_to_async worker thread opened, so the test database can be dropped.
+    (For transactional tests: closing the caller's connection ends any test transaction.)"""
 
     async def main() -> T:
         try:
@@ -35,4 +36,7 @@ def run(scenario: Coroutine[Any, Any, T]) -> T:
         finally:
             await sync_to_async(connections.close_all)()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    finally:
+        connections.close_all()

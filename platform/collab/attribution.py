@@ -65,7 +65,7 @@ def apply_with_stats(doc: Doc, update: bytes) -> tuple[UpdateStats, bytes]:
     after = scene_ids(doc)
     added = after - before
     stats.scenes_added, stats.scenes_removed = len(added), len(before - after)
-    for scene in scenes:  # text that arrived inside new scenes counts as typed
+    for scene in scenes if added else ():  # text that arrived inside new scenes counts as typed
         if isinstance(scene, Map) and scene.get("id") in added:
             stats.chars_inserted += sum(len(str(scene.get(f, ""))) for f in TEXT_FIELDS)
     return stats, merge_updates(*effective) if len(effective) > 1 else b"".join(effective)

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from pycrdt import Doc
 
 from collab.models import Contribution, StoryboardDocument, StoryboardUpdate, StoryboardVersion
@@ -50,7 +51,7 @@ def version_list(*, project: Project, user: AnyUser) -> QuerySet[StoryboardVersi
 def version_preview(*, project: Project, user: AnyUser, version_id: int) -> dict[str, Any]:
     version = version_list(project=project, user=user).filter(pk=version_id).first()
     if version is None:
-        raise NotFound("No such version.")
+        raise NotFound(_("No such version."))
     return doc_json(doc_new(bytes(version.snapshot)))
 
 

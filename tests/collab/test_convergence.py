@@ -3,7 +3,6 @@
 import asyncio
 
 import pytest
-from django.db import connections
 from websockets.exceptions import ConnectionClosed
 
 from accounts.services import token_create
@@ -12,6 +11,7 @@ from collab.selectors import document_for, document_load
 from tests.collab.yclient import settle, yclient
 from tests.projects.factories import project_with_team
 from tests.servers import AsgiServer
+from tests.ws import run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,13 +22,6 @@ def team():
     team.tokens = {who: token_create(user=team.user(who), name="yjs")[1]
                    for who in ("owner", "editor", "viewer")}
     return team
-
-
-def run(coro):
-    try:
-        return asyncio.run(coro)
-    finally:
-        connections.close_all()
 
 
 def test_two_editors_converge_and_the_log_holds_the_result(live_server_url, team):
