@@ -5,6 +5,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
 from django.conf import settings
 from django.db import connections
 from django.test import Client
@@ -36,7 +37,18 @@ def run(scenario: Coroutine[Any, Any, T]) -> T:
         finally:
             await sync_to_async(connections.close_all)()
 
+    loop = asyncio.new_event_loop()
     try:
-        return asyncio.run(main())
+        return loop.run_until_complete(main())
     finally:
+        # Unlike asyncio.run, do not wait forever for leftover tasks: a channel-layer receive
+        # cancelled in the middle of a blocking Redis read can fail to finish.
+        leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in leftovers:
+            task.cancel()
+        if leftovers:
+            loop.run_until_complete(asyncio.wait(leftovers, timeout=5))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        channel_layers.backends.clear()  # its per-loop state must not outlive the loop
         connections.close_all()
