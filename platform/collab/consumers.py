@@ -7,13 +7,17 @@ removed for everyone when its socket closes.
 """
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
+from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from pycrdt import YMessageType, YSyncMessageType, merge_updates
+from pycrdt import YMessageType, YSyncMessageType
 
-from collab.attribution import UpdateStats, apply_with_stats
+from collab.attribution import apply_with_stats
 from collab.protocol import (
     MESSAGE_QUERY_AWARENESS,
     AwarenessEntry,
@@ -24,8 +28,7 @@ from collab.protocol import (
     sync_message,
 )
 from collab.rooms import Room, room_for, room_release
-from collab.services import storyboard_group, update_append
-from core.errors import ServiceError
+from collab.writer import writer
 from projects.models import Project
 from projects.selectors import actions_allowed, membership_get
 
@@ -33,34 +36,48 @@ log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_PROTOCOL = 4400
 CLOSE_INTERNAL = 1011
+CLOSE_TOO_SLOW = 1013  # "try again later"
+OUTBOX_LIMIT = 5000  # messages queued for one socket before it counts as not reading
 
 
 class StoryboardConsumer(AsyncWebsocketConsumer):
     room: Room | None = None
-    flusher: asyncio.Task | None = None
+    sender: asyncio.Task | None = None
 
     async def connect(self) -> None:
         self.project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
         self.user = self.scope.get("user")
         self.client_ids: dict[int, int] = {}  # awareness client id -> last clock
-        self.pending: list[tuple[bytes, UpdateStats]] = []  # applied to the room, not yet stored
+        self.outbox: deque[bytes | tuple[int, int, bytes] | None] = deque()  # None: close (too slow)
+        self.wakeup = asyncio.Event()
         allowed = await self._allowed()
         await self.accept()
         if allowed is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.can_edit = allowed["edit_storyboard"]
-        self.group = storyboard_group(self.project_id)
-        self.room = room_for(self.project_id)
-        self.room.members.add(self)
-        await self.room.load()
-        await self.room.listen(self.group)
-        assert self.room.doc is not None
-        self.sent = self.room.seen.copy()  # what this client has, as of the state sent below
-        await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_STEP1, self.room.doc.get_state()))
-        await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_STEP2, self.room.doc.get_update()))
-        if self.room.awareness:
-            await self.send(bytes_data=awareness_message(list(self.room.awareness.values())))
+        room = room_for(self.project_id)
+        await room.load()
+        await room.listen()
+        assert room.doc is not None
+        # From here to joining, nothing awaits: the state queued below and the updates relayed
+        # after it leave no gap.
+        self.sent = room.seen.copy()  # what this client has, as of the state queued below
+        self.push(sync_message(YSyncMessageType.SYNC_STEP1, room.doc.get_state()))
+        self.push(sync_message(YSyncMessageType.SYNC_STEP2, room.doc.get_update()))
+        if room.awareness:
+            self.push(awareness_message(list(room.awareness.values())))
+        self.room = room
+        room.members.add(self)
+        self.sender = asyncio.create_task(self._send_queued())
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        # Rooms, not sockets, listen on the channel layer. Without a channel per socket, a plain
+        # loop replaces Channels's, which starts a task and an asyncio.wait per message.
+        self.scope, self.channel_layer, self.base_send = scope, None, send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
 
     @database_sync_to_async
     def _allowed(self) -> dict[str, bool] | None:
@@ -72,13 +89,23 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             return None
         return actions_allowed(project=self.project, role=membership.role)
 
+    async def dispatch(self, message: dict) -> None:
+        # Channels closes stale database connections before every message, a thread hop per
+        # keystroke; this consumer reaches the database only through the writer and the room,
+        # whose calls do that themselves.
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
+
     async def disconnect(self, code: int) -> None:
         room = self.room
         if room is None:
             return
-        room.members.discard(self)  # first: nothing more is sent to a closed socket
-        if self.flusher is not None:
-            await self.flusher  # what the client sent before leaving is committed and relayed
+        room.members.discard(self)  # first: nothing more is queued for a closed socket
+        if self.sender is not None:
+            self.sender.cancel()
+        await writer().flushed()  # what the client sent before leaving is committed and relayed
         gone = [AwarenessEntry(client_id, clock + 1, "null")
                 for client_id, clock in self.client_ids.items()]
         if gone:
@@ -91,16 +118,16 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         try:
             message = message_parse(bytes_data)
             if message.kind == YMessageType.SYNC:
-                await self._on_sync(message.sync_kind, message.payload)
+                self._on_sync(message.sync_kind, message.payload)
             elif message.kind == YMessageType.AWARENESS:
                 await self._on_awareness(message.payload)
             elif message.kind == MESSAGE_QUERY_AWARENESS:
-                await self.send(bytes_data=awareness_message(list(self.room.awareness.values())))
+                self.push(awareness_message(list(self.room.awareness.values())))
         except ProtocolError as exc:
             log.info("storyboard %s: closing a client that sent %s", self.project_id, exc)
             await self.close(code=CLOSE_PROTOCOL)
 
-    async def _on_sync(self, kind: int | None, payload: bytes) -> None:  # (`_sync` is Channels's)
+    def _on_sync(self, kind: int | None, payload: bytes) -> None:  # (`_sync` is Channels's)
         room = self.room
         assert room is not None and room.doc is not None
         if kind == YSyncMessageType.SYNC_STEP1:
@@ -108,7 +135,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
                 diff = room.doc.get_update(payload)
             except ValueError:
                 raise ProtocolError("bad state vector") from None
-            await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_STEP2, diff))
+            self.push(sync_message(YSyncMessageType.SYNC_STEP2, diff))
             return
         if not self.can_edit or payload == b"\x00\x00":  # viewers' edits are dropped
             return
@@ -116,55 +143,18 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             stats, new = apply_with_stats(room.doc, payload)
         except ValueError:
             raise ProtocolError("not a Yjs update") from None
-        if not new:  # nothing the room did not have (an echo, a repeat): nothing to store
-            return
-        self.pending.append((new, stats))
-        if self.flusher is None or self.flusher.done():
-            self.flusher = asyncio.create_task(self._flush())
+        if new:  # else nothing the room did not have (an echo, a repeat): nothing to store
+            writer().submit(self, room, new, stats)
 
-    async def _flush(self) -> None:
-        """Commit what this client sent, then announce it. Batches form by themselves: while
-        one is being written the next gathers, so a burst costs one transaction per round
-        trip to the database rather than one per keystroke."""
-        room = self.room
-        assert room is not None and room.doc is not None
-        while self.pending:
-            batch, self.pending = self.pending, []
-            update = merge_updates(*(u for u, _ in batch)) if len(batch) > 1 else batch[0][0]
-            generation = room.generation
-            try:
-                seq = await database_sync_to_async(self._append)(
-                    update, UpdateStats.combined(s for _, s in batch))
-            except ServiceError as exc:  # e.g. the role changed since connecting
-                log.info("storyboard %s: update refused: %s", self.project_id, exc.message)
-                self.can_edit, self.pending = False, []
-                await room.reload()  # the room holds what the log refused
-                return
-            except Exception:
-                # Not written: the client still has it and re-sends it when it reconnects.
-                log.exception("storyboard %s: could not store an update", self.project_id)
-                self.pending = []
-                await self.close(code=CLOSE_INTERNAL)
-                return
-            if room.generation != generation:  # reloaded meanwhile: re-apply (idempotent)
-                room.doc.apply_update(update)
-            room.seen.mark(seq)
-            self.sent.mark(seq)
-            await room.relay_update(seq, update, self.channel_name)  # this process first
-            try:
-                await self.channel_layer.group_send(self.group, {
-                    "type": "storyboard.update", "seq": seq, "update": update,
-                    "origin": room.channel})
-            except Exception:  # stored: other processes repair the gap from the log
-                log.exception("storyboard %s: could not announce update %s", self.project_id, seq)
+    # Called by the writer about what this client sent.
 
-    def _append(self, update: bytes, stats: UpdateStats) -> int:
-        assert self.project is not None
-        return update_append(project=self.project, user=self.user, update=update, stats=stats)
+    def refused(self) -> None:
+        self.can_edit = False
+
+    async def failed(self) -> None:
+        await self.close(code=CLOSE_INTERNAL)
 
     async def _on_awareness(self, payload: bytes) -> None:
-        room = self.room
-        assert room is not None
         entries = awareness_parse(payload)
         for entry in entries:
             if entry.state == "null":
@@ -176,22 +166,50 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
     async def _publish_awareness(self, data: bytes) -> None:
         room = self.room
         assert room is not None
-        # This process first, the sender included: as y-websocket's own server does, which
-        # also keeps a client that is alone in the room from timing out its connection.
-        await room.relay_awareness(data, "")
-        await self.channel_layer.group_send(self.group, {
-            "type": "storyboard.awareness", "data": data, "origin": room.channel})
+        room.relay_awareness(data)  # this process first
+        await room.publish({"type": "storyboard.awareness", "data": data})
 
-    async def deliver_update(self, seq: int, update: bytes, sender: str) -> None:
-        """Called by the room for every committed update; sends what this client lacks."""
-        if self.sent.has(seq):
-            return
-        assert self.room is not None
-        for gap_seq, data in await self.room.missing(self.sent.missing_before(seq)):
-            await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, data))
-            self.sent.mark(gap_seq)
-        if sender != self.channel_name:
-            await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, update))
-        self.sent.mark(seq)
+    # Sending: the room queues, one task per socket sends, so a slow client delays only itself.
 
+    def push(self, data: bytes) -> None:
+        self._queue(data)
 
+    def push_update(self, first: int, last: int, message: bytes) -> None:
+        self._queue((first, last, message))
+
+    def _queue(self, item: bytes | tuple[int, int, bytes] | None) -> None:
+        if len(self.outbox) >= OUTBOX_LIMIT:  # it is not reading: drop it, it resyncs on reconnect
+            log.info("storyboard %s: closing a client %s messages behind", self.project_id, len(self.outbox))
+            if self.room is not None:
+                self.room.members.discard(self)
+            self.outbox.clear()
+            item = None
+        self.outbox.append(item)
+        self.wakeup.set()
+
+    async def _send_queued(self) -> None:
+        room = self.room
+        assert room is not None
+        try:
+            while True:
+                if not self.outbox:
+                    self.wakeup.clear()
+                    await self.wakeup.wait()
+                    continue
+                item = self.outbox.popleft()
+                if item is None:
+                    await self.close(code=CLOSE_TOO_SLOW)
+                    return
+                if isinstance(item, bytes):
+                    await self.send(bytes_data=item)
+                    continue
+                first, last, message = item
+                if self.sent.has(first, last):
+                    continue
+                for gap_seq, data in await room.missing(self.sent.missing_before(first)):
+                    await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, data))
+                    self.sent.mark(gap_seq)
+                await self.send(bytes_data=message)
+                self.sent.mark(first, last)
+        except Exception as exc:  # the socket closed under us: disconnect() follows
+            log.info("storyboard %s: stopped sending to a client: %r", self.project_id, exc)

@@ -4,23 +4,24 @@ The database log is the truth: a room loads from it, and when a notification rev
 (a message the channel layer dropped, or one that overtook another) it reads the missing
 updates back from the log.
 
-Fan-out is per process: the room, not each socket, listens on the channel layer, and hands
-what arrives to its local members in memory. One Redis message per process per update,
-instead of one per connected client.
+Fan-out is per process: the room, not each socket, listens on the channel layer, and queues
+what arrives for its local members in memory. One Redis message per process per batch of
+updates, instead of one per connected client per update.
 """
 
 import asyncio
 import contextlib
 import logging
 import weakref
-from typing import Any
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from pycrdt import Doc
+from pycrdt import Doc, YSyncMessageType
 
-from collab.protocol import AwarenessEntry, awareness_parse, message_parse
+from collab.protocol import AwarenessEntry, awareness_parse, message_parse, sync_message
 from collab.selectors import document_for, document_load, updates_after
+from collab.services import storyboard_group
 from projects.models import Project
 
 log = logging.getLogger(__name__)
@@ -33,13 +34,13 @@ class SeqTracker:
         self.upto = upto
         self.extra: set[int] = set()
 
-    def has(self, seq: int) -> bool:
-        return seq <= self.upto or seq in self.extra
+    def has(self, first: int, last: int | None = None) -> bool:
+        """Whether every number in first..last (default: just first) has been seen."""
+        return all(seq <= self.upto or seq in self.extra for seq in range(first, (last or first) + 1))
 
-    def mark(self, seq: int) -> None:
-        if seq <= self.upto:
-            return
-        self.extra.add(seq)
+    def mark(self, first: int, last: int | None = None) -> None:
+        for seq in range(max(first, self.upto + 1), (last or first) + 1):
+            self.extra.add(seq)
         while self.upto + 1 in self.extra:
             self.upto += 1
             self.extra.discard(self.upto)
@@ -53,29 +54,38 @@ class SeqTracker:
         return other
 
 
+class Member(Protocol):
+    """A local client of a room (the consumer): it queues what the room hands it."""
+
+    def push(self, data: bytes) -> None: ...
+
+    def push_update(self, first: int, last: int, message: bytes) -> None: ...
+
+
 class Room:
     def __init__(self, project_id: int) -> None:
         self.project_id = project_id
+        self.group = storyboard_group(project_id)
         self.doc: Doc | None = None
         self.document_id = 0
         self.seen = SeqTracker()
         self.generation = 0  # bumped on every reload
         self.lock = asyncio.Lock()
-        self.members: set[Any] = set()  # the local consumers (deliver_update, send)
+        self.members: set[Member] = set()
         self.awareness: dict[int, AwarenessEntry] = {}
         self.channel = ""  # this room's channel-layer address; also names it as an origin
         self.listener: asyncio.Task | None = None
 
-    async def listen(self, group: str) -> None:
+    async def listen(self) -> None:
         if self.listener is not None:
             return
         layer = get_channel_layer()
         assert layer is not None
         self.channel = await layer.new_channel()
-        await layer.group_add(group, self.channel)
-        self.listener = asyncio.create_task(self._listen(layer, group))
+        await layer.group_add(self.group, self.channel)
+        self.listener = asyncio.create_task(self._listen(layer))
 
-    async def _listen(self, layer: Any, group: str) -> None:
+    async def _listen(self, layer: Any) -> None:
         try:
             while True:
                 message = await layer.receive(self.channel)
@@ -85,37 +95,37 @@ class Room:
                     continue  # our own, already handed to local members
                 try:
                     if message["type"] == "storyboard.update":
-                        await self.relay_update(message["seq"], message["update"], "")
+                        await self.receive(message["first"], message["last"], message["update"])
+                        self.relay(message["first"], message["last"], message["update"])
                     elif message["type"] == "storyboard.awareness":
-                        await self.relay_awareness(message["data"], "")
+                        self.relay_awareness(message["data"])
                 except Exception:  # one bad message must not stop the room
                     log.exception("storyboard %s: could not relay a message", self.project_id)
         finally:
             with contextlib.suppress(Exception):
-                await layer.group_discard(group, self.channel)
+                await layer.group_discard(self.group, self.channel)
 
-    async def relay_update(self, seq: int, update: bytes, sender: str) -> None:
-        await self.receive(seq, update)
+    def relay(self, first: int, last: int, update: bytes) -> None:
+        """Hand committed log entries first..last (merged into `update`) to every local client,
+        their authors included: as with y-websocket's server, an echo costs a client nothing."""
+        message = sync_message(YSyncMessageType.SYNC_UPDATE, update)
         for member in list(self.members):
-            await self._to_member(member, member.deliver_update(seq, update, sender))
+            member.push_update(first, last, message)
 
-    async def _to_member(self, member: Any, sending: Any) -> None:
-        """A socket that closed meanwhile must not stop the relay to the others."""
-        try:
-            await sending
-        except Exception as exc:
-            log.info("storyboard %s: dropping a closed member: %s", self.project_id, exc)
-            self.members.discard(member)
-
-    async def relay_awareness(self, data: bytes, sender: str) -> None:
+    def relay_awareness(self, data: bytes) -> None:
         for entry in awareness_parse(message_parse(data).payload):
             if entry.state == "null":
                 self.awareness.pop(entry.client_id, None)
             else:
                 self.awareness[entry.client_id] = entry
-        for member in list(self.members):
-            if member.channel_name != sender:
-                await self._to_member(member, member.send(bytes_data=data))
+        for member in list(self.members):  # the sender too, as y-websocket's server does
+            member.push(data)
+
+    async def publish(self, message: dict[str, Any]) -> None:
+        """Send a notification to the other processes' rooms."""
+        layer = get_channel_layer()
+        assert layer is not None
+        await layer.group_send(self.group, {**message, "origin": self.channel})
 
     async def load(self) -> None:
         async with self.lock:
@@ -144,16 +154,16 @@ class Room:
         wanted = set(seqs)
         return [(s, d) for s, d in rows if s in wanted]
 
-    async def receive(self, seq: int, update: bytes) -> None:
-        """Apply a committed update announced on the channel layer, filling any gap first."""
+    async def receive(self, first: int, last: int, update: bytes) -> None:
+        """Apply committed entries announced by another process, filling any gap first."""
         async with self.lock:
-            if self.doc is None or self.seen.has(seq):
+            if self.doc is None or self.seen.has(first, last):
                 return
-            for gap_seq, data in await self.missing(self.seen.missing_before(seq)):
+            for gap_seq, data in await self.missing(self.seen.missing_before(first)):
                 self.doc.apply_update(data)
                 self.seen.mark(gap_seq)
             self.doc.apply_update(update)
-            self.seen.mark(seq)
+            self.seen.mark(first, last)
 
 
 _rooms: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Room]]" = (

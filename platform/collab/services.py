@@ -4,24 +4,22 @@ Every accepted update gets the next sequence number of its document and is commi
 before anyone is told about it; the channel layer only carries notifications.
 """
 
-
 from collections.abc import Callable
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from pycrdt import Doc
 
 from accounts.models import User
 from collab.attribution import UpdateStats, apply_with_stats
-from collab.models import Contribution, StoryboardDocument, StoryboardUpdate, StoryboardVersion
+from collab.models import StoryboardDocument, StoryboardUpdate, StoryboardVersion
 from collab.schema import doc_json, doc_new, doc_replace_content, scene_new, scenes_of
 from collab.selectors import document_for, document_load
-from core.errors import NotFound, ValidationFailed
+from collab.updatelog import LogEntry, updates_append
+from core.errors import NotFound, ServiceError, ValidationFailed
 from projects.activity import activity_record
 from projects.models import Project
 from projects.roles import Action
@@ -32,51 +30,31 @@ def storyboard_group(project_id: int) -> str:
     return f"storyboard.{project_id}"
 
 
+def storyboard_update_message(*, first: int, last: int, update: bytes, origin: str = "") -> dict[str, Any]:
+    """The channel-layer notification of committed log entries first..last (`update` holds them
+    all); `origin` names the room that sent it (its own members have it already)."""
+    return {"type": "storyboard.update", "first": first, "last": last, "update": update, "origin": origin}
+
+
 def storyboard_notify(*, project_id: int, seq: int, update: bytes) -> None:
     """Tell every process's room about a committed update (called after commit)."""
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.group_send)(storyboard_group(project_id), {
-            "type": "storyboard.update", "seq": seq, "update": update, "origin": ""})
+        async_to_sync(layer.group_send)(storyboard_group(project_id),
+                                        storyboard_update_message(first=seq, last=seq, update=update))
 
 
-@transaction.atomic
 def update_append(*, project: Project, user: AnyUser, update: bytes, stats: UpdateStats) -> int:
-    """Append an update to the project's log; return its sequence number.
+    """Append one update to the project's log; return its sequence number.
 
     The caller has applied it to a document to measure `stats` (a ValueError there means the
     bytes were not a Yjs update and nothing is written).
     """
     membership = membership_require(project=project, user=user, action=Action.EDIT_STORYBOARD)
-    document, _ = StoryboardDocument.objects.select_for_update().get_or_create(project=project)
-    seq = document.head_seq + 1
-    StoryboardUpdate.objects.create(document=document, seq=seq, user=membership.user, data=update)
-    StoryboardDocument.objects.filter(pk=document.pk).update(head_seq=seq, updated_at=timezone.now())
-    _count(document, membership.user, stats)
-    for verb, count in (("storyboard.scene_added", stats.scenes_added),
-                        ("storyboard.scene_removed", stats.scenes_removed)):
-        if count:
-            activity_record(project=project, actor=membership.user, verb=verb, data={"count": count})
-    if (seq - document.snapshot_seq) % settings.STORYBOARD_COMPACT_EVERY == 0:  # once per stretch
-        from collab.tasks import document_compact
-
-        transaction.on_commit(lambda: document_compact.delay(document_id=document.pk), robust=True)
-    return seq
-
-
-def _count(document: StoryboardDocument, user: User, stats: UpdateStats) -> None:
-    counted = Contribution.objects.filter(document=document, user=user).update(
-        updates=F("updates") + 1,
-        chars_inserted=F("chars_inserted") + stats.chars_inserted,
-        chars_deleted=F("chars_deleted") + stats.chars_deleted,
-        scenes_added=F("scenes_added") + stats.scenes_added,
-        scenes_removed=F("scenes_removed") + stats.scenes_removed,
-        comments=F("comments") + stats.comments,
-        last_edit_at=timezone.now(),
-    )
-    if not counted:  # the user's first edit here
-        Contribution.objects.create(document=document, user=user, updates=1, last_edit_at=timezone.now(),
-                                    **stats.as_dict())
+    result = updates_append([LogEntry(project.id, membership.user_id, update, stats)])[0]
+    if isinstance(result, ServiceError):
+        raise result
+    return result
 
 
 @transaction.atomic

@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied, ServiceError
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
-from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, Action, role_allows
+from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, Action, Role, role_allows
 
 AnyUser = User | AnonymousUser
 
@@ -25,16 +25,27 @@ def membership_require(*, project: Project, user: AnyUser, action: str) -> Membe
     Non-members (and anonymous users) get NotFound, so a project's existence is not revealed.
     """
     membership = membership_get(project=project, user=user)
-    if membership is None:
-        raise NotFound(_("No such project."))
-    if not role_allows(membership.role, action):
-        raise PermissionDenied(
-            _("Your role (%(role)s) cannot %(action)s; it needs %(needed)s or higher.") % {
-                "role": membership.get_role_display(), "action": Action(action).label,
-                "needed": MIN_ROLE[action].label})
-    if project.is_archived and action not in ALLOWED_WHEN_ARCHIVED:
-        raise PermissionDenied(_("The project is archived: unarchive it first."), code="archived")
+    refusal = action_refusal(role=membership.role if membership else None, archived=project.is_archived,
+                             action=action)
+    if refusal is not None:
+        raise refusal
+    assert membership is not None
     return membership
+
+
+def action_refusal(*, role: str | None, archived: bool, action: str) -> ServiceError | None:
+    """Why a member with `role` (None: not a member) may not take `action` on a project that
+    is or is not archived; None when they may."""
+    if role is None:
+        return NotFound(_("No such project."))
+    if not role_allows(role, action):
+        return PermissionDenied(
+            _("Your role (%(role)s) cannot %(action)s; it needs %(needed)s or higher.") % {
+                "role": Role(role).label, "action": Action(action).label,
+                "needed": MIN_ROLE[action].label})
+    if archived and action not in ALLOWED_WHEN_ARCHIVED:
+        return PermissionDenied(_("The project is archived: unarchive it first."), code="archived")
+    return None
 
 
 def actions_allowed(*, project: Project, role: str | None) -> dict[str, bool]:
