@@ -15,7 +15,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from pycrdt import YMessageType, YSyncMessageType
+from pycrdt import YMessageType, YSyncMessageType, merge_updates
 
 from collab.attribution import apply_with_stats
 from collab.protocol import (
@@ -38,6 +38,7 @@ CLOSE_PROTOCOL = 4400
 CLOSE_INTERNAL = 1011
 CLOSE_TOO_SLOW = 1013  # "try again later"
 OUTBOX_LIMIT = 5000  # messages queued for one socket before it counts as not reading
+Queued = tuple[int, int, bytes, bytes]  # committed entries first..last: the update, and as a message
 
 
 class StoryboardConsumer(AsyncWebsocketConsumer):
@@ -48,7 +49,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         self.project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
         self.user = self.scope.get("user")
         self.client_ids: dict[int, int] = {}  # awareness client id -> last clock
-        self.outbox: deque[bytes | tuple[int, int, bytes] | None] = deque()  # None: close (too slow)
+        self.outbox: deque[bytes | Queued | None] = deque()  # None: close (too slow)
         self.wakeup = asyncio.Event()
         allowed = await self._allowed()
         await self.accept()
@@ -58,7 +59,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         self.can_edit = allowed["edit_storyboard"]
         room = room_for(self.project_id)
         await room.load()
-        await room.listen()
+        await room.join()
         assert room.doc is not None
         # From here to joining, nothing awaits: the state queued below and the updates relayed
         # after it leave no gap.
@@ -109,7 +110,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         gone = [AwarenessEntry(client_id, clock + 1, "null")
                 for client_id, clock in self.client_ids.items()]
         if gone:
-            await self._publish_awareness(awareness_message(gone))
+            self._publish_awareness(awareness_message(gone))
         await room_release(room)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -120,7 +121,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             if message.kind == YMessageType.SYNC:
                 self._on_sync(message.sync_kind, message.payload)
             elif message.kind == YMessageType.AWARENESS:
-                await self._on_awareness(message.payload)
+                self._on_awareness(message.payload)
             elif message.kind == MESSAGE_QUERY_AWARENESS:
                 self.push(awareness_message(list(self.room.awareness.values())))
         except ProtocolError as exc:
@@ -154,30 +155,30 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
     async def failed(self) -> None:
         await self.close(code=CLOSE_INTERNAL)
 
-    async def _on_awareness(self, payload: bytes) -> None:
+    def _on_awareness(self, payload: bytes) -> None:
         entries = awareness_parse(payload)
         for entry in entries:
             if entry.state == "null":
                 self.client_ids.pop(entry.client_id, None)
             else:
                 self.client_ids[entry.client_id] = entry.clock
-        await self._publish_awareness(awareness_message(entries))
+        self._publish_awareness(awareness_message(entries))
 
-    async def _publish_awareness(self, data: bytes) -> None:
+    def _publish_awareness(self, data: bytes) -> None:
         room = self.room
         assert room is not None
         room.relay_awareness(data)  # this process first
-        await room.publish({"type": "storyboard.awareness", "data": data})
+        room.announce_awareness(data)
 
     # Sending: the room queues, one task per socket sends, so a slow client delays only itself.
 
     def push(self, data: bytes) -> None:
         self._queue(data)
 
-    def push_update(self, first: int, last: int, message: bytes) -> None:
-        self._queue((first, last, message))
+    def push_update(self, first: int, last: int, update: bytes, message: bytes) -> None:
+        self._queue((first, last, update, message))
 
-    def _queue(self, item: bytes | tuple[int, int, bytes] | None) -> None:
+    def _queue(self, item: bytes | Queued | None) -> None:
         if len(self.outbox) >= OUTBOX_LIMIT:  # it is not reading: drop it, it resyncs on reconnect
             log.info("storyboard %s: closing a client %s messages behind", self.project_id, len(self.outbox))
             if self.room is not None:
@@ -188,8 +189,6 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         self.wakeup.set()
 
     async def _send_queued(self) -> None:
-        room = self.room
-        assert room is not None
         try:
             while True:
                 if not self.outbox:
@@ -203,13 +202,27 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
                 if isinstance(item, bytes):
                     await self.send(bytes_data=item)
                     continue
-                first, last, message = item
-                if self.sent.has(first, last):
-                    continue
-                for gap_seq, data in await room.missing(self.sent.missing_before(first)):
-                    await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, data))
-                    self.sent.mark(gap_seq)
-                await self.send(bytes_data=message)
-                self.sent.mark(first, last)
+                run = [item]  # updates queued back to back go out as one message
+                while self.outbox and isinstance(self.outbox[0], tuple):
+                    run.append(self.outbox.popleft())  # type: ignore[arg-type]
+                await self._send_updates([u for u in run if not self.sent.has(u[0], u[1])])
         except Exception as exc:  # the socket closed under us: disconnect() follows
             log.info("storyboard %s: stopped sending to a client: %r", self.project_id, exc)
+
+    async def _send_updates(self, run: list[Queued]) -> None:
+        """Send committed entries this client lacks, after any gap before them (read back)."""
+        if not run:
+            return
+        assert self.room is not None
+        covered = {seq for first, last, _, _ in run for seq in range(first, last + 1)}
+        gaps = [seq for seq in self.sent.missing_before(max(u[0] for u in run)) if seq not in covered]
+        for gap_seq, data in await self.room.missing(gaps):
+            await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, data))
+            self.sent.mark(gap_seq)
+        if len(run) == 1:
+            await self.send(bytes_data=run[0][3])
+        else:
+            merged = merge_updates(*(update for _, _, update, _ in run))
+            await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, merged))
+        for first, last, _, _ in run:
+            self.sent.mark(first, last)

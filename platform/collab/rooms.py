@@ -1,30 +1,25 @@
 """One in-memory copy of each open storyboard per server process, kept in log order.
 
 The database log is the truth: a room loads from it, and when a notification reveals a gap
-(a message the channel layer dropped, or one that overtook another) it reads the missing
+(an announcement lost on the way, or one that overtook another) it reads the missing
 updates back from the log.
 
-Fan-out is per process: the room, not each socket, listens on the channel layer, and queues
-what arrives for its local members in memory. One Redis message per process per batch of
-updates, instead of one per connected client per update.
+Fan-out is per process: the room, not each socket, hears the other processes (collab.fanout)
+and queues what arrives for its local members in memory. One Redis message per process per
+batch of updates, instead of one per connected client per update.
 """
 
 import asyncio
-import contextlib
-import logging
 import weakref
-from typing import Any, Protocol
+from typing import Protocol
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from pycrdt import Doc, YSyncMessageType
 
+from collab.fanout import AWARENESS, UPDATE, Fanout, fanout
 from collab.protocol import AwarenessEntry, awareness_parse, message_parse, sync_message
 from collab.selectors import document_for, document_load, updates_after
-from collab.services import storyboard_group
 from projects.models import Project
-
-log = logging.getLogger(__name__)
 
 
 class SeqTracker:
@@ -59,13 +54,12 @@ class Member(Protocol):
 
     def push(self, data: bytes) -> None: ...
 
-    def push_update(self, first: int, last: int, message: bytes) -> None: ...
+    def push_update(self, first: int, last: int, update: bytes, message: bytes) -> None: ...
 
 
 class Room:
     def __init__(self, project_id: int) -> None:
         self.project_id = project_id
-        self.group = storyboard_group(project_id)
         self.doc: Doc | None = None
         self.document_id = 0
         self.seen = SeqTracker()
@@ -73,44 +67,19 @@ class Room:
         self.lock = asyncio.Lock()
         self.members: set[Member] = set()
         self.awareness: dict[int, AwarenessEntry] = {}
-        self.channel = ""  # this room's channel-layer address; also names it as an origin
-        self.listener: asyncio.Task | None = None
+        self.fanout: Fanout | None = None  # while it hears and tells the other processes
 
-    async def listen(self) -> None:
-        if self.listener is not None:
-            return
-        layer = get_channel_layer()
-        assert layer is not None
-        self.channel = await layer.new_channel()
-        await layer.group_add(self.group, self.channel)
-        self.listener = asyncio.create_task(self._listen(layer))
-
-    async def _listen(self, layer: Any) -> None:
-        try:
-            while True:
-                message = await layer.receive(self.channel)
-                if message["type"] == "storyboard.stop":
-                    return
-                if message.get("origin") == self.channel:
-                    continue  # our own, already handed to local members
-                try:
-                    if message["type"] == "storyboard.update":
-                        await self.receive(message["first"], message["last"], message["update"])
-                        self.relay(message["first"], message["last"], message["update"])
-                    elif message["type"] == "storyboard.awareness":
-                        self.relay_awareness(message["data"])
-                except Exception:  # one bad message must not stop the room
-                    log.exception("storyboard %s: could not relay a message", self.project_id)
-        finally:
-            with contextlib.suppress(Exception):
-                await layer.group_discard(self.group, self.channel)
+    async def join(self) -> None:
+        if self.fanout is None:
+            self.fanout = fanout()
+            await self.fanout.join(self)
 
     def relay(self, first: int, last: int, update: bytes) -> None:
         """Hand committed log entries first..last (merged into `update`) to every local client,
         their authors included: as with y-websocket's server, an echo costs a client nothing."""
         message = sync_message(YSyncMessageType.SYNC_UPDATE, update)
         for member in list(self.members):
-            member.push_update(first, last, message)
+            member.push_update(first, last, update, message)
 
     def relay_awareness(self, data: bytes) -> None:
         for entry in awareness_parse(message_parse(data).payload):
@@ -121,11 +90,14 @@ class Room:
         for member in list(self.members):  # the sender too, as y-websocket's server does
             member.push(data)
 
-    async def publish(self, message: dict[str, Any]) -> None:
-        """Send a notification to the other processes' rooms."""
-        layer = get_channel_layer()
-        assert layer is not None
-        await layer.group_send(self.group, {**message, "origin": self.channel})
+    def announce(self, first: int, last: int, update: bytes) -> None:
+        """Tell the other processes' rooms about committed entries first..last."""
+        if self.fanout is not None:
+            self.fanout.publish(self, UPDATE, update, first, last)
+
+    def announce_awareness(self, data: bytes) -> None:
+        if self.fanout is not None:
+            self.fanout.publish(self, AWARENESS, data)
 
     async def load(self) -> None:
         async with self.lock:
@@ -155,15 +127,31 @@ class Room:
         return [(s, d) for s, d in rows if s in wanted]
 
     async def receive(self, first: int, last: int, update: bytes) -> None:
-        """Apply committed entries announced by another process, filling any gap first."""
+        """Apply and relay committed entries announced by another process, reading any gap
+        before them back from the log first."""
         async with self.lock:
             if self.doc is None or self.seen.has(first, last):
                 return
             for gap_seq, data in await self.missing(self.seen.missing_before(first)):
-                self.doc.apply_update(data)
-                self.seen.mark(gap_seq)
-            self.doc.apply_update(update)
-            self.seen.mark(first, last)
+                self._take(gap_seq, gap_seq, data)
+            self._take(first, last, update)
+
+    async def catch_up(self) -> None:
+        """Apply and relay whatever the log holds that this room has not seen."""
+        async with self.lock:
+            if self.doc is None:
+                return
+            rows = await database_sync_to_async(updates_after)(document_id=self.document_id,
+                                                               seq=self.seen.upto)
+            for seq, data in rows:
+                if not self.seen.has(seq):
+                    self._take(seq, seq, data)
+
+    def _take(self, first: int, last: int, update: bytes) -> None:
+        assert self.doc is not None
+        self.doc.apply_update(update)
+        self.seen.mark(first, last)
+        self.relay(first, last, update)
 
 
 _rooms: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Room]]" = (
@@ -178,21 +166,11 @@ def room_for(project_id: int) -> Room:
 
 
 async def room_release(room: Room) -> None:
-    """Forget a room nobody in this process uses; the log keeps everything.
-
-    Its listener is asked to stop rather than cancelled: cancelling a task blocked in the
-    channel layer's receive could leave it hanging."""
+    """Forget a room nobody in this process uses; the log keeps everything."""
     rooms = _rooms.get(asyncio.get_running_loop(), {})
     if room.members or rooms.get(room.project_id) is not room:
         return
     del rooms[room.project_id]
-    listener = room.listener
-    if listener is None:
-        return
-    layer = get_channel_layer()
-    assert layer is not None
-    await layer.send(room.channel, {"type": "storyboard.stop"})
-    try:
-        await asyncio.wait_for(asyncio.shield(listener), 10)
-    except TimeoutError:
-        listener.cancel()
+    if room.fanout is not None:
+        await room.fanout.leave(room)
+        room.fanout = None

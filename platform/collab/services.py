@@ -5,16 +5,14 @@ before anyone is told about it; the channel layer only carries notifications.
 """
 
 from collections.abc import Callable
-from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils.translation import gettext as _
 from pycrdt import Doc
 
 from accounts.models import User
 from collab.attribution import UpdateStats, apply_with_stats
+from collab.fanout import announce_update
 from collab.models import StoryboardDocument, StoryboardUpdate, StoryboardVersion
 from collab.schema import doc_json, doc_new, doc_replace_content, scene_new, scenes_of
 from collab.selectors import document_for, document_load
@@ -26,22 +24,9 @@ from projects.roles import Action
 from projects.selectors import AnyUser, membership_require
 
 
-def storyboard_group(project_id: int) -> str:
-    return f"storyboard.{project_id}"
-
-
-def storyboard_update_message(*, first: int, last: int, update: bytes, origin: str = "") -> dict[str, Any]:
-    """The channel-layer notification of committed log entries first..last (`update` holds them
-    all); `origin` names the room that sent it (its own members have it already)."""
-    return {"type": "storyboard.update", "first": first, "last": last, "update": update, "origin": origin}
-
-
 def storyboard_notify(*, project_id: int, seq: int, update: bytes) -> None:
     """Tell every process's room about a committed update (called after commit)."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(storyboard_group(project_id),
-                                        storyboard_update_message(first=seq, last=seq, update=update))
+    announce_update(project_id=project_id, first=seq, last=seq, update=update)
 
 
 def update_append(*, project: Project, user: AnyUser, update: bytes, stats: UpdateStats) -> int:

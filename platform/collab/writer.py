@@ -19,7 +19,7 @@ from pycrdt import merge_updates
 
 from collab.attribution import UpdateStats
 from collab.rooms import Room
-from collab.services import LogEntry, storyboard_update_message, updates_append
+from collab.updatelog import LogEntry, updates_append
 from core.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -111,11 +111,11 @@ class LogWriter:
             else:
                 committed.setdefault(group.room, []).append((result, group))
         for room, entries in committed.items():
-            await self._hand_over(room, entries)
+            self._hand_over(room, entries)
         for room in refused:
             await room.reload()  # the room holds what the log refused
 
-    async def _hand_over(self, room: Room, entries: list[tuple[int, _Group]]) -> None:
+    def _hand_over(self, room: Room, entries: list[tuple[int, _Group]]) -> None:
         updates = []
         for _seq, group in entries:
             for item in group.items:
@@ -127,10 +127,7 @@ class LogWriter:
         room.seen.mark(first, last)
         update = merge_updates(*updates) if len(updates) > 1 else updates[0]
         room.relay(first, last, update)  # this process first
-        try:
-            await room.publish(storyboard_update_message(first=first, last=last, update=update))
-        except Exception:  # stored: other processes repair the gap from the log
-            log.exception("storyboard %s: could not announce %s..%s", room.project_id, first, last)
+        room.announce(first, last, update)
 
 
 _writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LogWriter]" = weakref.WeakKeyDictionary()
