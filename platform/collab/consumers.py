@@ -17,7 +17,6 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from pycrdt import YMessageType, YSyncMessageType, merge_updates
 
-from collab.attribution import apply_with_stats
 from collab.protocol import (
     MESSAGE_QUERY_AWARENESS,
     AwarenessEntry,
@@ -73,8 +72,9 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         self.sender = asyncio.create_task(self._send_queued())
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        # Rooms, not sockets, listen on the channel layer. Without a channel per socket, a plain
-        # loop replaces Channels's, which starts a task and an asyncio.wait per message.
+        # Rooms, not sockets, hear the other processes (collab.fanout). Without a channel-layer
+        # channel per socket, a plain loop replaces Channels's, which starts a task and an
+        # asyncio.wait per message.
         self.scope, self.channel_layer, self.base_send = scope, None, send
         with contextlib.suppress(StopConsumer):
             while True:
@@ -130,7 +130,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
 
     def _on_sync(self, kind: int | None, payload: bytes) -> None:  # (`_sync` is Channels's)
         room = self.room
-        assert room is not None and room.doc is not None
+        assert room is not None and room.doc is not None and room.attributor is not None
         if kind == YSyncMessageType.SYNC_STEP1:
             try:
                 diff = room.doc.get_update(payload)
@@ -141,7 +141,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         if not self.can_edit or payload == b"\x00\x00":  # viewers' edits are dropped
             return
         try:  # validates it, and newcomers syncing from the room see it at once
-            stats, new = apply_with_stats(room.doc, payload)
+            stats, new = room.attributor.apply(payload)
         except ValueError:
             raise ProtocolError("not a Yjs update") from None
         if new:  # else nothing the room did not have (an echo, a repeat): nothing to store
@@ -214,8 +214,10 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         if not run:
             return
         assert self.room is not None
-        covered = {seq for first, last, _, _ in run for seq in range(first, last + 1)}
-        gaps = [seq for seq in self.sent.missing_before(max(u[0] for u in run)) if seq not in covered]
+        gaps, expected = [], self.sent.upto + 1  # numbers below the run's entries it lacks
+        for first, last, _, _ in sorted(run, key=lambda queued: queued[0]):
+            gaps += [seq for seq in range(expected, first) if seq not in self.sent.extra]
+            expected = max(expected, last + 1)
         for gap_seq, data in await self.room.missing(gaps):
             await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, data))
             self.sent.mark(gap_seq)

@@ -128,8 +128,9 @@ class Fanout:
             try:
                 message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             except Exception:
-                log.exception("storyboard fan-out: subscription lost; reconnecting")
+                log.warning("storyboard fan-out: subscription lost; reconnecting", exc_info=True)
                 await asyncio.sleep(0.5)
+                await self._reconnect()
                 continue
             if message is None or message.get("type") != "message":
                 continue
@@ -147,6 +148,15 @@ class Fanout:
                     room.relay_awareness(payload)
             except Exception:  # one bad message must not stop the others
                 log.exception("storyboard fan-out: could not handle a message on %s", channel)
+
+    async def _reconnect(self) -> None:
+        """A fresh connection resubscribes (and catches the rooms up: _reconnected)."""
+        try:
+            if self.pubsub.connection is not None:
+                await self.pubsub.connection.disconnect()
+            await self.pubsub.connect()
+        except Exception as exc:  # Redis still down: the reader tries again
+            log.warning("storyboard fan-out: cannot reconnect yet: %r", exc)
 
     def _reconnected(self) -> None:
         log.info("storyboard fan-out: resubscribed; rooms catch up from the log")

@@ -16,6 +16,7 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from pycrdt import Doc, YSyncMessageType
 
+from collab.attribution import Attributor
 from collab.fanout import AWARENESS, UPDATE, Fanout, fanout
 from collab.protocol import AwarenessEntry, awareness_parse, message_parse, sync_message
 from collab.selectors import document_for, document_load, updates_after
@@ -31,14 +32,21 @@ class SeqTracker:
 
     def has(self, first: int, last: int | None = None) -> bool:
         """Whether every number in first..last (default: just first) has been seen."""
-        return all(seq <= self.upto or seq in self.extra for seq in range(first, (last or first) + 1))
+        last = last or first
+        return last <= self.upto or all(seq <= self.upto or seq in self.extra
+                                        for seq in range(first, last + 1))
 
     def mark(self, first: int, last: int | None = None) -> None:
-        for seq in range(max(first, self.upto + 1), (last or first) + 1):
-            self.extra.add(seq)
-        while self.upto + 1 in self.extra:
+        last = last or first
+        if first <= self.upto + 1:  # the usual case: no gap before it
+            self.upto = max(self.upto, last)
+        else:
+            self.extra.update(range(first, last + 1))
+        while self.extra and self.upto + 1 in self.extra:
             self.upto += 1
             self.extra.discard(self.upto)
+        if self.extra and min(self.extra) <= self.upto:
+            self.extra = {seq for seq in self.extra if seq > self.upto}
 
     def missing_before(self, seq: int) -> list[int]:
         return [s for s in range(self.upto + 1, seq) if s not in self.extra]
@@ -61,6 +69,7 @@ class Room:
     def __init__(self, project_id: int) -> None:
         self.project_id = project_id
         self.doc: Doc | None = None
+        self.attributor: Attributor | None = None  # measures clients' updates to doc
         self.document_id = 0
         self.seen = SeqTracker()
         self.generation = 0  # bumped on every reload
@@ -68,11 +77,20 @@ class Room:
         self.members: set[Member] = set()
         self.awareness: dict[int, AwarenessEntry] = {}
         self.fanout: Fanout | None = None  # while it hears and tells the other processes
+        self.joining: asyncio.Future | None = None
 
     async def join(self) -> None:
-        if self.fanout is None:
+        """Hear the other processes; every client that connects meanwhile waits for it too."""
+        if self.joining is None:
             self.fanout = fanout()
-            await self.fanout.join(self)
+            self.joining = asyncio.ensure_future(self.fanout.join(self))
+        joining = self.joining
+        try:
+            await asyncio.shield(joining)
+        except Exception:
+            if self.joining is joining:  # Redis unreachable: the next client tries again
+                self.joining = None
+            raise
 
     def relay(self, first: int, last: int, update: bytes) -> None:
         """Hand committed log entries first..last (merged into `update`) to every local client,
@@ -111,6 +129,7 @@ class Room:
             return doc, seq, document.pk
 
         self.doc, seq, self.document_id = await database_sync_to_async(read)()
+        self.attributor = Attributor(self.doc)
         self.seen = SeqTracker(seq)
         self.generation += 1
 
@@ -173,4 +192,4 @@ async def room_release(room: Room) -> None:
     del rooms[room.project_id]
     if room.fanout is not None:
         await room.fanout.leave(room)
-        room.fanout = None
+        room.fanout, room.joining = None, None

@@ -49,6 +49,9 @@ class _Group:
                         UpdateStats.combined(item.stats for item in self.items))
 
 
+_append = database_sync_to_async(updates_append)  # made once: wrapping costs an inspect.signature
+
+
 class LogWriter:
     def __init__(self) -> None:
         self.queued: list[_Queued] = []
@@ -78,7 +81,7 @@ class LogWriter:
             self.current_done, self.next_done = self._next_done(), None
             try:
                 await self._write(batch)
-            except Exception:  # never lose the writer: the clients were told (closed)
+            except Exception:  # an unexpected error in one batch must not stop the writer
                 log.exception("storyboard writer: a batch failed")
             finally:
                 self.current_done.set_result(None)
@@ -90,7 +93,7 @@ class LogWriter:
             key = (item.room, item.client.user.pk)
             groups.setdefault(key, _Group(item.room, item.client.user.pk)).items.append(item)
         try:
-            results = await database_sync_to_async(updates_append)([g.entry() for g in groups.values()])
+            results = await _append([g.entry() for g in groups.values()])
         except Exception:
             # Nothing was written. The rooms forget it (they reload from the log) and the clients
             # are closed: they still hold their edits and send them again when they reconnect.
