@@ -1,5 +1,5 @@
 """Collaboration relay: latency, throughput and losses of the storyboard websocket
-(`/ws/projects/<id>/storyboard`, Channels + pycrdt + update log + channels-redis) against
+(`/ws/projects/<id>/storyboard`, Channels + pycrdt + update log + Redis pub/sub) against
 pycrdt-websocket's own ASGIServer (in-memory rooms, no auth, no storage) as the baseline.
 
 Workload: N clients (20, 100, 200) all in one room, then spread over 20 rooms; every client
@@ -11,8 +11,9 @@ live in this process, one asyncio loop, one clock). Relay latency = receipt on e
 client in the room minus send. Lost = expected receipts not seen by the end of the drain.
 
 Each scenario gets a fresh server process (uvicorn, the same flags for both servers; the
-channel layer's keys cleared between runs), fresh rooms, and runs ours then the baseline.
-Ours runs as `make up` does: with the embedded Valkey (channel layer) and a Celery worker
+Redis keys under the test prefix cleared between runs), fresh rooms, and runs ours then the
+baseline.
+Ours runs as `make up` does: with the embedded Valkey (fan-out) and a Celery worker
 (log compaction), whose CPU is reported beside the web process's ("stack"). CPU and memory come
 from /proc; CPU that other processes used meanwhile is reported too (the machine is shared),
 and each scenario first waits for the machine to go quiet (--quiet-wait).
@@ -42,7 +43,8 @@ from _harness import ROOT, django_environment, write_result
 
 MARKER = re.compile(rb"\x02(\d+)\.(\d+)\x03")
 TICK = os.sysconf("SC_CLK_TCK")
-SERVER_FLAGS = ["--host", "127.0.0.1", "--ws", "websockets", "--ws-max-size", str(64 * 1024 * 1024),
+# Both servers run as `make up` runs the platform's (uvicorn's websockets-sansio implementation).
+SERVER_FLAGS = ["--host", "127.0.0.1", "--ws", "websockets-sansio", "--ws-max-size", str(64 * 1024 * 1024),
                 "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "5"]
 
 
@@ -633,12 +635,13 @@ def main() -> None:
             "update": "a marker of 6-10 characters appended to the room's title Y.Text",
             "permessage_deflate": args.deflate,
             "process_layout": "all clients in one asyncio loop (uvloop) in the benchmark process; "
-                              "each server is one uvicorn process (uvloop, websockets), "
-                              "fresh per scenario; ours also uses the embedded Valkey (channel layer), "
+                              "each server is one uvicorn process (uvloop, websockets-sansio), "
+                              "fresh per scenario; ours also uses the embedded Valkey (pub/sub fan-out), "
                               "the SQLite test database (update log) and one Celery worker "
                               "(solo pool: log compaction), whose CPU is in stack_cpu",
             "servers": {"ours": "core.asgi:application (Channels consumer, bearer-token auth, update "
-                                "log in the database, channels-redis fan-out)",
+                                "log in the database written in batches per process, Redis "
+                                "pub/sub fan-out)",
                         "baseline": "pycrdt-websocket 0.16.5 ASGIServer + WebsocketServer "
                                     "(benchmarks/_pycrdt_ws_app.py)"},
             "latency": "receipt time of each update on every other client of its room minus the "

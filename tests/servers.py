@@ -49,7 +49,7 @@ class AsgiServer:
                "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "core.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--ws", "websockets", "--ws-max-size", str(64 * 1024 * 1024),
+             "--port", str(port), "--ws", "websockets-sansio", "--ws-max-size", str(64 * 1024 * 1024),
              "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=env)
         server = cls(process, port)
         deadline = time.monotonic() + 30
