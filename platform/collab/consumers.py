@@ -218,9 +218,9 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         for first, last, _, _ in sorted(run, key=lambda queued: queued[0]):
             gaps += [seq for seq in range(expected, first) if seq not in self.sent.extra]
             expected = max(expected, last + 1)
-        for gap_seq, data in await self.room.missing(gaps):
+        for gap_first, gap_last, data in await self.room.missing(gaps):
             await self.send(bytes_data=sync_message(YSyncMessageType.SYNC_UPDATE, data))
-            self.sent.mark(gap_seq)
+            self.sent.mark(gap_first, gap_last)
         if len(run) == 1:
             await self.send(bytes_data=run[0][3])
         else:

@@ -19,7 +19,7 @@ from pycrdt import Doc, YSyncMessageType
 from collab.attribution import Attributor
 from collab.fanout import AWARENESS, UPDATE, Fanout, fanout
 from collab.protocol import AwarenessEntry, awareness_parse, message_parse, sync_message
-from collab.selectors import document_for, document_load, updates_after
+from collab.selectors import document_for, document_load, log_since
 from projects.models import Project
 
 
@@ -137,13 +137,14 @@ class Room:
         async with self.lock:
             await self._reload()
 
-    async def missing(self, seqs: list[int]) -> list[tuple[int, bytes]]:
+    async def missing(self, seqs: list[int]) -> list[tuple[int, int, bytes]]:
+        """Log entries (first, last, update) that hold the given sequence numbers."""
         if not seqs:
             return []
-        rows = await database_sync_to_async(updates_after)(
+        rows = await database_sync_to_async(log_since)(
             document_id=self.document_id, seq=min(seqs) - 1, upto=max(seqs))
         wanted = set(seqs)
-        return [(s, d) for s, d in rows if s in wanted]
+        return [row for row in rows if any(seq in wanted for seq in range(row[0], row[1] + 1))]
 
     async def receive(self, first: int, last: int, update: bytes) -> None:
         """Apply and relay committed entries announced by another process, reading any gap
@@ -151,8 +152,8 @@ class Room:
         async with self.lock:
             if self.doc is None or self.seen.has(first, last):
                 return
-            for gap_seq, data in await self.missing(self.seen.missing_before(first)):
-                self._take(gap_seq, gap_seq, data)
+            for row in await self.missing(self.seen.missing_before(first)):
+                self._take(*row)
             self._take(first, last, update)
 
     async def catch_up(self) -> None:
@@ -160,11 +161,10 @@ class Room:
         async with self.lock:
             if self.doc is None:
                 return
-            rows = await database_sync_to_async(updates_after)(document_id=self.document_id,
-                                                               seq=self.seen.upto)
-            for seq, data in rows:
-                if not self.seen.has(seq):
-                    self._take(seq, seq, data)
+            for first, last, data in await database_sync_to_async(log_since)(
+                    document_id=self.document_id, seq=self.seen.upto):
+                if not self.seen.has(first, last):
+                    self._take(first, last, data)
 
     def _take(self, first: int, last: int, update: bytes) -> None:
         assert self.doc is not None

@@ -36,6 +36,20 @@ def updates_after(*, document_id: int, seq: int, upto: int | None = None) -> lis
     return [(s, bytes(d)) for s, d in rows.order_by("seq").values_list("seq", "data")]
 
 
+def log_since(*, document_id: int, seq: int, upto: int | None = None) -> list[tuple[int, int, bytes]]:
+    """What a copy that has seen everything up to `seq` lacks (up to `upto`), as (first, last,
+    update). Entries since folded into the snapshot by compaction come back as one
+    (seq + 1, snapshot_seq, snapshot): applying the whole snapshot adds just what was missing."""
+    rows = [(s, s, d) for s, d in updates_after(document_id=document_id, seq=seq, upto=upto)]
+    if rows and rows[0][0] == seq + 1:
+        return rows  # nothing in between was folded
+    snapshot_seq, snapshot = StoryboardDocument.objects.filter(pk=document_id).values_list(
+        "snapshot_seq", "snapshot").get()
+    if snapshot_seq <= seq:
+        return rows
+    return [(seq + 1, snapshot_seq, bytes(snapshot)), *(row for row in rows if row[0] > snapshot_seq)]
+
+
 def storyboard_get(*, project: Project, user: AnyUser) -> dict[str, Any]:
     membership_require(project=project, user=user, action=Action.VIEW)
     document = document_for(project=project)

@@ -16,6 +16,7 @@ from collab.models import Contribution, StoryboardUpdate
 from collab.rooms import SeqTracker, room_for, room_release
 from collab.schema import doc_json, doc_new, scene_new, scenes_of, title_of
 from collab.selectors import document_for, document_load
+from collab.services import document_compact
 from collab.updatelog import LogEntry, updates_append
 from core.errors import NotFound, PermissionDenied
 from core.redis_urls import for_redis_py
@@ -180,3 +181,30 @@ def test_seq_tracker_marks_ranges_and_finds_gaps(marks, upto, extra):
     assert tracker.has(1, upto) and not tracker.has(upto + 1)
     assert tracker.missing_before(max(extra, default=upto) + 1) == [
         seq for seq in range(upto + 1, max(extra, default=upto) + 1) if seq not in extra]
+
+
+def test_a_room_behind_a_compaction_gets_the_folded_entries_from_the_snapshot():
+    team = project_with_team()
+    document = document_for(project=team.project)
+
+    def append(text: str) -> tuple[int, bytes]:
+        update, stats = title_update(team.project, text)
+        return updates_append([LogEntry(team.project.id, team.owner.id, update, stats)])[0], update
+
+    async def scenario():
+        room = room_for(team.project.id)
+        await room.load()  # sees nothing yet
+        member = Recorder()
+        room.members.add(member)
+        for text in ("a", "b", "c"):
+            await sync_to_async(append)(text)
+        await sync_to_async(document_compact)(document_id=document.pk)  # folds 1..3
+        await sync_to_async(append)("d")
+        seq, update = await sync_to_async(append)("e")
+        await room.receive(seq, seq, update)  # announced; 1..4 are a gap, 1..3 only in the snapshot
+        room.members.discard(member)
+        await room_release(room)
+        return member.updates, doc_json(room.doc)["title"], room.seen.upto
+
+    relayed, title, upto = run(scenario())
+    assert relayed == [(1, 3), (4, 4), (5, 5)] and title == "abcde" and upto == 5
