@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint e2e bench messages clean
+.PHONY: up test browser lint e2e bench messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,15 +17,26 @@ up: $(STAMP)
 	$(PY) manage.py up
 
 ## make test: every test (unit, API, websocket, boot, browser), then ruff and mypy
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory lint
+
+# The browser tests drive Debian's chromium; CJK fonts make the Chinese pages render.
+browser:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "chromium is missing and cannot be installed here (needs root and apt): browser tests will be skipped"; \
+	  fi; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
 
-e2e: $(STAMP)
+e2e: $(STAMP) browser
 	$(PY) -m pytest -m e2e
 
 bench: $(STAMP)
