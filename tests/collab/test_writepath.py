@@ -189,7 +189,9 @@ def test_a_room_behind_a_compaction_gets_the_folded_entries_from_the_snapshot():
 
     def append(text: str) -> tuple[int, bytes]:
         update, stats = title_update(team.project, text)
-        return updates_append([LogEntry(team.project.id, team.owner.id, update, stats)])[0], update
+        seq = updates_append([LogEntry(team.project.id, team.owner.id, update, stats)])[0]
+        assert isinstance(seq, int)
+        return seq, update
 
     async def scenario():
         room = room_for(team.project.id)
