@@ -17,6 +17,7 @@ import logging
 import struct
 import uuid
 import weakref
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -82,10 +83,16 @@ class Fanout:
         self.outgoing: list[tuple[str, bytes]] = []
         self.sender: asyncio.Task | None = None
         self.reader: asyncio.Task | None = None
+        self.closed = False
 
-    async def join(self, room: "Room") -> None:
+    def join(self, room: "Room") -> Coroutine[Any, Any, None]:
+        """Count `room` in at once (so this fan-out does not close meanwhile); the coroutine
+        returned subscribes it and catches it up."""
         channel = channel_for(room.project_id)
         self.rooms[channel] = room
+        return self._subscribe(channel, room)
+
+    async def _subscribe(self, channel: str, room: "Room") -> None:
         await self.pubsub.subscribe(channel)
         if self.reader is None or self.reader.done():
             self.reader = asyncio.create_task(self._read())
@@ -97,14 +104,27 @@ class Fanout:
         if self.rooms.get(channel) is not room:
             return
         del self.rooms[channel]
-        await self.pubsub.unsubscribe(channel)
         if not self.rooms:  # the process's last open storyboard: close; the next one reopens
-            if _fanouts.get(asyncio.get_running_loop()) is self:
-                del _fanouts[asyncio.get_running_loop()]
-            if self.sender is not None:
-                await self.sender
-            await self.pubsub.aclose()
-            await self.client.aclose()
+            await self._close()
+            return
+        try:
+            await self.pubsub.unsubscribe(channel)
+        except Exception as exc:  # closed or reconnecting: a stale subscription is only ignored
+            if not self.closed:
+                log.warning("storyboard fan-out: could not unsubscribe %s: %r", channel, exc)
+
+    async def _close(self) -> None:
+        self.closed = True
+        loop = asyncio.get_running_loop()
+        if _fanouts.get(loop) is self:
+            del _fanouts[loop]  # from here on, rooms that open get a new one
+        if self.sender is not None:
+            await self.sender  # what was queued goes out first
+        for closing in (self.pubsub.aclose, self.client.aclose):
+            try:
+                await closing()
+            except Exception as exc:
+                log.info("storyboard fan-out: while closing: %r", exc)
 
     def publish(self, room: "Room", kind: int, payload: bytes, first: int = 0, last: int = 0) -> None:
         """Queue an announcement; what queues while one pipeline is sent goes in the next."""
@@ -124,10 +144,12 @@ class Fanout:
                 log.exception("storyboard fan-out: could not announce %s messages", len(batch))
 
     async def _read(self) -> None:
-        while self.rooms:
+        while self.rooms and not self.closed:
             try:
                 message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             except Exception:
+                if self.closed:
+                    return
                 log.warning("storyboard fan-out: subscription lost; reconnecting", exc_info=True)
                 await asyncio.sleep(0.5)
                 await self._reconnect()

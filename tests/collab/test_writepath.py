@@ -210,3 +210,23 @@ def test_a_room_behind_a_compaction_gets_the_folded_entries_from_the_snapshot():
 
     relayed, title, upto = run(scenario())
     assert relayed == [(1, 3), (4, 4), (5, 5)] and title == "abcde" and upto == 5
+
+
+def test_rooms_closing_together_leave_the_fan_out_clean_and_a_new_room_reopens_it():
+    teams = [project_with_team() for _ in range(6)]
+
+    async def scenario():
+        rooms = [room_for(team.project.id) for team in teams]
+        for room in rooms:
+            await room.load()
+        await asyncio.gather(*(room.join() for room in rooms))
+        first = fanout()
+        await asyncio.gather(*(room_release(room) for room in rooms))  # all at once
+        again = room_for(teams[0].project.id)
+        await again.load()
+        await again.join()
+        reopened = fanout()
+        await room_release(again)
+        return first.closed, first is not reopened, reopened.closed
+
+    assert run(scenario()) == (True, True, True)
