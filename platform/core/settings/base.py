@@ -216,6 +216,14 @@ STORYBOARD_COMPACT_EVERY = env.int("STORYBOARD_COMPACT_EVERY", default=1000)
 # Where people reach the site; links in e-mails start with it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# --- generation (generation/presets.py) ---
+# Presets' weights live in <GENERATION_MODELS_DIR>/<preset> unless a preset names a path.
+GENERATION_MODELS_DIR = env.path("GENERATION_MODELS_DIR", default=VAR_DIR / "models")
+# Added or overridden presets by name, as JSON: {"name": {"pipeline": ..., "path": ...}}.
+GENERATION_PRESETS: dict[str, dict[str, Any]] = env.json("GENERATION_PRESETS", default={})
+# A worker keeps the pipelines it loaded up to this many bytes of weights (most recent first).
+GENERATION_PIPELINE_CACHE_BYTES = env.int("GENERATION_PIPELINE_CACHE_BYTES", default=16 * 1024**3)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

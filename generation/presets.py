@@ -1,0 +1,100 @@
+"""Model presets: which diffusers pipeline, where its weights are, its defaults and limits.
+
+The built-in presets are below; `GENERATION_PRESETS` in settings (or the environment variable
+of the same name, JSON) adds presets or overrides fields of built-in ones by name, so any
+diffusers pipeline directory becomes a preset by configuration alone:
+
+    GENERATION_PRESETS='{"my-model": {"pipeline": "LTXPipeline", "path": "/models/my-ltx",
+                         "kind": "video"}}'
+"""
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from django.conf import settings
+
+Kind = Literal["image", "video"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    pipeline: str  # a diffusers pipeline class name, e.g. "LTXPipeline"
+    kind: Kind
+    label: str = ""
+    path: str = ""  # a local diffusers pipeline directory (default: <models dir>/<name>)
+    hub_id: str = ""  # where the weights are published (also tried in the local Hugging Face cache)
+    tiny: str = ""  # built offline by generation.tiny when the directory is missing
+    dtype: str = "bfloat16"  # on CUDA; the CPU always computes in float32
+    compile: bool = False  # torch.compile the transformer (CUDA)
+    cpu_offload: bool = False  # keep only the running component on the GPU
+    width: int = 512
+    height: int = 512
+    frames: int = 1
+    fps: int = 24
+    steps: int = 30
+    guidance: float = 5.0
+    max_width: int = 1024
+    max_height: int = 1024
+    max_frames: int = 1
+    max_steps: int = 100
+    size_multiple: int = 16  # width and height must be multiples of this
+    frame_step: int = 1  # frames must be frame_step * k + 1 (the VAE's temporal compression)
+    call: dict[str, Any] = field(default_factory=dict)  # extra pipeline arguments
+
+    @property
+    def directory(self) -> Path:
+        return Path(self.path) if self.path else Path(settings.GENERATION_MODELS_DIR) / self.name
+
+
+_BUILT_IN: tuple[Preset, ...] = (
+    Preset("ltx-video", "LTXPipeline", "video", label="LTX-Video", hub_id="Lightricks/LTX-Video",
+           width=768, height=512, frames=121, fps=24, steps=40, guidance=3.0, max_width=1280,
+           max_height=1280, max_frames=257, size_multiple=32, frame_step=8),
+    Preset("wan-2.1-t2v-1.3b", "WanPipeline", "video", label="Wan 2.1 T2V 1.3B",
+           hub_id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers", width=832, height=480, frames=81, fps=16, steps=50,
+           guidance=5.0, max_width=1280, max_height=1280, max_frames=161, frame_step=4),
+    Preset("cogvideox-2b", "CogVideoXPipeline", "video", label="CogVideoX-2b", hub_id="THUDM/CogVideoX-2b",
+           dtype="float16", width=720, height=480, frames=49, fps=8, steps=50, guidance=6.0,
+           max_width=720, max_height=720, max_frames=49, frame_step=4),
+    Preset("pixart-sigma", "PixArtSigmaPipeline", "image", label="PixArt-Sigma",
+           hub_id="PixArt-alpha/PixArt-Sigma-XL-2-1024-MS", dtype="float16", width=1024, height=1024,
+           steps=20, guidance=4.5, max_width=2048, max_height=2048, size_multiple=8,
+           call={"clean_caption": False}),
+    Preset("sd3.5-medium", "StableDiffusion3Pipeline", "image", label="Stable Diffusion 3.5 Medium",
+           hub_id="stabilityai/stable-diffusion-3.5-medium", width=1024, height=1024, steps=40,
+           guidance=4.5, max_width=1536, max_height=1536),
+    # Random weights, real pipeline classes and real VAE compression: the default here.
+    Preset("tiny-ltx-video", "LTXPipeline", "video", label="Tiny LTX-Video (random weights)",
+           tiny="ltx-video", dtype="float32", width=256, height=256, frames=97, fps=24, steps=20,
+           guidance=3.0, max_width=768, max_height=768, max_frames=257, size_multiple=32, frame_step=8),
+    Preset("tiny-wan", "WanPipeline", "video", label="Tiny Wan (random weights)", tiny="wan",
+           dtype="float32", width=256, height=256, frames=33, fps=16, steps=20, guidance=5.0,
+           max_width=512, max_height=512, max_frames=81, frame_step=4),
+    Preset("tiny-pixart", "PixArtSigmaPipeline", "image", label="Tiny PixArt-Sigma (random weights)",
+           tiny="pixart", dtype="float32", width=256, height=256, steps=20, guidance=4.5, max_width=1024,
+           max_height=1024, size_multiple=8, call={"clean_caption": False}),
+)
+
+
+def presets() -> dict[str, Preset]:
+    """Every preset by name: the built-in ones with settings.GENERATION_PRESETS applied."""
+    known = {preset.name: preset for preset in _BUILT_IN}
+    names = {f.name for f in fields(Preset)}
+    for name, overrides in (settings.GENERATION_PRESETS or {}).items():
+        unknown = set(overrides) - names
+        if unknown:
+            raise ValueError(f"GENERATION_PRESETS[{name!r}]: unknown fields {sorted(unknown)}; "
+                             f"allowed: {sorted(names - {'name'})}")
+        known[name] = (replace(known[name], **overrides) if name in known
+                       else Preset(name=name, **overrides))
+    return known
+
+
+def preset_get(name: str) -> Preset:
+    """The named preset; KeyError lists the known names."""
+    known = presets()
+    if name not in known:
+        raise KeyError(f"No preset {name!r}; known presets: {', '.join(sorted(known))}")
+    return known[name]
