@@ -1,0 +1,88 @@
+"""Turning rendered frames into the files a media asset keeps: an MP4 (H.264, yuv420p, through
+imageio-ffmpeg's bundled ffmpeg), a poster, an animated WebP preview and a thumbnail."""
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+from PIL import Image
+
+PREVIEW_WIDTH = 320  # the animated WebP
+PREVIEW_FRAMES = 48  # at most, evenly picked
+THUMBNAIL_SIZE = (256, 256)  # bounding box
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    frames: int
+    seconds: float
+    codec: str
+    pix_fmt: str
+    width: int
+    height: int
+
+
+def mp4_write(frames: np.ndarray, path: Path, fps: int) -> None:
+    """Encode uint8 frames (count, height, width, 3) as H.264 in yuv420p, playable everywhere.
+    Width and height must be even (yuv420p); the presets keep them multiples of 8 or more."""
+    _, height, width, _ = frames.shape
+    writer = imageio_ffmpeg.write_frames(
+        str(path), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p", quality=None,
+        macro_block_size=1, output_params=["-crf", "18", "-preset", "veryfast", "-movflags", "+faststart"])
+    writer.send(None)  # start ffmpeg
+    try:
+        for frame in frames:
+            writer.send(np.ascontiguousarray(frame))
+    finally:
+        writer.close()
+
+
+def mp4_info(path: Path) -> VideoInfo:
+    """What the file holds, as ffmpeg reads it back (frames counted by decoding)."""
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    reader.close()
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
+    width, height = meta["size"]
+    return VideoInfo(frames=frames, seconds=round(seconds, 3), codec=meta["codec"],
+                     pix_fmt=meta["pix_fmt"].split("(")[0], width=width, height=height)
+
+
+def poster_png(frames: np.ndarray) -> bytes:
+    return _encode(Image.fromarray(frames[0]), "PNG")
+
+
+def thumbnail_jpeg(frames: np.ndarray) -> bytes:
+    image = Image.fromarray(frames[0])
+    image.thumbnail(THUMBNAIL_SIZE)
+    return _encode(image, "JPEG", quality=85)
+
+
+def preview_webp(frames: np.ndarray, fps: int) -> bytes:
+    """An animated WebP of the clip, small and looping (evenly picked frames, real duration)."""
+    picked = np.linspace(0, len(frames) - 1, min(len(frames), PREVIEW_FRAMES)).round().astype(int)
+    scale = min(1.0, PREVIEW_WIDTH / frames.shape[2])
+    size = (max(2, round(frames.shape[2] * scale)), max(2, round(frames.shape[1] * scale)))
+    images = [Image.fromarray(frames[i]).resize(size, Image.Resampling.BILINEAR) for i in picked]
+    frame_ms = max(20, round(1000 * len(frames) / fps / len(picked)))
+    buffer = io.BytesIO()
+    images[0].save(buffer, "WEBP", save_all=True, append_images=images[1:], duration=frame_ms, loop=0,
+                   quality=70)
+    return buffer.getvalue()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _encode(image: Image.Image, image_format: str, **options: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()

@@ -1,0 +1,88 @@
+"""Running one render on a loaded pipeline: parameters in, frames out, progress on the way.
+
+Progress comes from diffusers' step callback. Cancelling raises from that callback, so the
+render stops at the next step boundary, before the VAE decode: setting the pipeline's
+`_interrupt` flag would still decode (DESIGN.md section 4).
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from generation.presets import Preset
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    preset: Preset
+    prompt: str
+    seed: int
+    negative_prompt: str = ""
+    width: int = 0  # 0: the preset's default
+    height: int = 0
+    frames: int = 0
+    steps: int = 0
+    guidance: float | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        """The pipeline call's keyword arguments (the preset's defaults filled in)."""
+        preset = self.preset
+        arguments: dict[str, Any] = {
+            "prompt": self.prompt,
+            "width": self.width or preset.width,
+            "height": self.height or preset.height,
+            "num_inference_steps": self.steps or preset.steps,
+            "guidance_scale": preset.guidance if self.guidance is None else self.guidance,
+            "generator": torch.Generator("cpu").manual_seed(self.seed),
+            "output_type": "np",
+            **preset.call,
+        }
+        if self.negative_prompt:
+            arguments["negative_prompt"] = self.negative_prompt
+        if preset.kind == "video":
+            arguments["num_frames"] = self.frames or preset.frames
+        return arguments
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: int  # steps done
+    total: int
+    elapsed_s: float
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.step / self.total, 1) if self.total else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the pace so far (the VAE decode after the last step not counted)."""
+        return round(self.elapsed_s / self.step * (self.total - self.step), 2) if self.step else None
+
+
+class Cancelled(Exception):
+    """The render was asked to stop; it stopped at a step boundary."""
+
+
+def render(pipeline: Any, request: RenderRequest, *, on_progress: Callable[[Progress], None] | None = None,
+           should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+    """Run the pipeline; return uint8 frames shaped (frames, height, width, 3) (one frame for
+    an image). `should_stop` is asked after every step; Cancelled is raised when it says so."""
+    arguments = request.arguments()
+    total = arguments["num_inference_steps"]
+    started = time.monotonic()
+
+    def step_end(_pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        if on_progress is not None:
+            on_progress(Progress(step + 1, total, time.monotonic() - started))
+        if should_stop is not None and should_stop():
+            raise Cancelled(f"cancelled after step {step + 1} of {total}")
+        return tensors
+
+    output = pipeline(**arguments, callback_on_step_end=step_end)
+    frames = np.asarray(output.frames[0] if request.preset.kind == "video" else output.images)
+    return (np.clip(frames, 0.0, 1.0) * 255).round().astype(np.uint8)

@@ -1,0 +1,74 @@
+"""Rendering with progress and cancel, and the files a render becomes."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from generation.media import mp4_info, mp4_write, poster_png, preview_webp, sha256_file, thumbnail_jpeg
+from generation.pipelines import pipeline_load
+from generation.presets import preset_get
+from generation.runner import Cancelled, Progress, RenderRequest, render
+
+
+@pytest.fixture(scope="module")
+def ltx(tmp_path_factory):
+    from django.conf import settings
+
+    saved = settings.GENERATION_MODELS_DIR
+    settings.GENERATION_MODELS_DIR = tmp_path_factory.mktemp("models")
+    try:
+        yield pipeline_load(preset_get("tiny-ltx-video"))
+    finally:
+        settings.GENERATION_MODELS_DIR = saved
+
+
+def clip_request(**overrides) -> RenderRequest:
+    fields = {"preset": preset_get("tiny-ltx-video"), "prompt": "waves at dawn", "seed": 11, "width": 64,
+              "height": 96, "frames": 17, "steps": 4}
+    return RenderRequest(**{**fields, **overrides})
+
+
+def test_a_render_reports_every_step_and_returns_uint8_frames(ltx):
+    seen: list[Progress] = []
+    frames = render(ltx, clip_request(), on_progress=seen.append)
+    assert frames.shape == (17, 96, 64, 3) and frames.dtype == np.uint8
+    assert [(p.step, p.total) for p in seen] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert seen[-1].percent == 100.0 and seen[-1].eta_s == 0.0 and seen[0].eta_s is not None
+    assert np.array_equal(frames, render(ltx, clip_request()))  # the seed decides
+    assert not np.array_equal(frames, render(ltx, clip_request(seed=12)))
+
+
+def test_cancel_stops_at_the_next_step_before_the_vae_decode(ltx, monkeypatch):
+    decodes = []
+    real_decode = ltx.vae.decode
+
+    def counted_decode(*args, **kwargs):
+        decodes.append(1)
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(ltx.vae, "decode", counted_decode)
+    seen: list[Progress] = []
+    with pytest.raises(Cancelled, match="after step 2 of 4"):
+        render(ltx, clip_request(), on_progress=seen.append, should_stop=lambda: len(seen) >= 2)
+    assert len(seen) == 2 and decodes == []
+
+
+def test_frames_become_an_h264_mp4_a_poster_a_webp_preview_and_a_thumbnail(tmp_path):
+    rng = np.random.default_rng(3)
+    frames = rng.integers(0, 255, size=(25, 96, 128, 3), dtype=np.uint8)
+    path = tmp_path / "clip.mp4"
+    mp4_write(frames, path, fps=24)
+    info = mp4_info(path)
+    assert (info.frames, info.codec, info.pix_fmt) == (25, "h264", "yuv420p")
+    assert (info.width, info.height) == (128, 96)
+    assert info.seconds == pytest.approx(25 / 24, abs=0.05)
+    assert len(sha256_file(path)) == 64
+    poster = Image.open(io.BytesIO(poster_png(frames)))
+    assert (poster.format, poster.size) == ("PNG", (128, 96))
+    assert np.array_equal(np.asarray(poster), frames[0])  # lossless first frame
+    preview = Image.open(io.BytesIO(preview_webp(frames, fps=24)))
+    assert preview.format == "WEBP" and getattr(preview, "n_frames", 1) == 25 and preview.is_animated
+    thumb = Image.open(io.BytesIO(thumbnail_jpeg(frames)))
+    assert thumb.format == "JPEG" and max(thumb.size) <= 256
