@@ -1,7 +1,6 @@
 """Turning rendered frames into the files a media asset keeps: an MP4 (H.264, yuv420p, through
 imageio-ffmpeg's bundled ffmpeg), a poster, an animated WebP preview and a thumbnail."""
 
-import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,14 +71,6 @@ def preview_webp(frames: np.ndarray, fps: int) -> bytes:
     images[0].save(buffer, "WEBP", save_all=True, append_images=images[1:], duration=frame_ms, loop=0,
                    quality=70)
     return buffer.getvalue()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _encode(image: Image.Image, image_format: str, **options: int) -> bytes:

@@ -124,15 +124,15 @@ class PipelineCache:
         self.loaded: OrderedDict[str, tuple[Any, int]] = OrderedDict()
 
     def get(self, preset: Preset) -> Any:
-        if preset.name in self.loaded:
-            self.loaded.move_to_end(preset.name)
-            return self.loaded[preset.name][0]
+        key = repr(preset)  # the whole preset: a changed configuration loads afresh
+        if key in self.loaded:
+            self.loaded.move_to_end(key)
+            return self.loaded[key][0]
         pipeline = pipeline_load(preset)
-        size = pipeline_bytes(pipeline)
-        self.loaded[preset.name] = (pipeline, size)
+        self.loaded[key] = (pipeline, pipeline_bytes(pipeline))
         while len(self.loaded) > 1 and self.total() > self.max_bytes:
-            name, _ = self.loaded.popitem(last=False)
-            log.info("unloading the %s pipeline (cache over %s bytes)", name, self.max_bytes)
+            self.loaded.popitem(last=False)
+            log.info("unloaded the least recently used pipeline (cache over %s bytes)", self.max_bytes)
             self._free()
         return pipeline
 

@@ -26,6 +26,7 @@ class Action(models.TextChoices):
     EDIT_STORYBOARD = "storyboard.edit", _("edit the storyboard")
     SAVE_VERSION = "storyboard.save_version", _("save storyboard versions")
     RESTORE_VERSION = "storyboard.restore_version", _("restore storyboard versions")
+    GENERATE = "generation.submit", _("generate images and video")
 
 
 MIN_ROLE: dict[str, Role] = {
@@ -35,6 +36,7 @@ MIN_ROLE: dict[str, Role] = {
     Action.EDIT_STORYBOARD: Role.EDITOR,
     Action.SAVE_VERSION: Role.EDITOR,
     Action.RESTORE_VERSION: Role.EDITOR,
+    Action.GENERATE: Role.EDITOR,
     Action.ARCHIVE: Role.OWNER,
     Action.DELETE: Role.OWNER,
     Action.INVITE: Role.OWNER,

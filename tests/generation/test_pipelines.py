@@ -86,7 +86,7 @@ def test_the_worker_cache_keeps_the_most_recently_used_within_its_budget():
     first = cache.get(ltx)
     assert cache.get(ltx) is first  # loaded once
     cache.get(pixart)
-    assert list(cache.loaded) == ["tiny-pixart"]  # the least recently used went
+    assert list(cache.loaded) == [repr(pixart)]  # the least recently used went
     assert cache.get(ltx) is not first  # loaded again when asked for
 
 

@@ -17,6 +17,8 @@ from collab import selectors as collab_selectors
 from collab import services as collab_services
 from collab.models import StoryboardUpdate, StoryboardVersion
 from core.errors import NotFound, PermissionDenied, ServiceError
+from generation import services as generation_services
+from generation.models import Job
 from projects import selectors, services
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, RANK, Action, Role
@@ -41,9 +43,10 @@ ALLOWED: dict[str, set[str]] = {
     Action.EDIT_STORYBOARD: {"owner", "editor"},
     Action.SAVE_VERSION: {"owner", "editor"},
     Action.RESTORE_VERSION: {"owner", "editor"},
+    Action.GENERATE: {"owner", "editor"},
 }
 REFUSED_WHEN_ARCHIVED = {Action.UPDATE, Action.INVITE, Action.EDIT_STORYBOARD,
-                         Action.SAVE_VERSION, Action.RESTORE_VERSION}
+                         Action.SAVE_VERSION, Action.RESTORE_VERSION, Action.GENERATE}
 
 
 def actor_of(team: Team, who: str) -> User | AnonymousUser:
@@ -59,6 +62,7 @@ def snapshot(project_id: int) -> Any:
         Activity.objects.filter(project_id=project_id).count(),
         StoryboardUpdate.objects.filter(document__project_id=project_id).count(),
         StoryboardVersion.objects.filter(document__project_id=project_id).count(),
+        Job.objects.filter(project_id=project_id).count(),
     )
 
 
@@ -209,6 +213,12 @@ def restore_version(team: Team, user: Any, version: StoryboardVersion) -> Callab
                           "restored")
 
 
+def generate(team: Team, user: Any, _: Any) -> Callable[[], None]:
+    job = generation_services.job_submit(project=team.project, user=user, kind="video",
+                                         preset="tiny-ltx-video", prompt="a lighthouse")
+    return lambda: expect(Job.objects.filter(pk=job.pk, requester=user).exists(), "a queued job")
+
+
 CASES = [
     Case("project_get", Action.VIEW, view),
     Case("member_list", Action.VIEW, view_members),
@@ -230,6 +240,7 @@ CASES = [
     Case("version_save", Action.SAVE_VERSION, save_version, verb="storyboard.version_saved"),
     Case("version_restore", Action.RESTORE_VERSION, restore_version, saved_version,
          verb="storyboard.version_restored"),
+    Case("job_submit", Action.GENERATE, generate),
 ]
 
 
@@ -425,6 +436,9 @@ ENDPOINTS = [
              {"label": "API draft"}, 201),
     Endpoint("version_restore", Action.RESTORE_VERSION, "post",
              "/api/v1/projects/{p}/storyboard/versions/{version}/restore", None, 200),
+    Endpoint("jobs", Action.VIEW, "get", "/api/v1/projects/{p}/jobs", None, 200),
+    Endpoint("job_submit", Action.GENERATE, "post", "/api/v1/projects/{p}/jobs",
+             {"kind": "image", "preset": "tiny-pixart", "prompt": "from the API", "steps": "2"}, 201),
 ]
 
 

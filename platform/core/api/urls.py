@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("projects.api.urls")),
     path("", include("collab.api.urls")),
+    path("", include("generation.api.urls")),
 ]

@@ -1,0 +1,44 @@
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.views import validated
+from generation import selectors, services
+from generation.api.serializers import JobCreateInput, JobSerializer
+from generation.models import Job
+from projects.selectors import project_get
+
+
+class JobListView(generics.ListAPIView):
+    serializer_class = JobSerializer
+
+    def get_queryset(self) -> QuerySet[Job]:
+        project = project_get(project_id=self.kwargs["project_id"], user=self.request.user)
+        return selectors.job_list(project=project, user=self.request.user)
+
+    @extend_schema(request=JobCreateInput, responses={201: JobSerializer},
+                   description="Queue an image or video render; it starts when a GPU worker is free.")
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_get(project_id=project_id, user=request.user)
+        job = services.job_submit(project=project, user=request.user, **validated(JobCreateInput, request))
+        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class JobDetailView(APIView):
+    @extend_schema(responses=JobSerializer)
+    def get(self, request: Request, project_id: int, job_id: str) -> Response:
+        project = project_get(project_id=project_id, user=request.user)
+        job = selectors.job_get(project=project, user=request.user, job_id=job_id)
+        return Response(JobSerializer(job, context={"request": request}).data)
+
+
+class JobCancelView(APIView):
+    @extend_schema(request=None, responses=JobSerializer,
+                   description="A queued job never starts; a running one stops at its next step.")
+    def post(self, request: Request, project_id: int, job_id: str) -> Response:
+        project = project_get(project_id=project_id, user=request.user)
+        job = services.job_cancel(project=project, user=request.user, job_id=job_id)
+        return Response(JobSerializer(job, context={"request": request}).data)

@@ -1,0 +1,103 @@
+"""Generation jobs and the media assets they produce."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from projects.models import Project
+
+
+class JobKind(models.TextChoices):
+    IMAGE = "image", _("Image")
+    VIDEO = "video", _("Video")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
+
+
+def new_public_id() -> str:
+    return f"video_{secrets.token_hex(12)}"
+
+
+class Job(models.Model):
+    public_id = models.CharField(max_length=40, unique=True, default=new_public_id, editable=False)
+    kind = models.CharField(max_length=12, choices=JobKind.choices)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                  related_name="generation_jobs")
+    preset = models.CharField(max_length=64)
+    prompt = models.TextField(max_length=2000)
+    negative_prompt = models.TextField(max_length=2000, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    frames = models.PositiveIntegerField(default=1)
+    fps = models.PositiveIntegerField(default=24)
+    steps = models.PositiveIntegerField()
+    guidance = models.FloatField()
+    seed = models.BigIntegerField()  # always recorded (drawn at submit when not given)
+    parent = models.ForeignKey("Asset", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")  # a remix's source
+    status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.FloatField(default=0.0)  # percent of the denoising steps
+    step = models.PositiveIntegerField(default=0)
+    eta_s = models.FloatField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="generation_job_queue"),
+                   models.Index(fields=["project", "-created_at"], name="generation_job_project")]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def seconds(self) -> float:
+        return round(self.frames / self.fps, 3) if self.kind == JobKind.VIDEO else 0.0
+
+
+def asset_path(asset: "Asset", filename: str) -> str:
+    return f"generation/{asset.project_id}/{asset.job.public_id}/{filename}"
+
+
+class Asset(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="assets")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assets")
+    kind = models.CharField(max_length=12, choices=JobKind.choices)
+    role = models.CharField(max_length=20, default="output")  # a job's main output, or one of its parts
+    file = models.FileField(upload_to=asset_path)  # the MP4, or the PNG of an image
+    poster = models.FileField(upload_to=asset_path)
+    preview = models.FileField(upload_to=asset_path, blank=True)  # animated WebP (videos)
+    thumbnail = models.FileField(upload_to=asset_path)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    frames = models.PositiveIntegerField(default=1)
+    fps = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0.0)
+    parent = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="remixes")  # what it was remixed from
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        # A job that runs again after a lost worker replaces its assets, never adds to them.
+        constraints = [models.UniqueConstraint(fields=["job", "role"], name="generation_asset_role")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.job}"

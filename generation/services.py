@@ -1,0 +1,150 @@
+"""Writes for generation: submitting and cancelling jobs.
+
+A job is validated against its preset at submit (every problem reported per field) and queued
+for the GPU workers once the transaction commits.
+"""
+
+import secrets
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import NotFound, ValidationFailed
+from generation.models import FINISHED, Job, JobKind, JobStatus
+from generation.presets import Preset, presets
+from projects.models import Project
+from projects.roles import Action
+from projects.selectors import AnyUser, membership_require
+
+MAX_PROMPT = 2000
+MAX_SEED = 2**32 - 1
+MAX_FPS = 60
+MAX_GUIDANCE = 30.0
+MIN_SIDE = 64
+
+
+def _number(fields: dict[str, list[str]], name: str, value: Any, kind: type, default: Any) -> Any:
+    """`value` as an int or float (the default when absent); records an error when it is not one."""
+    if value is None or value == "":
+        return default
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        fields.setdefault(name, []).append(_("Must be a number."))
+        return default
+    if kind is int and number != float(value):
+        fields.setdefault(name, []).append(_("Must be a whole number."))
+    return number
+
+
+def _check_size(fields: dict[str, list[str]], preset: Preset, name: str, value: int, largest: int) -> None:
+    multiple = preset.size_multiple
+    if value < MIN_SIDE or value > largest or value % multiple:
+        fields.setdefault(name, []).append(
+            _("Must be a multiple of %(multiple)s from %(low)s to %(high)s for %(preset)s.") % {
+                "multiple": multiple, "low": max(MIN_SIDE, multiple), "high": largest,
+                "preset": preset.name})
+
+
+def job_parameters(*, kind: str, preset_name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The job's fields from what a client sent, defaults from the preset; ValidationFailed
+    lists every field that is wrong and what is allowed."""
+    fields: dict[str, list[str]] = {}
+    known = presets()
+    preset = known.get(preset_name)
+    if preset is None:
+        raise ValidationFailed(_("Choose one of the available models."), fields={"preset": [
+            _("Unknown model %(name)s; choose one of: %(names)s.") % {
+                "name": preset_name, "names": ", ".join(sorted(known))}]})
+    if kind not in JobKind.values:
+        fields["kind"] = [_("Choose one of: %(values)s.") % {"values": ", ".join(JobKind.values)}]
+    elif kind != preset.kind:
+        fields["preset"] = [_("%(preset)s makes %(made)s, not %(asked)s.") % {
+            "preset": preset.name, "made": preset.kind, "asked": kind}]
+    prompt = str(params.get("prompt") or "").strip()
+    negative = str(params.get("negative_prompt") or "").strip()
+    if not prompt:
+        fields["prompt"] = [_("Describe what to make.")]
+    for name, text in (("prompt", prompt), ("negative_prompt", negative)):
+        if len(text) > MAX_PROMPT:
+            fields.setdefault(name, []).append(
+                _("At most %(count)s characters (this one has %(length)s).") % {
+                    "count": MAX_PROMPT, "length": len(text)})
+    width = _number(fields, "width", params.get("width"), int, preset.width)
+    height = _number(fields, "height", params.get("height"), int, preset.height)
+    _check_size(fields, preset, "width", width, preset.max_width)
+    _check_size(fields, preset, "height", height, preset.max_height)
+    fps = _number(fields, "fps", params.get("fps"), int, preset.fps)
+    if not 1 <= fps <= MAX_FPS:
+        fields.setdefault("fps", []).append(_("From 1 to %(max)s.") % {"max": MAX_FPS})
+    frames = 1
+    if preset.kind == JobKind.VIDEO:
+        frames = _frames(fields, preset, params, max(1, min(fps, MAX_FPS)))
+    steps = _number(fields, "steps", params.get("steps"), int, preset.steps)
+    if not 1 <= steps <= preset.max_steps:
+        fields.setdefault("steps", []).append(_("From 1 to %(max)s.") % {"max": preset.max_steps})
+    guidance = _number(fields, "guidance", params.get("guidance"), float, preset.guidance)
+    if not 0 <= guidance <= MAX_GUIDANCE:
+        fields.setdefault("guidance", []).append(_("From 0 to %(max)s.") % {"max": int(MAX_GUIDANCE)})
+    seed = _number(fields, "seed", params.get("seed"), int, None)
+    if seed is None:
+        seed = secrets.randbelow(MAX_SEED + 1)
+    elif not 0 <= seed <= MAX_SEED:
+        fields.setdefault("seed", []).append(_("From 0 to %(max)s.") % {"max": MAX_SEED})
+    if fields:
+        raise ValidationFailed(_("Some settings need changing."), fields=fields)
+    return {"kind": kind, "preset": preset.name, "prompt": prompt, "negative_prompt": negative,
+            "width": width, "height": height, "frames": frames, "fps": fps, "steps": steps,
+            "guidance": guidance, "seed": seed}
+
+
+def _frames(fields: dict[str, list[str]], preset: Preset, params: dict[str, Any], fps: int) -> int:
+    """Frames from `frames`, or from `seconds` at the clip's fps, on the VAE's frame grid."""
+    step = preset.frame_step
+    if params.get("frames") not in (None, ""):
+        frames = _number(fields, "frames", params.get("frames"), int, preset.frames)
+        name = "frames"
+    elif params.get("seconds") not in (None, ""):
+        seconds = _number(fields, "seconds", params.get("seconds"), float, preset.frames / fps)
+        frames = round(seconds * fps / step) * step + 1  # the nearest length the model makes
+        name = "seconds"
+    else:
+        return preset.frames
+    if not 1 <= frames <= preset.max_frames or (frames - 1) % step:
+        longest = (preset.max_frames - 1) // step * step + 1
+        fields.setdefault(name, []).append(
+            _("%(preset)s makes 1 to %(max)s frames, in steps of %(step)s (%(seconds)s s at %(fps)s fps).")
+            % {"preset": preset.name, "max": longest, "step": step,
+               "seconds": round(longest / fps, 2), "fps": fps})
+    return frames
+
+
+@transaction.atomic
+def job_submit(*, project: Project, user: AnyUser, kind: str, preset: str, **params: Any) -> Job:
+    """Queue a render; the project's editors and owners may."""
+    membership = membership_require(project=project, user=user, action=Action.GENERATE)
+    job = Job.objects.create(project=project, requester=membership.user,
+                             **job_parameters(kind=kind, preset_name=preset, params=params))
+    from generation.tasks import job_run
+
+    transaction.on_commit(lambda: job_run.delay(job_id=job.pk), robust=True)
+    return job
+
+
+@transaction.atomic
+def job_cancel(*, project: Project, user: AnyUser, job_id: str) -> Job:
+    """Stop a job (by its public id): a queued one never starts, a running one stops at its
+    next step."""
+    membership_require(project=project, user=user, action=Action.GENERATE)
+    job = Job.objects.select_for_update().filter(project=project, public_id=job_id).first()
+    if job is None:
+        raise NotFound(_("No such job."))
+    if job.status in FINISHED:
+        return job
+    job.cancel_requested = True
+    if job.status == JobStatus.QUEUED:
+        job.status, job.finished_at = JobStatus.CANCELLED, timezone.now()
+    job.save(update_fields=["cancel_requested", "status", "finished_at"])
+    return job

@@ -1,0 +1,71 @@
+"""The jobs API under /api/v1/projects/<id>/jobs."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from generation.execution import job_execute
+from generation.models import Job
+from tests.projects.factories import project_with_team
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def isolated(settings, tmp_path):
+    settings.GENERATION_MODELS_DIR = tmp_path / "models"
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def team():
+    return project_with_team()
+
+
+def client_for(user) -> APIClient:
+    api = APIClient()
+    api.force_login(user)
+    return api
+
+
+def test_submit_watch_and_fetch_the_result(team):
+    api = client_for(team.editor)
+    url = f"/api/v1/projects/{team.project.pk}/jobs"
+    response = api.post(url, {"kind": "video", "preset": "tiny-ltx-video", "prompt": "tide pools",
+                              "width": 64, "height": 64, "seconds": 1, "fps": 8, "steps": 2, "seed": 5},
+                        format="json")
+    assert response.status_code == 201, response.json()
+    job = response.json()
+    assert (job["status"], job["frames"], job["seconds"], job["seed"]) == ("queued", 9, 1.125, 5)
+    assert job["asset"] is None
+    assert job["requester"] == team.editor.username
+    job_execute(Job.objects.get(public_id=job["id"]).pk)
+    done = api.get(f"{url}/{job['id']}").json()
+    assert (done["status"], done["progress"]) == ("succeeded", 100.0)
+    assert done["asset"]["file"].startswith("http://testserver/media/") and done["asset"]["frames"] == 9
+    assert [j["id"] for j in client_for(team.viewer).get(url).json()["results"]] == [job["id"]]
+
+
+def test_bad_settings_come_back_per_field_with_what_is_allowed(team):
+    response = client_for(team.editor).post(
+        f"/api/v1/projects/{team.project.pk}/jobs",
+        {"kind": "movie", "preset": "tiny-ltx-video", "prompt": "x", "width": "wide"}, format="json")
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert "Allowed: image, video" in fields["kind"][0] and "width" in fields
+    response = client_for(team.editor).post(
+        f"/api/v1/projects/{team.project.pk}/jobs",
+        {"kind": "video", "preset": "tiny-ltx-video", "prompt": "x", "frames": 12}, format="json")
+    assert response.status_code == 400
+    assert "in steps of 8" in response.json()["error"]["fields"]["frames"][0]
+    assert not Job.objects.exists()
+
+
+def test_cancel_through_the_api(team):
+    api = client_for(team.editor)
+    url = f"/api/v1/projects/{team.project.pk}/jobs"
+    job = api.post(url, {"kind": "image", "preset": "tiny-pixart", "prompt": "a lantern"},
+                   format="json").json()
+    assert client_for(team.viewer).post(f"{url}/{job['id']}/cancel").status_code == 403
+    response = api.post(f"{url}/{job['id']}/cancel")
+    assert (response.status_code, response.json()["status"]) == (200, "cancelled")
+    assert api.get(f"{url}/video_nosuchjob").status_code == 404
