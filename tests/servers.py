@@ -75,3 +75,46 @@ class AsgiServer:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
+
+
+@dataclass
+class CeleryWorker:
+    """A real Celery worker (prefork, one child) on the test database and broker."""
+
+    process: subprocess.Popen
+    log_path: Path
+
+    @classmethod
+    def start(cls, log_path: Path, queues: str = "gpu,default", **extra_env: str) -> "CeleryWorker":
+        """Call with database access allowed (it reads the test database's name)."""
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.test",
+               "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
+               "STORYLOOM_TEST_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+               "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "PYTHONUNBUFFERED": "1", **extra_env}
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "core", "worker", "-Q", queues, "--concurrency", "1",
+                 "--loglevel", "INFO", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        worker = cls(process, log_path)
+        deadline = time.monotonic() + 60
+        while b" ready." not in log_path.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                worker.stop()
+                raise RuntimeError(f"the Celery worker did not start: {log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        return worker
+
+    def children(self) -> list[int]:
+        """The pool's child processes (where tasks run)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)

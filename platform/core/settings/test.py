@@ -22,7 +22,7 @@ SERVE_MEDIA = True
 WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = VAR_DIR / "test-media"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")  # worker processes get theirs
 
 if EMBEDDED_REDIS:
     # tests/conftest.py starts a Valkey of their own on this socket.

@@ -1,0 +1,91 @@
+"""Jobs through a real Celery worker process and the real broker: submit, progress events on
+the project's stream, assets; a worker process killed in the middle of a job."""
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.core.files.storage import default_storage
+
+from generation.media import mp4_info
+from generation.models import Asset, Job, JobStatus
+from generation.services import job_submit
+from projects.activity import project_group
+from tests.projects.factories import project_with_team
+from tests.servers import CeleryWorker
+from tests.ws import run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def worker_env(settings, tmp_path):
+    settings.GENERATION_MODELS_DIR = tmp_path / "models"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return {"GENERATION_MODELS_DIR": str(tmp_path / "models"), "MEDIA_ROOT": str(tmp_path / "media")}
+
+
+def wait_for(job: Job, statuses: set[str], timeout: float = 120) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in statuses:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job still {job.status} after {timeout} s")
+
+
+def test_a_submitted_job_runs_on_a_worker_and_streams_its_progress(worker_env, tmp_path):
+    team = project_with_team()
+    worker = CeleryWorker.start(tmp_path / "worker.log", **worker_env)
+    try:
+        async def scenario():
+            layer = get_channel_layer()
+            channel = await layer.new_channel()
+            await layer.group_add(project_group(team.project.id), channel)
+            job = await sync_to_async(job_submit)(
+                project=team.project, user=team.editor, kind="video", preset="tiny-ltx-video",
+                prompt="a lighthouse in fog", width=64, height=64, frames=17, steps=6, fps=8)
+            events: list[dict] = []
+            while not events or events[-1]["status"] not in ("succeeded", "failed"):
+                message = await asyncio.wait_for(layer.receive(channel), 120)
+                if message.get("event") == "job" and message["payload"]["id"] == job.public_id:
+                    events.append(message["payload"])
+            await layer.group_discard(project_group(team.project.id), channel)
+            return job, events
+
+        job, events = run(scenario())
+    finally:
+        worker.stop()
+    statuses = [event["status"] for event in events]
+    assert statuses[0] == "running" and statuses[-1] == "succeeded", statuses
+    progress = [event["progress"] for event in events]
+    assert progress == sorted(progress) and progress[-1] == 100.0
+    asset = Asset.objects.get(job=job)
+    assert mp4_info(default_storage.path(asset.file.name)).frames == 17
+
+
+def test_a_job_whose_worker_process_is_killed_runs_again_and_leaves_one_set_of_assets(worker_env, tmp_path):
+    team = project_with_team()
+    worker = CeleryWorker.start(tmp_path / "worker.log", **worker_env)
+    try:
+        # Long enough to be caught running: 97 frames at 256x256, many steps.
+        job = job_submit(project=team.project, user=team.editor, kind="video", preset="tiny-ltx-video",
+                         prompt="storm over the harbour", width=256, height=256, frames=97, steps=100)
+        wait_for(job, {JobStatus.RUNNING})
+        deadline = time.monotonic() + 60
+        while job.step < 2 and time.monotonic() < deadline:  # in the middle of the denoising loop
+            time.sleep(0.05)
+            job.refresh_from_db()
+        children = worker.children()
+        assert len(children) == 1
+        os.kill(children[0], signal.SIGKILL)
+        job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED}, timeout=240)
+    finally:
+        worker.stop()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.attempts == 2 and Asset.objects.filter(job=job).count() == 1
