@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from generation.media import mp4_info, mp4_write, poster_png, preview_webp, thumbnail_jpeg
+from generation.media import mp4_write, poster_png, preview_webp, thumbnail_jpeg
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus
 from generation.pipelines import WeightsMissing, pipeline_for
 from generation.presets import preset_get
@@ -90,13 +90,18 @@ def job_execute(job_id: int) -> str | None:
         return None
     preset = preset_get(job.preset)
     reporter = _Reporter(job)
+    assert job.started_at is not None
+    timings = {"queue_s": round((job.started_at - job.created_at).total_seconds(), 3)}
+    clock = time.monotonic()
     try:
         pipeline = pipeline_for(preset)
+        timings["load_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
         frames = render(pipeline, RenderRequest(
             preset=preset, prompt=job.prompt, negative_prompt=job.negative_prompt, seed=job.seed,
             width=job.width, height=job.height, frames=job.frames, steps=job.steps,
             guidance=job.guidance), on_progress=reporter.progress, should_stop=reporter.cancelled)
-        _store(job, frames)
+        timings["render_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
+        _store(job, frames, timings, clock)
     except Cancelled:
         _finish(job, JobStatus.CANCELLED)
     except WeightsMissing as exc:
@@ -126,11 +131,10 @@ def _outputs(job: Job, frames: np.ndarray) -> tuple[dict[str, ContentFile], dict
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "video.mp4"
             mp4_write(frames, path, fps=job.fps)
-            info = mp4_info(path)  # what the file really holds
             data = path.read_bytes()
         files["file"] = ContentFile(data, name="video.mp4")
         files["preview"] = ContentFile(preview_webp(frames, fps=job.fps), name="preview.webp")
-        details.update(frames=info.frames, fps=job.fps, seconds=info.seconds)
+        details.update(frames=len(frames), fps=job.fps, seconds=round(len(frames) / job.fps, 3))
     else:
         data = files["poster"].read()
         files["file"] = ContentFile(data, name="image.png")
@@ -138,7 +142,7 @@ def _outputs(job: Job, frames: np.ndarray) -> tuple[dict[str, ContentFile], dict
     return files, details
 
 
-def _store(job: Job, frames: np.ndarray) -> None:
+def _store(job: Job, frames: np.ndarray, timings: dict[str, float], since: float) -> None:
     """Write the outputs, then, in one transaction, replace the job's asset and mark it done."""
     files, details = _outputs(job, frames)
     with transaction.atomic():
@@ -149,7 +153,8 @@ def _store(job: Job, frames: np.ndarray) -> None:
         for name, content in files.items():
             getattr(asset, name).save(content.name, content, save=False)
         asset.save()
+        timings["store_s"] = round(time.monotonic() - since, 3)
         Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, progress=100.0, step=job.steps,
-                                             eta_s=0.0, finished_at=timezone.now())
+                                             eta_s=0.0, finished_at=timezone.now(), timings=timings)
         job.refresh_from_db()
         _announce(job)

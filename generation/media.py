@@ -9,8 +9,8 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
-PREVIEW_WIDTH = 320  # the animated WebP
-PREVIEW_FRAMES = 48  # at most, evenly picked
+PREVIEW_WIDTH = 256  # the animated WebP
+PREVIEW_FRAMES = 24  # at most, evenly picked
 THUMBNAIL_SIZE = (256, 256)  # bounding box
 
 
@@ -69,7 +69,7 @@ def preview_webp(frames: np.ndarray, fps: int) -> bytes:
     frame_ms = max(20, round(1000 * len(frames) / fps / len(picked)))
     buffer = io.BytesIO()
     images[0].save(buffer, "WEBP", save_all=True, append_images=images[1:], duration=frame_ms, loop=0,
-                   quality=70)
+                   quality=60, method=0)  # method 0: the fastest encoder setting
     return buffer.getvalue()
 
 

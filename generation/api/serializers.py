@@ -27,7 +27,7 @@ class JobSerializer(serializers.ModelSerializer):
         model = Job
         fields = ["id", "kind", "preset", "status", "progress", "step", "steps", "eta_s", "error", "prompt",
                   "negative_prompt", "width", "height", "frames", "fps", "seconds", "guidance", "seed",
-                  "requester", "created_at", "started_at", "finished_at", "asset"]
+                  "requester", "timings", "created_at", "started_at", "finished_at", "asset"]
 
     @extend_schema_field(AssetSerializer(allow_null=True))
     def get_asset(self, job: Job) -> dict | None:

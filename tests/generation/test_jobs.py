@@ -80,6 +80,8 @@ def test_a_video_job_runs_to_an_asset_whose_mp4_holds_the_frames_asked_for(team)
     job.refresh_from_db()
     assert (job.progress, job.step, job.attempts, job.error) == (100.0, 3, 1, "")
     assert job.started_at <= job.finished_at
+    assert set(job.timings) == {"queue_s", "load_s", "render_s", "store_s"}
+    assert all(value >= 0 for value in job.timings.values())
     asset = Asset.objects.get(job=job)
     assert (asset.kind, asset.width, asset.height, asset.frames, asset.fps) == ("video", 64, 64, 9, 8)
     info = mp4_info(default_storage.path(asset.file.name))
