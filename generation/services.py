@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from core.errors import NotFound, ValidationFailed
 from generation.models import FINISHED, Job, JobKind, JobStatus
 from generation.presets import Preset, presets
+from generation.quotas import quota_check
 from projects.models import Project
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require
@@ -125,8 +126,9 @@ def _frames(fields: dict[str, list[str]], preset: Preset, params: dict[str, Any]
 def job_submit(*, project: Project, user: AnyUser, kind: str, preset: str, **params: Any) -> Job:
     """Queue a render; the project's editors and owners may."""
     membership = membership_require(project=project, user=user, action=Action.GENERATE)
-    job = Job.objects.create(project=project, requester=membership.user,
-                             **job_parameters(kind=kind, preset_name=preset, params=params))
+    fields = job_parameters(kind=kind, preset_name=preset, params=params)
+    quota_check(user=membership.user, job=fields)
+    job = Job.objects.create(project=project, requester=membership.user, **fields)
     from generation.tasks import job_run
 
     transaction.on_commit(lambda: job_run.delay(job_id=job.pk), robust=True)

@@ -50,3 +50,12 @@ class JobCreateInput(serializers.Serializer):
     steps = serializers.IntegerField(required=False)
     guidance = serializers.FloatField(required=False)
     seed = serializers.IntegerField(required=False, allow_null=True)
+
+
+class UsageSerializer(serializers.Serializer):
+    plan = serializers.CharField()
+    video_seconds_today = serializers.FloatField()
+    video_seconds_per_day = serializers.FloatField()
+    jobs_in_flight = serializers.IntegerField()
+    jobs_in_flight_max = serializers.IntegerField()
+    max_side = serializers.IntegerField(help_text="The largest width or height the plan renders.")

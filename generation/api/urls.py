@@ -7,4 +7,5 @@ urlpatterns = [
     path(prefix, views.JobListView.as_view(), name="api-jobs"),
     path(f"{prefix}/<str:job_id>", views.JobDetailView.as_view(), name="api-job"),
     path(f"{prefix}/<str:job_id>/cancel", views.JobCancelView.as_view(), name="api-job-cancel"),
+    path("generation/usage", views.UsageView.as_view(), name="api-generation-usage"),
 ]

@@ -5,10 +5,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.views import validated
+from core.api.views import current_user, validated
 from generation import selectors, services
-from generation.api.serializers import JobCreateInput, JobSerializer
+from generation.api.serializers import JobCreateInput, JobSerializer, UsageSerializer
 from generation.models import Job
+from generation.quotas import usage_get
 from projects.selectors import project_get
 
 
@@ -42,3 +43,9 @@ class JobCancelView(APIView):
         project = project_get(project_id=project_id, user=request.user)
         job = services.job_cancel(project=project, user=request.user, job_id=job_id)
         return Response(JobSerializer(job, context={"request": request}).data)
+
+
+class UsageView(APIView):
+    @extend_schema(responses=UsageSerializer, description="Today's generation use against your plan.")
+    def get(self, request: Request) -> Response:
+        return Response(usage_get(user=current_user(request)))

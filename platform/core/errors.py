@@ -39,3 +39,8 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     code = "conflict"
     status = 409
+
+
+class QuotaExceeded(ServiceError):
+    code = "quota_exceeded"
+    status = 429

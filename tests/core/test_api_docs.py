@@ -32,6 +32,7 @@ EXPECTED_PATHS = {
     "/api/v1/projects/{project_id}/jobs": {"get", "post"},
     "/api/v1/projects/{project_id}/jobs/{job_id}": {"get"},
     "/api/v1/projects/{project_id}/jobs/{job_id}/cancel": {"post"},
+    "/api/v1/generation/usage": {"get"},
     "/api/v1/invitations": {"get"},
     "/api/v1/invitations/{invitation_id}/accept": {"post"},
     "/api/v1/invitations/{invitation_id}/decline": {"post"},

@@ -221,6 +221,11 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 GENERATION_MODELS_DIR = env.path("GENERATION_MODELS_DIR", default=VAR_DIR / "models")
 # Added or overridden presets by name, as JSON: {"name": {"pipeline": ..., "path": ...}}.
 GENERATION_PRESETS: dict[str, dict[str, Any]] = env.json("GENERATION_PRESETS", default={})
+# What each plan may render (generation/quotas.py); JSON in the environment to change it.
+GENERATION_QUOTAS: dict[str, dict[str, Any]] = env.json("GENERATION_QUOTAS", default={
+    "free": {"video_seconds_per_day": 120, "max_side": 768, "jobs_in_flight": 2},
+    "pro": {"video_seconds_per_day": 3600, "max_side": 1920, "jobs_in_flight": 8},
+})
 # A worker keeps the pipelines it loaded up to this many bytes of weights (most recent first).
 GENERATION_PIPELINE_CACHE_BYTES = env.int("GENERATION_PIPELINE_CACHE_BYTES", default=16 * 1024**3)
 
