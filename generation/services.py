@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound, ValidationFailed
-from generation.models import FINISHED, Job, JobKind, JobStatus
+from generation.models import FINISHED, Asset, Job, JobKind, JobStatus
 from generation.presets import Preset, presets
 from generation.quotas import quota_check
 from projects.models import Project
@@ -123,12 +123,14 @@ def _frames(fields: dict[str, list[str]], preset: Preset, params: dict[str, Any]
 
 
 @transaction.atomic
-def job_submit(*, project: Project, user: AnyUser, kind: str, preset: str, **params: Any) -> Job:
-    """Queue a render; the project's editors and owners may."""
+def job_submit(*, project: Project, user: AnyUser, kind: str, preset: str, parent: Asset | None = None,
+               **params: Any) -> Job:
+    """Queue a render (a remix when `parent`, the asset it starts from, is given); the project's
+    editors and owners may."""
     membership = membership_require(project=project, user=user, action=Action.GENERATE)
     fields = job_parameters(kind=kind, preset_name=preset, params=params)
     quota_check(user=membership.user, job=fields)
-    job = Job.objects.create(project=project, requester=membership.user, **fields)
+    job = Job.objects.create(project=project, requester=membership.user, parent=parent, **fields)
     from generation.tasks import job_run
 
     transaction.on_commit(lambda: job_run.delay(job_id=job.pk), robust=True)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("livez", livez, name="livez"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("core.api.urls")),
+    path("v1/", include("generation.videos_api.urls")),  # OpenAI's Videos API, by its paths
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

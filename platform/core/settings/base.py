@@ -221,6 +221,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 GENERATION_MODELS_DIR = env.path("GENERATION_MODELS_DIR", default=VAR_DIR / "models")
 # Added or overridden presets by name, as JSON: {"name": {"pipeline": ..., "path": ...}}.
 GENERATION_PRESETS: dict[str, dict[str, Any]] = env.json("GENERATION_PRESETS", default={})
+# /v1/videos: model names clients of OpenAI's Videos API send, and the presets they get.
+VIDEOS_API_MODELS: dict[str, str] = env.json("VIDEOS_API_MODELS", default={
+    "sora-2": "tiny-ltx-video", "sora-2-pro": "tiny-wan"})
 # What each plan may render (generation/quotas.py); JSON in the environment to change it.
 GENERATION_QUOTAS: dict[str, dict[str, Any]] = env.json("GENERATION_QUOTAS", default={
     "free": {"video_seconds_per_day": 120, "max_side": 768, "jobs_in_flight": 2},
