@@ -148,6 +148,11 @@ class VideoRemixView(VideosView):
 class VideoContentView(VideosView):
     VARIANTS = {"video": ("file", "video/mp4"), "thumbnail": ("thumbnail", "image/jpeg")}
 
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # OpenAI's SDKs ask for `Accept: application/binary`; the file is sent whatever the
+        # Accept header says, and an error in JSON.
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(operation_id="videos_content",
                    parameters=[OpenApiParameter("variant", str, enum=["video", "thumbnail"])],
                    responses={(200, "video/mp4"): bytes, (200, "image/jpeg"): bytes})
