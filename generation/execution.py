@@ -88,12 +88,12 @@ def job_execute(job_id: int) -> str | None:
     job = _start(job_id)
     if job is None:
         return None
-    preset = preset_get(job.preset)
     reporter = _Reporter(job)
     assert job.started_at is not None
     timings = {"queue_s": round((job.started_at - job.created_at).total_seconds(), 3)}
     clock = time.monotonic()
     try:
+        preset = preset_get(job.preset)  # (KeyError, naming the known ones, if it left the settings)
         pipeline = pipeline_for(preset)
         timings["load_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
         frames = render(pipeline, RenderRequest(
@@ -110,7 +110,7 @@ def job_execute(job_id: int) -> str | None:
         log.exception("job %s ran out of memory", job.public_id)
         _free_memory()
         _finish(job, JobStatus.FAILED, f"Out of memory rendering {job.width}x{job.height}, {job.frames} "
-                                       f"frames with {preset.name}: try a smaller size or fewer frames.")
+                                       f"frames with {job.preset}: try a smaller size or fewer frames.")
     except Exception as exc:  # the worker keeps serving other jobs
         log.exception("job %s failed", job.public_id)
         _finish(job, JobStatus.FAILED, f"{type(exc).__name__}: {exc}")

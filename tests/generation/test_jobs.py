@@ -140,3 +140,11 @@ def test_missing_weights_fail_the_job_with_a_message_that_says_what_to_do(team, 
     assert job_execute(job.pk) == JobStatus.FAILED
     job.refresh_from_db()
     assert "tiny-ltx-video" in job.error and "model_index.json" in job.error
+
+
+def test_a_job_whose_preset_left_the_configuration_fails_and_says_so(team):
+    job = submit(team)
+    Job.objects.filter(pk=job.pk).update(preset="retired-model")
+    assert job_execute(job.pk) == JobStatus.FAILED
+    job.refresh_from_db()
+    assert "retired-model" in job.error and "tiny-ltx-video" in job.error
