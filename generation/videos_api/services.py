@@ -45,8 +45,11 @@ def preset_for(model: str | None) -> str:
     return aliases.get(name, name)
 
 
-def video_create(*, user: User, project: Project, prompt: str, model: str | None = None,
+@transaction.atomic
+def video_create(*, user: User, project_id: str | None, prompt: str, model: str | None = None,
                  size: str | None = None, seconds: str | None = None) -> Job:
+    """Queue a video; a refused one leaves nothing behind (not even the personal project)."""
+    project = videos_project(user=user, project_id=project_id)
     params: dict[str, Any] = {"prompt": prompt}
     if size:
         match = SIZE.match(size.strip())

@@ -118,9 +118,9 @@ class VideoListView(VideosView):
                                                 description="A Storyloom project id (default: your own).")],
                    description="Start rendering a video.")
     def post(self, request: Request) -> Response:
-        user = current_user(request)
-        project = services.videos_project(user=user, project_id=request.headers.get("OpenAI-Project"))
-        job = services.video_create(user=user, project=project, **self.input(CreateVideoInput, request))
+        job = services.video_create(user=current_user(request),
+                                    project_id=request.headers.get("OpenAI-Project"),
+                                    **self.input(CreateVideoInput, request))
         return Response(services.video_object(job))
 
 

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from accounts.services import token_create
 from generation.execution import job_execute
 from generation.models import Asset, Job
+from projects.models import Project
 from tests.projects.factories import project_with_team
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +86,7 @@ def test_errors_come_in_openais_shape(team):
     api = bearer(team.editor)
     response = api.post("/v1/videos", {"prompt": "x", "size": "big"}, format="json")
     assert response.status_code == 400
+    assert not Project.objects.filter(name="Videos API").exists()  # a refused video leaves nothing
     error = response.json()["error"]
     assert (error["type"], error["param"]) == ("invalid_request_error", "size") and error["message"]
     response = api.post("/v1/videos", {"prompt": "x", "model": "sora-9"}, format="json")
