@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from generation.models import Asset, Job
+from generation.models import Asset, Job, Webhook
 
 
 @admin.register(Job)
@@ -16,3 +16,10 @@ class AssetAdmin(admin.ModelAdmin):
     list_display = ("job", "project", "kind", "role", "width", "height", "frames", "created_at")
     list_filter = ("kind",)
     raw_id_fields = ("job", "project", "parent")
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ("url", "user", "created_at")
+    raw_id_fields = ("user",)
+    readonly_fields = ("secret",)

@@ -22,6 +22,7 @@ from generation.models import FINISHED, Asset, Job, JobKind, JobStatus
 from generation.pipelines import WeightsMissing, pipeline_for
 from generation.presets import preset_get
 from generation.runner import Cancelled, Progress, RenderRequest, render
+from generation.webhooks import webhooks_notify
 from projects.activity import project_event_send
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def _finish(job: Job, status: str, error: str = "") -> None:
         Job.objects.filter(pk=job.pk).update(status=status, error=error, finished_at=timezone.now())
         job.refresh_from_db()
         _announce(job)
+        webhooks_notify(job)
 
 
 class _Reporter:
@@ -158,3 +160,4 @@ def _store(job: Job, frames: np.ndarray, timings: dict[str, float], since: float
                                              eta_s=0.0, finished_at=timezone.now(), timings=timings)
         job.refresh_from_db()
         _announce(job)
+        webhooks_notify(job)

@@ -103,3 +103,22 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.job}"
+
+
+def new_webhook_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+class Webhook(models.Model):
+    """A URL told about the owner's jobs when they finish, signed with the secret (HMAC-SHA256)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.url

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import ChoiceField
-from generation.models import Asset, Job, JobKind
+from generation.models import Asset, Job, JobKind, Webhook
 
 
 class AssetSerializer(serializers.ModelSerializer):
@@ -59,3 +59,21 @@ class UsageSerializer(serializers.Serializer):
     jobs_in_flight = serializers.IntegerField()
     jobs_in_flight_max = serializers.IntegerField()
     max_side = serializers.IntegerField(help_text="The largest width or height the plan renders.")
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "created_at"]
+
+
+class WebhookCreatedSerializer(serializers.ModelSerializer):
+    """The secret is shown here, once: receivers check the signature with it."""
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "secret", "created_at"]
+
+
+class WebhookCreateInput(serializers.Serializer):
+    url = serializers.CharField(help_text="An http or https URL that receives job.succeeded and job.failed.")

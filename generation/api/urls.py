@@ -8,4 +8,6 @@ urlpatterns = [
     path(f"{prefix}/<str:job_id>", views.JobDetailView.as_view(), name="api-job"),
     path(f"{prefix}/<str:job_id>/cancel", views.JobCancelView.as_view(), name="api-job-cancel"),
     path("generation/usage", views.UsageView.as_view(), name="api-generation-usage"),
+    path("webhooks", views.WebhookListView.as_view(), name="api-webhooks"),
+    path("webhooks/<int:webhook_id>", views.WebhookDetailView.as_view(), name="api-webhook"),
 ]

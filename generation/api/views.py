@@ -7,9 +7,17 @@ from rest_framework.views import APIView
 
 from core.api.views import current_user, validated
 from generation import selectors, services
-from generation.api.serializers import JobCreateInput, JobSerializer, UsageSerializer
-from generation.models import Job
+from generation.api.serializers import (
+    JobCreateInput,
+    JobSerializer,
+    UsageSerializer,
+    WebhookCreatedSerializer,
+    WebhookCreateInput,
+    WebhookSerializer,
+)
+from generation.models import Job, Webhook
 from generation.quotas import usage_get
+from generation.webhooks import webhook_create, webhook_delete
 from projects.selectors import project_get
 
 
@@ -49,3 +57,23 @@ class UsageView(APIView):
     @extend_schema(responses=UsageSerializer, description="Today's generation use against your plan.")
     def get(self, request: Request) -> Response:
         return Response(usage_get(user=current_user(request)))
+
+
+class WebhookListView(generics.ListAPIView):
+    serializer_class = WebhookSerializer
+
+    def get_queryset(self) -> QuerySet[Webhook]:
+        return Webhook.objects.filter(user=current_user(self.request))
+
+    @extend_schema(request=WebhookCreateInput, responses={201: WebhookCreatedSerializer},
+                   description="Be told when your jobs succeed or fail (POSTs signed with HMAC-SHA256).")
+    def post(self, request: Request) -> Response:
+        webhook = webhook_create(user=current_user(request), **validated(WebhookCreateInput, request))
+        return Response(WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookDetailView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, webhook_id: int) -> Response:
+        webhook_delete(user=current_user(request), webhook_id=webhook_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

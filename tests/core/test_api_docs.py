@@ -33,6 +33,8 @@ EXPECTED_PATHS = {
     "/api/v1/projects/{project_id}/jobs/{job_id}": {"get"},
     "/api/v1/projects/{project_id}/jobs/{job_id}/cancel": {"post"},
     "/api/v1/generation/usage": {"get"},
+    "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/webhooks/{webhook_id}": {"delete"},
     "/v1/videos": {"get", "post"},
     "/v1/videos/{video_id}": {"get", "delete"},
     "/v1/videos/{video_id}/remix": {"post"},

@@ -157,6 +157,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    "generation.tasks.webhook_deliver": {"queue": "default"},  # (exact names win over patterns)
     "generation.*": {"queue": "gpu"},
     "rights.*": {"queue": "chain"},
 }
