@@ -5,20 +5,8 @@ from rest_framework.test import APIClient
 
 from generation.execution import job_execute
 from generation.models import Job
-from tests.projects.factories import project_with_team
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
-    settings.GENERATION_MODELS_DIR = tmp_path / "models"
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def team():
-    return project_with_team()
 
 
 def client_for(user) -> APIClient:

@@ -9,20 +9,8 @@ from generation.execution import job_execute
 from generation.media import mp4_info
 from generation.models import Asset, Job, JobStatus
 from generation.services import job_cancel, job_submit
-from tests.projects.factories import project_with_team
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
-    settings.GENERATION_MODELS_DIR = tmp_path / "models"
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def team():
-    return project_with_team()
 
 
 def submit(team, user=None, **params):

@@ -15,8 +15,9 @@ pytestmark = [pytest.mark.django_db(transaction=True),
 
 
 @pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
-    settings.GENERATION_MODELS_DIR = tmp_path / "models"  # (media: the server's and ours agree)
+def generation_dirs(settings, tmp_path):
+    """Models of its own; media where the running server (started once) also looks."""
+    settings.GENERATION_MODELS_DIR = tmp_path / "models"
 
 
 def test_the_openai_sdk_creates_polls_downloads_remixes_lists_and_deletes(live_server_url):

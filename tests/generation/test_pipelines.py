@@ -15,10 +15,9 @@ from generation.tiny import tiny_build
 
 
 @pytest.fixture(autouse=True)
-def models_dir(settings, tmp_path):
-    settings.GENERATION_MODELS_DIR = tmp_path / "models"
+def models_dir(settings):
     settings.GENERATION_PRESETS = {}
-    return tmp_path / "models"
+    return settings.GENERATION_MODELS_DIR
 
 
 def run(pipeline, **kwargs):

@@ -7,7 +7,6 @@ from accounts.models import Plan
 from core.errors import QuotaExceeded
 from generation.models import Job, JobStatus
 from generation.services import job_cancel, job_submit
-from tests.projects.factories import project_with_team
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +17,6 @@ QUOTAS = {"free": {"video_seconds_per_day": 10, "max_side": 256, "jobs_in_flight
 @pytest.fixture(autouse=True)
 def quotas(settings):
     settings.GENERATION_QUOTAS = QUOTAS
-
-
-@pytest.fixture
-def team():
-    return project_with_team()
 
 
 def clip(team, seconds=4, side=256, user=None):

@@ -9,7 +9,6 @@ from accounts.services import token_create
 from generation.execution import job_execute
 from generation.models import Asset, Job
 from projects.models import Project
-from tests.projects.factories import project_with_team
 
 pytestmark = pytest.mark.django_db
 
@@ -18,15 +17,8 @@ VIDEO_FIELDS = {"id", "object", "model", "status", "progress", "created_at", "co
 
 
 @pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
-    settings.GENERATION_MODELS_DIR = tmp_path / "models"
-    settings.MEDIA_ROOT = tmp_path / "media"
+def models(settings):
     settings.VIDEOS_API_MODELS = {"sora-2": "tiny-ltx-video"}
-
-
-@pytest.fixture
-def team():
-    return project_with_team()
 
 
 def bearer(user) -> APIClient:

@@ -52,12 +52,6 @@ def receiver() -> Iterator[Receiver]:
     server.server.shutdown()
 
 
-@pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
-    settings.GENERATION_MODELS_DIR = tmp_path / "models"
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def test_register_list_and_delete_through_the_api():
     team = project_with_team()
     api = APIClient()

@@ -22,13 +22,6 @@ from tests.ws import run
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def worker_env(settings, tmp_path):
-    settings.GENERATION_MODELS_DIR = tmp_path / "models"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return {"GENERATION_MODELS_DIR": str(tmp_path / "models"), "MEDIA_ROOT": str(tmp_path / "media")}
-
-
 def wait_for(job: Job, statuses: set[str], timeout: float = 120) -> Job:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -39,9 +32,9 @@ def wait_for(job: Job, statuses: set[str], timeout: float = 120) -> Job:
     raise AssertionError(f"job still {job.status} after {timeout} s")
 
 
-def test_a_submitted_job_runs_on_a_worker_and_streams_its_progress(worker_env, tmp_path):
+def test_a_submitted_job_runs_on_a_worker_and_streams_its_progress(generation_dirs, tmp_path):
     team = project_with_team()
-    worker = CeleryWorker.start(tmp_path / "worker.log", **worker_env)
+    worker = CeleryWorker.start(tmp_path / "worker.log", **generation_dirs)
     try:
         async def scenario():
             layer = get_channel_layer()
@@ -69,9 +62,10 @@ def test_a_submitted_job_runs_on_a_worker_and_streams_its_progress(worker_env, t
     assert mp4_info(default_storage.path(asset.file.name)).frames == 17
 
 
-def test_a_job_whose_worker_process_is_killed_runs_again_and_leaves_one_set_of_assets(worker_env, tmp_path):
+def test_a_job_whose_worker_process_is_killed_runs_again_and_leaves_one_set_of_assets(
+        generation_dirs, tmp_path):
     team = project_with_team()
-    worker = CeleryWorker.start(tmp_path / "worker.log", **worker_env)
+    worker = CeleryWorker.start(tmp_path / "worker.log", **generation_dirs)
     try:
         # Long enough to be caught running: 97 frames at 256x256, many steps.
         job = job_submit(project=team.project, user=team.editor, kind="video", preset="tiny-ltx-video",
