@@ -19,33 +19,16 @@ and throughput with jobs submitted back to back.
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _harness import ROOT, django_environment, write_result
+from _harness import django_environment, write_result
 
 PARAMS: dict[str, Any] = {
     "kind": "video", "preset": "tiny-ltx-video", "prompt": "a lighthouse at dusk, waves on rocks",
     "width": 256, "height": 256, "frames": 97, "fps": 24, "steps": 20, "seed": 1234}
-
-
-def start_worker(log_path: Path, env: dict[str, str]) -> subprocess.Popen:
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "core", "worker", "-Q", "gpu", "--concurrency", "1",
-             "--loglevel", "INFO", "-n", f"bench-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while b" ready." not in log_path.read_bytes():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the worker did not start: {log_path.read_text()[-2000:]}")
-        time.sleep(0.1)
-    return process
 
 
 def median(values: list[float]) -> float:
@@ -60,8 +43,6 @@ def main() -> None:
     os.environ["GENERATION_MODELS_DIR"] = str(Path(tmp.name) / "models")
     os.environ["MEDIA_ROOT"] = str(Path(tmp.name) / "media")
     with django_environment():
-        from django.conf import settings
-        from django.db import connection
         from django.utils import timezone
 
         from accounts.services import user_signup
@@ -71,6 +52,7 @@ def main() -> None:
         from generation.runner import RenderRequest, render
         from generation.services import job_submit
         from projects.services import project_create
+        from tests.servers import CeleryWorker
 
         # The baseline: the pipeline in this process.
         preset = preset_get(PARAMS["preset"])
@@ -90,14 +72,7 @@ def main() -> None:
         user.plan = "pro"  # room for the back-to-back batch (quotas allow 8 jobs at a time)
         user.save(update_fields=["plan"])
         project = project_create(user=user, name="Overhead")
-        db = connection.settings_dict
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.test",
-               "DATABASE_URL": f"sqlite:///{db['NAME']}" if db["ENGINE"].endswith("sqlite3") else
-               f"postgres://{db['USER']}@{db['HOST']}:{db.get('PORT') or 5432}/{db['NAME']}",
-               "REDIS_URL": settings.REDIS_URL,
-               "STORYLOOM_TEST_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-               "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}"}
-        worker = start_worker(Path(tmp.name) / "worker.log", env)
+        worker = CeleryWorker.start(Path(tmp.name) / "worker.log", queues="gpu")  # (models, media: env)
         try:
             def through_platform() -> tuple[float, Job]:
                 """Submit to done, by the clock: the job's finished_at (set in the transaction that
@@ -121,8 +96,7 @@ def main() -> None:
             assert Job.objects.filter(pk__in=batch, status=JobStatus.SUCCEEDED).count() == len(batch)
             batch_s = time.perf_counter() - started
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            worker.stop()
 
         ours = [elapsed for elapsed, _ in runs]
         phases = {name: median([job.timings[name] for _, job in runs])

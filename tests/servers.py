@@ -30,6 +30,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a process started on the test database, Redis and channel prefix
+    (call with database access allowed: it reads the test database's name)."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.test",
+            "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
+            "STORYLOOM_TEST_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+            "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "PYTHONUNBUFFERED": "1", **extra}
+
+
 @dataclass
 class AsgiServer:
     process: subprocess.Popen
@@ -43,14 +52,10 @@ class AsgiServer:
     def start(cls, port: int | None = None) -> "AsgiServer":
         """Call with database access allowed (it reads the test database's name)."""
         port = port or free_port()
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.test",
-               "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
-               "STORYLOOM_TEST_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-               "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "core.asgi:application", "--host", "127.0.0.1",
              "--port", str(port), "--ws", "websockets-sansio", "--ws-max-size", str(64 * 1024 * 1024),
-             "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=env)
+             "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=child_env())
         server = cls(process, port)
         deadline = time.monotonic() + 30
         while True:
@@ -87,10 +92,7 @@ class CeleryWorker:
     @classmethod
     def start(cls, log_path: Path, queues: str = "gpu,default", **extra_env: str) -> "CeleryWorker":
         """Call with database access allowed (it reads the test database's name)."""
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.test",
-               "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
-               "STORYLOOM_TEST_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-               "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "PYTHONUNBUFFERED": "1", **extra_env}
+        env = child_env(**extra_env)
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "core", "worker", "-Q", queues, "--concurrency", "1",
