@@ -56,9 +56,10 @@ def _start(job_id: int) -> Job | None:
         return job
 
 
-def _finish(job: Job, status: str, error: str = "") -> None:
+def _finish(job: Job, status: str, error: str = "", **fields: Any) -> None:
+    """Record how the job ended (with any other `fields`), then tell its watchers and webhooks."""
     with transaction.atomic():
-        Job.objects.filter(pk=job.pk).update(status=status, error=error, finished_at=timezone.now())
+        Job.objects.filter(pk=job.pk).update(status=status, error=error, finished_at=timezone.now(), **fields)
         job.refresh_from_db()
         _announce(job)
         webhooks_notify(job)
@@ -156,8 +157,4 @@ def _store(job: Job, frames: np.ndarray, timings: dict[str, float], since: float
             getattr(asset, name).save(content.name, content, save=False)
         asset.save()
         timings["store_s"] = round(time.monotonic() - since, 3)
-        Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, progress=100.0, step=job.steps,
-                                             eta_s=0.0, finished_at=timezone.now(), timings=timings)
-        job.refresh_from_db()
-        _announce(job)
-        webhooks_notify(job)
+        _finish(job, JobStatus.SUCCEEDED, progress=100.0, step=job.steps, eta_s=0.0, timings=timings)

@@ -17,9 +17,9 @@ from accounts.models import User
 from core.errors import Conflict, NotFound, ValidationFailed
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus
 from generation.services import job_cancel, job_submit
-from projects.models import Membership, Project
+from projects.models import Project
 from projects.roles import Action, Role
-from projects.selectors import membership_require, project_get
+from projects.selectors import membership_get, membership_require, project_get
 from projects.services import project_create
 
 SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
@@ -65,7 +65,7 @@ def video_create(*, user: User, project_id: str | None, prompt: str, model: str 
 def video_get(*, user: User, video_id: str) -> Job:
     job = (Job.objects.filter(public_id=video_id, kind=JobKind.VIDEO)
            .select_related("project", "parent__job").first())
-    if job is None or not Membership.objects.filter(project=job.project, user=user).exists():
+    if job is None or membership_get(project=job.project, user=user) is None:
         raise NotFound(_("No such video."))
     return job
 
