@@ -24,11 +24,6 @@ from projects.roles import Action
 from projects.selectors import AnyUser, membership_require
 
 
-def storyboard_notify(*, project_id: int, seq: int, update: bytes) -> None:
-    """Tell every process's room about a committed update (called after commit)."""
-    announce_update(project_id=project_id, first=seq, last=seq, update=update)
-
-
 def update_append(*, project: Project, user: User, update: bytes, stats: UpdateStats) -> int:
     """Append one update to the project's log; return its sequence number (updates_append
     checks that the user may edit the storyboard).
@@ -66,7 +61,7 @@ def _server_edit(*, project: Project, user: User, change: Callable[[Doc], None])
     update = doc.get_update(before)
     stats, _ = apply_with_stats(doc_new(base), update)
     seq = update_append(project=project, user=user, update=update, stats=stats)
-    transaction.on_commit(lambda: storyboard_notify(project_id=project.id, seq=seq, update=update),
+    transaction.on_commit(lambda: announce_update(project_id=project.id, first=seq, last=seq, update=update),
                           robust=True)
     return seq
 
