@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import exception_handler as platform_handler
-from core.api.views import current_user
+from core.api.views import current_user, validated
 from core.errors import NotFound, ValidationFailed
 from generation.models import Asset, JobStatus
 from generation.videos_api import services
@@ -80,11 +80,6 @@ class VideosView(APIView):
     def get_exception_handler(self) -> Any:
         return openai_exception_handler
 
-    def input(self, serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-        serializer = serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
 
 class VideoListView(VideosView):
     @extend_schema(operation_id="videos_list", responses=VideoListSerializer, parameters=[
@@ -120,7 +115,7 @@ class VideoListView(VideosView):
     def post(self, request: Request) -> Response:
         job = services.video_create(user=current_user(request),
                                     project_id=request.headers.get("OpenAI-Project"),
-                                    **self.input(CreateVideoInput, request))
+                                    **validated(CreateVideoInput, request))
         return Response(services.video_object(job))
 
 
@@ -141,7 +136,7 @@ class VideoRemixView(VideosView):
                    description="A new video from a completed one, with a new prompt.")
     def post(self, request: Request, video_id: str) -> Response:
         job = services.video_remix(user=current_user(request), video_id=video_id,
-                                   **self.input(RemixInput, request))
+                                   **validated(RemixInput, request))
         return Response(services.video_object(job))
 
 
