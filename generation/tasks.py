@@ -1,12 +1,15 @@
 from celery import shared_task
 
-from generation.execution import job_execute
 from generation.webhooks import DeliveryFailed, deliver
 
 
 @shared_task(name="generation.tasks.job_run", acks_late=True, reject_on_worker_lost=True)
 def job_run(*, job_id: int) -> str | None:
-    """Routed to the `gpu` queue (CELERY_TASK_ROUTES); one job at a time per worker process."""
+    """Routed to the `gpu` queue (CELERY_TASK_ROUTES); one job at a time per worker process.
+    Imported here, not at the top: processes that only queue jobs (the web server) never load
+    torch and diffusers."""
+    from generation.execution import job_execute
+
     return job_execute(job_id)
 
 
