@@ -7,35 +7,35 @@ start, and its assets are replaced, never added to, in the transaction that mark
 import hashlib
 import logging
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
+from collab.models import Contribution
+from generation.events import job_announce
 from generation.media import mp4_write, poster_png, preview_webp, thumbnail_jpeg
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus
 from generation.pipelines import WeightsMissing, pipeline_for
 from generation.presets import preset_get
+from generation.provenance import Facts, embed
+from generation.quotas import quota_for
 from generation.runner import Cancelled, Progress, RenderRequest, render
+from generation.watermark import watermark
 from generation.webhooks import webhooks_notify
-from projects.activity import project_event_send
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.25  # at most this often to the job row and the project's stream
-
-
-def job_payload(job: Job) -> dict[str, Any]:
-    return {"id": job.public_id, "status": job.status, "progress": job.progress, "step": job.step,
-            "steps": job.steps, "eta_s": job.eta_s, "error": job.error}
-
-
-def _announce(job: Job) -> None:
-    project_event_send(project_id=job.project_id, event="job", payload=job_payload(job))
+PREVIEW_EVERY_S = 1.0  # a preview frame with the progress at most this often
+HEARTBEAT_S = 20  # how often a job tells the scheduler it is alive when no step reports
 
 
 def _start(job_id: int) -> Job | None:
@@ -47,12 +47,12 @@ def _start(job_id: int) -> Job | None:
         if job.cancel_requested:
             job.status, job.finished_at = JobStatus.CANCELLED, timezone.now()
             job.save(update_fields=["status", "finished_at"])
-            _announce(job)
+            job_announce(job)
             return None
         job.status, job.started_at, job.attempts = JobStatus.RUNNING, timezone.now(), job.attempts + 1
         job.progress, job.step, job.eta_s, job.error = 0.0, 0, None, ""
         job.save(update_fields=["status", "started_at", "attempts", "progress", "step", "eta_s", "error"])
-        _announce(job)
+        job_announce(job)
         return job
 
 
@@ -61,29 +61,87 @@ def _finish(job: Job, status: str, error: str = "", **fields: Any) -> None:
     with transaction.atomic():
         Job.objects.filter(pk=job.pk).update(status=status, error=error, finished_at=timezone.now(), **fields)
         job.refresh_from_db()
-        _announce(job)
+        job_announce(job)
         webhooks_notify(job)
 
 
 class _Reporter:
-    """Progress to the job row and the project's stream, throttled; the cancel flag read back."""
+    """Progress over all of a job's clips, to the job row (with a heartbeat) and the project's
+    stream, throttled; a preview frame now and then; the cancel flag read back."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
-        self.sent_at = 0.0
+        self.total = job.total_steps
+        self.offset = 0  # steps of the clips already rendered
+        self.clip = 1
+        self.started = self.sent_at = self.preview_at = time.monotonic()
 
     def progress(self, progress: Progress) -> None:
         now = time.monotonic()
-        if now - self.sent_at < PROGRESS_EVERY_S and progress.step < progress.total:
+        done = self.offset + progress.step
+        if now - self.sent_at < PROGRESS_EVERY_S and done < self.total:
             return
         self.sent_at = now
-        Job.objects.filter(pk=self.job.pk).update(progress=progress.percent, step=progress.step,
-                                                  eta_s=progress.eta_s)
-        self.job.progress, self.job.step, self.job.eta_s = progress.percent, progress.step, progress.eta_s
-        _announce(self.job)
+        elapsed = now - self.started
+        job = self.job
+        job.step, job.progress = done, round(100 * done / self.total, 1)
+        job.eta_s = round(elapsed / done * (self.total - done), 2)
+        Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, eta_s=job.eta_s,
+                                             heartbeat_at=timezone.now())
+        extra: dict[str, Any] = {"clip": self.clip} if job.kind == JobKind.STORYBOARD else {}
+        if progress.preview is not None and (now - self.preview_at >= PREVIEW_EVERY_S or done == self.total):
+            self.preview_at = now
+            extra["preview"] = progress.preview()
+        job_announce(job, **extra)
 
     def cancelled(self) -> bool:
         return Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+
+
+@contextmanager
+def _heartbeat(job_id: int) -> Iterator[None]:
+    """Tell the scheduler the job is alive while it loads, decodes and stores, when no step
+    reports progress: a job silent for GENERATION_STALE_AFTER_S goes back in the queue."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT_S):
+                try:
+                    Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    log.warning("job %s: heartbeat not recorded", job_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _clips(job: Job) -> list[dict[str, Any]]:
+    """What to render: a storyboard's scenes in order, or the job's one image or clip."""
+    if job.kind == JobKind.STORYBOARD:
+        return job.scenes
+    return [{"prompt": job.prompt, "negative_prompt": "", "seed": job.seed,
+             "frames": job.frames if job.kind == JobKind.VIDEO else 0}]
+
+
+def _render(job: Job, pipeline: Any, reporter: _Reporter) -> list[np.ndarray]:
+    preset = preset_get(job.preset)
+    clips = []
+    for number, clip in enumerate(_clips(job), 1):
+        reporter.offset, reporter.clip = (number - 1) * job.steps, number
+        clips.append(render(pipeline, RenderRequest(
+            preset=preset, prompt=clip["prompt"],
+            negative_prompt=clip["negative_prompt"] or job.negative_prompt,
+            seed=clip["seed"], width=job.width, height=job.height, frames=clip["frames"], steps=job.steps,
+            guidance=job.guidance), on_progress=reporter.progress, should_stop=reporter.cancelled))
+    return clips
 
 
 def job_execute(job_id: int) -> str | None:
@@ -96,15 +154,13 @@ def job_execute(job_id: int) -> str | None:
     timings = {"queue_s": round((job.started_at - job.created_at).total_seconds(), 3)}
     clock = time.monotonic()
     try:
-        preset = preset_get(job.preset)  # (KeyError, naming the known ones, if it left the settings)
-        pipeline = pipeline_for(preset)
-        timings["load_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
-        frames = render(pipeline, RenderRequest(
-            preset=preset, prompt=job.prompt, negative_prompt=job.negative_prompt, seed=job.seed,
-            width=job.width, height=job.height, frames=job.frames, steps=job.steps,
-            guidance=job.guidance), on_progress=reporter.progress, should_stop=reporter.cancelled)
-        timings["render_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
-        _store(job, frames, timings, clock)
+        with _heartbeat(job.pk):
+            # (KeyError, naming the known ones, if the preset left the settings)
+            pipeline = pipeline_for(preset_get(job.preset))
+            timings["load_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
+            clips = _render(job, pipeline, reporter)
+            timings["render_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
+            _store(job, clips, timings, clock)
     except Cancelled:
         _finish(job, JobStatus.CANCELLED)
     except WeightsMissing as exc:
@@ -125,36 +181,61 @@ def _free_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def _outputs(job: Job, frames: np.ndarray) -> tuple[dict[str, ContentFile], dict[str, Any]]:
-    """The asset's files and measurements."""
-    files = {"poster": ContentFile(poster_png(frames), name="poster.png"),
-             "thumbnail": ContentFile(thumbnail_jpeg(frames), name="thumbnail.jpg")}
-    details: dict[str, Any] = {"width": frames.shape[2], "height": frames.shape[1], "frames": 1}
-    if job.kind == JobKind.VIDEO:
+def _facts(job: Job) -> Facts:
+    """What the Content Credentials say about the job's media: the requester and, for a
+    storyboard, everyone who wrote it (most text first) are its authors."""
+    people = [job.requester] if job.requester else []
+    if job.kind == JobKind.STORYBOARD:
+        people += [c.user for c in Contribution.objects.filter(document__project_id=job.project_id)
+                   .select_related("user").order_by("-chars_inserted", "user_id")]
+    authors = list(dict.fromkeys(person.name or person.username for person in people))
+    return Facts(preset=job.preset, seed=job.seed, prompt_sha256=hashlib.sha256(job.prompt.encode()).hexdigest(),
+                 project_id=job.project_id, project_name=job.project.name, authors=authors,
+                 job_id=job.public_id, kind=job.kind, parent_sha256=job.parent.sha256 if job.parent else None)
+
+
+def _outputs(job: Job, frames: np.ndarray, facts: Facts) -> tuple[dict[str, ContentFile], dict[str, Any]]:
+    """An asset's files, each with signed Content Credentials, and its measurements, for
+    `frames` (one frame: an image)."""
+    title = job.prompt[:120]
+    files: dict[str, tuple[bytes, str, str]] = {
+        "poster": (poster_png(frames), "image/png", "poster.png"),
+        "thumbnail": (thumbnail_jpeg(frames), "image/jpeg", "thumbnail.jpg")}
+    details: dict[str, Any] = {"width": frames.shape[2], "height": frames.shape[1], "frames": 1,
+                               "kind": JobKind.IMAGE}
+    if job.kind != JobKind.IMAGE:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "video.mp4"
             mp4_write(frames, path, fps=job.fps)
-            data = path.read_bytes()
-        files["file"] = ContentFile(data, name="video.mp4")
-        files["preview"] = ContentFile(preview_webp(frames, fps=job.fps), name="preview.webp")
-        details.update(frames=len(frames), fps=job.fps, seconds=round(len(frames) / job.fps, 3))
+            files["file"] = (path.read_bytes(), "video/mp4", "video.mp4")
+        files["preview"] = (preview_webp(frames, fps=job.fps), "image/webp", "preview.webp")
+        details.update(kind=JobKind.VIDEO, frames=len(frames), fps=job.fps,
+                       seconds=round(len(frames) / job.fps, 3))
     else:
-        data = files["poster"].read()
-        files["file"] = ContentFile(data, name="image.png")
-    details["sha256"] = hashlib.sha256(data).hexdigest()
-    return files, details
+        files["file"] = (files["poster"][0], "image/png", "image.png")
+    signed = {name: ContentFile(embed(data, mime, facts, title=title), name=filename)
+              for name, (data, mime, filename) in files.items()}
+    details["sha256"] = hashlib.sha256(signed["file"].read()).hexdigest()
+    return signed, details
 
 
-def _store(job: Job, frames: np.ndarray, timings: dict[str, float], since: float) -> None:
-    """Write the outputs, then, in one transaction, replace the job's asset and mark it done."""
-    files, details = _outputs(job, frames)
+def _store(job: Job, clips: list[np.ndarray], timings: dict[str, float], since: float) -> None:
+    """Write the outputs (a storyboard's joined video and each scene's clip), then, in one
+    transaction, replace the job's assets and mark it done."""
+    if job.requester and quota_for(job.requester.plan).watermark:
+        clips = [watermark(clip) for clip in clips]
+    facts = _facts(job)
+    outputs = {"output": _outputs(job, np.concatenate(clips) if len(clips) > 1 else clips[0], facts)}
+    if job.kind == JobKind.STORYBOARD:
+        outputs.update({f"scene-{number}": _outputs(job, clip, facts) for number, clip in enumerate(clips, 1)})
     with transaction.atomic():
         if Job.objects.select_for_update().filter(pk=job.pk, cancel_requested=True).exists():
             raise Cancelled("cancelled while saving")
-        Asset.objects.filter(job=job, role="output").delete()
-        asset = Asset(job=job, project_id=job.project_id, kind=job.kind, parent=job.parent, **details)
-        for name, content in files.items():
-            getattr(asset, name).save(content.name, content, save=False)
-        asset.save()
+        Asset.objects.filter(job=job).delete()
+        for role, (files, details) in outputs.items():
+            asset = Asset(job=job, project_id=job.project_id, role=role, parent=job.parent, **details)
+            for name, content in files.items():
+                getattr(asset, name).save(content.name, content, save=False)
+            asset.save()
         timings["store_s"] = round(time.monotonic() - since, 3)
-        _finish(job, JobStatus.SUCCEEDED, progress=100.0, step=job.steps, eta_s=0.0, timings=timings)
+        _finish(job, JobStatus.SUCCEEDED, progress=100.0, step=job.total_steps, eta_s=0.0, timings=timings)

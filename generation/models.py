@@ -12,6 +12,7 @@ from projects.models import Project
 class JobKind(models.TextChoices):
     IMAGE = "image", _("Image")
     VIDEO = "video", _("Video")
+    STORYBOARD = "storyboard", _("Storyboard")  # the project's scenes, rendered and joined
 
 
 class JobStatus(models.TextChoices):
@@ -23,6 +24,8 @@ class JobStatus(models.TextChoices):
 
 
 FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
+MAX_PROMPT = 2000  # characters
+MAX_SEED = 2**32 - 1
 
 
 def new_public_id() -> str:
@@ -36,8 +39,8 @@ class Job(models.Model):
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                   related_name="generation_jobs")
     preset = models.CharField(max_length=64)
-    prompt = models.TextField(max_length=2000)
-    negative_prompt = models.TextField(max_length=2000, blank=True)
+    prompt = models.TextField(max_length=MAX_PROMPT)
+    negative_prompt = models.TextField(max_length=MAX_PROMPT, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     frames = models.PositiveIntegerField(default=1)
@@ -56,6 +59,13 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     # Seconds spent per phase of the last attempt: queue, load (pipeline), render, store.
     timings = models.JSONField(default=dict, blank=True)
+    # Storyboard jobs: the scenes as they were at submit, each {scene, prompt, negative_prompt,
+    # frames, seed}, so the render matches what was asked for even while people keep editing.
+    scenes = models.JSONField(default=list, blank=True)
+    # The queue token (Celery task id) of the worker running it: a token handed out again after
+    # its worker died finds its job by this (generation/scheduler.py).
+    claim = models.CharField(max_length=64, blank=True, db_index=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last sign of life while running
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -63,14 +73,20 @@ class Job(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "created_at"], name="generation_job_queue"),
-                   models.Index(fields=["project", "-created_at"], name="generation_job_project")]
+                   models.Index(fields=["project", "-created_at"], name="generation_job_project"),
+                   models.Index(fields=["requester", "started_at"], name="generation_job_served")]
 
     def __str__(self) -> str:
         return self.public_id
 
     @property
+    def total_steps(self) -> int:
+        """Denoising steps of the whole job: a storyboard runs them once per scene."""
+        return self.steps * max(1, len(self.scenes))
+
+    @property
     def seconds(self) -> float:
-        return round(self.frames / self.fps, 3) if self.kind == JobKind.VIDEO else 0.0
+        return round(self.frames / self.fps, 3) if self.kind != JobKind.IMAGE else 0.0
 
 
 def asset_path(asset: "Asset", filename: str) -> str:

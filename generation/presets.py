@@ -43,6 +43,10 @@ class Preset:
     frame_step: int = 1  # frames must be frame_step * k + 1 (the VAE's temporal compression)
     call: dict[str, Any] = field(default_factory=dict)  # extra pipeline arguments
 
+    def frames_for(self, seconds: float, fps: int) -> int:
+        """The clip length nearest `seconds` that the model makes (on its VAE's frame grid)."""
+        return max(1, round(seconds * fps / self.frame_step)) * self.frame_step + 1
+
     @property
     def directory(self) -> Path:
         return Path(self.path) if self.path else Path(settings.GENERATION_MODELS_DIR) / self.name

@@ -24,6 +24,9 @@ class Quota:
     video_seconds_per_day: float
     max_side: int  # pixels, the larger of width and height
     jobs_in_flight: int  # queued or running at once
+    running: int = 1  # running at once (generation/scheduler.py); the rest wait their turn
+    priority_s: float = 0.0  # the scheduler counts the user as served this much earlier
+    watermark: bool = False  # a visible mark on every frame
 
 
 def quota_for(plan: str) -> Quota:
@@ -54,7 +57,7 @@ def quota_check(*, user: User, job: dict[str, Any]) -> None:
         raise QuotaExceeded(
             _("Your %(plan)s plan runs %(count)s jobs at a time: wait for one to finish, or cancel "
               "one.") % {"plan": plan, "count": quota.jobs_in_flight})
-    if job["kind"] == JobKind.VIDEO:
+    if job["kind"] != JobKind.IMAGE:
         needed = job["frames"] / job["fps"]
         used = _seconds_today(user)
         if used + needed > quota.video_seconds_per_day:
@@ -71,7 +74,7 @@ def _in_flight(user: User) -> int:
 
 def _seconds_today(user: User) -> float:
     midnight = datetime.combine(timezone.now().date(), time.min, tzinfo=UTC)
-    total = (Job.objects.filter(requester=user, kind=JobKind.VIDEO, created_at__gte=midnight)
+    total = (Job.objects.filter(requester=user, created_at__gte=midnight).exclude(kind=JobKind.IMAGE)
              .exclude(status__in=[JobStatus.FAILED, JobStatus.CANCELLED])
              .aggregate(seconds=Sum(Cast(F("frames"), FloatField()) / Cast(F("fps"), FloatField()))))
     return round(total["seconds"] or 0.0, 3)

@@ -7,13 +7,14 @@ render stops at the next step boundary, before the VAE decode: setting the pipel
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
 from generation.presets import Preset
+from generation.previews import latent_preview
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Progress:
     step: int  # steps done
     total: int
     elapsed_s: float
+    # Makes a small JPEG data URL of the render so far; called only by those who show it.
+    preview: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def percent(self) -> float:
@@ -75,10 +78,14 @@ def render(pipeline: Any, request: RenderRequest, *, on_progress: Callable[[Prog
     arguments = request.arguments()
     total = arguments["num_inference_steps"]
     started = time.monotonic()
+    shape = {"frames": arguments.get("num_frames", 1), "height": arguments["height"],
+             "width": arguments["width"]}
 
-    def step_end(_pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+    def step_end(pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         if on_progress is not None:
-            on_progress(Progress(step + 1, total, time.monotonic() - started))
+            latents = tensors["latents"]
+            on_progress(Progress(step + 1, total, time.monotonic() - started,
+                                 preview=lambda: latent_preview(pipe, latents, **shape)))
         if should_stop is not None and should_stop():
             raise Cancelled(f"cancelled after step {step + 1} of {total}")
         return tensors

@@ -11,16 +11,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from collab.selectors import storyboard_get
 from core.errors import NotFound, ValidationFailed
-from generation.models import FINISHED, Asset, Job, JobKind, JobStatus
+from generation import scheduler
+from generation.events import job_announce
+from generation.models import FINISHED, MAX_PROMPT, MAX_SEED, Asset, Job, JobKind, JobStatus
 from generation.presets import Preset, presets
 from generation.quotas import quota_check
+from generation.storyboard import storyboard_scenes
 from projects.models import Project
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require
 
-MAX_PROMPT = 2000
-MAX_SEED = 2**32 - 1
 MAX_FPS = 60
 MAX_GUIDANCE = 30.0
 MIN_SIDE = 64
@@ -59,14 +61,17 @@ def job_parameters(*, kind: str, preset_name: str, params: dict[str, Any]) -> di
         raise ValidationFailed(_("Choose one of the available models."), fields={"preset": [
             _("Unknown model %(name)s; choose one of: %(names)s.") % {
                 "name": preset_name, "names": ", ".join(sorted(known))}]})
+    storyboard = kind == JobKind.STORYBOARD
     if kind not in JobKind.values:
         fields["kind"] = [_("Choose one of: %(values)s.") % {"values": ", ".join(JobKind.values)}]
-    elif kind != preset.kind:
+    elif (JobKind.VIDEO if storyboard else kind) != preset.kind:
         fields["preset"] = [_("%(preset)s makes %(made)s, not %(asked)s.") % {
             "preset": preset.name, "made": preset.kind, "asked": kind}]
     prompt = str(params.get("prompt") or "").strip()
     negative = str(params.get("negative_prompt") or "").strip()
-    if not prompt:
+    if storyboard:  # the scenes have the prompts; the job is named after the storyboard
+        prompt = str(params.get("title") or "").strip()[:MAX_PROMPT] or _("Storyboard")
+    elif not prompt:
         fields["prompt"] = [_("Describe what to make.")]
     for name, text in (("prompt", prompt), ("negative_prompt", negative)):
         if len(text) > MAX_PROMPT:
@@ -81,7 +86,7 @@ def job_parameters(*, kind: str, preset_name: str, params: dict[str, Any]) -> di
     if not 1 <= fps <= MAX_FPS:
         fields.setdefault("fps", []).append(_("From 1 to %(max)s.") % {"max": MAX_FPS})
     frames = 1
-    if preset.kind == JobKind.VIDEO:
+    if kind == JobKind.VIDEO:
         frames = _frames(fields, preset, params, max(1, min(fps, MAX_FPS)))
     steps = _number(fields, "steps", params.get("steps"), int, preset.steps)
     if not 1 <= steps <= preset.max_steps:
@@ -94,11 +99,16 @@ def job_parameters(*, kind: str, preset_name: str, params: dict[str, Any]) -> di
         seed = secrets.randbelow(MAX_SEED + 1)
     elif not 0 <= seed <= MAX_SEED:
         fields.setdefault("seed", []).append(_("From 0 to %(max)s.") % {"max": MAX_SEED})
+    scenes: list[dict[str, Any]] = []
+    if storyboard and "preset" not in fields:
+        scenes = storyboard_scenes(fields, preset, params.get("scenes") or [], fps=max(1, min(fps, MAX_FPS)),
+                                   seed=seed, style=str(params.get("style") or "").strip())
+        frames = sum(scene["frames"] for scene in scenes)
     if fields:
         raise ValidationFailed(_("Some settings need changing."), fields=fields)
     return {"kind": kind, "preset": preset.name, "prompt": prompt, "negative_prompt": negative,
             "width": width, "height": height, "frames": frames, "fps": fps, "steps": steps,
-            "guidance": guidance, "seed": seed}
+            "guidance": guidance, "seed": seed, "scenes": scenes}
 
 
 def _frames(fields: dict[str, list[str]], preset: Preset, params: dict[str, Any], fps: int) -> int:
@@ -109,7 +119,7 @@ def _frames(fields: dict[str, list[str]], preset: Preset, params: dict[str, Any]
         name = "frames"
     elif params.get("seconds") not in (None, ""):
         seconds = _number(fields, "seconds", params.get("seconds"), float, preset.frames / fps)
-        frames = round(seconds * fps / step) * step + 1  # the nearest length the model makes
+        frames = preset.frames_for(seconds, fps)
         name = "seconds"
     else:
         return preset.frames
@@ -128,13 +138,33 @@ def job_submit(*, project: Project, user: AnyUser, kind: str, preset: str, paren
     """Queue a render (a remix when `parent`, the asset it starts from, is given); the project's
     editors and owners may."""
     membership = membership_require(project=project, user=user, action=Action.GENERATE)
+    if kind == JobKind.STORYBOARD:  # the scenes as they are now
+        params.update(storyboard_get(project=project, user=user))
     fields = job_parameters(kind=kind, preset_name=preset, params=params)
     quota_check(user=membership.user, job=fields)
     job = Job.objects.create(project=project, requester=membership.user, parent=parent, **fields)
-    from generation.tasks import job_run
-
-    transaction.on_commit(lambda: job_run.delay(job_id=job.pk), robust=True)
+    transaction.on_commit(lambda: job_announce(job), robust=True)
+    scheduler.dispatch_on_commit()
     return job
+
+
+REMIX_FIELDS = ("preset", "prompt", "negative_prompt", "width", "height", "fps", "steps", "guidance", "seed")
+
+
+@transaction.atomic
+def asset_remix(*, project: Project, user: AnyUser, asset_id: int, **changes: Any) -> Job:
+    """A new job from an asset: its job's settings with `changes` applied, the asset recorded as
+    the new job's parent. A storyboard's render re-renders the storyboard as it is now."""
+    membership_require(project=project, user=user, action=Action.GENERATE)
+    asset = Asset.objects.filter(project=project, pk=asset_id).select_related("job").first()
+    if asset is None:
+        raise NotFound(_("No such asset."))
+    source = asset.job
+    params: dict[str, Any] = {name: getattr(source, name) for name in REMIX_FIELDS}
+    if source.kind == JobKind.VIDEO and not {"frames", "seconds"} & set(changes):
+        params["frames"] = source.frames
+    params.update({name: value for name, value in changes.items() if value is not None})
+    return job_submit(project=project, user=user, kind=source.kind, parent=asset, **params)
 
 
 @transaction.atomic
@@ -151,4 +181,5 @@ def job_cancel(*, project: Project, user: AnyUser, job_id: str) -> Job:
     if job.status == JobStatus.QUEUED:
         job.status, job.finished_at = JobStatus.CANCELLED, timezone.now()
     job.save(update_fields=["cancel_requested", "status", "finished_at"])
+    transaction.on_commit(lambda: job_announce(job), robust=True)
     return job

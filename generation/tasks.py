@@ -1,16 +1,44 @@
-from celery import shared_task
+from typing import Any
 
+from celery import Task, shared_task
+from celery.signals import worker_ready
+
+from generation import scheduler
 from generation.webhooks import DeliveryFailed, deliver
 
 
-@shared_task(name="generation.tasks.job_run", acks_late=True, reject_on_worker_lost=True)
-def job_run(*, job_id: int) -> str | None:
-    """Routed to the `gpu` queue (CELERY_TASK_ROUTES); one job at a time per worker process.
-    Imported here, not at the top: processes that only queue jobs (the web server) never load
-    torch and diffusers."""
+@shared_task(name="generation.tasks.job_next", bind=True, acks_late=True, reject_on_worker_lost=True)
+def job_next(self: Task) -> str | None:
+    """A turn on a GPU worker (the `gpu` queue, one job at a time per process): run the job the
+    scheduler picks, then hand out a turn for the next one if any waits. The job runner is
+    imported here, not at the top: processes that only queue jobs never load torch and diffusers."""
     from generation.execution import job_execute
 
-    return job_execute(job_id)
+    job_id = scheduler.job_claim(claim=self.request.id or "")
+    if job_id is None:
+        return None
+    try:
+        return job_execute(job_id)
+    finally:
+        if scheduler.waiting():
+            scheduler.dispatch()
+
+
+@shared_task(name="generation.tasks.jobs_recover")
+def jobs_recover() -> int:
+    """Requeue running jobs whose worker vanished; one turn per job put back."""
+    recovered = scheduler.jobs_recover()
+    scheduler.dispatch(recovered)
+    return recovered
+
+
+@worker_ready.connect
+def _queue_reconcile(sender: Any, **_: Any) -> None:
+    """A GPU worker starting hands out a turn per waiting job: the database is the truth, and a
+    broker that restarted (the embedded one keeps nothing) has lost the turns it held."""
+    if "gpu" in {queue.name for queue in sender.task_consumer.queues}:
+        scheduler.jobs_recover()
+        scheduler.dispatch(scheduler.waiting())
 
 
 @shared_task(name="generation.tasks.webhook_deliver", autoretry_for=(DeliveryFailed,), retry_backoff=2,

@@ -1,46 +1,149 @@
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import ChoiceField
 from generation.models import Asset, Job, JobKind, Webhook
 
+FILES = ("file", "poster", "preview", "thumbnail")
+
+
+def media_url(request: Any, asset: Asset, name: str, **query: str) -> str | None:
+    """The members-only URL of one of the asset's files (None when it has none)."""
+    if not getattr(asset, name):
+        return None
+    url = reverse("api-asset-media", kwargs={"project_id": asset.project_id, "asset_id": asset.pk,
+                                             "name": name})
+    if query:
+        url += "?" + urlencode(query)
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class LineageSerializer(serializers.Serializer):
+    asset = serializers.IntegerField(source="pk")
+    job = serializers.CharField(source="job.public_id")
+
 
 class AssetSerializer(serializers.ModelSerializer):
-    file = serializers.FileField(use_url=True)
-    poster = serializers.FileField(use_url=True)
-    preview = serializers.FileField(use_url=True, allow_null=True)
-    thumbnail = serializers.FileField(use_url=True)
+    """One output; its files are served to the project's members only."""
+
+    file = serializers.SerializerMethodField()
+    poster = serializers.SerializerMethodField()
+    preview = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+    download = serializers.SerializerMethodField()
+    parent = LineageSerializer(allow_null=True, help_text="The asset it was remixed from.")
 
     class Meta:
         model = Asset
-        fields = ["id", "kind", "file", "poster", "preview", "thumbnail", "sha256", "width", "height",
-                  "frames", "fps", "seconds", "parent", "created_at"]
+        fields = ["id", "role", "kind", "file", "poster", "preview", "thumbnail", "download", "sha256",
+                  "width", "height", "frames", "fps", "seconds", "parent", "created_at"]
+
+    def _url(self, asset: Asset, name: str, **query: str) -> str | None:
+        return media_url(self.context.get("request"), asset, name, **query)
+
+    def get_file(self, asset: Asset) -> str | None:
+        return self._url(asset, "file")
+
+    def get_poster(self, asset: Asset) -> str | None:
+        return self._url(asset, "poster")
+
+    def get_preview(self, asset: Asset) -> str | None:
+        return self._url(asset, "preview")
+
+    def get_thumbnail(self, asset: Asset) -> str | None:
+        return self._url(asset, "thumbnail")
+
+    def get_download(self, asset: Asset) -> str | None:
+        return self._url(asset, "file", download="1")
+
+
+class AssetJobSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    requester = serializers.CharField(source="requester.username", allow_null=True)
+
+    class Meta:
+        model = Job
+        fields = ["id", "kind", "preset", "prompt", "negative_prompt", "seed", "steps", "guidance",
+                  "requester"]
+
+
+class LibraryAssetSerializer(AssetSerializer):
+    """An asset in the project's media library: with the job that made it and its remixes."""
+
+    job = AssetJobSerializer()
+    remixes = serializers.IntegerField(source="remix_count", help_text="Jobs remixed from it.")
+
+    class Meta(AssetSerializer.Meta):
+        fields = [*AssetSerializer.Meta.fields, "job", "remixes"]
+
+
+class SceneSerializer(serializers.Serializer):
+    scene = serializers.CharField(help_text="The storyboard scene's id.")
+    number = serializers.IntegerField()
+    prompt = serializers.CharField()
+    negative_prompt = serializers.CharField()
+    frames = serializers.IntegerField()
+    seed = serializers.IntegerField()
 
 
 class JobSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     requester = serializers.CharField(source="requester.username", allow_null=True)
     seconds = serializers.FloatField()
+    steps_total = serializers.IntegerField(source="total_steps",
+                                           help_text="A storyboard's steps, over all its scenes.")
+    scenes = SceneSerializer(many=True, help_text="A storyboard's scenes, one clip each.")
+    parent = LineageSerializer(allow_null=True, help_text="The asset this job remixes.")
     asset = serializers.SerializerMethodField()
+    scene_assets = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
-        fields = ["id", "kind", "preset", "status", "progress", "step", "steps", "eta_s", "error", "prompt",
-                  "negative_prompt", "width", "height", "frames", "fps", "seconds", "guidance", "seed",
-                  "requester", "timings", "created_at", "started_at", "finished_at", "asset"]
+        fields = ["id", "kind", "preset", "status", "progress", "step", "steps", "steps_total", "eta_s",
+                  "error", "prompt", "negative_prompt", "width", "height", "frames", "fps", "seconds",
+                  "guidance", "seed", "scenes", "parent", "requester", "timings", "created_at", "started_at",
+                  "finished_at", "asset", "scene_assets"]
 
     @extend_schema_field(AssetSerializer(allow_null=True))
     def get_asset(self, job: Job) -> dict | None:
         asset = next((a for a in job.assets.all() if a.role == "output"), None)
         return AssetSerializer(asset, context=self.context).data if asset else None
 
+    @extend_schema_field(AssetSerializer(many=True))
+    def get_scene_assets(self, job: Job) -> list[dict]:
+        """A storyboard's clips, in scene order."""
+        clips = sorted((a for a in job.assets.all() if a.role.startswith("scene-")),
+                       key=lambda a: int(a.role.removeprefix("scene-")))
+        return list(AssetSerializer(clips, many=True, context=self.context).data)
 
-class JobCreateInput(serializers.Serializer):
-    """Anything left out comes from the preset; the seed is drawn when absent."""
 
-    kind = ChoiceField(choices=JobKind.choices)
-    preset = serializers.CharField(max_length=64)
-    prompt = serializers.CharField(allow_blank=True, help_text="Up to 2,000 characters.")
+class PresetSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # (a field, not Field.label)
+    kind = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    frames = serializers.IntegerField()
+    fps = serializers.IntegerField()
+    steps = serializers.IntegerField()
+    guidance = serializers.FloatField()
+    max_width = serializers.IntegerField()
+    max_height = serializers.IntegerField()
+    max_frames = serializers.IntegerField()
+    max_steps = serializers.IntegerField()
+    size_multiple = serializers.IntegerField()
+    frame_step = serializers.IntegerField(help_text="Frames are frame_step × k + 1.")
+
+
+class RemixInput(serializers.Serializer):
+    """What to change; anything left out is the source job's."""
+
+    preset = serializers.CharField(max_length=64, required=False)
+    prompt = serializers.CharField(allow_blank=True, required=False, help_text="Up to 2,000 characters.")
     negative_prompt = serializers.CharField(allow_blank=True, required=False)
     width = serializers.IntegerField(required=False)
     height = serializers.IntegerField(required=False)
@@ -50,6 +153,18 @@ class JobCreateInput(serializers.Serializer):
     steps = serializers.IntegerField(required=False)
     guidance = serializers.FloatField(required=False)
     seed = serializers.IntegerField(required=False, allow_null=True)
+    style = serializers.CharField(allow_blank=True, required=False,  # type: ignore[assignment]
+                                  help_text="Storyboard: added to every scene's prompt.")
+
+
+class JobCreateInput(RemixInput):
+    """Anything left out comes from the preset; the seed is drawn when absent. A storyboard job
+    renders the project's storyboard, one clip per scene, joined in order."""
+
+    kind = ChoiceField(choices=JobKind.choices)
+    preset = serializers.CharField(max_length=64)
+    prompt = serializers.CharField(allow_blank=True, required=False,
+                                   help_text="Up to 2,000 characters (a storyboard's scenes have their own).")
 
 
 class UsageSerializer(serializers.Serializer):

@@ -1,21 +1,31 @@
+from pathlib import Path
+
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.views import current_user, validated
+from core.errors import NotFound
 from generation import selectors, services
 from generation.api.serializers import (
+    FILES,
     JobCreateInput,
     JobSerializer,
+    LibraryAssetSerializer,
+    PresetSerializer,
+    RemixInput,
     UsageSerializer,
     WebhookCreatedSerializer,
     WebhookCreateInput,
     WebhookSerializer,
 )
-from generation.models import Job, Webhook
+from generation.models import Asset, Job, Webhook
+from generation.presets import presets
 from generation.quotas import usage_get
 from generation.webhooks import webhook_create, webhook_delete
 from projects.selectors import project_get
@@ -77,3 +87,61 @@ class WebhookDetailView(APIView):
     def delete(self, request: Request, webhook_id: int) -> Response:
         webhook_delete(user=current_user(request), webhook_id=webhook_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PresetListView(APIView):
+    @extend_schema(responses=PresetSerializer(many=True),
+                   description="The models jobs can use, with their defaults and limits.")
+    def get(self, request: Request) -> Response:
+        return Response(PresetSerializer(presets().values(), many=True).data)
+
+
+class AssetListView(generics.ListAPIView):
+    """The project's media library, newest first."""
+
+    serializer_class = LibraryAssetSerializer
+
+    def get_queryset(self) -> QuerySet[Asset]:
+        project = project_get(project_id=self.kwargs["project_id"], user=self.request.user)
+        return selectors.asset_list(project=project, user=self.request.user)
+
+
+class AssetDetailView(APIView):
+    @extend_schema(responses=LibraryAssetSerializer)
+    def get(self, request: Request, project_id: int, asset_id: int) -> Response:
+        project = project_get(project_id=project_id, user=request.user)
+        asset = selectors.asset_get(project=project, user=request.user, asset_id=asset_id)
+        return Response(LibraryAssetSerializer(asset, context={"request": request}).data)
+
+
+class AssetRemixView(APIView):
+    @extend_schema(request=RemixInput, responses={201: JobSerializer},
+                   description="A new job from this asset's settings with your changes; the asset is "
+                               "recorded as its parent.")
+    def post(self, request: Request, project_id: int, asset_id: int) -> Response:
+        project = project_get(project_id=project_id, user=request.user)
+        job = services.asset_remix(project=project, user=request.user, asset_id=asset_id,
+                                   **validated(RemixInput, request))
+        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class AssetMediaView(APIView):
+    """One of an asset's files, for the project's members; `?download=1` saves it."""
+
+    CONTENT_TYPES = {".mp4": "video/mp4", ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg"}
+
+    @extend_schema(parameters=[OpenApiParameter("download", bool)],
+                   responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, project_id: int, asset_id: int, name: str) -> FileResponse:
+        project = project_get(project_id=project_id, user=request.user)
+        asset = selectors.asset_get(project=project, user=request.user, asset_id=asset_id)
+        field = getattr(asset, name) if name in FILES else None
+        if not field:
+            raise NotFound(_("This asset has no %(name)s.") % {"name": name})
+        suffix = Path(field.name).suffix
+        filename = f"{asset.job.public_id}-{asset.role}{suffix}"
+        response = FileResponse(field.open("rb"), content_type=self.CONTENT_TYPES.get(suffix),
+                                as_attachment=request.query_params.get("download") in ("1", "true"),
+                                filename=filename)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.errors import Conflict, NotFound, ValidationFailed
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus
-from generation.services import job_cancel, job_submit
+from generation.services import asset_remix, job_cancel, job_submit
 from projects.models import Project
 from projects.roles import Action, Role
 from projects.selectors import membership_get, membership_require, project_get
@@ -84,10 +84,7 @@ def video_remix(*, user: User, video_id: str, prompt: str) -> Job:
     if source.status != JobStatus.SUCCEEDED or asset is None:
         raise Conflict(_("Only a completed video can be remixed (this one is %(status)s).") % {
             "status": STATUS[JobStatus(source.status)]}, code="video_not_ready")
-    return job_submit(project=source.project, user=user, kind=JobKind.VIDEO, preset=source.preset,
-                      parent=asset, prompt=prompt, negative_prompt=source.negative_prompt,
-                      width=source.width, height=source.height, frames=source.frames, fps=source.fps,
-                      steps=source.steps, guidance=source.guidance, seed=source.seed)
+    return asset_remix(project=source.project, user=user, asset_id=asset.pk, prompt=prompt)
 
 
 @transaction.atomic

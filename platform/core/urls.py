@@ -22,7 +22,8 @@ urlpatterns = [
 
 if settings.SERVE_MEDIA:
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        # Generated media is not here: members fetch it through /api/v1/projects/<id>/assets/.
+        re_path(r"^media/(?P<path>(?!generation/).*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
 
 handler400 = "core.error_views.bad_request"

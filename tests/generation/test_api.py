@@ -29,7 +29,9 @@ def test_submit_watch_and_fetch_the_result(team):
     job_execute(Job.objects.get(public_id=job["id"]).pk)
     done = api.get(f"{url}/{job['id']}").json()
     assert (done["status"], done["progress"]) == ("succeeded", 100.0)
-    assert done["asset"]["file"].startswith("http://testserver/media/") and done["asset"]["frames"] == 9
+    asset = done["asset"]
+    assert asset["file"] == f"http://testserver/api/v1/projects/{team.project.pk}/assets/{asset['id']}/file"
+    assert asset["frames"] == 9
     assert [j["id"] for j in client_for(team.viewer).get(url).json()["results"]] == [job["id"]]
 
 

@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.core.files.storage import default_storage
 
+from generation import provenance
 from generation.media import mp4_info
 from generation.models import Asset, Job, JobStatus
 from generation.services import job_submit
@@ -55,11 +56,34 @@ def test_a_submitted_job_runs_on_a_worker_and_streams_its_progress(generation_di
     finally:
         worker.stop()
     statuses = [event["status"] for event in events]
-    assert statuses[0] == "running" and statuses[-1] == "succeeded", statuses
+    assert statuses[:2] == ["queued", "running"] and statuses[-1] == "succeeded", statuses
     progress = [event["progress"] for event in events]
     assert progress == sorted(progress) and progress[-1] == 100.0
+    previews = [event["preview"] for event in events if "preview" in event]
+    assert previews and all(p.startswith("data:image/jpeg;base64,") for p in previews)
     asset = Asset.objects.get(job=job)
     assert mp4_info(default_storage.path(asset.file.name)).frames == 17
+    with asset.file.open("rb") as handle:
+        credentials = provenance.read(handle.read(), "video/mp4")
+    assert credentials.valid and credentials.facts is not None, credentials.errors
+    assert (credentials.facts["job_id"], credentials.facts["seed"]) == (job.public_id, job.seed)
+
+
+def test_two_peoples_queues_interleave_one_job_each_in_turn(generation_dirs, tmp_path):
+    team = project_with_team()
+    mine = [job_submit(project=team.project, user=team.editor, kind="image", preset="tiny-pixart",
+                       prompt=f"editor's lantern {n}", width=64, height=64, steps=1) for n in range(3)]
+    theirs = [job_submit(project=team.project, user=team.owner, kind="image", preset="tiny-pixart",
+                         prompt=f"owner's lantern {n}", width=64, height=64, steps=1) for n in range(3)]
+    worker = CeleryWorker.start(tmp_path / "worker.log", **generation_dirs)
+    try:
+        for job in [*mine, *theirs]:
+            wait_for(job, {JobStatus.SUCCEEDED})
+    finally:
+        worker.stop()
+    started = Job.objects.order_by("started_at").values_list("requester", flat=True)
+    # Queued first-come-first-served they would run editor, editor, editor, owner...
+    assert list(started) == [team.editor.pk, team.owner.pk] * 3
 
 
 def test_a_job_whose_worker_process_is_killed_runs_again_and_leaves_one_set_of_assets(

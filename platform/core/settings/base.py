@@ -158,6 +158,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "generation.tasks.webhook_deliver": {"queue": "default"},  # (exact names win over patterns)
+    "generation.tasks.jobs_recover": {"queue": "default"},
     "generation.*": {"queue": "gpu"},
     "rights.*": {"queue": "chain"},
 }
@@ -172,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-invitations": {
         "task": "projects.tasks.invitations_expire",
         "schedule": 3600.0,
+    },
+    "recover-stalled-jobs": {
+        "task": "generation.tasks.jobs_recover",
+        "schedule": 60.0,
     },
 }
 
@@ -227,11 +232,26 @@ VIDEOS_API_MODELS: dict[str, str] = env.json("VIDEOS_API_MODELS", default={
     "sora-2": "tiny-ltx-video", "sora-2-pro": "tiny-wan"})
 # What each plan may render (generation/quotas.py); JSON in the environment to change it.
 GENERATION_QUOTAS: dict[str, dict[str, Any]] = env.json("GENERATION_QUOTAS", default={
-    "free": {"video_seconds_per_day": 120, "max_side": 768, "jobs_in_flight": 2},
-    "pro": {"video_seconds_per_day": 3600, "max_side": 1920, "jobs_in_flight": 8},
+    "free": {"video_seconds_per_day": 120, "max_side": 768, "jobs_in_flight": 4, "running": 1,
+             "priority_s": 0, "watermark": True},
+    "pro": {"video_seconds_per_day": 3600, "max_side": 1920, "jobs_in_flight": 16, "running": 4,
+            "priority_s": 120, "watermark": False},
 })
+# Jobs of one project running at once, whoever asked (generation/scheduler.py).
+GENERATION_PROJECT_RUNNING = env.int("GENERATION_PROJECT_RUNNING", default=4)
+# A running job whose worker has not shown a sign of life for this long goes back in the queue.
+GENERATION_STALE_AFTER_S = env.int("GENERATION_STALE_AFTER_S", default=120)
 # A worker keeps the pipelines it loaded up to this many bytes of weights (most recent first).
 GENERATION_PIPELINE_CACHE_BYTES = env.int("GENERATION_PIPELINE_CACHE_BYTES", default=16 * 1024**3)
+
+# --- provenance: C2PA Content Credentials (generation/provenance.py) ---
+# A development CA and signing certificate are generated here on first use...
+C2PA_DIR = env.path("C2PA_DIR", default=VAR_DIR / "c2pa")
+# ...unless a real certificate chain and its private key (PEM paths) are set.
+C2PA_SIGN_CERT = env.str("C2PA_SIGN_CERT", default="")
+C2PA_SIGN_KEY = env.str("C2PA_SIGN_KEY", default="")
+# The roots (PEM path) a manifest's signer must chain to; empty: the development CA.
+C2PA_TRUST_ANCHORS = env.str("C2PA_TRUST_ANCHORS", default="")
 
 LOGGING = {
     "version": 1,

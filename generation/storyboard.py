@@ -1,0 +1,57 @@
+"""A storyboard render's scenes: what each clip is asked to show, checked at submit.
+
+The scenes are read from the project's storyboard when the job is submitted and kept on the
+job, so the render is the storyboard as it was then, even while people keep editing it.
+"""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from generation.models import MAX_PROMPT, MAX_SEED
+from generation.presets import Preset
+
+MAX_SCENES = 24
+
+
+def _prompt(scene: dict[str, Any], style: str) -> str:
+    """The scene's prompt with its camera and style notes and the render's shared style."""
+    parts = (scene.get("prompt", ""), scene.get("camera", ""), scene.get("style", ""), style)
+    return ", ".join(part.strip() for part in parts if part and part.strip())
+
+
+def storyboard_scenes(fields: dict[str, list[str]], preset: Preset, scenes: list[dict[str, Any]], *,
+                      fps: int, seed: int, style: str) -> list[dict[str, Any]]:
+    """One clip per scene, in order: {scene, number, prompt, negative_prompt, frames, seed}.
+    Problems go into `fields` under "scenes" (or "style"), one line per scene at fault."""
+    problems: list[str] = []
+    if not scenes:
+        problems.append(_("The storyboard has no scenes yet: add one first."))
+    elif len(scenes) > MAX_SCENES:
+        problems.append(_("At most %(max)s scenes render at once (this storyboard has %(count)s).") % {
+            "max": MAX_SCENES, "count": len(scenes)})
+    if len(style) > 500:
+        fields.setdefault("style", []).append(_("At most %(count)s characters.") % {"count": 500})
+    longest = (preset.max_frames - 1) / fps
+    clips = []
+    for number, scene in enumerate(scenes[:MAX_SCENES], 1):
+        prompt = _prompt(scene, style)
+        if not scene.get("prompt", "").strip():
+            problems.append(_("Scene %(number)s has no prompt.") % {"number": number})
+        elif len(prompt) > MAX_PROMPT:
+            problems.append(_("Scene %(number)s: the prompt with its notes is longer than %(max)s "
+                              "characters.") % {"number": number, "max": MAX_PROMPT})
+        seconds = scene.get("duration") or 0.0
+        frames = preset.frames_for(seconds, fps)
+        if seconds <= 0 or frames > preset.max_frames:
+            problems.append(_("Scene %(number)s lasts %(seconds)s s; %(preset)s makes clips up to "
+                              "%(longest)s s at %(fps)s fps.") % {
+                "number": number, "seconds": seconds, "preset": preset.name,
+                "longest": round(longest, 2), "fps": fps})
+        own_seed = scene.get("seed")
+        clips.append({"scene": scene.get("id", ""), "number": number, "prompt": prompt,
+                      "negative_prompt": scene.get("negative_prompt", "").strip(), "frames": frames,
+                      "seed": own_seed if own_seed is not None and 0 <= own_seed <= MAX_SEED else seed})
+    if problems:
+        fields.setdefault("scenes", []).extend(problems)
+    return clips
