@@ -40,7 +40,9 @@ e2e: $(STAMP) browser
 	$(PY) -m pytest -m e2e
 
 bench: $(STAMP)
-	@for script in benchmarks/[!_]*.py; do $(PY) $$script || exit 1; done
+	@# (exit status 2: the benchmark needs hardware this machine lacks, e.g. generation_gpu.py a GPU)
+	@for script in benchmarks/[!_]*.py; do $(PY) $$script; status=$$?; \
+		if [ $$status -eq 2 ]; then echo "skipped $$script"; elif [ $$status -ne 0 ]; then exit 1; fi; done
 
 ## make messages: refresh the translation catalogues (needs GNU gettext)
 messages: $(STAMP)

@@ -189,9 +189,10 @@ def _facts(job: Job) -> Facts:
         people += [c.user for c in Contribution.objects.filter(document__project_id=job.project_id)
                    .select_related("user").order_by("-chars_inserted", "user_id")]
     authors = list(dict.fromkeys(person.name or person.username for person in people))
-    return Facts(preset=job.preset, seed=job.seed, prompt_sha256=hashlib.sha256(job.prompt.encode()).hexdigest(),
-                 project_id=job.project_id, project_name=job.project.name, authors=authors,
-                 job_id=job.public_id, kind=job.kind, parent_sha256=job.parent.sha256 if job.parent else None)
+    prompt_sha256 = hashlib.sha256(job.prompt.encode()).hexdigest()
+    return Facts(preset=job.preset, seed=job.seed, prompt_sha256=prompt_sha256, project_id=job.project_id,
+                 project_name=job.project.name, authors=authors, job_id=job.public_id, kind=job.kind,
+                 parent_sha256=job.parent.sha256 if job.parent else None)
 
 
 def _outputs(job: Job, frames: np.ndarray, facts: Facts) -> tuple[dict[str, ContentFile], dict[str, Any]]:
@@ -227,7 +228,7 @@ def _store(job: Job, clips: list[np.ndarray], timings: dict[str, float], since: 
     facts = _facts(job)
     outputs = {"output": _outputs(job, np.concatenate(clips) if len(clips) > 1 else clips[0], facts)}
     if job.kind == JobKind.STORYBOARD:
-        outputs.update({f"scene-{number}": _outputs(job, clip, facts) for number, clip in enumerate(clips, 1)})
+        outputs.update({f"scene-{n}": _outputs(job, clip, facts) for n, clip in enumerate(clips, 1)})
     with transaction.atomic():
         if Job.objects.select_for_update().filter(pk=job.pk, cancel_requested=True).exists():
             raise Cancelled("cancelled while saving")

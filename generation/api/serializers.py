@@ -81,7 +81,7 @@ class LibraryAssetSerializer(AssetSerializer):
         fields = [*AssetSerializer.Meta.fields, "job", "remixes"]
 
 
-class SceneSerializer(serializers.Serializer):
+class JobSceneSerializer(serializers.Serializer):
     scene = serializers.CharField(help_text="The storyboard scene's id.")
     number = serializers.IntegerField()
     prompt = serializers.CharField()
@@ -96,7 +96,7 @@ class JobSerializer(serializers.ModelSerializer):
     seconds = serializers.FloatField()
     steps_total = serializers.IntegerField(source="total_steps",
                                            help_text="A storyboard's steps, over all its scenes.")
-    scenes = SceneSerializer(many=True, help_text="A storyboard's scenes, one clip each.")
+    scenes = JobSceneSerializer(many=True, help_text="A storyboard's scenes, one clip each.")
     parent = LineageSerializer(allow_null=True, help_text="The asset this job remixes.")
     asset = serializers.SerializerMethodField()
     scene_assets = serializers.SerializerMethodField()
@@ -139,7 +139,7 @@ class PresetSerializer(serializers.Serializer):
     frame_step = serializers.IntegerField(help_text="Frames are frame_step × k + 1.")
 
 
-class RemixInput(serializers.Serializer):
+class AssetRemixInput(serializers.Serializer):
     """What to change; anything left out is the source job's."""
 
     preset = serializers.CharField(max_length=64, required=False)
@@ -157,7 +157,7 @@ class RemixInput(serializers.Serializer):
                                   help_text="Storyboard: added to every scene's prompt.")
 
 
-class JobCreateInput(RemixInput):
+class JobCreateInput(AssetRemixInput):
     """Anything left out comes from the preset; the seed is drawn when absent. A storyboard job
     renders the project's storyboard, one clip per scene, joined in order."""
 

@@ -14,11 +14,11 @@ from core.errors import NotFound
 from generation import selectors, services
 from generation.api.serializers import (
     FILES,
+    AssetRemixInput,
     JobCreateInput,
     JobSerializer,
     LibraryAssetSerializer,
     PresetSerializer,
-    RemixInput,
     UsageSerializer,
     WebhookCreatedSerializer,
     WebhookCreateInput,
@@ -115,13 +115,13 @@ class AssetDetailView(APIView):
 
 
 class AssetRemixView(APIView):
-    @extend_schema(request=RemixInput, responses={201: JobSerializer},
+    @extend_schema(request=AssetRemixInput, responses={201: JobSerializer},
                    description="A new job from this asset's settings with your changes; the asset is "
                                "recorded as its parent.")
     def post(self, request: Request, project_id: int, asset_id: int) -> Response:
         project = project_get(project_id=project_id, user=request.user)
         job = services.asset_remix(project=project, user=request.user, asset_id=asset_id,
-                                   **validated(RemixInput, request))
+                                   **validated(AssetRemixInput, request))
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -130,7 +130,7 @@ class AssetMediaView(APIView):
 
     CONTENT_TYPES = {".mp4": "video/mp4", ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg"}
 
-    @extend_schema(parameters=[OpenApiParameter("download", bool)],
+    @extend_schema(operation_id="projects_assets_media", parameters=[OpenApiParameter("download", bool)],
                    responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, project_id: int, asset_id: int, name: str) -> FileResponse:
         project = project_get(project_id=project_id, user=request.user)

@@ -1,0 +1,73 @@
+"""The media library API: assets with their jobs and lineage, members-only files, remix, and
+the models list."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from generation.execution import job_execute
+from generation.models import Job
+from generation.services import job_submit
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> APIClient:
+    api = APIClient()
+    api.force_login(user)
+    return api
+
+
+@pytest.fixture
+def video(team) -> Job:
+    job = job_submit(project=team.project, user=team.editor, kind="video", preset="tiny-ltx-video",
+                     prompt="tide pools", width=64, height=64, frames=9, fps=8, steps=2, seed=3)
+    job_execute(job.pk)
+    return job
+
+
+def test_the_library_lists_outputs_with_their_job_and_files_for_members_only(team, video):
+    base = f"/api/v1/projects/{team.project.pk}/assets"
+    listed = client_for(team.viewer).get(base).json()["results"]
+    assert len(listed) == 1
+    asset = listed[0]
+    assert (asset["job"]["id"], asset["job"]["prompt"], asset["job"]["seed"]) == (
+        video.public_id, "tide pools", 3)
+    assert (asset["role"], asset["kind"], asset["frames"], asset["remixes"], asset["parent"]) == (
+        "output", "video", 9, 0, None)
+    viewer = client_for(team.viewer)
+    response = viewer.get(asset["file"])
+    assert (response.status_code, response["Content-Type"]) == (200, "video/mp4")
+    assert b"".join(response.streaming_content)[4:8] == b"ftyp"
+    download = viewer.get(asset["download"])
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert viewer.get(asset["preview"])["Content-Type"] == "image/webp"
+    assert client_for(team.outsider).get(asset["file"]).status_code == 404
+    assert APIClient().get(asset["file"]).status_code in (401, 403)
+    assert viewer.get(f"{base}/{asset['id']}/secrets").status_code == 404
+    # The files are not reachable around the check either.
+    stored = Job.objects.get(pk=video.pk).assets.get().file.name
+    assert APIClient().get(f"/media/{stored}").status_code == 404
+
+
+def test_a_remix_keeps_the_source_settings_changes_what_was_asked_and_records_lineage(team, video):
+    base = f"/api/v1/projects/{team.project.pk}/assets"
+    source = client_for(team.viewer).get(base).json()["results"][0]
+    url = f"{base}/{source['id']}/remix"
+    assert client_for(team.viewer).post(url, {"prompt": "x"}, format="json").status_code == 403
+    response = client_for(team.owner).post(url, {"prompt": "tide pools at night", "steps": 3}, format="json")
+    assert response.status_code == 201, response.json()
+    remix = response.json()
+    assert (remix["prompt"], remix["steps"], remix["seed"], remix["frames"]) == (
+        "tide pools at night", 3, 3, 9)
+    assert remix["parent"] == {"asset": source["id"], "job": video.public_id}
+    assert client_for(team.owner).post(url, {"width": 70}, format="json").json()["error"]["fields"]["width"]
+    job_execute(Job.objects.get(public_id=remix["id"]).pk)
+    library = {a["job"]["id"]: a for a in client_for(team.viewer).get(base).json()["results"]}
+    assert library[video.public_id]["remixes"] == 1
+    assert library[remix["id"]]["parent"] == {"asset": source["id"], "job": video.public_id}
+
+
+def test_the_models_list_has_each_presets_defaults_and_limits(team):
+    presets = {p["name"]: p for p in client_for(team.viewer).get("/api/v1/generation/presets").json()}
+    assert presets["tiny-ltx-video"]["kind"] == "video" and presets["tiny-ltx-video"]["frame_step"] == 8
+    assert presets["tiny-pixart"]["kind"] == "image" and "ltx-video" in presets
