@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Project
@@ -94,6 +95,7 @@ def asset_path(asset: "Asset", filename: str) -> str:
 
 
 class Asset(models.Model):
+    FILES = ("file", "poster", "preview", "thumbnail")
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="assets")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assets")
     kind = models.CharField(max_length=12, choices=JobKind.choices)
@@ -119,6 +121,15 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.job}"
+
+    def media_url(self, name: str, *, download: bool = False) -> str | None:
+        """The members-only URL of one of its files (None when it has none): the files are
+        never served straight from storage."""
+        if not getattr(self, name):
+            return None
+        url = reverse("api-asset-media", kwargs={"project_id": self.project_id, "asset_id": self.pk,
+                                                 "name": name})
+        return f"{url}?download=1" if download else url
 
 
 def new_webhook_secret() -> str:

@@ -7,9 +7,14 @@ v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the webhook's secret>`. A deliver
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
+import logging
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from typing import Any
@@ -22,16 +27,47 @@ from accounts.models import User
 from core.errors import NotFound, ValidationFailed
 from generation.models import Asset, Job, JobStatus, Webhook
 
+log = logging.getLogger(__name__)
 EVENTS = {JobStatus.SUCCEEDED: "job.succeeded", JobStatus.FAILED: "job.failed"}
 TIMEOUT_S = 10
 MAX_PER_USER = 10
 
 
+class PrivateAddress(Exception):
+    """The URL leads to a loopback, private, link-local or otherwise internal address."""
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return ip.is_global and not ip.is_multicast
+
+
+def address_check(host: str, port: int) -> None:
+    """Refuse hosts that resolve to internal addresses (the platform's own network), unless
+    WEBHOOK_ALLOW_PRIVATE (development, tests) says otherwise."""
+    if settings.WEBHOOK_ALLOW_PRIVATE:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+    except OSError as exc:
+        raise PrivateAddress(f"{host} does not resolve: {exc}") from None
+    internal = sorted(a for a in addresses if not _public(str(a)))
+    if internal:
+        raise PrivateAddress(f"{host} resolves to an internal address ({', '.join(map(str, internal))})")
+
+
 def webhook_create(*, user: User, url: str) -> Webhook:
     url = url.strip()
-    if not url.startswith(("https://", "http://")) or len(url) > 500:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
         raise ValidationFailed(_("Give an http or https URL."),
                                fields={"url": [_("An http:// or https:// address of up to 500 characters.")]})
+    try:
+        address_check(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except PrivateAddress:
+        raise ValidationFailed(_("Give a public address."), fields={"url": [
+            _("%(host)s is not reachable from the internet (a private or local address, or no such "
+              "host).") % {"host": parts.hostname}]}) from None
     if Webhook.objects.filter(user=user).count() >= MAX_PER_USER:
         raise ValidationFailed(_("At most %(count)s webhooks.") % {"count": MAX_PER_USER},
                                fields={"url": [_("Delete one first.")]})
@@ -54,9 +90,9 @@ def event_body(job: Job) -> dict[str, Any]:
     data: dict[str, Any] = {"id": job.public_id, "project": job.project_id, "status": job.status,
                             "kind": job.kind, "preset": job.preset, "prompt": job.prompt, "seed": job.seed,
                             "error": job.error, "asset": None}
-    if asset is not None:
-        data["asset"] = {name: settings.SITE_URL + getattr(asset, name).url
-                         for name in ("file", "poster", "thumbnail") if getattr(asset, name)}
+    if asset is not None:  # (fetched with an API token of a project member)
+        data["asset"] = {name: settings.SITE_URL + url for name in ("file", "poster", "thumbnail")
+                         if (url := asset.media_url(name))}
         data["asset"]["sha256"] = asset.sha256
     return {"id": f"evt_{uuid.uuid4().hex}", "type": EVENTS[JobStatus(job.status)],
             "created": int(time.time()), "data": data}
@@ -83,6 +119,41 @@ class DeliveryFailed(Exception):
     """The receiver did not answer 2xx; the delivery is retried."""
 
 
+class _Checked:
+    """Connections that check the address they reached, so a name that resolved to a public
+    address when the webhook was made, or a redirect, cannot lead into the platform's network."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        host, port = self.sock.getpeername()[:2]  # type: ignore[attr-defined]
+        try:
+            address_check(host, port)
+        except PrivateAddress:
+            self.sock.close()  # type: ignore[attr-defined]
+            raise
+
+
+class _CheckedHTTP(_Checked, http.client.HTTPConnection):
+    pass
+
+
+class _CheckedHTTPS(_Checked, http.client.HTTPSConnection):
+    pass
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_CheckedHTTP, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_CheckedHTTPS, req)
+
+
+_opener = urllib.request.build_opener(_HTTPHandler, _HTTPSHandler)
+
+
 def deliver(*, webhook_id: int, body: str) -> int | None:
     """POST one event; returns the receiver's status (None if the webhook is gone)."""
     webhook = Webhook.objects.filter(pk=webhook_id).first()
@@ -95,9 +166,13 @@ def deliver(*, webhook_id: int, body: str) -> int | None:
         "Storyloom-Event": event["type"], "Storyloom-Delivery": event["id"],
         "Storyloom-Signature": signature(webhook.secret, int(time.time()), payload)})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+        with _opener.open(request, timeout=TIMEOUT_S) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         raise DeliveryFailed(f"{webhook.url} answered {exc.code}") from None
-    except OSError as exc:
-        raise DeliveryFailed(f"{webhook.url}: {exc}") from None
+    except (PrivateAddress, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, PrivateAddress):  # not retried: it will not become public
+            log.warning("webhook %s not delivered: %s", webhook.pk, reason)
+            return None
+        raise DeliveryFailed(f"{webhook.url}: {reason}") from None

@@ -1,25 +1,8 @@
-from typing import Any
-from urllib.parse import urlencode
-
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import ChoiceField
 from generation.models import Asset, Job, JobKind, Webhook
-
-FILES = ("file", "poster", "preview", "thumbnail")
-
-
-def media_url(request: Any, asset: Asset, name: str, **query: str) -> str | None:
-    """The members-only URL of one of the asset's files (None when it has none)."""
-    if not getattr(asset, name):
-        return None
-    url = reverse("api-asset-media", kwargs={"project_id": asset.project_id, "asset_id": asset.pk,
-                                             "name": name})
-    if query:
-        url += "?" + urlencode(query)
-    return request.build_absolute_uri(url) if request is not None else url
 
 
 class LineageSerializer(serializers.Serializer):
@@ -42,8 +25,10 @@ class AssetSerializer(serializers.ModelSerializer):
         fields = ["id", "role", "kind", "file", "poster", "preview", "thumbnail", "download", "sha256",
                   "width", "height", "frames", "fps", "seconds", "parent", "created_at"]
 
-    def _url(self, asset: Asset, name: str, **query: str) -> str | None:
-        return media_url(self.context.get("request"), asset, name, **query)
+    def _url(self, asset: Asset, name: str, download: bool = False) -> str | None:
+        url = asset.media_url(name, download=download)
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if url and request is not None else url
 
     def get_file(self, asset: Asset) -> str | None:
         return self._url(asset, "file")
@@ -58,7 +43,7 @@ class AssetSerializer(serializers.ModelSerializer):
         return self._url(asset, "thumbnail")
 
     def get_download(self, asset: Asset) -> str | None:
-        return self._url(asset, "file", download="1")
+        return self._url(asset, "file", download=True)
 
 
 class AssetJobSerializer(serializers.ModelSerializer):

@@ -13,7 +13,6 @@ from core.api.views import current_user, validated
 from core.errors import NotFound
 from generation import selectors, services
 from generation.api.serializers import (
-    FILES,
     AssetRemixInput,
     JobCreateInput,
     JobSerializer,
@@ -135,7 +134,7 @@ class AssetMediaView(APIView):
     def get(self, request: Request, project_id: int, asset_id: int, name: str) -> FileResponse:
         project = project_get(project_id=project_id, user=request.user)
         asset = selectors.asset_get(project=project, user=request.user, asset_id=asset_id)
-        field = getattr(asset, name) if name in FILES else None
+        field = getattr(asset, name) if name in Asset.FILES else None
         if not field:
             raise NotFound(_("This asset has no %(name)s.") % {"name": name})
         suffix = Path(field.name).suffix

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from core.celery import app
@@ -87,7 +88,9 @@ def test_a_finished_job_is_posted_signed_to_its_requesters_webhooks(
     event = json.loads(body)
     assert (event["type"], event["data"]["id"], event["data"]["status"]) == (
         "job.succeeded", job.public_id, "succeeded")
-    assert event["data"]["asset"]["file"].endswith("image.png")
+    asset = job.assets.get()
+    assert event["data"]["asset"]["file"] == (
+        f"{settings.SITE_URL}/api/v1/projects/{team.project.pk}/assets/{asset.pk}/file")
     assert headers["Storyloom-Event"] == "job.succeeded"
     timestamp, v1 = (part.split("=", 1)[1] for part in headers["Storyloom-Signature"].split(","))
     expected = hmac.new(webhook.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
@@ -106,3 +109,25 @@ def test_a_failing_receiver_gets_the_delivery_again_with_backoff(receiver):
     assert DeliveryFailed in webhook_deliver.autoretry_for
     assert webhook_deliver.retry_backoff and webhook_deliver.max_retries == 8
     assert app.amqp.router.route({}, webhook_deliver.name)["queue"].name == "default"  # not the GPU queue
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/hook", "http://localhost/hook", "http://10.1.2.3/",
+                                 "http://169.254.169.254/latest/meta-data", "http://[::1]/", "http://0.0.0.0/"])
+def test_webhooks_into_the_platforms_own_network_are_refused(settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    team = project_with_team()
+    api = APIClient()
+    api.force_login(team.editor)
+    response = api.post("/api/v1/webhooks", {"url": url}, format="json")
+    assert response.status_code == 400
+    assert "not reachable from the internet" in response.json()["error"]["fields"]["url"][0]
+    public = api.post("/api/v1/webhooks", {"url": "https://93.184.216.34/hook"}, format="json")
+    assert public.status_code == 201
+
+
+def test_a_delivery_that_would_reach_an_internal_address_is_dropped_not_retried(settings, receiver):
+    team = project_with_team()
+    webhook = Webhook.objects.create(user=team.editor, url=receiver.url)  # (as if it once resolved publicly)
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    assert deliver(webhook_id=webhook.pk, body=json.dumps({"type": "job.succeeded", "id": "evt_1"})) is None
+    assert receiver.requests == []

@@ -244,6 +244,9 @@ GENERATION_STALE_AFTER_S = env.int("GENERATION_STALE_AFTER_S", default=120)
 # A worker keeps the pipelines it loaded up to this many bytes of weights (most recent first).
 GENERATION_PIPELINE_CACHE_BYTES = env.int("GENERATION_PIPELINE_CACHE_BYTES", default=16 * 1024**3)
 
+# Webhooks may point at loopback and private addresses (development); never in production.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+
 # --- provenance: C2PA Content Credentials (generation/provenance.py) ---
 # A development CA and signing certificate are generated here on first use...
 C2PA_DIR = env.path("C2PA_DIR", default=VAR_DIR / "c2pa")

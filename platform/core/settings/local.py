@@ -16,3 +16,4 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # whitenoise serves from the finders here; an existing STATIC_ROOT keeps it from warning.
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=True)  # receivers on this machine
