@@ -5,11 +5,11 @@ squeeze under a limit. A day is the UTC calendar day; failed and cancelled jobs 
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, FloatField, Sum
+from django.db.models import F, FloatField, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +39,13 @@ def usage_get(*, user: User) -> dict[str, Any]:
     return {"plan": user.plan, "video_seconds_today": _seconds_today(user),
             "video_seconds_per_day": quota.video_seconds_per_day,
             "jobs_in_flight": _in_flight(user), "jobs_in_flight_max": quota.jobs_in_flight,
-            "max_side": quota.max_side}
+            "max_side": quota.max_side, "running_max": quota.running, "watermark": quota.watermark,
+            "resets_at": _midnight() + timedelta(days=1)}
+
+
+def jobs_today(*, user: User) -> QuerySet[Job]:
+    """The user's jobs since midnight (UTC), newest first, in every project."""
+    return Job.objects.filter(requester=user, created_at__gte=_midnight()).select_related("project")
 
 
 def quota_check(*, user: User, job: dict[str, Any]) -> None:
@@ -72,9 +78,12 @@ def _in_flight(user: User) -> int:
     return Job.objects.filter(requester=user, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).count()
 
 
+def _midnight() -> datetime:
+    return datetime.combine(timezone.now().astimezone(UTC).date(), time.min, tzinfo=UTC)
+
+
 def _seconds_today(user: User) -> float:
-    midnight = datetime.combine(timezone.now().date(), time.min, tzinfo=UTC)
-    total = (Job.objects.filter(requester=user, created_at__gte=midnight).exclude(kind=JobKind.IMAGE)
+    total = (Job.objects.filter(requester=user, created_at__gte=_midnight()).exclude(kind=JobKind.IMAGE)
              .exclude(status__in=[JobStatus.FAILED, JobStatus.CANCELLED])
              .aggregate(seconds=Sum(Cast(F("frames"), FloatField()) / Cast(F("fps"), FloatField()))))
     return round(total["seconds"] or 0.0, 3)

@@ -15,7 +15,7 @@ def _stamp(width: int, height: int) -> tuple[np.ndarray, tuple[int, int]]:
     size = max(8, min(width, height) // 14)
     font = ImageFont.load_default(size=size)
     left, top, right, bottom = font.getbbox(TEXT)
-    mask = Image.new("L", (right - left + 2, bottom - top + 2))
+    mask = Image.new("L", (int(right - left) + 2, int(bottom - top) + 2))
     ImageDraw.Draw(mask).text((1 - left, 1 - top), TEXT, fill=255, font=font, stroke_width=0)
     margin = max(2, size // 2)
     x = max(0, width - mask.width - margin)
@@ -30,7 +30,7 @@ def watermark(frames: np.ndarray) -> np.ndarray:
     alpha, (x, y) = _stamp(width, height)
     h, w = alpha.shape[:2]
     marked = frames.copy()
-    region = marked[:, y:y + h, x:x + w].astype(np.float32)
+    region: np.ndarray = marked[:, y:y + h, x:x + w].astype(np.float32)
     shadow = np.roll(alpha, (1, 1), axis=(0, 1))
     region = region * (1 - shadow * 0.5)  # darken under the text so it reads on light frames
     region = region * (1 - alpha) + 255 * alpha

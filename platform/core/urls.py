@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("projects.urls")),
     path("", include("collab.urls")),
+    path("", include("generation.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -56,9 +56,17 @@ def test_seconds_of_video_a_day_count_what_ran_or_will_run(team):
     assert "10 seconds of video a day; 8.2 are used today and this clip needs 4.1" in caught.value.message
     usage = APIClient()
     usage.force_login(team.editor)
-    assert usage.get("/api/v1/generation/usage").json() == {
+    body = usage.get("/api/v1/generation/usage").json()
+    assert body.pop("resets_at").endswith("T00:00:00Z")
+    assert body == {
         "plan": "free", "video_seconds_today": 8.25, "video_seconds_per_day": 10.0, "jobs_in_flight": 1,
-        "jobs_in_flight_max": 2, "max_side": 256}
+        "jobs_in_flight_max": 2, "max_side": 256, "running_max": 1, "watermark": False}
+    page = usage.get("/accounts/usage/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "8.25 of 10 seconds (82%)" in html and "1 of 2" in html
+    assert html.count("<tr>") == 1 + 3  # the header and today's three jobs (the failed one listed too)
+    assert APIClient().get("/accounts/usage/").status_code == 302  # to the login page
 
 
 def test_the_quota_error_reaches_api_clients_as_429(team):

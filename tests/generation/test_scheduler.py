@@ -32,7 +32,7 @@ def submit(project, user, prompt="a lantern") -> Job:
 
 def claim_all() -> list[Job]:
     """Claim turns until none may start; the jobs claimed, in order."""
-    claimed = []
+    claimed: list[Job] = []
     while (job_id := job_claim(claim=f"turn-{len(claimed)}")) is not None:
         claimed.append(Job.objects.get(pk=job_id))
     return claimed
@@ -46,7 +46,7 @@ def test_people_take_turns_however_many_jobs_each_queued():
     team = project_with_team()
     first = [submit(team.project, team.editor) for _ in range(3)]
     second = [submit(team.project, team.owner) for _ in range(2)]
-    order = []
+    order: list[Job] = []
     while (job_id := job_claim(claim=f"turn-{len(order)}")) is not None:
         job = Job.objects.get(pk=job_id)
         order.append(job)
