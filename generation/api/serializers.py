@@ -159,7 +159,7 @@ class UsageSerializer(serializers.Serializer):
     jobs_in_flight = serializers.IntegerField()
     jobs_in_flight_max = serializers.IntegerField()
     max_side = serializers.IntegerField(help_text="The largest width or height the plan renders.")
-    running_max = serializers.IntegerField(help_text="Jobs of yours that run at once; the rest wait their turn.")
+    running_max = serializers.IntegerField(help_text="Your jobs that run at once; the rest wait their turn.")
     watermark = serializers.BooleanField(help_text="Whether the plan's outputs carry a visible mark.")
     resets_at = serializers.DateTimeField(help_text="When the daily allowance starts again (midnight UTC).")
 
