@@ -23,7 +23,7 @@ from django.utils import timezone
 from collab.models import Contribution
 from generation.events import job_announce
 from generation.media import mp4_write, poster_png, preview_webp, thumbnail_jpeg
-from generation.models import FINISHED, Asset, Job, JobKind, JobStatus
+from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.pipelines import WeightsMissing, pipeline_for
 from generation.presets import preset_get
 from generation.provenance import Facts, embed
@@ -232,7 +232,7 @@ def _store(job: Job, clips: list[np.ndarray], timings: dict[str, float], since: 
     with transaction.atomic():
         if Job.objects.select_for_update().filter(pk=job.pk, cancel_requested=True).exists():
             raise Cancelled("cancelled while saving")
-        Asset.objects.filter(job=job).delete()
+        assets_delete(Asset.objects.filter(job=job))  # a run after a lost worker replaces them
         for role, (files, details) in outputs.items():
             asset = Asset(job=job, project_id=job.project_id, role=role, parent=job.parent, **details)
             for name, content in files.items():

@@ -3,7 +3,7 @@
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -130,6 +130,19 @@ class Asset(models.Model):
         url = reverse("api-asset-media", kwargs={"project_id": self.project_id, "asset_id": self.pk,
                                                  "name": name})
         return f"{url}?download=1" if download else url
+
+
+def assets_delete(assets: "models.QuerySet[Asset]") -> None:
+    """Delete the assets, and their files once the deletion commits (a rollback keeps both)."""
+    files = [(field.storage, field.name) for asset in assets for name in Asset.FILES
+             if (field := getattr(asset, name))]
+    assets.delete()
+
+    def delete_files() -> None:
+        for storage, name in files:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files, robust=True)
 
 
 def new_webhook_secret() -> str:

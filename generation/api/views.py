@@ -1,13 +1,15 @@
 from pathlib import Path
 
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseBase
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from storages.backends.s3 import S3Storage
 
 from core.api.views import current_user, validated
 from core.errors import NotFound
@@ -125,13 +127,14 @@ class AssetRemixView(APIView):
 
 
 class AssetMediaView(APIView):
-    """One of an asset's files, for the project's members; `?download=1` saves it."""
+    """One of an asset's files, for the project's members; `?download=1` saves it. From object
+    storage (S3) the answer is a redirect to a link signed for a few minutes."""
 
     CONTENT_TYPES = {".mp4": "video/mp4", ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg"}
 
     @extend_schema(operation_id="projects_assets_media", parameters=[OpenApiParameter("download", bool)],
-                   responses={(200, "application/octet-stream"): bytes})
-    def get(self, request: Request, project_id: int, asset_id: int, name: str) -> FileResponse:
+                   responses={(200, "application/octet-stream"): bytes, 302: None})
+    def get(self, request: Request, project_id: int, asset_id: int, name: str) -> HttpResponseBase:
         project = project_get(project_id=project_id, user=request.user)
         asset = selectors.asset_get(project=project, user=request.user, asset_id=asset_id)
         field = getattr(asset, name) if name in Asset.FILES else None
@@ -139,8 +142,11 @@ class AssetMediaView(APIView):
             raise NotFound(_("This asset has no %(name)s.") % {"name": name})
         suffix = Path(field.name).suffix
         filename = f"{asset.job.public_id}-{asset.role}{suffix}"
+        download = request.query_params.get("download") in ("1", "true")
+        if isinstance(field.storage, S3Storage):
+            saved = {"ResponseContentDisposition": f'attachment; filename="{filename}"'}
+            return redirect(field.storage.url(field.name, parameters=saved if download else None))
         response = FileResponse(field.open("rb"), content_type=self.CONTENT_TYPES.get(suffix),
-                                as_attachment=request.query_params.get("download") in ("1", "true"),
-                                filename=filename)
+                                as_attachment=download, filename=filename)
         response["Cache-Control"] = "private, max-age=3600"
         return response

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import Conflict, NotFound, ValidationFailed
-from generation.models import FINISHED, Asset, Job, JobKind, JobStatus
+from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.services import asset_remix, job_cancel, job_submit
 from projects.models import Project
 from projects.roles import Action, Role
@@ -94,16 +94,8 @@ def video_delete(*, user: User, video_id: str) -> None:
     membership_require(project=job.project, user=user, action=Action.GENERATE)
     if job.status not in FINISHED:
         job_cancel(project=job.project, user=user, job_id=job.public_id)
-    files = [getattr(asset, name) for asset in Asset.objects.filter(job=job)
-             for name in ("file", "poster", "preview", "thumbnail")]
+    assets_delete(Asset.objects.filter(job=job))
     job.delete()
-
-    def delete_files() -> None:
-        for field in files:
-            if field:
-                field.storage.delete(field.name)
-
-    transaction.on_commit(delete_files)
 
 
 def video_object(job: Job) -> dict[str, Any]:

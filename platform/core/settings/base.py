@@ -117,10 +117,28 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Media on S3-compatible object storage (AWS, MinIO, R2...) when a bucket is named. Credentials
+# come from MEDIA_S3_ACCESS_KEY / MEDIA_S3_SECRET_KEY or boto3's usual sources (environment,
+# instance role). Members get media through short-lived signed links.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": MEDIA_S3_BUCKET,
+        "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+        "access_key": env.str("MEDIA_S3_ACCESS_KEY", default="") or None,
+        "secret_key": env.str("MEDIA_S3_SECRET_KEY", default="") or None,
+        "location": env.str("MEDIA_S3_PREFIX", default=""),
+        "default_acl": None,  # private objects; the bucket's own policy applies
+        "querystring_auth": True,
+        "querystring_expire": 600,
+        "signature_version": "s3v4",
+        "file_overwrite": False,
+    }}
 # Serve uploaded media from Django itself (embedded set-up); production uses object storage.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
