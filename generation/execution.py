@@ -6,12 +6,10 @@ start, and its assets are replaced, never added to, in the transaction that mark
 
 import hashlib
 import logging
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +20,7 @@ from django.utils import timezone
 
 from collab.models import Contribution
 from generation.events import job_announce
-from generation.media import mp4_write, poster_png, preview_webp, thumbnail_jpeg
+from generation.media import encode_outputs
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.pipelines import WeightsMissing, pipeline_for
 from generation.presets import preset_get
@@ -198,25 +196,15 @@ def _facts(job: Job) -> Facts:
 def _outputs(job: Job, frames: np.ndarray, facts: Facts) -> tuple[dict[str, ContentFile], dict[str, Any]]:
     """An asset's files, each with signed Content Credentials, and its measurements, for
     `frames` (one frame: an image)."""
-    title = job.prompt[:120]
-    files: dict[str, tuple[bytes, str, str]] = {
-        "poster": (poster_png(frames), "image/png", "poster.png"),
-        "thumbnail": (thumbnail_jpeg(frames), "image/jpeg", "thumbnail.jpg")}
-    details: dict[str, Any] = {"width": frames.shape[2], "height": frames.shape[1], "frames": 1,
-                               "kind": JobKind.IMAGE}
-    if job.kind != JobKind.IMAGE:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "video.mp4"
-            mp4_write(frames, path, fps=job.fps)
-            files["file"] = (path.read_bytes(), "video/mp4", "video.mp4")
-        files["preview"] = (preview_webp(frames, fps=job.fps), "image/webp", "preview.webp")
-        details.update(kind=JobKind.VIDEO, frames=len(frames), fps=job.fps,
-                       seconds=round(len(frames) / job.fps, 3))
-    else:
-        files["file"] = (files["poster"][0], "image/png", "image.png")
-    signed = {name: ContentFile(embed(data, mime, facts, title=title), name=filename)
-              for name, (data, mime, filename) in files.items()}
-    details["sha256"] = hashlib.sha256(signed["file"].read()).hexdigest()
+    video = job.kind != JobKind.IMAGE
+    files = encode_outputs(frames, job.fps if video else None)
+    signed = {name: ContentFile(embed(f.data, f.mime, facts, title=job.prompt[:120]), name=f.filename)
+              for name, f in files.items()}
+    details: dict[str, Any] = {"kind": JobKind.VIDEO if video else JobKind.IMAGE, "width": frames.shape[2],
+                               "height": frames.shape[1], "frames": len(frames) if video else 1,
+                               "sha256": hashlib.sha256(signed["file"].read()).hexdigest()}
+    if video:
+        details.update(fps=job.fps, seconds=round(len(frames) / job.fps, 3))
     return signed, details
 
 

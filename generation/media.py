@@ -2,6 +2,8 @@
 imageio-ffmpeg's bundled ffmpeg), a poster, an animated WebP preview and a thumbnail."""
 
 import io
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,36 @@ def mp4_write(frames: np.ndarray, path: Path, fps: int) -> None:
             writer.send(np.ascontiguousarray(frame))
     finally:
         writer.close()
+
+
+@dataclass(frozen=True)
+class Encoded:
+    data: bytes
+    mime: str
+    filename: str
+
+
+def mp4_bytes(frames: np.ndarray, fps: int) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "video.mp4"
+        mp4_write(frames, path, fps=fps)
+        return path.read_bytes()
+
+
+def encode_outputs(frames: np.ndarray, fps: int | None) -> dict[str, Encoded]:
+    """An asset's files for `frames`: for a video (`fps` given) the MP4, the poster, the animated
+    preview and the thumbnail; for an image the PNG, the poster and the thumbnail. Encoded side
+    by side: ffmpeg runs in its own process and Pillow's encoders release the GIL."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        jobs = {"poster": (pool.submit(poster_png, frames), "image/png", "poster.png"),
+                "thumbnail": (pool.submit(thumbnail_jpeg, frames), "image/jpeg", "thumbnail.jpg")}
+        if fps is not None:
+            jobs["file"] = (pool.submit(mp4_bytes, frames, fps), "video/mp4", "video.mp4")
+            jobs["preview"] = (pool.submit(preview_webp, frames, fps), "image/webp", "preview.webp")
+        else:
+            jobs["file"] = (jobs["poster"][0], "image/png", "image.png")
+        return {name: Encoded(future.result(), mime, filename)
+                for name, (future, mime, filename) in jobs.items()}
 
 
 def mp4_info(path: Path) -> VideoInfo:
