@@ -1,0 +1,243 @@
+"""Generation on the project page, in a real browser against a real server and Celery worker: an
+editor renders a tiny video from the generate panel and follows it live to the media library
+and its player; a viewer sees the queue and the library but cannot generate or cancel."""
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+
+from core.paths import VAR_DIR
+from generation.media import mp4_write, poster_png, preview_webp, thumbnail_jpeg
+from generation.models import Asset, Job, JobKind, JobStatus
+from projects.models import Project
+from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.projects.factories import project_with_team
+from tests.servers import CeleryWorker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SHOTS = Path(os.environ.get("E2E_SHOTS_DIR", VAR_DIR / "e2e"))
+TIMEOUT = 10_000
+RENDER_TIMEOUT = 40_000
+
+# Every value the queue's progress bars show, recorded as it changes (a render of a few steps
+# can be over between two polls of a test, so the page itself keeps the record).
+RECORD_PROGRESS = """() => {
+  window.__progress = [];
+  window.__sameDocument = true;
+  const record = (bar) => window.__progress.push(Number(bar.getAttribute('aria-valuenow')));
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === 'attributes') record(change.target);
+      for (const node of change.addedNodes) {  // a row that arrived already running
+        if (node.dataset && node.dataset.status === 'running') record(node.querySelector('.progress'));
+      }
+    }
+  }).observe(document.getElementById('job-list'),
+             {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow']});
+}"""
+
+VIDEO_PLAYS = """() => { const video = document.querySelector('#asset-dialog[open] #asset-media video');
+  return !!video && video.readyState >= 2 && video.duration > 0 }"""
+
+
+def _open_project(browser: Any, base: str, user: Any, project_id: int, **viewport: int) -> tuple[Any, Any]:
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+    page = context.new_page()
+    url = f"/projects/{project_id}/"
+    page.goto(f"{base}/accounts/login/?next={url}")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.locator("form").filter(has=page.locator("input[name=password]")).locator(
+        "button[type=submit]").click()
+    page.wait_for_url(re.compile(re.escape(url) + "$"))
+    return context, page
+
+
+def _media_dir(project: Project) -> Path:
+    return Path(settings.MEDIA_ROOT) / "generation" / str(project.id)
+
+
+def test_an_editor_renders_a_video_and_plays_it_from_the_library(browser: Any, live_server_url: str,
+                                                                 tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    team = project_with_team(name="Harbour Lights")
+    # The worker writes where the test server reads: the test settings' MEDIA_ROOT.
+    worker = CeleryWorker.start(tmp_path / "worker.log", GENERATION_MODELS_DIR=str(tmp_path / "models"),
+                                MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    context, page = _open_project(browser, live_server_url, team.editor, team.project.id)
+    try:
+        form = page.locator("#generate-form")
+        expect(page.locator("#studio")).to_have_attribute("data-live", "open", timeout=TIMEOUT)
+        expect(page.locator("#gen-preset option[value='tiny-ltx-video']")).to_have_count(1)
+        expect(page.locator("#jobs-empty")).to_be_visible()
+        expect(page.locator("#library-empty")).to_be_visible()
+
+        form.locator("select[name=preset]").select_option("tiny-ltx-video")
+        expect(form.locator("input[name=width]")).to_have_value("256")  # the preset's defaults
+        expect(form.locator("input[name=seconds]")).to_be_visible()
+        form.locator("textarea[name=prompt]").fill("a lighthouse in fog, slow dolly in")
+        expect(page.locator("#gen-prompt-counter")).to_contain_text("34")
+
+        # A size the model cannot make: the API's message shows under the field, nothing is queued.
+        form.locator("input[name=width]").fill("65")
+        form.locator("input[name=height]").fill("64")
+        form.locator("input[name=seconds]").fill("1")
+        form.locator("input[name=steps]").fill("8")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#gen-width-errors")).to_contain_text("multiple of 32")
+        expect(form.locator("input[name=width]")).to_have_attribute("aria-invalid", "true")
+        assert page.locator("#job-list .job").count() == 0
+
+        form.locator("input[name=width]").fill("64")
+        page.evaluate(RECORD_PROGRESS)
+        form.locator("button[type=submit]").click()
+        row = page.locator("#job-list .job").first
+        expect(row).to_have_count(1, timeout=TIMEOUT)
+        expect(page.locator("#gen-width-errors")).to_be_empty()
+        expect(row.locator(".job__model")).to_contain_text("Tiny LTX-Video")
+        expect(row).to_contain_text("64 × 64")
+        expect(row).to_have_attribute("data-status", "succeeded", timeout=RENDER_TIMEOUT)
+        expect(row.locator(".job__status")).to_have_text("Succeeded")
+        expect(row.locator(".job__cancel")).to_be_hidden()
+
+        seen = page.evaluate("window.__progress")
+        assert seen and max(seen) == 100 and len(set(seen)) >= 2, seen  # the bar moved, live
+        assert page.evaluate("window.__sameDocument") is True  # no reload happened
+
+        tile = page.locator("#asset-grid [data-asset-id]")
+        expect(tile).to_have_count(1, timeout=TIMEOUT)
+        expect(tile.first).to_contain_text("a lighthouse in fog")
+        expect(page.locator("#library-count")).to_have_text("1")
+        tile.first.click()
+        dialog = page.locator("#asset-dialog")
+        expect(dialog).to_be_visible()
+        page.wait_for_function(VIDEO_PLAYS, timeout=TIMEOUT)
+        expect(dialog.locator("#asset-preset")).to_contain_text("Tiny LTX-Video")
+        expect(dialog.locator("#asset-size")).to_have_text("64 × 64")
+        expect(dialog.locator("#asset-length")).to_contain_text("25 frames")
+        job = Job.objects.get(project=team.project)
+        expect(dialog.locator("#asset-seed")).to_have_text(str(job.seed))
+
+        download = dialog.locator("#asset-download").get_attribute("href")
+        assert download
+        response = context.request.get(download)
+        assert response.status == 200, response.status
+        assert response.headers["content-type"] == "video/mp4"
+        assert "attachment" in response.headers.get("content-disposition", "")
+        assert len(response.body()) > 1000
+
+        page.screenshot(path=str(SHOTS / "generation-player.png"))
+        dialog.locator("#asset-close").click()
+        expect(dialog).to_be_hidden()
+        page.screenshot(path=str(SHOTS / "generation-project.png"), full_page=True)
+
+        # Remix: only what changed is sent; the new job shows in the queue and names its parent.
+        tile.first.click()
+        dialog.locator("#asset-remix-toggle").click()
+        remix = dialog.locator("#remix-form")
+        expect(remix.locator("textarea[name=prompt]")).to_have_value("a lighthouse in fog, slow dolly in")
+        expect(remix.locator("input[name=seed]")).to_have_value(str(job.seed))
+        remix.locator("button[type=submit]").click()
+        expect(dialog.locator("#remix-status")).to_contain_text("Change something first")
+        remix.locator("textarea[name=prompt]").fill("a lighthouse in fog at night")
+        with page.expect_request(re.compile(r"/assets/\d+/remix$")) as sent:
+            remix.locator("button[type=submit]").click()
+        assert sent.value.post_data_json == {"prompt": "a lighthouse in fog at night"}
+        expect(dialog.locator("#remix-status")).to_contain_text("Remix queued")
+        dialog.locator("#asset-close").click()
+        expect(page.locator("#job-list .job")).to_have_count(2)
+        remixed = page.locator("#job-list .job").first
+        expect(remixed).to_contain_text("a lighthouse in fog at night")
+        expect(remixed).to_have_attribute("data-status", "succeeded", timeout=RENDER_TIMEOUT)
+        expect(tile).to_have_count(2, timeout=TIMEOUT)
+        tile.first.click()
+        expect(dialog.locator("#asset-parent")).to_be_visible()
+        expect(dialog.locator("#asset-parent-link")).to_have_text(f"render #{job.assets.get().id}")
+        dialog.locator("#asset-parent-link").click()  # the source, with its remix counted
+        expect(dialog.locator("#asset-remixes")).to_have_text("1 remix")
+    finally:
+        context.close()
+        worker.stop()
+        shutil.rmtree(_media_dir(team.project), ignore_errors=True)
+
+
+def _finished_video(project: Project, user: Any, prompt: str) -> Job:
+    """A succeeded job with its video asset, made here (no worker needed)."""
+    job = Job.objects.create(project=project, requester=user, kind=JobKind.VIDEO, preset="tiny-ltx-video",
+                             prompt=prompt, width=64, height=64, frames=9, fps=8, steps=4, guidance=3.0,
+                             seed=7, status=JobStatus.SUCCEEDED, progress=100.0, step=4)
+    rng = np.random.default_rng(7)
+    frames = rng.integers(0, 255, size=(9, 64, 64, 3), dtype=np.uint8)
+    video = Path(settings.MEDIA_ROOT) / "tmp-viewer.mp4"
+    video.parent.mkdir(parents=True, exist_ok=True)
+    mp4_write(frames, video, fps=8)
+    data = video.read_bytes()
+    video.unlink()
+    asset = Asset(job=job, project=project, kind=JobKind.VIDEO, role="output", sha256="0" * 64, width=64,
+                  height=64, frames=9, fps=8, seconds=1.125)
+    for name, content in {"file": ContentFile(data, name="video.mp4"),
+                          "poster": ContentFile(poster_png(frames), name="poster.png"),
+                          "preview": ContentFile(preview_webp(frames, fps=8), name="preview.webp"),
+                          "thumbnail": ContentFile(thumbnail_jpeg(frames), name="thumbnail.jpg")}.items():
+        getattr(asset, name).save(content.name, content, save=False)
+    asset.save()
+    return job
+
+
+def test_a_viewer_sees_the_queue_and_library_but_cannot_generate(browser: Any, live_server_url: str) -> None:
+    from playwright.sync_api import expect
+
+    team = project_with_team(name="Quiet Harbour")
+    _finished_video(team.project, team.editor, "gulls over the harbour wall")
+    # Queued, and nothing dispatches it: it stays queued.
+    Job.objects.create(project=team.project, requester=team.owner, kind=JobKind.VIDEO,
+                       preset="tiny-ltx-video", prompt="waiting for a worker", width=64, height=64,
+                       frames=9, fps=8, steps=4, guidance=3.0, seed=1)
+    context, page = _open_project(browser, live_server_url, team.viewer, team.project.id,
+                                  width=390, height=844)  # a phone
+    try:
+        started = time.monotonic()
+        rows = page.locator("#job-list .job")
+        expect(rows).to_have_count(2, timeout=TIMEOUT)
+        expect(rows.first).to_have_attribute("data-status", "queued")
+        expect(rows.nth(1)).to_have_attribute("data-status", "succeeded")
+        expect(page.locator("#generate")).to_have_count(0)
+        expect(page.locator("#generate-form")).to_have_count(0)
+        expect(page.locator(".job__cancel")).to_have_count(0)
+        expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
+
+        tile = page.locator("#asset-grid [data-asset-id]")
+        expect(tile).to_have_count(1)
+        tile.first.click()
+        dialog = page.locator("#asset-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("#asset-prompt")).to_have_text("gulls over the harbour wall")
+        page.wait_for_function(VIDEO_PLAYS, timeout=TIMEOUT)
+        expect(dialog.locator("#asset-download")).to_be_visible()
+        expect(dialog.locator("#asset-remix-toggle")).to_have_count(0)
+        expect(dialog.locator("#remix-form")).to_have_count(0)
+        # The API agrees: a viewer cannot cancel.
+        job_id = rows.first.get_attribute("data-job-id")
+        cancel = f"{live_server_url}/api/v1/projects/{team.project.id}/jobs/{job_id}/cancel"
+        response = context.request.post(cancel, headers={"X-CSRFToken": _csrf(context)})
+        assert response.status == 403, response.status
+        assert time.monotonic() - started < 30
+        if SHOTS.exists():
+            page.screenshot(path=str(SHOTS / "generation-viewer-phone.png"), full_page=True)
+    finally:
+        context.close()
+        shutil.rmtree(_media_dir(team.project), ignore_errors=True)
+
+
+def _csrf(context: Any) -> str:
+    return next(cookie["value"] for cookie in context.cookies() if cookie["name"] == "csrftoken")
