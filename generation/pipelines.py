@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from django.conf import settings
 
-from generation.presets import Preset
+from generation.presets import Preset, hub_cached
 from generation.tiny import tiny_build
 
 log = logging.getLogger(__name__)
@@ -69,15 +69,12 @@ def weights_location(preset: Preset) -> str:
                 tiny_build(preset.tiny, directory)
     if (directory / "model_index.json").exists():
         return str(directory)
-    if preset.hub_id and _cached(preset.hub_id):
+    if preset.hub_id and hub_cached(preset.hub_id):
         return preset.hub_id
     raise WeightsMissing(_missing_message(preset))
 
 
-def _cached(hub_id: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
 
-    return isinstance(try_to_load_from_cache(hub_id, "model_index.json"), str)
 
 
 def _missing_message(preset: Preset, detail: str = "") -> str:

@@ -51,6 +51,19 @@ class Preset:
     def directory(self) -> Path:
         return Path(self.path) if self.path else Path(settings.GENERATION_MODELS_DIR) / self.name
 
+    @property
+    def available(self) -> bool:
+        """Whether this machine has its weights (a tiny preset builds its own on first use): in
+        its directory, or its hub id in the local Hugging Face cache."""
+        return bool(self.tiny) or (self.directory / "model_index.json").exists() or (
+            bool(self.hub_id) and hub_cached(self.hub_id))
+
+
+def hub_cached(hub_id: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(hub_id, "model_index.json"), str)
+
 
 _BUILT_IN: tuple[Preset, ...] = (
     Preset("ltx-video", "LTXPipeline", "video", label="LTX-Video", hub_id="Lightricks/LTX-Video",

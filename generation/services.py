@@ -164,6 +164,8 @@ def asset_remix(*, project: Project, user: AnyUser, asset_id: int, **changes: An
     if source.kind == JobKind.VIDEO and not {"frames", "seconds"} & set(changes):
         params["frames"] = source.frames
     params.update({name: value for name, value in changes.items() if value is not None})
+    if "seed" in changes and changes["seed"] is None:
+        params["seed"] = None  # asked for a new random seed
     return job_submit(project=project, user=user, kind=source.kind, parent=asset, **params)
 
 

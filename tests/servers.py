@@ -49,13 +49,13 @@ class AsgiServer:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, port: int | None = None) -> "AsgiServer":
+    def start(cls, port: int | None = None, **extra_env: str) -> "AsgiServer":
         """Call with database access allowed (it reads the test database's name)."""
         port = port or free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "core.asgi:application", "--host", "127.0.0.1",
              "--port", str(port), "--ws", "websockets-sansio", "--ws-max-size", str(64 * 1024 * 1024),
-             "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=child_env())
+             "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=child_env(**extra_env))
         server = cls(process, port)
         deadline = time.monotonic() + 30
         while True:

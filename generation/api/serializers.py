@@ -49,11 +49,12 @@ class AssetSerializer(serializers.ModelSerializer):
 class AssetJobSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     requester = serializers.CharField(source="requester.username", allow_null=True)
+    requester_name = serializers.CharField(source="requester.name", allow_null=True)
 
     class Meta:
         model = Job
         fields = ["id", "kind", "preset", "prompt", "negative_prompt", "seed", "steps", "guidance",
-                  "requester"]
+                  "requester", "requester_name"]
 
 
 class LibraryAssetSerializer(AssetSerializer):
@@ -78,6 +79,7 @@ class JobSceneSerializer(serializers.Serializer):
 class JobSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     requester = serializers.CharField(source="requester.username", allow_null=True)
+    requester_name = serializers.CharField(source="requester.name", allow_null=True)
     seconds = serializers.FloatField()
     steps_total = serializers.IntegerField(source="total_steps",
                                            help_text="A storyboard's steps, over all its scenes.")
@@ -90,8 +92,8 @@ class JobSerializer(serializers.ModelSerializer):
         model = Job
         fields = ["id", "kind", "preset", "status", "progress", "step", "steps", "steps_total", "eta_s",
                   "error", "prompt", "negative_prompt", "width", "height", "frames", "fps", "seconds",
-                  "guidance", "seed", "scenes", "parent", "requester", "timings", "created_at", "started_at",
-                  "finished_at", "asset", "scene_assets"]
+                  "guidance", "seed", "scenes", "parent", "requester", "requester_name", "timings",
+                  "created_at", "started_at", "finished_at", "asset", "scene_assets"]
 
     @extend_schema_field(AssetSerializer(allow_null=True))
     def get_asset(self, job: Job) -> dict | None:
@@ -122,6 +124,7 @@ class PresetSerializer(serializers.Serializer):
     max_steps = serializers.IntegerField()
     size_multiple = serializers.IntegerField()
     frame_step = serializers.IntegerField(help_text="Frames are frame_step × k + 1.")
+    available = serializers.BooleanField(help_text="Its weights are on this machine (jobs on others fail).")
 
 
 class AssetRemixInput(serializers.Serializer):

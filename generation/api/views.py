@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpResponseBase
+from django.http import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,6 +13,7 @@ from storages.backends.s3 import S3Storage
 
 from core.api.views import current_user, validated
 from core.errors import NotFound
+from core.ranges import file_response
 from generation import selectors, services
 from generation.api.serializers import (
     AssetRemixInput,
@@ -94,7 +95,8 @@ class PresetListView(APIView):
     @extend_schema(responses=PresetSerializer(many=True),
                    description="The models jobs can use, with their defaults and limits.")
     def get(self, request: Request) -> Response:
-        return Response(PresetSerializer(presets().values(), many=True).data)
+        ordered = sorted(presets().values(), key=lambda preset: not preset.available)  # usable ones first
+        return Response(PresetSerializer(ordered, many=True).data)
 
 
 class AssetListView(generics.ListAPIView):
@@ -146,7 +148,8 @@ class AssetMediaView(APIView):
         if isinstance(field.storage, S3Storage):
             saved = {"ResponseContentDisposition": f'attachment; filename="{filename}"'}
             return redirect(field.storage.url(field.name, parameters=saved if download else None))
-        response = FileResponse(field.open("rb"), content_type=self.CONTENT_TYPES.get(suffix),
-                                as_attachment=download, filename=filename)
+        response = file_response(request, field.open("rb"), size=field.size,
+                                 content_type=self.CONTENT_TYPES.get(suffix), filename=filename,
+                                 as_attachment=download)
         response["Cache-Control"] = "private, max-age=3600"
         return response

@@ -44,6 +44,14 @@ def test_the_library_lists_outputs_with_their_job_and_files_for_members_only(tea
     assert client_for(team.outsider).get(asset["file"]).status_code == 404
     assert APIClient().get(asset["file"]).status_code in (401, 403)
     assert viewer.get(f"{base}/{asset['id']}/secrets").status_code == 404
+    whole = b"".join(viewer.get(asset["file"]).streaming_content)
+    size = len(whole)
+    part = viewer.get(asset["file"], HTTP_RANGE="bytes=100-199")  # how players seek
+    assert (part.status_code, part["Content-Range"]) == (206, f"bytes 100-199/{size}")
+    assert part.content == whole[100:200]
+    tail = viewer.get(asset["file"], HTTP_RANGE="bytes=-10")
+    assert (tail.status_code, tail.content) == (206, whole[-10:])
+    assert viewer.get(asset["file"], HTTP_RANGE=f"bytes={size}-").status_code == 416
     # The files are not reachable around the check either.
     stored = Job.objects.get(pk=video.pk).assets.get().file.name
     assert APIClient().get(f"/media/{stored}").status_code == 404
@@ -61,9 +69,11 @@ def test_a_remix_keeps_the_source_settings_changes_what_was_asked_and_records_li
         "tide pools at night", 3, 3, 9)
     assert remix["parent"] == {"asset": source["id"], "job": video.public_id}
     assert client_for(team.owner).post(url, {"width": 70}, format="json").json()["error"]["fields"]["width"]
+    reseeded = client_for(team.owner).post(url, {"seed": None}, format="json").json()  # a new random seed
+    assert reseeded["seed"] != 3 and reseeded["prompt"] == "tide pools"
     job_execute(Job.objects.get(public_id=remix["id"]).pk)
     library = {a["job"]["id"]: a for a in client_for(team.viewer).get(base).json()["results"]}
-    assert library[video.public_id]["remixes"] == 1
+    assert library[video.public_id]["remixes"] == 2
     assert library[remix["id"]]["parent"] == {"asset": source["id"], "job": video.public_id}
 
 
@@ -71,3 +81,6 @@ def test_the_models_list_has_each_presets_defaults_and_limits(team):
     presets = {p["name"]: p for p in client_for(team.viewer).get("/api/v1/generation/presets").json()}
     assert presets["tiny-ltx-video"]["kind"] == "video" and presets["tiny-ltx-video"]["frame_step"] == 8
     assert presets["tiny-pixart"]["kind"] == "image" and "ltx-video" in presets
+    # Models whose weights are here come first: a client picking the first one gets a usable one.
+    available = [p["available"] for p in presets.values()]
+    assert available == sorted(available, reverse=True) and presets["tiny-wan"]["available"]

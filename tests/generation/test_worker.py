@@ -62,6 +62,7 @@ def test_a_submitted_job_runs_on_a_worker_and_streams_its_progress(generation_di
     previews = [event["preview"] for event in events if "preview" in event]
     assert previews and all(p.startswith("data:image/jpeg;base64,") for p in previews)
     asset = Asset.objects.get(job=job)
+    assert events[-1]["asset"]["id"] == asset.pk  # watchers show the result without asking for it
     assert mp4_info(default_storage.path(asset.file.name)).frames == 17
     with asset.file.open("rb") as handle:
         credentials = provenance.read(handle.read(), "video/mp4")
