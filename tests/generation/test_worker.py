@@ -108,3 +108,30 @@ def test_a_job_whose_worker_process_is_killed_runs_again_and_leaves_one_set_of_a
         worker.stop()
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.attempts == 2 and Asset.objects.filter(job=job).count() == 1
+
+
+def test_a_job_whose_whole_worker_vanished_is_taken_up_by_the_next_worker_to_start(
+        generation_dirs, tmp_path):
+    team = project_with_team()
+    env = {**generation_dirs, "GENERATION_STALE_AFTER_S": "2"}
+    first = CeleryWorker.start(tmp_path / "first.log", **env)
+    try:
+        job = job_submit(project=team.project, user=team.editor, kind="video", preset="tiny-ltx-video",
+                         prompt="a ferry in the rain", width=256, height=256, frames=97, steps=100)
+        wait_for(job, {JobStatus.RUNNING})
+        while job.step < 2:
+            time.sleep(0.05)
+            job.refresh_from_db()
+        for pid in [*first.children(), first.process.pid]:  # the machine goes away: no goodbye
+            os.kill(pid, signal.SIGKILL)
+        first.process.wait(timeout=10)
+    finally:
+        first.stop()
+    time.sleep(3)  # silent for longer than GENERATION_STALE_AFTER_S
+    second = CeleryWorker.start(tmp_path / "second.log", **env)
+    try:
+        job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED}, timeout=240)
+    finally:
+        second.stop()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.attempts == 2 and Asset.objects.filter(job=job).count() == 1
