@@ -47,9 +47,11 @@ def _start(job_id: int) -> Job | None:
             job.save(update_fields=["status", "finished_at"])
             job_announce(job)
             return None
-        job.status, job.started_at, job.attempts = JobStatus.RUNNING, timezone.now(), job.attempts + 1
+        job.status, job.attempts = JobStatus.RUNNING, job.attempts + 1
+        job.started_at = job.heartbeat_at = timezone.now()
         job.progress, job.step, job.eta_s, job.error = 0.0, 0, None, ""
-        job.save(update_fields=["status", "started_at", "attempts", "progress", "step", "eta_s", "error"])
+        job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "progress", "step", "eta_s",
+                                "error"])
         job_announce(job)
         return job
 
