@@ -50,8 +50,8 @@ def _start(job_id: int) -> Job | None:
         job.status, job.attempts = JobStatus.RUNNING, job.attempts + 1
         job.started_at = job.heartbeat_at = timezone.now()
         job.progress, job.step, job.eta_s, job.error = 0.0, 0, None, ""
-        job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "progress", "step", "eta_s",
-                                "error"])
+        job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "progress", "step",
+                                "eta_s", "error"])
         job_announce(job)
         return job
 
