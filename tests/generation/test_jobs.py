@@ -1,8 +1,10 @@
 """Jobs: validation at submit, permissions, running on a worker (in this process), outputs,
 cancel, failures, and running again after a lost worker."""
 
+import numpy as np
 import pytest
 from django.core.files.storage import default_storage
+from PIL import Image
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from generation.execution import job_execute
@@ -136,3 +138,20 @@ def test_a_job_whose_preset_left_the_configuration_fails_and_says_so(team):
     assert job_execute(job.pk) == JobStatus.FAILED
     job.refresh_from_db()
     assert "retired-model" in job.error and "tiny-ltx-video" in job.error
+
+
+def test_plans_with_a_watermark_get_it_on_every_frame_and_the_others_do_not(team, settings):
+    settings.GENERATION_QUOTAS = {
+        "free": {"video_seconds_per_day": 100, "max_side": 512, "jobs_in_flight": 4, "watermark": True},
+        "pro": {"video_seconds_per_day": 100, "max_side": 512, "jobs_in_flight": 4, "watermark": False}}
+    team.owner.plan = "pro"
+    team.owner.save()
+    posters = []
+    for user in (team.editor, team.owner):  # free, pro: the same render otherwise
+        job = submit(team, user=user, kind="image", preset="tiny-pixart", width=256, height=256, seed=9)
+        assert job_execute(job.pk) == JobStatus.SUCCEEDED
+        with Asset.objects.get(job=job).poster.open("rb") as handle:
+            posters.append(np.asarray(Image.open(handle).convert("RGB"), dtype=np.int16))
+    marked, clean = posters
+    corner = np.abs(marked - clean)[-40:, -120:]  # the mark sits bottom right
+    assert corner.max() > 60 and np.abs(marked - clean)[:200].max() == 0
