@@ -8,12 +8,22 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import demo_users_ensure
+from collab.services import scene_add
 from projects.models import Membership, Project
 from projects.roles import Role
 from projects.services import invitation_accept, invitation_create, project_create
 
 DEMO_USERS = {"ada": Role.OWNER, "ben": Role.EDITOR, "chen": Role.VIEWER}
 DEMO_PROJECT = "Demo: The Lighthouse Keeper"
+# Ben's first draft of the six scenes (prompt, seconds, camera).
+DEMO_SCENES = (
+    ("A lone lighthouse on a rock off a drowned coast at dawn, mist on the water", 4, "slow aerial push in"),
+    ("The keeper climbs the spiral stairs with an oil lamp, brass rails glinting", 3, "handheld, following"),
+    ("Close on weathered hands trimming the wick, the lens turning behind", 3, "macro, shallow focus"),
+    ("A storm rolls in over the flooded rooftops, waves breaking on chimneys", 4, "wide, locked off"),
+    ("The beam sweeps the dark sea and finds a small boat rowing towards the light", 4, "slow pan right"),
+    ("Morning: the keeper and the rower share tea on the gallery, calm sea beyond", 4, "gentle dolly out"),
+)
 
 
 def demo_credentials(path: Path) -> dict[str, str]:
@@ -46,4 +56,6 @@ def demo_ensure(*, credentials_path: Path) -> tuple[dict[str, str], bool]:
         invitation = invitation_create(project=project, user=owner, invitee=user.username,
                                        role=role)
         invitation_accept(invitation_id=invitation.id, user=user)
+    for prompt, seconds, camera in DEMO_SCENES:
+        scene_add(project=project, user=users["ben"], prompt=prompt, duration=seconds, camera=camera)
     return creds, True
