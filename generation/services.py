@@ -138,8 +138,9 @@ def job_submit(*, project: Project, user: AnyUser, kind: str, preset: str, paren
     """Queue a render (a remix when `parent`, the asset it starts from, is given); the project's
     editors and owners may."""
     membership = membership_require(project=project, user=user, action=Action.GENERATE)
-    if kind == JobKind.STORYBOARD:  # the scenes as they are now
-        params.update(storyboard_get(project=project, user=user))
+    if kind == JobKind.STORYBOARD:  # the scenes as they are now, named after the storyboard
+        board = storyboard_get(project=project, user=user)
+        params.update(scenes=board["scenes"], title=board["title"].strip() or project.name)
     fields = job_parameters(kind=kind, preset_name=preset, params=params)
     quota_check(user=membership.user, job=fields)
     job = Job.objects.create(project=project, requester=membership.user, parent=parent, **fields)
