@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class GenerationConfig(AppConfig):
     name = "generation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext as _
+
+        from projects.activity import verbs_register
+
+        verbs_register({
+            "generation.rendered_image": lambda d: _("rendered an image: “%(prompt)s”") % d,
+            "generation.rendered_video": lambda d: _("rendered a video: “%(prompt)s”") % d,
+            "generation.rendered_storyboard": lambda d: _("rendered the storyboard (%(scenes)s scenes)") % d,
+        })

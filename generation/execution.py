@@ -29,6 +29,7 @@ from generation.quotas import quota_for
 from generation.runner import Cancelled, Progress, RenderRequest, render
 from generation.watermark import watermark
 from generation.webhooks import webhooks_notify
+from projects.activity import activity_record
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.25  # at most this often to the job row and the project's stream
@@ -230,3 +231,6 @@ def _store(job: Job, clips: list[np.ndarray], timings: dict[str, float], since: 
             asset.save()
         timings["store_s"] = round(time.monotonic() - since, 3)
         _finish(job, JobStatus.SUCCEEDED, progress=100.0, step=job.total_steps, eta_s=0.0, timings=timings)
+        prompt = job.prompt if len(job.prompt) <= 80 else job.prompt[:79] + "…"
+        activity_record(project=job.project, actor=job.requester, verb=f"generation.rendered_{job.kind}",
+                        target=job, data={"prompt": prompt, "scenes": len(job.scenes)})

@@ -11,6 +11,8 @@ from generation.execution import job_execute
 from generation.media import mp4_info
 from generation.models import Asset, JobStatus
 from generation.services import job_submit
+from projects.activity import verb_text
+from projects.models import Activity
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +51,9 @@ def test_three_scenes_make_one_video_as_long_as_the_three_clips(team):
     assert credentials.facts is not None and credentials.facts["kind"] == "storyboard"
     # Its writers are its authors, with the one who asked for the render.
     assert set(credentials.facts["authors"]) == {team.editor.name, team.owner.name}
+    activity = Activity.objects.get(project=team.project, verb="generation.rendered_storyboard")
+    assert activity.actor == team.editor and verb_text(activity.verb, activity.data) == (
+        "rendered the storyboard (3 scenes)")
 
 
 @pytest.mark.parametrize("scenes, says", [
