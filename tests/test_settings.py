@@ -1,6 +1,7 @@
 """Production settings pass Django's deployment checklist and refuse to start unconfigured."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -35,3 +36,17 @@ def test_production_refuses_to_start_without_secret_key():
     result = _manage("check", **PRODUCTION)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_keeps_object_storage_and_hashes_the_studios_module_imports(tmp_path):
+    env = {**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), "MEDIA_S3_BUCKET": "storyloom-media",
+           "STATIC_ROOT": str(tmp_path / "static")}
+    shown = _manage("shell", "-c", "from django.conf import settings; print(settings.STORAGES['default'])",
+                    **env)
+    assert "storages.backends.s3.S3Storage" in shown.stdout, shown.stderr
+    collected = _manage("collectstatic", "--noinput", **env)
+    assert collected.returncode == 0, collected.stderr
+    main = next((tmp_path / "static/js/generation").glob("main.*.js"))
+    imports = re.findall(r'^import .* from "(.+)";$', main.read_text(), flags=re.MULTILINE)
+    # Each module by its hashed name: a browser never mixes modules of two deploys.
+    assert imports and all(re.fullmatch(r"\./[a-z]+\.[0-9a-f]{12}\.js", name) for name in imports), imports

@@ -6,6 +6,14 @@
  * connection state in #live-status and reconnects with exponential backoff. After a
  * reconnection it fetches the latest activity from the API, so entries sent while the socket
  * was down are not lost. Plain JS, no build step.
+ *
+ * It is the page's only socket to the project: other scripts (the studio, static/js/generation/)
+ * listen on `document` instead of opening their own:
+ *   storyloom:project-event   detail: every message received, parsed ({"type": "activity"|"job", ...})
+ *   storyloom:project-socket  detail: {state, reconnected} when the state changes; state is
+ *                             "connecting", "open", "offline" or "denied", and reconnected is true
+ *                             for an "open" after a drop (what was sent meanwhile is lost)
+ * The current state is also in <html data-project-socket>, for scripts that start later.
  */
 (function () {
   "use strict";
@@ -23,6 +31,7 @@
   var BACKOFF_MAX_MS = 30000;
 
   var socket = null;
+  var state = null;
   var attempts = 0;
   var everConnected = false;
   var pingTimer = null;
@@ -31,11 +40,26 @@
 
   // --- connection state indicator ----------------------------------------------------------
 
-  function setState(state) {
-    if (!statusEl) return;
-    statusEl.dataset.state = state;
-    var label = statusEl.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)];
-    if (label) statusEl.textContent = label;
+  function announce(name, detail) {
+    var event;
+    try {
+      event = new CustomEvent(name, { detail: detail });
+    } catch (error) {
+      return;  // a browser without CustomEvent: nobody can listen either
+    }
+    document.dispatchEvent(event);
+  }
+
+  function setState(next, reconnected) {
+    if (statusEl) {
+      statusEl.dataset.state = next;
+      var label = statusEl.dataset["label" + next.charAt(0).toUpperCase() + next.slice(1)];
+      if (label) statusEl.textContent = label;
+    }
+    if (next === state) return;
+    state = next;
+    document.documentElement.dataset.projectSocket = next;
+    announce("storyloom:project-socket", { state: next, reconnected: next === "open" && !!reconnected });
   }
 
   // --- rendering ---------------------------------------------------------------------------
@@ -205,7 +229,7 @@
       var reconnected = everConnected;
       everConnected = true;
       attempts = 0;
-      setState("open");
+      setState("open", reconnected);
       if (reconnected) { catchUp(); refreshSections(); }
       window.clearInterval(pingTimer);
       pingTimer = window.setInterval(function () {
@@ -221,6 +245,7 @@
         addActivity(event);
         if (REFRESH_VERBS.test(event.verb || "")) refreshSections();
       }
+      if (event !== null && typeof event === "object") announce("storyloom:project-event", event);
     };
     socket.onclose = function (close) {
       window.clearInterval(pingTimer);

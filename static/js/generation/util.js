@@ -1,0 +1,69 @@
+/*
+ * Shared by the studio's modules: the #studio element, its translated strings (data-label-*
+ * attributes, filled in by templates/generation/_studio.html) and number, length and time formats.
+ */
+
+export const studio = document.getElementById("studio");
+
+export const lang = document.documentElement.lang || "en";
+export const canGenerate = !!studio && studio.dataset.canGenerate === "true";
+export const reducedMotion = !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+
+export const ACTIVE = new Set(["queued", "running"]);
+export const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
+export const MAX_PROMPT = 2000;
+
+export function el(id) { return document.getElementById(id); }
+
+/* The string in data-label-<name> on #studio, with {placeholders} filled from `values`. */
+export function label(name, values) {
+  const key = "label" + name.replace(/(^|-)(\w)/g, (_, dash, letter) => letter.toUpperCase());
+  let text = (studio && studio.dataset[key]) || "";
+  if (values) text = text.replace(/\{(\w+)\}/g, (whole, field) => (field in values ? String(values[field]) : whole));
+  return text;
+}
+
+function numberFormat(options) {
+  try { return new Intl.NumberFormat(lang, options); } catch (error) { return new Intl.NumberFormat(lang); }
+}
+export const integer = numberFormat({ maximumFractionDigits: 0 });
+export const percent = numberFormat({ style: "percent", maximumFractionDigits: 0 });
+const secondsShort = numberFormat({ style: "unit", unit: "second", unitDisplay: "short", maximumFractionDigits: 1 });
+const secondsWhole = numberFormat({ style: "unit", unit: "second", unitDisplay: "short", maximumFractionDigits: 0 });
+const minutesShort = numberFormat({ style: "unit", unit: "minute", unitDisplay: "short", maximumFractionDigits: 0 });
+
+/* A length for people: "1.1 s", "12 s" (`whole`), "3 min". */
+export function duration(seconds, whole) {
+  if (seconds >= 90) return minutesShort.format(Math.round(seconds / 60));
+  return (whole ? secondsWhole : secondsShort).format(whole ? Math.max(1, Math.round(seconds)) : seconds);
+}
+
+const relative = ("RelativeTimeFormat" in Intl) ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }) : null;
+
+export function ago(value) {
+  const date = new Date(value);
+  if (isNaN(date.getTime())) return "";
+  const seconds = Math.round((date.getTime() - Date.now()) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45 || !relative) return abs < 45 ? label("just-now") : date.toLocaleString(lang);
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), "minute");
+  if (abs < 86400) return relative.format(Math.round(seconds / 3600), "hour");
+  if (abs < 86400 * 30) return relative.format(Math.round(seconds / 86400), "day");
+  return date.toLocaleDateString(lang);
+}
+
+export function shorten(text, length) {
+  const chars = Array.from(text || "");
+  return chars.length > length ? chars.slice(0, length - 1).join("").trimEnd() + "…" : chars.join("");
+}
+
+/* Who asked for a job: the display name, else the username. */
+export function requesterName(job) {
+  return (job && (job.requester_name || job.requester)) || label("someone");
+}
+
+/* A row or tile that just arrived glows for a moment. */
+export function flash(node) {
+  node.classList.add("is-new");
+  window.setTimeout(() => node.classList.remove("is-new"), 2500);
+}
