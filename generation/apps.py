@@ -7,11 +7,14 @@ class GenerationConfig(AppConfig):
 
     def ready(self) -> None:
         from django.utils.translation import gettext as _
+        from django.utils.translation import ngettext
 
         from projects.activity import verbs_register
 
         verbs_register({
             "generation.rendered_image": lambda d: _("rendered an image: “%(prompt)s”") % d,
             "generation.rendered_video": lambda d: _("rendered a video: “%(prompt)s”") % d,
-            "generation.rendered_storyboard": lambda d: _("rendered the storyboard (%(scenes)s scenes)") % d,
+            "generation.rendered_storyboard": lambda d: ngettext(
+                "rendered the storyboard (%(scenes)s scene)", "rendered the storyboard (%(scenes)s scenes)",
+                d["scenes"]) % d,
         })
