@@ -46,6 +46,15 @@ def _clear_cache(redis_server: str) -> None:
     client.close()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Each test starts in the default language: a request in Chinese leaves its language active
+    in the thread that served it (the test client's is the test's own)."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup, django_db_blocker, redis_server) -> Iterator[str]:
     """A real ASGI server process (uvicorn) on the test database and Redis."""
