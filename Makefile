@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# node_modules as package-lock.json pins it: solc (compiles the contracts) and anvil (the local chain).
+NODE_STAMP := node_modules/.installed
 
 .PHONY: up test browser lint e2e bench messages clean
 
@@ -12,12 +14,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
 ## make up: install, migrate, create the demo and run the whole platform on http://127.0.0.1:8000
-up: $(STAMP)
+up: $(STAMP) $(NODE_STAMP)
 	$(PY) manage.py up
 
 ## make test: every test (unit, API, websocket, boot, browser), then ruff and mypy
-test: $(STAMP) browser
+test: $(STAMP) $(NODE_STAMP) browser
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory lint
 
@@ -36,10 +42,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
 
-e2e: $(STAMP) browser
+e2e: $(STAMP) $(NODE_STAMP) browser
 	$(PY) -m pytest -m e2e
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	@# (exit status 2: the benchmark needs hardware this machine lacks, e.g. generation_gpu.py a GPU)
 	@for script in benchmarks/[!_]*.py; do $(PY) $$script; status=$$?; \
 		if [ $$status -eq 2 ]; then echo "skipped $$script"; elif [ $$status -ne 0 ]; then exit 1; fi; done

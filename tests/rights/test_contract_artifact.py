@@ -1,0 +1,47 @@
+"""The committed contract artifacts are what the pinned solc builds from the committed sources: the
+platform deploys the artifact, so a stale one would put unreviewed bytecode on chain."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from rights.contract import ARTIFACTS, artifact
+from tests.rights.conftest import require_node_tool
+from tests.servers import ROOT
+
+NAMES = ["StoryloomRegistry", "NaiveRegistry"]
+
+
+def _node() -> str:
+    def find() -> None:
+        if shutil.which("node") is None:
+            raise FileNotFoundError("node (Node 20+) is not installed: the contracts cannot be recompiled")
+        if not (ROOT / "node_modules" / "solc" / "package.json").exists():
+            raise FileNotFoundError("the npm package solc is not installed: run `npm ci` (make does it)")
+
+    require_node_tool(find)
+    return shutil.which("node") or "node"
+
+
+def test_committed_artifacts_match_a_fresh_compilation(tmp_path: Path) -> None:
+    result = subprocess.run([_node(), "rights/contracts/compile.mjs", str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"compile.mjs failed:\n{result.stdout}\n{result.stderr}"
+    for name in NAMES:
+        fresh = (tmp_path / f"{name}.json").read_bytes()
+        assert fresh == (ARTIFACTS / f"{name}.json").read_bytes(), (
+            f"rights/contracts/artifacts/{name}.json differs from a fresh build: "
+            "run `node rights/contracts/compile.mjs` and commit the artifacts")
+
+
+def test_artifacts_pin_the_compiler_and_carry_no_machine_specific_text() -> None:
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["solc"]
+    for name in NAMES:
+        spec = artifact(name)
+        assert spec["compiler"]["version"].startswith(f"{pinned}+commit.")
+        assert spec["settings"]["optimizer"]["enabled"] and spec["settings"]["evmVersion"]
+        assert spec["deployedBytecode"].startswith("0x") and len(spec["deployedBytecode"]) > 2
+        assert str(ROOT) not in (ARTIFACTS / f"{name}.json").read_text()
+    errors = {entry["name"] for entry in artifact()["abi"] if entry["type"] == "error"}
+    assert {"AlreadyRegistered", "StateMismatch", "InvalidShareTotal", "AlreadyAnchored"} <= errors
