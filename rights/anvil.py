@@ -78,6 +78,26 @@ def rpc(url: str, method: str, params: Sequence[Any] = (), timeout: float = 5) -
     return answer["result"]
 
 
+def anvil_command(*, port: int, args: Sequence[str] = ()) -> list[str]:
+    """The command line of an anvil on 127.0.0.1:`port` funding the development accounts."""
+    return [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
+            "--mnemonic", DEV_MNEMONIC, "--accounts", str(DEV_ACCOUNTS), *args]
+
+
+def anvil_wait(url: str, *, process: subprocess.Popen, timeout: float = 30) -> None:
+    """Returns once the node at `url` answers eth_chainId; AnvilError if it exits or is too slow."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if int(rpc(url, "eth_chainId", timeout=1), 16) == CHAIN_ID:
+                return
+        except (OSError, urllib.error.URLError, ValueError):
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AnvilError(f"anvil did not start at {url}")
+        time.sleep(0.05)
+
+
 @dataclass
 class Anvil:
     process: subprocess.Popen
@@ -94,23 +114,16 @@ class Anvil:
         they are (e.g. ["--state", "var/anvil.json"])."""
         port = port or free_port()
         log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
-        process = subprocess.Popen(
-            [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
-             "--mnemonic", DEV_MNEMONIC, "--accounts", str(DEV_ACCOUNTS), *args],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(anvil_command(port=port, args=args), stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
         node = cls(process, port, log)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if int(rpc(node.url, "eth_chainId", timeout=1), 16) == CHAIN_ID:
-                    return node
-            except (OSError, urllib.error.URLError, ValueError):
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = node.output()
-                node.kill()
-                raise AnvilError(f"anvil did not start on port {port}:\n{output[-3000:]}")
-            time.sleep(0.05)
+        try:
+            anvil_wait(node.url, process=process, timeout=timeout)
+        except AnvilError as error:
+            output = node.output()
+            node.kill()
+            raise AnvilError(f"{error}:\n{output[-3000:]}") from None
+        return node
 
     def output(self) -> str:
         self.log.seek(0)

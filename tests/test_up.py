@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -74,7 +75,8 @@ def test_up_boots_on_clean_var_reports_healthy_and_stops(tmp_path):
     marker = f"STORYLOOM_VAR_DIR={var}"
     dropped = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
     env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.update(STORYLOOM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="core.settings.local")
+    env.update(STORYLOOM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="core.settings.local",
+               ANVIL_PORT=str(free_port()))
 
     report = _boot_and_stop(env, tmp_path / "first.log", marker, signal.SIGTERM)
     assert report["status"] == "up"
@@ -91,4 +93,8 @@ def test_up_boots_on_clean_var_reports_healthy_and_stops(tmp_path):
     _boot_and_stop(env, tmp_path / "second.log", marker, signal.SIGINT)
     second = (tmp_path / "second.log").read_text()
     assert "Demo users:" in second and "(created now)" not in second
+    # The chain kept its state (anvil saves it when stopped): the registry is deployed only once.
+    assert re.search(r"Chain ready: registry 0x[0-9a-fA-F]{40}, .*\(funded and deployed now\)", first), first
+    registry = re.search(r"Chain ready: registry (0x[0-9a-fA-F]{40})", first).group(1)  # type: ignore[union-attr]
+    assert f"Chain ready: registry {registry}, signer" in second and "deployed now" not in second
     assert json.loads((var / "demo-credentials.json").read_text()) == creds

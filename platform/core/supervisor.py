@@ -24,6 +24,7 @@ class Child:
     argv: list[str]
     env: dict[str, str] | None = None
     ready: Callable[[subprocess.Popen], None] | None = None  # blocks until usable, or raises
+    stop_signal: int = signal.SIGTERM  # anvil saves its state on SIGINT, as on a person's Ctrl-C
     process: subprocess.Popen | None = None
     restarts: list[float] = field(default_factory=list)
 
@@ -92,7 +93,7 @@ class Supervisor:
         self.stopping.set()
         deadline = time.monotonic() + timeout
         for child in reversed(self.children):
-            self._kill_group(child, signal.SIGTERM)
+            self._kill_group(child, child.stop_signal)
             assert child.process is not None
             try:
                 child.process.wait(timeout=max(0.5, deadline - time.monotonic()))

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("collab.urls")),
     path("", include("generation.urls")),
+    path("", include("rights.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -196,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "generation.tasks.jobs_recover",
         "schedule": 60.0,
     },
+    "chain-sweep": {
+        "task": "rights.tasks.chain_sweep",
+        "schedule": 15.0,
+    },
 }
 
 # --- API ---
@@ -264,6 +268,30 @@ GENERATION_PIPELINE_CACHE_BYTES = env.int("GENERATION_PIPELINE_CACHE_BYTES", def
 
 # Webhooks may point at loopback and private addresses (development); never in production.
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+
+# --- chain (rights/chain.py) ---
+# Any EVM JSON-RPC endpoint (Sepolia, Base...); unset: `make up` runs anvil on ANVIL_PORT, its state
+# kept in var/chain/, and deploys the registry there on first run.
+CHAIN_RPC_URL = env.str("CHAIN_RPC_URL", default="")
+EMBEDDED_CHAIN = not CHAIN_RPC_URL
+ANVIL_PORT = env.int("ANVIL_PORT", default=8545)
+if EMBEDDED_CHAIN:
+    CHAIN_RPC_URL = f"http://127.0.0.1:{ANVIL_PORT}"
+CHAIN_ID = env.int("CHAIN_ID", default=31337)
+# The deployed registry; empty: the one `manage.py chain_setup` deployed (var/chain/registry.json).
+REGISTRY_ADDRESS = env.str("REGISTRY_ADDRESS", default="")
+# A transaction counts once this many blocks include it, and (CHAIN_USE_FINALIZED, real networks)
+# once the node's `finalized` block has reached it.
+CHAIN_CONFIRMATIONS = env.int("CHAIN_CONFIRMATIONS", default=1)
+CHAIN_USE_FINALIZED = env.bool("CHAIN_USE_FINALIZED", default=not EMBEDDED_CHAIN)
+CHAIN_MAX_FEE_GWEI = env.float("CHAIN_MAX_FEE_GWEI", default=200.0)  # never pay more per gas
+CHAIN_STUCK_AFTER_S = env.int("CHAIN_STUCK_AFTER_S", default=90)  # then replace with a higher fee
+# The platform's signing key: CHAIN_PRIVATE_KEY, or an encrypted (scrypt) keystore file and its
+# password; with neither, a development key is made into var/chain/ (and funded on anvil).
+CHAIN_PRIVATE_KEY = env.str("CHAIN_PRIVATE_KEY", default="")
+CHAIN_DIR = Path(env.str("CHAIN_DIR", default=str(VAR_DIR / "chain")))
+CHAIN_KEYSTORE = Path(env.str("CHAIN_KEYSTORE", default=str(CHAIN_DIR / "keystore.json")))
+CHAIN_KEYSTORE_PASSWORD = env.str("CHAIN_KEYSTORE_PASSWORD", default="")
 
 # --- provenance: C2PA Content Credentials (generation/provenance.py) ---
 # A development CA and signing certificate are generated here on first use...

@@ -20,6 +20,7 @@ from core.paths import BASE_DIR, VAR_DIR
 from core.redis_urls import socket_path
 from core.supervisor import Child, Supervisor
 from core.valkey import valkey_command, valkey_wait
+from rights.anvil import anvil_command, anvil_wait
 
 CELERY_QUEUES = "default,gpu,chain"
 
@@ -51,7 +52,7 @@ def _wait_http(url: str, timeout: float = 30.0) -> Callable[[subprocess.Popen], 
 
 
 class Command(BaseCommand):
-    help = "Run the whole platform (web + websockets, Celery worker and beat, embedded Valkey)."
+    help = "Run the whole platform (web + websockets, Celery worker and beat, embedded Valkey and anvil)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -82,9 +83,16 @@ class Command(BaseCommand):
                 sock.unlink(missing_ok=True)
                 supervisor.start(Child("valkey", valkey_command(sock),
                                        ready=lambda p: valkey_wait(sock, process=p)))
+            if settings.EMBEDDED_CHAIN:  # its state is saved to var/chain/ when it stops (SIGINT)
+                state = Path(settings.CHAIN_DIR) / "anvil-state.json"
+                state.parent.mkdir(parents=True, exist_ok=True)
+                anvil = anvil_command(port=settings.ANVIL_PORT, args=["--state", str(state), "--silent"])
+                supervisor.start(Child("anvil", anvil, stop_signal=signal.SIGINT,
+                                       ready=lambda p: anvil_wait(settings.CHAIN_RPC_URL, process=p)))
             self.stdout.write("Migrating the database…")
             call_command("migrate", interactive=False, verbosity=0)
             creds, created = demo_ensure(credentials_path=VAR_DIR / "demo-credentials.json")
+            call_command("chain_setup")
             celery = [python, "-m", "celery", "-A", "core"]
             supervisor.start(Child("worker", [*celery, "worker", "-Q", CELERY_QUEUES,
                                               "--concurrency", "2", "--loglevel", "INFO",

@@ -1,0 +1,71 @@
+"""The configured chain: a web3 client for CHAIN_RPC_URL and the registry contract on it.
+
+The registry's address is REGISTRY_ADDRESS, or the one `manage.py chain_setup` recorded in
+CHAIN_DIR/registry.json when it deployed the contract (the embedded anvil, on first run).
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from web3 import Web3
+from web3.contract import Contract
+
+from rights.contract import artifact, deploy, registry_at
+from rights.keys import platform_account
+
+FUNDING_WEI = 10**21  # what a development key gets on anvil (1,000 ETH)
+
+
+def web3(timeout: float = 10) -> Web3:
+    return Web3(Web3.HTTPProvider(settings.CHAIN_RPC_URL, request_kwargs={"timeout": timeout}))
+
+
+def _deployment_file() -> Path:
+    return Path(settings.CHAIN_DIR) / "registry.json"
+
+
+def registry_address() -> str:
+    if settings.REGISTRY_ADDRESS:
+        return str(settings.REGISTRY_ADDRESS)
+    path = _deployment_file()
+    if path.exists():
+        return str(json.loads(path.read_text())["address"])
+    raise ImproperlyConfigured("No registry: set REGISTRY_ADDRESS, or run `manage.py chain_setup`.")
+
+
+def registry(w3: Web3 | None = None) -> Contract:
+    return registry_at(w3 or web3(), registry_address())
+
+
+def chain_setup() -> dict[str, Any]:
+    """Make the configured chain usable: on anvil, fund the platform key; deploy the registry when
+    no address is configured and none is deployed where the last deployment said (anvil's state
+    may have been reset). Returns what it found or did."""
+    w3 = web3()
+    if w3.eth.chain_id != settings.CHAIN_ID:
+        raise ImproperlyConfigured(f"{settings.CHAIN_RPC_URL} is chain {w3.eth.chain_id}, not CHAIN_ID "
+                                   f"{settings.CHAIN_ID}.")
+    account = platform_account()
+    report: dict[str, Any] = {"signer": account.address, "funded": False, "deployed": False}
+    if settings.EMBEDDED_CHAIN and w3.eth.get_balance(account.address) < FUNDING_WEI // 10:
+        w3.provider.make_request("anvil_setBalance", [account.address, hex(FUNDING_WEI)])  # type: ignore[arg-type]
+        report["funded"] = True
+    if settings.REGISTRY_ADDRESS:
+        address = str(settings.REGISTRY_ADDRESS)
+        if not w3.eth.get_code(Web3.to_checksum_address(address)):
+            raise ImproperlyConfigured(f"REGISTRY_ADDRESS {address} holds no contract on this chain.")
+    else:
+        path = _deployment_file()
+        known = json.loads(path.read_text()) if path.exists() else None
+        if known is None or not w3.eth.get_code(Web3.to_checksum_address(known["address"])):
+            contract = deploy(w3, account)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"address": contract.address, "chain_id": settings.CHAIN_ID,
+                                        "compiler": artifact()["compiler"]}, indent=2))
+            report["deployed"] = True
+        address = registry_address()
+    report["registry"] = address
+    return report

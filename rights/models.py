@@ -1,0 +1,153 @@
+"""Works registered on the chain, their owners and licences, and the outbox of transactions.
+
+The database is the source of truth for what the platform asked the chain to do (the outbox);
+the chain is the source of truth for what happened (indexed back as ChainEvent rows).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from generation.models import Asset
+from projects.models import Project
+
+
+class LicenceKind(models.TextChoices):
+    CC_BY = "cc-by-4.0", "CC BY 4.0"
+    CC_BY_NC = "cc-by-nc-4.0", "CC BY-NC 4.0"
+    CC_BY_ND = "cc-by-nd-4.0", "CC BY-ND 4.0"
+    ALL_RIGHTS_RESERVED = "all-rights-reserved", _("All rights reserved")
+    CUSTOM = "custom", _("Custom terms")
+
+
+class WorkStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")  # fingerprinted; owners and licence being settled
+    CONFIRMING = "confirming", _("Waiting for co-owners")  # every co-owner must confirm
+    QUEUED = "queued", _("Queued")  # in the outbox (or waiting for its batch)
+    SUBMITTED = "submitted", _("Submitted")  # broadcast; waiting for confirmations
+    REGISTERED = "registered", _("Registered")
+    FAILED = "failed", _("Failed")
+
+
+class RegistrationMode(models.TextChoices):
+    SINGLE = "single", _("Own transaction")
+    BATCH = "batch", _("Batch (Merkle anchor)")
+
+
+IN_FLIGHT = (WorkStatus.QUEUED, WorkStatus.SUBMITTED, WorkStatus.REGISTERED)
+
+
+def new_work_id() -> str:
+    return f"work_{secrets.token_hex(10)}"
+
+
+def work_path(work: "Work", filename: str) -> str:
+    return f"works/{work.public_id}/{filename}"
+
+
+class Work(models.Model):
+    public_id = models.CharField(max_length=40, unique=True, default=new_work_id, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="works")
+    project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="works")
+    asset = models.ForeignKey(Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="works")
+    file = models.FileField(upload_to=work_path, blank=True)  # an upload (a generated work keeps its asset)
+    mime = models.CharField(max_length=60)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    iscc = models.CharField(max_length=120, db_index=True)
+    phash = models.CharField(max_length=16, blank=True)  # 64-bit perceptual hash (hex) of the image/frame
+    licence = models.CharField(max_length=24, choices=LicenceKind.choices,
+                               default=LicenceKind.ALL_RIGHTS_RESERVED)
+    terms = models.TextField(blank=True, max_length=20000)  # custom terms; the others are the licence itself
+    terms_sha256 = models.CharField(max_length=64)  # on chain with licences; the text is in the metadata
+    mode = models.CharField(max_length=8, choices=RegistrationMode.choices, default=RegistrationMode.SINGLE)
+    status = models.CharField(max_length=12, choices=WorkStatus.choices, default=WorkStatus.DRAFT)
+    error = models.TextField(blank=True)
+    registrant = models.CharField(max_length=42, blank=True)  # the address that sent the registration
+    block_number = models.PositiveBigIntegerField(null=True, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)  # the block's time
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A content hash registers once: one work per hash among those queued or registered.
+            models.UniqueConstraint(fields=["sha256"], condition=Q(status__in=IN_FLIGHT),
+                                    name="rights_work_registers_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class Owner(models.Model):
+    """A co-owner's share in basis points (10,000 in all), at an address the platform holds for a
+    person (user set) or an outside address."""
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="owners")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+")
+    address = models.CharField(max_length=42)
+    bps = models.PositiveIntegerField()
+    position = models.PositiveIntegerField(default=0)  # the order on chain
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["work", "address"], name="rights_owner_once")]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.bps} bps of {self.work}"
+
+
+class TxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")  # not signed yet
+    SUBMITTED = "submitted", _("Submitted")  # signed with its nonce, broadcast (maybe again)
+    CONFIRMED = "confirmed", _("Confirmed")
+    FAILED = "failed", _("Failed")
+
+
+class ChainTx(models.Model):
+    """The outbox: a contract call the platform means to make, from one signer, exactly once.
+
+    `key` makes asking twice harmless (e.g. "register:<sha256>"). The signer serialises each
+    address's nonces: nonce, hash and raw transaction are stored before the broadcast, so a crash
+    or an RPC outage after signing re-broadcasts the same transaction instead of a second one."""
+
+    key = models.CharField(max_length=120, unique=True)
+    signer = models.CharField(max_length=42, db_index=True)
+    signer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")  # a custodial key's owner; None: the platform's
+    function = models.CharField(max_length=40)
+    args = models.JSONField()  # as the ABI wants them, bytes as 0x-hex
+    status = models.CharField(max_length=12, choices=TxStatus.choices, default=TxStatus.PENDING)
+    nonce = models.PositiveBigIntegerField(null=True, blank=True)
+    gas = models.PositiveBigIntegerField(null=True, blank=True)
+    max_fee = models.DecimalField(max_digits=40, decimal_places=0, null=True, blank=True)  # wei per gas
+    priority_fee = models.DecimalField(max_digits=40, decimal_places=0, null=True, blank=True)
+    tx_hash = models.CharField(max_length=66, blank=True, db_index=True)  # the latest one sent
+    hashes = models.JSONField(default=list)  # every version broadcast (replacements included)
+    raw = models.TextField(blank=True)  # the latest signed transaction, for re-broadcasting
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    replacements = models.PositiveIntegerField(default=0)
+    block_number = models.PositiveBigIntegerField(null=True, blank=True)
+    gas_used = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    work = models.ForeignKey(Work, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="transactions")
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["signer", "nonce"], name="rights_tx_nonce_once")]
+        indexes = [models.Index(fields=["signer", "status", "id"], name="rights_tx_queue")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,261 @@
+"""The outbox's signer: one at a time per key, it turns pending contract calls into transactions.
+
+For each signing address, under a lock (a PostgreSQL advisory lock, or a file lock with SQLite):
+1. confirm: submitted transactions whose receipt has CHAIN_CONFIRMATIONS blocks on top (and, on
+   real networks, is at or below the `finalized` block) become confirmed, or failed if reverted;
+2. unstick: a transaction the node no longer knows is broadcast again as it was signed; one still
+   unmined after CHAIN_STUCK_AFTER_S is replaced (same nonce, fees raised by 12.5 % or to the
+   market, never above CHAIN_MAX_FEE_GWEI);
+3. send: pending calls in order, each with the next nonce, stored with its hash and raw bytes
+   before it is broadcast. A call the contract would refuse (estimated gas reverts) fails with
+   the contract's error name and takes no nonce.
+
+An unreachable node stops the run and leaves everything where it was; the next run goes on.
+"""
+
+import fcntl
+import logging
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from requests.exceptions import RequestException
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+
+from rights.chain import registry, web3
+from rights.contract import revert_error
+from rights.keys import platform_account, user_account
+from rights.models import ChainTx, TxStatus, Work, WorkStatus
+
+log = logging.getLogger(__name__)
+GWEI = 10**9
+BUMP = Decimal("1.125")  # the smallest raise nodes accept for a replacement
+GAS_MARGIN = 1.25
+SEND_PER_RUN = 256
+OFFLINE = (RequestException, ConnectionError, TimeoutError, OSError)
+
+
+class NodeUnreachable(Exception):
+    pass
+
+
+@contextmanager
+def _signer_lock(signer: str) -> Iterator[bool]:
+    """True when this process holds the signer's lock (another run has it otherwise)."""
+    if connection.vendor == "postgresql":
+        key = zlib.crc32(signer.lower().encode())
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [0x5349474E, key])
+            held = bool(cursor.fetchone()[0])
+        try:
+            yield held
+        finally:
+            if held:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [0x5349474E, key])
+        return
+    path = Path(settings.CHAIN_DIR) / f"signer-{signer.lower()}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _account(tx: ChainTx) -> LocalAccount:
+    return user_account(tx.signer_user_id) if tx.signer_user_id else platform_account()
+
+
+def _decode_args(args: list[Any]) -> list[Any]:
+    """JSON back to ABI values: 0x-hex of 32 bytes is a bytes32; lists recurse."""
+    def value(item: Any) -> Any:
+        if isinstance(item, list):
+            return [value(x) for x in item]
+        if isinstance(item, str) and item.startswith("0x") and len(item) == 66:
+            return HexBytes(item)
+        return item
+    return [value(arg) for arg in args]
+
+
+def _call(contract: Contract, tx: ChainTx) -> Any:
+    return getattr(contract.functions, tx.function)(*_decode_args(tx.args))
+
+
+def _fees(w3: Web3) -> tuple[int, int]:
+    """(max fee, priority fee) per gas for a transaction now."""
+    base = int(w3.eth.get_block("latest")["baseFeePerGas"])
+    priority = int(w3.eth.max_priority_fee)
+    return 2 * base + priority, priority
+
+
+def _cap() -> int:
+    return int(settings.CHAIN_MAX_FEE_GWEI * GWEI)
+
+
+def _sign_and_store(w3: Web3, contract: Contract, tx: ChainTx, *, nonce: int, gas: int, max_fee: int,
+                    priority: int) -> bytes:
+    account = _account(tx)
+    built = _call(contract, tx).build_transaction({
+        "from": account.address, "chainId": settings.CHAIN_ID, "nonce": nonce, "gas": gas,
+        "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority})
+    signed = account.sign_transaction(cast(Any, built))
+    tx_hash = signed.hash.to_0x_hex()
+    ChainTx.objects.filter(pk=tx.pk).update(
+        status=TxStatus.SUBMITTED, nonce=nonce, gas=gas, max_fee=max_fee, priority_fee=priority,
+        tx_hash=tx_hash, hashes=[*tx.hashes, tx_hash], raw=signed.raw_transaction.to_0x_hex(),
+        submitted_at=timezone.now())
+    return bytes(signed.raw_transaction)
+
+
+def _broadcast(w3: Web3, tx_id: int, raw: bytes) -> None:
+    """Send signed bytes; a refusal is noted on the transaction, which waits to be replaced."""
+    try:
+        w3.eth.send_raw_transaction(raw)
+    except Web3RPCError as error:
+        message = str(error).lower()
+        # Already in the pool or already mined: the receipt will tell.
+        if not any(known in message for known in ("already known", "nonce too low", "already imported")):
+            log.warning("the node refused transaction %s: %s", tx_id, error)
+            ChainTx.objects.filter(pk=tx_id).update(error=f"the node refused it: {error}")
+
+
+def _next_nonce(w3: Web3, signer: str) -> int:
+    used = ChainTx.objects.filter(signer=signer, nonce__isnull=False).aggregate(top=Max("nonce"))["top"]
+    return max(w3.eth.get_transaction_count(Web3.to_checksum_address(signer), "pending"),
+               -1 if used is None else used + 1)
+
+
+def _send_pending(w3: Web3, contract: Contract, signer: str) -> None:
+    pending = list(ChainTx.objects.filter(signer=signer, status=TxStatus.PENDING)[:SEND_PER_RUN])
+    if not pending:
+        return
+    nonce = _next_nonce(w3, signer)
+    max_fee, priority = _fees(w3)
+    if max_fee > _cap():
+        log.warning("fees %s gwei above CHAIN_MAX_FEE_GWEI: %s transactions wait", max_fee / GWEI,
+                    len(pending))
+        return
+    for tx in pending:
+        try:
+            gas = int(_call(contract, tx).estimate_gas({"from": signer}) * GAS_MARGIN)
+        except ContractLogicError as refused:
+            name, _args = revert_error(refused)
+            _fail(tx, f"The registry refused it: {name or 'reverted'}")
+            continue
+        with transaction.atomic():
+            raw = _sign_and_store(w3, contract, tx, nonce=nonce, gas=gas, max_fee=max_fee, priority=priority)
+        nonce += 1
+        _broadcast(w3, tx.pk, raw)
+
+
+def _fail(tx: ChainTx, error: str) -> None:
+    with transaction.atomic():
+        ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.FAILED, error=error)
+        if tx.work_id and tx.function in ("register", "anchor"):
+            Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.FAILED, error=error)
+
+
+def _confirm(w3: Web3, signer: str) -> None:
+    submitted = list(ChainTx.objects.filter(signer=signer, status=TxStatus.SUBMITTED))
+    if not submitted:
+        return
+    head = w3.eth.block_number
+    final = w3.eth.get_block("finalized")["number"] if settings.CHAIN_USE_FINALIZED else head
+    for tx in submitted:
+        receipt = None
+        for tx_hash in reversed(tx.hashes):  # the latest replacement first
+            try:
+                receipt = w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+                break
+            except TransactionNotFound:
+                continue
+        if receipt is None:
+            continue
+        block = receipt["blockNumber"]
+        if head - block + 1 < settings.CHAIN_CONFIRMATIONS or block > final:
+            continue
+        mined_at = datetime.fromtimestamp(w3.eth.get_block(block)["timestamp"], tz=UTC)
+        with transaction.atomic():
+            fields = {"block_number": block, "gas_used": receipt["gasUsed"],
+                      "tx_hash": receipt["transactionHash"].to_0x_hex()}
+            if receipt["status"] != 1:
+                ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.FAILED, error="reverted on chain",
+                                                        **fields)
+                if tx.work_id:
+                    Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.FAILED,
+                                                              error="reverted on chain")
+                continue
+            ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.CONFIRMED, confirmed_at=timezone.now(),
+                                                    **fields)
+            if tx.work_id and tx.function == "register":
+                Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.REGISTERED, block_number=block,
+                                                          registered_at=mined_at, registrant=signer)
+
+
+def _unstick(w3: Web3, contract: Contract, signer: str) -> None:
+    """Broadcast again what the node lost; replace with higher fees what waits too long."""
+    stale = timezone.now() - timedelta(seconds=settings.CHAIN_STUCK_AFTER_S)
+    mined_count = w3.eth.get_transaction_count(Web3.to_checksum_address(signer), "latest")
+    for tx in ChainTx.objects.filter(signer=signer, status=TxStatus.SUBMITTED).order_by("nonce"):
+        assert tx.nonce is not None
+        if tx.nonce < mined_count:
+            continue  # one of its versions is mined: _confirm sees it
+        if tx.submitted_at and tx.submitted_at < stale:
+            market_fee, market_priority = _fees(w3)
+            max_fee = min(_cap(), max(int(Decimal(tx.max_fee or 0) * BUMP) + 1, market_fee))
+            priority = min(max_fee, max(int(Decimal(tx.priority_fee or 0) * BUMP) + 1, market_priority))
+            if max_fee <= int(tx.max_fee or 0):
+                continue  # at the cap already: wait
+            with transaction.atomic():
+                raw = _sign_and_store(w3, contract, tx, nonce=tx.nonce, gas=int(tx.gas or 0), max_fee=max_fee,
+                                      priority=priority)
+                ChainTx.objects.filter(pk=tx.pk).update(replacements=tx.replacements + 1)
+            log.info("replaced %s (nonce %s) at %s gwei", tx.key, tx.nonce, max_fee / GWEI)
+            _broadcast(w3, tx.pk, raw)
+            continue
+        try:
+            w3.eth.get_transaction(HexBytes(tx.tx_hash))
+        except TransactionNotFound:
+            _broadcast(w3, tx.pk, bytes(HexBytes(tx.raw)))  # the node lost it: the same bytes again
+
+
+def signer_run(signer: str) -> int:
+    """One pass for the signing address `signer`; returns how many of its transactions are
+    still pending or submitted (-1 when another process holds its lock)."""
+    with _signer_lock(signer) as held:
+        if not held:
+            return -1
+        w3 = web3()
+        try:
+            contract = registry(w3)
+            _confirm(w3, signer)
+            _unstick(w3, contract, signer)
+            _send_pending(w3, contract, signer)
+            _confirm(w3, signer)  # (a node that mines at once confirms in the same pass)
+        except OFFLINE as error:
+            log.warning("chain node unreachable (%s): %s will retry", type(error).__name__, signer)
+        in_flight = [TxStatus.PENDING, TxStatus.SUBMITTED]
+        return ChainTx.objects.filter(signer=signer, status__in=in_flight).count()
+
+
+def signers_in_flight() -> list[str]:
+    return list(ChainTx.objects.filter(status__in=[TxStatus.PENDING, TxStatus.SUBMITTED])
+                .values_list("signer", flat=True).distinct())

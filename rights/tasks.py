@@ -1,0 +1,25 @@
+from typing import Any
+
+from celery import Task, shared_task
+
+from rights import outbox
+
+
+@shared_task(name="rights.tasks.chain_send", bind=True, ignore_result=True)
+def chain_send(self: Task, *, signer: str) -> int:
+    """A pass of the signer for `signer` (the `chain` queue); again a second later while any of
+    its transactions waits to be confirmed. Passes that find the signer busy end at once: the
+    busy one carries on."""
+    waiting = outbox.signer_run(signer)
+    if waiting > 0:
+        self.apply_async(kwargs={"signer": signer}, countdown=1)
+    return waiting
+
+
+@shared_task(name="rights.tasks.chain_sweep", ignore_result=True)
+def chain_sweep() -> list[Any]:
+    """Every signer with work in flight gets a pass (after an outage, a restart)."""
+    signers = outbox.signers_in_flight()
+    for signer in signers:
+        chain_send.delay(signer=signer)
+    return signers

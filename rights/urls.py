@@ -1,0 +1,8 @@
+from django.urls import path
+
+from rights import views
+
+app_name = "rights"
+urlpatterns = [
+    path("works/<str:work_id>/metadata.json", views.metadata, name="metadata"),
+]
