@@ -120,7 +120,7 @@ def test_64_registrations_at_once_from_one_key_all_confirm_with_consecutive_nonc
         try:
             registration_submit(work=work)
             signer_run(signer)  # the requests race to send, too: one signer at a time wins
-        except BaseException as error:  # noqa: BLE001 (reported below)
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()
