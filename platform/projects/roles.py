@@ -27,6 +27,7 @@ class Action(models.TextChoices):
     SAVE_VERSION = "storyboard.save_version", _("save storyboard versions")
     RESTORE_VERSION = "storyboard.restore_version", _("restore storyboard versions")
     GENERATE = "generation.submit", _("generate images and video")
+    REGISTER_WORK = "rights.register", _("register the project's works on the chain")
 
 
 MIN_ROLE: dict[str, Role] = {
@@ -37,6 +38,7 @@ MIN_ROLE: dict[str, Role] = {
     Action.SAVE_VERSION: Role.EDITOR,
     Action.RESTORE_VERSION: Role.EDITOR,
     Action.GENERATE: Role.EDITOR,
+    Action.REGISTER_WORK: Role.EDITOR,
     Action.ARCHIVE: Role.OWNER,
     Action.DELETE: Role.OWNER,
     Action.INVITE: Role.OWNER,
@@ -46,8 +48,10 @@ MIN_ROLE: dict[str, Role] = {
 }
 
 # Actions still allowed on an archived project (it is read-only otherwise).
+# A finished project's works can still be registered.
 ALLOWED_WHEN_ARCHIVED = {Action.VIEW, Action.VIEW_ACTIVITY, Action.ARCHIVE, Action.DELETE,
-                         Action.CHANGE_ROLE, Action.REMOVE_MEMBER, Action.REVOKE_INVITATION}
+                         Action.CHANGE_ROLE, Action.REMOVE_MEMBER, Action.REVOKE_INVITATION,
+                         Action.REGISTER_WORK}
 
 
 def role_allows(role: str | None, action: str) -> bool:

@@ -4,12 +4,16 @@ The rule is written out here (ALLOWED) rather than derived from projects.roles, 
 checks that MIN_ROLE says the same thing.
 """
 
+import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.files.base import ContentFile
+from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -18,10 +22,12 @@ from collab import services as collab_services
 from collab.models import StoryboardUpdate, StoryboardVersion
 from core.errors import NotFound, PermissionDenied, ServiceError
 from generation import services as generation_services
-from generation.models import Job
+from generation.models import Asset, Job
 from projects import selectors, services
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, RANK, Action, Role
+from rights import works as register_works
+from rights.models import Work
 from tests.accounts.factories import UserFactory
 from tests.projects.factories import InvitationFactory, MembershipFactory, Team
 
@@ -44,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     Action.SAVE_VERSION: {"owner", "editor"},
     Action.RESTORE_VERSION: {"owner", "editor"},
     Action.GENERATE: {"owner", "editor"},
+    Action.REGISTER_WORK: {"owner", "editor"},
 }
 REFUSED_WHEN_ARCHIVED = {Action.UPDATE, Action.INVITE, Action.EDIT_STORYBOARD,
                          Action.SAVE_VERSION, Action.RESTORE_VERSION, Action.GENERATE}
@@ -63,6 +70,7 @@ def snapshot(project_id: int) -> Any:
         StoryboardUpdate.objects.filter(document__project_id=project_id).count(),
         StoryboardVersion.objects.filter(document__project_id=project_id).count(),
         Job.objects.filter(project_id=project_id).count(),
+        Work.objects.filter(project_id=project_id).count(),
     )
 
 
@@ -219,6 +227,28 @@ def generate(team: Team, user: Any, _: Any) -> Callable[[], None]:
     return lambda: expect(Job.objects.filter(pk=job.pk, requester=user).exists(), "a queued job")
 
 
+def project_asset(team: Team) -> Asset:
+    """A rendered image of the project's (made directly: what a finished job leaves)."""
+    job = Job.objects.create(project=team.project, requester=team.editor, kind="image", preset="tiny-pixart",
+                             prompt="a lantern", width=32, height=32, steps=1, guidance=1.0, seed=1,
+                             status="succeeded")
+    buffer = io.BytesIO()
+    Image.effect_mandelbrot((32, 32), (-2, -1.5, 1, 1.5), 50).convert("RGB").save(buffer, "PNG")
+    data = buffer.getvalue()
+    asset = Asset(job=job, project=team.project, kind="image", sha256=hashlib.sha256(data).hexdigest(),
+                  width=32, height=32)
+    for name in ("file", "poster", "thumbnail"):
+        getattr(asset, name).save(f"{name}.png", ContentFile(data), save=False)
+    asset.save()
+    return asset
+
+
+def register(team: Team, user: Any, asset: Asset) -> Callable[[], None]:
+    work, _similar = register_works.work_create(user=user, title="The lantern", licence="cc-by-4.0",
+                                                asset_id=asset.pk)
+    return lambda: expect(work.owners.filter(user=team.editor).exists(), "its requester co-owns it")
+
+
 CASES = [
     Case("project_get", Action.VIEW, view),
     Case("member_list", Action.VIEW, view_members),
@@ -241,6 +271,7 @@ CASES = [
     Case("version_restore", Action.RESTORE_VERSION, restore_version, saved_version,
          verb="storyboard.version_restored"),
     Case("job_submit", Action.GENERATE, generate),
+    Case("work_create", Action.REGISTER_WORK, register, project_asset),
 ]
 
 
@@ -439,6 +470,9 @@ ENDPOINTS = [
     Endpoint("jobs", Action.VIEW, "get", "/api/v1/projects/{p}/jobs", None, 200),
     Endpoint("job_submit", Action.GENERATE, "post", "/api/v1/projects/{p}/jobs",
              {"kind": "image", "preset": "tiny-pixart", "prompt": "from the API", "steps": "2"}, 201),
+    Endpoint("works", Action.VIEW, "get", "/api/v1/projects/{p}/works", None, 200),
+    Endpoint("work_create", Action.REGISTER_WORK, "post", "/api/v1/projects/{p}/works",
+             {"asset": "{asset}", "title": "From the API", "licence": "cc-by-4.0"}, 201),
 ]
 
 
@@ -454,6 +488,7 @@ def test_api_matrix(team: Team, api: APIClient, endpoint: Endpoint, who: str) ->
         "extra": extra_member(team).pk,
         "invitation": InvitationFactory(project=team.project, invited_by=team.owner).pk,
         "version": saved_version(team).pk,
+        "asset": project_asset(team).pk,
     }
     path = endpoint.path.format(**values)
     body = {k: v.format(**values) for k, v in (endpoint.body or {}).items()}

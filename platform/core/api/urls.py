@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("projects.api.urls")),
     path("", include("collab.api.urls")),
     path("", include("generation.api.urls")),
+    path("", include("rights.api.urls")),
 ]

@@ -289,6 +289,7 @@ CHAIN_STUCK_AFTER_S = env.int("CHAIN_STUCK_AFTER_S", default=90)  # then replace
 # The platform's signing key: CHAIN_PRIVATE_KEY, or an encrypted (scrypt) keystore file and its
 # password; with neither, a development key is made into var/chain/ (and funded on anvil).
 CHAIN_PRIVATE_KEY = env.str("CHAIN_PRIVATE_KEY", default="")
+WORK_MAX_BYTES = env.int("WORK_MAX_BYTES", default=200 * 1024 * 1024)  # an upload to register
 CHAIN_DIR = Path(env.str("CHAIN_DIR", default=str(VAR_DIR / "chain")))
 CHAIN_KEYSTORE = Path(env.str("CHAIN_KEYSTORE", default=str(CHAIN_DIR / "keystore.json")))
 CHAIN_KEYSTORE_PASSWORD = env.str("CHAIN_KEYSTORE_PASSWORD", default="")

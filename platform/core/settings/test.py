@@ -24,6 +24,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")  # worker processes get theirs
 C2PA_DIR = env.path("C2PA_DIR", default=VAR_DIR / "test-c2pa")  # the development signer, made once
+CHAIN_DIR = VAR_DIR / "test-chain"  # the tests' development signing key (chain tests use their own)
+CHAIN_KEYSTORE = CHAIN_DIR / "keystore.json"
 
 if EMBEDDED_REDIS:
     # tests/conftest.py starts a Valkey of their own on this socket.

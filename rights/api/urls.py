@@ -1,0 +1,12 @@
+from django.urls import path
+
+from rights.api import views
+
+urlpatterns = [
+    path("projects/<int:project_id>/works", views.ProjectWorkListView.as_view(), name="api-project-works"),
+    path("works", views.WorkListView.as_view(), name="api-works"),
+    path("works/<str:work_id>", views.WorkDetailView.as_view(), name="api-work"),
+    path("works/<str:work_id>/owners", views.WorkOwnersView.as_view(), name="api-work-owners"),
+    path("works/<str:work_id>/submit", views.WorkSubmitView.as_view(), name="api-work-submit"),
+    path("works/<str:work_id>/confirm", views.WorkConfirmView.as_view(), name="api-work-confirm"),
+]

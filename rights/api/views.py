@@ -1,0 +1,91 @@
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.views import current_user, validated
+from projects.selectors import project_get
+from rights import works
+from rights.api.serializers import (
+    AssetWorkInput,
+    OwnersInput,
+    SubmitInput,
+    UploadWorkInput,
+    WorkSerializer,
+)
+from rights.models import Work
+from rights.selectors import project_works, work_get
+
+
+def _created(work: Work) -> Response:
+    return Response(WorkSerializer(work).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectWorkListView(generics.ListAPIView):
+    serializer_class = WorkSerializer
+
+    def get_queryset(self) -> QuerySet[Work]:
+        project = project_get(project_id=self.kwargs["project_id"], user=self.request.user)
+        return project_works(project=project, user=self.request.user)
+
+    @extend_schema(request=AssetWorkInput, responses={201: WorkSerializer},
+                   description="A draft work from one of the project's assets, fingerprinted, with "
+                               "default co-owners from who made it.")
+    def post(self, request: Request, project_id: int) -> Response:
+        project_get(project_id=project_id, user=request.user)
+        data = validated(AssetWorkInput, request)
+        work, _similar = works.work_create(user=current_user(request), asset_id=data.pop("asset"), **data)
+        return _created(work)
+
+
+class WorkListView(generics.ListAPIView):
+    """The works you made or co-own."""
+
+    serializer_class = WorkSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self) -> QuerySet[Work]:
+        return works.works_of(current_user(self.request)).prefetch_related("owners__user")
+
+    @extend_schema(request={"multipart/form-data": UploadWorkInput}, responses={201: WorkSerializer},
+                   description="A draft work from a file you upload (type sniffed, size capped).")
+    def post(self, request: Request) -> Response:
+        data = validated(UploadWorkInput, request)
+        upload = data.pop("file")
+        work, _similar = works.work_create(user=current_user(request), upload=upload, filename=upload.name,
+                                           **data)
+        return _created(work)
+
+
+class WorkDetailView(APIView):
+    @extend_schema(responses=WorkSerializer)
+    def get(self, request: Request, work_id: str) -> Response:
+        return Response(WorkSerializer(work_get(work_id=work_id, user=request.user)).data)
+
+
+class WorkOwnersView(APIView):
+    @extend_schema(request=OwnersInput, responses=WorkSerializer,
+                   description="Set the co-owners and their shares; everyone confirms again.")
+    def put(self, request: Request, work_id: str) -> Response:
+        owners = [dict(owner) for owner in validated(OwnersInput, request)["owners"]]
+        work = works.owners_set(work_id=work_id, user=current_user(request), owners=owners)
+        return Response(WorkSerializer(work).data)
+
+
+class WorkSubmitView(APIView):
+    @extend_schema(request=SubmitInput, responses=WorkSerializer,
+                   description="Ask for registration; it is sent once every co-owner has confirmed.")
+    def post(self, request: Request, work_id: str) -> Response:
+        work = works.work_submit(work_id=work_id, user=current_user(request),
+                                 **validated(SubmitInput, request))
+        return Response(WorkSerializer(work).data)
+
+
+class WorkConfirmView(APIView):
+    @extend_schema(request=None, responses=WorkSerializer,
+                   description="As a co-owner, agree to the owners and shares as they are.")
+    def post(self, request: Request, work_id: str) -> Response:
+        return Response(WorkSerializer(works.work_confirm(work_id=work_id, user=current_user(request))).data)

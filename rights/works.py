@@ -1,0 +1,294 @@
+"""Works before they go on chain: made from a generated asset or an upload, fingerprinted,
+checked against what is registered, given co-owners and a licence, confirmed by every co-owner.
+
+Default shares for a project's asset: the person who asked for the render holds half; the other
+half goes to the storyboard's writers in proportion to the text each wrote (the whole to the
+requester when nobody wrote any). Owners then change them; every change asks everyone again.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO, Any, BinaryIO, cast
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from collab.models import Contribution
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from generation.models import Asset
+from projects.roles import Action
+from projects.selectors import membership_require
+from rights.fingerprints import UnsupportedFile, content_distance, fingerprint, phash_distance
+from rights.keys import user_address
+from rights.metadata import licence_text
+from rights.models import IN_FLIGHT, LicenceKind, Owner, RegistrationMode, Work, WorkStatus
+from rights.shares import TOTAL_SHARES as TOTAL
+
+NEAR_CONTENT_BITS = 12  # of 64: a re-encoded, resized or lightly edited copy
+NEAR_PHASH_BITS = 10
+MAX_OWNERS = 32
+
+
+@dataclass(frozen=True)
+class NearMatch:
+    work: Work
+    content_bits: int | None
+    phash_bits: int
+
+
+def _split(weights: dict[int, float]) -> dict[int, int]:
+    """Basis points in proportion to the weights, summing to 10,000 (largest remainders)."""
+    total = sum(weights.values())
+    exact = {key: TOTAL * weight / total for key, weight in weights.items()}
+    shares = {key: int(value) for key, value in exact.items()}
+    leftover = TOTAL - sum(shares.values())
+    for key in sorted(exact, key=lambda k: exact[k] - shares[k], reverse=True)[:leftover]:
+        shares[key] += 1
+    return {key: bps for key, bps in shares.items() if bps > 0}
+
+
+def default_shares(asset: Asset) -> dict[int, int]:
+    """User id → basis points, from who asked for the render and who wrote the storyboard."""
+    requester = asset.job.requester_id
+    writers = {c.user_id: float(c.chars_inserted) for c in
+               Contribution.objects.filter(document__project_id=asset.project_id, chars_inserted__gt=0)}
+    if requester is None and not writers:
+        return {}
+    if not writers:
+        return {requester: TOTAL} if requester else {}
+    if requester is None:
+        return _split(writers)
+    written = sum(writers.values())
+    weights = {user_id: 0.5 * chars / written for user_id, chars in writers.items()}
+    weights[requester] = weights.get(requester, 0.0) + 0.5
+    return _split(weights)
+
+
+def near_matches(*, sha256: str, content_code: str, phash: str, exclude: Work | None = None,
+                 limit: int = 5000) -> list[NearMatch]:
+    """Registered (or queued) works whose content is close to this one's, closest first."""
+    candidates = Work.objects.filter(status__in=IN_FLIGHT).exclude(sha256=sha256).order_by("-id")[:limit]
+    found = []
+    for work in candidates:
+        if exclude is not None and work.pk == exclude.pk:
+            continue
+        content_bits = content_distance(content_code, _content_unit(work.iscc)) if work.iscc else None
+        phash_bits = phash_distance(phash, work.phash) if work.phash and phash else 64
+        close_content = content_bits is not None and content_bits <= NEAR_CONTENT_BITS
+        if close_content or phash_bits <= NEAR_PHASH_BITS:
+            found.append(NearMatch(work, content_bits, phash_bits))
+    return sorted(found, key=lambda m: (m.content_bits if m.content_bits is not None else 64, m.phash_bits))
+
+
+def work_content_unit(work: Work) -> str:
+    return _content_unit(work.iscc) if work.iscc else ""
+
+
+def _content_unit(iscc: str) -> str:
+    """The Content-Code unit inside an ISCC-CODE (as iscc-core decomposes it)."""
+    import iscc_core
+
+    units = iscc_core.iscc_decompose(iscc)
+    return f"ISCC:{units[0]}" if units else ""
+
+
+def _refuse_exact_duplicate(sha256: str) -> None:
+    existing = Work.objects.filter(sha256=sha256, status__in=IN_FLIGHT).first()
+    if existing is not None:
+        raise Conflict(_("This exact file is already registered as “%(title)s” (%(id)s).") % {
+            "title": existing.title, "id": existing.public_id}, code="already_registered")
+
+
+def _terms_sha256(licence: str, terms: str) -> str:
+    return hashlib.sha256(licence_text(licence, terms).encode()).hexdigest()
+
+
+def _check_licence(licence: str, terms: str) -> None:
+    if licence not in LicenceKind.values:
+        raise ValidationFailed(_("Choose a licence."), fields={"licence": [
+            _("Choose one of: %(values)s.") % {"values": ", ".join(LicenceKind.values)}]})
+    if licence == LicenceKind.CUSTOM and not terms.strip():
+        raise ValidationFailed(_("Write the terms of the custom licence."),
+                               fields={"terms": [_("Required for custom terms.")]})
+
+
+@transaction.atomic
+def work_create(*, user: User, title: str, licence: str, terms: str = "", description: str = "",
+                asset_id: int | None = None, upload: IO[bytes] | None = None, filename: str = "",
+                mode: str = RegistrationMode.SINGLE) -> tuple[Work, list[NearMatch]]:
+    """A draft work from one of a project's generated assets (its editors and owners may) or from
+    a file the user uploads, fingerprinted; refused when the exact file is registered already.
+    Returns it with the registered works that look like it."""
+    title = title.strip()
+    if not title or len(title) > 200:
+        raise ValidationFailed(_("Give the work a title."), fields={"title": [_("1 to 200 characters.")]})
+    _check_licence(licence, terms)
+    if mode not in RegistrationMode.values:
+        raise ValidationFailed(_("Choose how to register."), fields={"mode": [
+            _("Choose one of: %(values)s.") % {"values": ", ".join(RegistrationMode.values)}]})
+    if (asset_id is None) == (upload is None):
+        raise ValidationFailed(_("Register a generated asset or upload a file."),
+                               fields={"file": [_("Give either an asset or a file.")]})
+    asset = None
+    if asset_id is not None:
+        asset = Asset.objects.select_related("job", "project").filter(pk=asset_id).first()
+        if asset is None:
+            raise NotFound(_("No such asset."))
+        membership_require(project=asset.project, user=user, action=Action.REGISTER_WORK)
+        source: IO[bytes] = asset.file.open("rb")
+    else:
+        assert upload is not None
+        source = upload
+    try:
+        prints = fingerprint(cast(BinaryIO, source), max_bytes=settings.WORK_MAX_BYTES)
+    except UnsupportedFile as error:
+        allowed = _("A PNG, JPEG or WebP image or an MP4 or WebM video, up to %(mb)s MB.") % {
+            "mb": settings.WORK_MAX_BYTES // 2**20}
+        raise ValidationFailed(_("This file cannot be registered: %(why)s.") % {"why": error},
+                               fields={"file": [allowed]}) from None
+    finally:
+        if asset is not None:
+            source.close()
+    _refuse_exact_duplicate(prints.sha256)
+    work = Work(title=title, description=description.strip(), created_by=user, asset=asset,
+                project=asset.project if asset else None, mime=prints.mime, size=prints.size,
+                sha256=prints.sha256, iscc=prints.iscc, phash=prints.phash, licence=licence,
+                terms=terms.strip(), terms_sha256=_terms_sha256(licence, terms.strip()), mode=mode)
+    if upload is not None:
+        upload.seek(0)
+        work.file.save(filename or "upload", File(upload), save=False)
+    work.save()
+    shares = default_shares(asset) if asset else {}
+    _owners_replace(work, [{"user": user_id, "bps": bps} for user_id, bps in shares.items()]
+                    or [{"user": user.pk, "bps": TOTAL}], confirmed_by=user)
+    return work, near_matches(sha256=prints.sha256, content_code=_content_unit(prints.iscc),
+                              phash=prints.phash)
+
+
+def _owners_replace(work: Work, owners: Iterable[dict[str, Any]], *, confirmed_by: User) -> None:
+    """Set the owners ({user: id} or {address: 0x…}, with bps); only `confirmed_by` has agreed."""
+    rows = list(owners)
+    problems = []
+    if not 1 <= len(rows) <= MAX_OWNERS:
+        problems.append(_("From 1 to %(max)s owners.") % {"max": MAX_OWNERS})
+    addresses = []
+    wanted = [row["user"] for row in rows if row.get("user")]
+    users: dict[int, User] = {u.pk: u for u in User.objects.filter(pk__in=wanted)}
+    for number, row in enumerate(rows, 1):
+        bps = row.get("bps")
+        if not isinstance(bps, int) or isinstance(bps, bool) or not 1 <= bps <= TOTAL:
+            problems.append(_("Owner %(n)s: a share from 1 to 10,000 basis points.") % {"n": number})
+        if row.get("user"):
+            if row["user"] not in users:
+                problems.append(_("Owner %(n)s: no such person.") % {"n": number})
+                continue
+            addresses.append(user_address(row["user"]))
+        else:
+            address = str(row.get("address", ""))
+            if not (address.startswith("0x") and len(address) == 42):
+                problems.append(_("Owner %(n)s: a person or an 0x address.") % {"n": number})
+                continue
+            addresses.append(address)
+    if len(set(a.lower() for a in addresses)) != len(addresses):
+        problems.append(_("Each owner once."))
+    if not problems and sum(row["bps"] for row in rows) != TOTAL:
+        problems.append(_("The shares add up to %(sum)s; they must add up to 10,000 (100 %%).") % {
+            "sum": sum(row["bps"] for row in rows)})
+    if problems:
+        raise ValidationFailed(_("The owners need changing."), fields={"owners": problems})
+    work.owners.all().delete()
+    now = timezone.now()
+    Owner.objects.bulk_create([
+        Owner(work=work, user=users.get(row.get("user") or 0), address=address, bps=row["bps"],
+              position=position, confirmed_at=now if row.get("user") == confirmed_by.pk else None)
+        for position, (row, address) in enumerate(zip(rows, addresses, strict=True))])
+
+
+def _editable(work: Work, user: User) -> Work:
+    if work.status not in (WorkStatus.DRAFT, WorkStatus.CONFIRMING):
+        raise Conflict(_("The work is %(status)s: its owners can no longer change here.") % {
+            "status": work.get_status_display()}, code="work_not_draft")
+    if not work.owners.filter(user=user).exists() and work.created_by_id != user.pk:
+        raise PermissionDenied(_("Only the work's owners can change it."))
+    return work
+
+
+@transaction.atomic
+def owners_set(*, work_id: str, user: User, owners: list[dict[str, Any]]) -> Work:
+    """New owners and shares; every co-owner must confirm again."""
+    work = _editable(work_get_for_update(work_id=work_id, user=user), user)
+    _owners_replace(work, owners, confirmed_by=user)
+    if work.status == WorkStatus.CONFIRMING:
+        work.status = WorkStatus.DRAFT
+        work.save(update_fields=["status"])
+    return work
+
+
+def work_get_for_update(*, work_id: str, user: User) -> Work:
+    work = Work.objects.select_for_update().filter(public_id=work_id).first()
+    if work is None or not (work.created_by_id == user.pk or work.owners.filter(user=user).exists()):
+        raise NotFound(_("No such work."))
+    return work
+
+
+def works_of(user: User) -> QuerySet[Work]:
+    """The works a person made or co-owns, newest first."""
+    return (Work.objects.filter(owners__user=user) | Work.objects.filter(created_by=user)).distinct()
+
+
+class SimilarWorks(Conflict):
+    """Registered works look like this one: the person must see them and say to go on."""
+
+    def __init__(self, matches: list[NearMatch]) -> None:
+        super().__init__(_("%(count)s registered works look like this one: look at them, then register "
+                           "anyway if yours is a different work.") % {"count": len(matches)},
+                         code="similar_works")
+        self.matches = matches
+
+
+@transaction.atomic
+def work_submit(*, work_id: str, user: User, acknowledge_similar: bool = False) -> Work:
+    """Ask for registration: the asker agrees to the owners as they are; it goes on chain once
+    every co-owner has confirmed."""
+    work = _editable(work_get_for_update(work_id=work_id, user=user), user)
+    _refuse_exact_duplicate(work.sha256)
+    matches = near_matches(sha256=work.sha256, content_code=_content_unit(work.iscc), phash=work.phash,
+                           exclude=work)
+    if matches and not acknowledge_similar:
+        raise SimilarWorks(matches)
+    work.owners.filter(user=user, confirmed_at__isnull=True).update(confirmed_at=timezone.now())
+    work.status = WorkStatus.CONFIRMING
+    work.save(update_fields=["status"])
+    return _submit_when_agreed(work)
+
+
+@transaction.atomic
+def work_confirm(*, work_id: str, user: User) -> Work:
+    """A co-owner agrees to the owners and shares as they are now."""
+    work = _editable(work_get_for_update(work_id=work_id, user=user), user)
+    if not work.owners.filter(user=user).update(confirmed_at=timezone.now()):
+        raise PermissionDenied(_("Only the work's co-owners confirm it."))
+    return _submit_when_agreed(work)
+
+
+def _submit_when_agreed(work: Work) -> Work:
+    """Queue the registration once it was asked for and every co-owner who is a person here has
+    confirmed (outside addresses were added, and answered for, by one who confirmed)."""
+    if work.status != WorkStatus.CONFIRMING or work.owners.filter(user__isnull=False,
+                                                                  confirmed_at__isnull=True).exists():
+        return work
+    if work.mode == RegistrationMode.SINGLE:
+        from rights.services import registration_submit
+
+        registration_submit(work=work)
+    else:  # the batch collector anchors it with others
+        work.status = WorkStatus.QUEUED
+        work.save(update_fields=["status"])
+    work.refresh_from_db()
+    return work
