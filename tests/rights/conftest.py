@@ -7,6 +7,8 @@ locally and fail on CI.
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -15,7 +17,9 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from web3 import Web3
 from web3.contract import Contract
 
+from rights import keys
 from rights.anvil import Anvil, AnvilError, anvil_binary, dev_keys
+from rights.chain import chain_setup
 from rights.contract import deploy
 from tests.servers import ROOT, free_port
 
@@ -70,3 +74,23 @@ def registry(w3: Web3, accounts: list[LocalAccount]) -> Contract:
 def shared_registry(w3: Web3, accounts: list[LocalAccount]) -> Contract:
     """One deployment for all of a hypothesis test's examples (each registers fresh hashes, if any)."""
     return deploy(w3, accounts[9])
+
+
+def point_at_chain(settings: Any, tmp_path: Path, url: str) -> None:
+    """Settings for the platform's chain code: the node at `url`, a signing key made in tmp_path."""
+    keys._platform_key.cache_clear()
+    settings.CHAIN_RPC_URL, settings.EMBEDDED_CHAIN, settings.CHAIN_ID = url, True, 31337
+    settings.CHAIN_DIR = tmp_path / "chain"
+    settings.CHAIN_KEYSTORE = tmp_path / "chain" / "keystore.json"
+    settings.CHAIN_PRIVATE_KEY = settings.CHAIN_KEYSTORE_PASSWORD = settings.REGISTRY_ADDRESS = ""
+    settings.CHAIN_USE_FINALIZED, settings.CHAIN_CONFIRMATIONS = False, 1
+
+
+@pytest.fixture
+def platform_chain(settings: Any, tmp_path: Path, anvil: DevChain) -> Iterator[Any]:
+    """The platform configured for the test chain, its key funded and a registry of its own
+    deployed (chain_setup); yields the settings."""
+    point_at_chain(settings, tmp_path, anvil.url)
+    chain_setup()
+    yield settings
+    keys._platform_key.cache_clear()

@@ -11,16 +11,13 @@ from eth_account import Account
 from rights import keys
 from rights.anvil import Anvil
 from rights.chain import chain_setup, registry, web3
+from tests.rights.conftest import point_at_chain
 from tests.servers import free_port
 
 
 @pytest.fixture
 def chain_settings(settings, tmp_path, anvil):
-    keys._platform_key.cache_clear()
-    settings.CHAIN_RPC_URL, settings.EMBEDDED_CHAIN, settings.CHAIN_ID = anvil.url, True, 31337
-    settings.CHAIN_DIR = tmp_path / "chain"
-    settings.CHAIN_KEYSTORE = tmp_path / "chain" / "keystore.json"
-    settings.CHAIN_PRIVATE_KEY = settings.CHAIN_KEYSTORE_PASSWORD = settings.REGISTRY_ADDRESS = ""
+    point_at_chain(settings, tmp_path, anvil.url)
     yield settings
     keys._platform_key.cache_clear()
 

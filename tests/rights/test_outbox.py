@@ -19,6 +19,7 @@ from rights.models import ChainTx, Owner, TxStatus, Work, WorkStatus
 from rights.outbox import signer_run
 from rights.services import registration_submit
 from tests.projects.factories import UserFactory
+from tests.rights.conftest import point_at_chain
 from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,12 +82,7 @@ def proxy(anvil) -> Iterator[RpcProxy]:
 
 @pytest.fixture
 def chain(settings, tmp_path, proxy):
-    keys._platform_key.cache_clear()
-    settings.CHAIN_RPC_URL, settings.EMBEDDED_CHAIN, settings.CHAIN_ID = proxy.url, True, 31337
-    settings.CHAIN_DIR = tmp_path / "chain"
-    settings.CHAIN_KEYSTORE = tmp_path / "chain" / "keystore.json"
-    settings.CHAIN_PRIVATE_KEY = settings.CHAIN_KEYSTORE_PASSWORD = settings.REGISTRY_ADDRESS = ""
-    settings.CHAIN_USE_FINALIZED, settings.CHAIN_CONFIRMATIONS = False, 1
+    point_at_chain(settings, tmp_path, proxy.url)
     chain_setup()
     yield settings
     keys._platform_key.cache_clear()
