@@ -142,9 +142,11 @@ def fingerprint(handle: BinaryIO, *, max_bytes: int) -> Fingerprints:
 
 def content_distance(a: str, b: str) -> int | None:
     """Bits apart of two Content-Codes of the same kind (None when they cannot be compared)."""
+    if not a or not b:
+        return None
     try:
         first, second = iscc_core.Code(a), iscc_core.Code(b)
-    except ValueError:
+    except (ValueError, IndexError):  # not an ISCC code
         return None
     if (first.maintype, first.subtype) != (second.maintype, second.subtype):
         return None

@@ -141,6 +141,8 @@ class ChainTx(models.Model):
     error = models.TextField(blank=True)
     work = models.ForeignKey(Work, on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="transactions")
+    batch = models.ForeignKey("Batch", on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="transactions")
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
@@ -151,3 +153,42 @@ class ChainTx(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class BatchStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for its anchor")
+    ANCHORED = "anchored", _("Anchored")
+    FAILED = "failed", _("Failed")
+
+
+class Batch(models.Model):
+    """Works anchored together: one Merkle root on chain for all of them (`anchor`)."""
+
+    root = models.CharField(max_length=66, unique=True)  # 0x-hex
+    count = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING)
+    block_number = models.PositiveBigIntegerField(null=True, blank=True)
+    anchored_at = models.DateTimeField(null=True, blank=True)  # the block's time
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.root
+
+
+class BatchEntry(models.Model):
+    """A work's place in its batch: its leaf and the proof that leads from it to the root."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="entries")
+    work = models.OneToOneField(Work, on_delete=models.CASCADE, related_name="batch_entry")
+    index = models.PositiveIntegerField()
+    leaf = models.CharField(max_length=66)
+    proof = models.JSONField()  # sibling hashes, leaf to root, 0x-hex
+
+    class Meta:
+        ordering = ["batch", "index"]
+
+    def __str__(self) -> str:
+        return f"{self.work} in {self.batch}"

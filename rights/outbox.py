@@ -37,7 +37,7 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCErro
 from rights.chain import registry, web3
 from rights.contract import revert_error
 from rights.keys import platform_account, user_account
-from rights.models import ChainTx, TxStatus, Work, WorkStatus
+from rights.models import Batch, BatchStatus, ChainTx, TxStatus, Work, WorkStatus
 
 log = logging.getLogger(__name__)
 GWEI = 10**9
@@ -169,8 +169,12 @@ def _send_pending(w3: Web3, contract: Contract, signer: str) -> None:
 def _fail(tx: ChainTx, error: str) -> None:
     with transaction.atomic():
         ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.FAILED, error=error)
-        if tx.work_id and tx.function in ("register", "anchor"):
+        if tx.work_id and tx.function == "register":
             Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.FAILED, error=error)
+        if tx.batch_id:
+            Batch.objects.filter(pk=tx.batch_id).update(status=BatchStatus.FAILED)
+            Work.objects.filter(batch_entry__batch_id=tx.batch_id).update(status=WorkStatus.FAILED,
+                                                                          error=error)
 
 
 def _confirm(w3: Web3, signer: str) -> None:
@@ -197,17 +201,20 @@ def _confirm(w3: Web3, signer: str) -> None:
             fields = {"block_number": block, "gas_used": receipt["gasUsed"],
                       "tx_hash": receipt["transactionHash"].to_0x_hex()}
             if receipt["status"] != 1:
-                ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.FAILED, error="reverted on chain",
-                                                        **fields)
-                if tx.work_id:
-                    Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.FAILED,
-                                                              error="reverted on chain")
+                ChainTx.objects.filter(pk=tx.pk).update(**fields)
+                _fail(tx, "reverted on chain")
                 continue
             ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.CONFIRMED, confirmed_at=timezone.now(),
                                                     **fields)
             if tx.work_id and tx.function == "register":
                 Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.REGISTERED, block_number=block,
                                                           registered_at=mined_at, registrant=signer)
+            if tx.batch_id and tx.function == "anchor":
+                Batch.objects.filter(pk=tx.batch_id).update(status=BatchStatus.ANCHORED, block_number=block,
+                                                            anchored_at=mined_at)
+                Work.objects.filter(batch_entry__batch_id=tx.batch_id).update(
+                    status=WorkStatus.REGISTERED, block_number=block, registered_at=mined_at,
+                    registrant=signer)
 
 
 def _unstick(w3: Web3, contract: Contract, signer: str) -> None:

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from rights.keys import platform_account
-from rights.models import ChainTx, Work, WorkStatus
+from rights.models import Batch, ChainTx, Work, WorkStatus
 
 
 def metadata_uri(work: Work) -> str:
@@ -13,14 +13,16 @@ def metadata_uri(work: Work) -> str:
     return settings.SITE_URL + reverse("rights:metadata", kwargs={"work_id": work.public_id})
 
 
-def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | None = None) -> ChainTx:
+def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | None = None,
+             batch: Batch | None = None) -> ChainTx:
     """The outbox row for `key`, created once however often (and however concurrently) asked."""
     from rights.tasks import chain_send
 
     try:
         with transaction.atomic():
             tx, created = ChainTx.objects.get_or_create(
-                key=key, defaults={"signer": signer, "function": function, "args": args, "work": work})
+                key=key, defaults={"signer": signer, "function": function, "args": args, "work": work,
+                                   "batch": batch})
     except IntegrityError:  # created by a concurrent request between the get and the create
         tx, created = ChainTx.objects.get(key=key), False
     if created:
@@ -41,3 +43,14 @@ def registration_submit(*, work: Work) -> ChainTx:
         work.status = WorkStatus.QUEUED
         work.save(update_fields=["status"])
     return tx
+
+
+def batch_uri(batch: Batch) -> str:
+    """Where the batch's works and proofs are listed."""
+    return settings.SITE_URL + reverse("rights:batch", kwargs={"root": batch.root})
+
+
+def anchor_submit(*, batch: Batch) -> ChainTx:
+    """Queue the transaction that anchors the batch's Merkle root."""
+    return _enqueue(key=f"anchor:{batch.root}", signer=platform_account().address, function="anchor",
+                    args=[batch.root, batch.count, batch_uri(batch)], batch=batch)

@@ -2,7 +2,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from rights import outbox
+from rights import batches, outbox
 
 
 @shared_task(name="rights.tasks.chain_send", bind=True, ignore_result=True)
@@ -23,3 +23,10 @@ def chain_sweep() -> list[Any]:
     for signer in signers:
         chain_send.delay(signer=signer)
     return signers
+
+
+@shared_task(name="rights.tasks.batch_collect", ignore_result=True)
+def batch_collect() -> str | None:
+    """Anchor the waiting batch-mode works when a batch is full or due."""
+    batch = batches.batch_collect()
+    return batch.root if batch else None

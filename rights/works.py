@@ -94,7 +94,10 @@ def _content_unit(iscc: str) -> str:
     """The Content-Code unit inside an ISCC-CODE (as iscc-core decomposes it)."""
     import iscc_core
 
-    units = iscc_core.iscc_decompose(iscc)
+    try:
+        units = iscc_core.iscc_decompose(iscc)
+    except ValueError:  # (an ISCC from another registrar may be malformed)
+        return ""
     return f"ISCC:{units[0]}" if units else ""
 
 

@@ -200,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.chain_sweep",
         "schedule": 15.0,
     },
+    "batch-collect": {
+        "task": "rights.tasks.batch_collect",
+        "schedule": 15.0,
+    },
 }
 
 # --- API ---
@@ -289,6 +293,9 @@ CHAIN_STUCK_AFTER_S = env.int("CHAIN_STUCK_AFTER_S", default=90)  # then replace
 # The platform's signing key: CHAIN_PRIVATE_KEY, or an encrypted (scrypt) keystore file and its
 # password; with neither, a development key is made into var/chain/ (and funded on anvil).
 CHAIN_PRIVATE_KEY = env.str("CHAIN_PRIVATE_KEY", default="")
+# Batch mode: at most this many works per Merkle root, and none waits longer than this.
+RIGHTS_BATCH_SIZE = env.int("RIGHTS_BATCH_SIZE", default=256)
+RIGHTS_BATCH_WAIT_S = env.int("RIGHTS_BATCH_WAIT_S", default=60)
 WORK_MAX_BYTES = env.int("WORK_MAX_BYTES", default=200 * 1024 * 1024)  # an upload to register
 CHAIN_DIR = Path(env.str("CHAIN_DIR", default=str(VAR_DIR / "chain")))
 CHAIN_KEYSTORE = Path(env.str("CHAIN_KEYSTORE", default=str(CHAIN_DIR / "keystore.json")))
