@@ -125,7 +125,8 @@ class ChainTx(models.Model):
     signer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")  # a custodial key's owner; None: the platform's
     function = models.CharField(max_length=40)
-    args = models.JSONField()  # as the ABI wants them, bytes as 0x-hex
+    args = models.JSONField()  # as the ABI wants them, bytes as 0x-hex; None: filled in when sent
+    meta = models.JSONField(default=dict, blank=True)  # what the platform needs when it confirms
     status = models.CharField(max_length=12, choices=TxStatus.choices, default=TxStatus.PENDING)
     nonce = models.PositiveBigIntegerField(null=True, blank=True)
     gas = models.PositiveBigIntegerField(null=True, blank=True)
@@ -192,3 +193,34 @@ class BatchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work} in {self.batch}"
+
+
+class LicenceStatus(models.TextChoices):
+    PENDING = "pending", _("Being granted")
+    ACTIVE = "active", _("Granted")
+    REVOKED = "revoked", _("Revoked")
+    FAILED = "failed", _("Failed")
+
+
+class Licence(models.Model):
+    """A licence an owner granted on a registered work: to a licensee, on terms (their hash on
+    chain, the text here), until an expiry (None: never)."""
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="licences")
+    licence_id = models.CharField(max_length=66, unique=True)  # keccak(work, licensee, termsHash, salt)
+    salt = models.CharField(max_length=66)
+    licensee = models.CharField(max_length=42)
+    licensee_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                      blank=True, related_name="+")
+    terms = models.TextField(max_length=20000)
+    terms_sha256 = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=LicenceStatus.choices, default=LicenceStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.licence_id

@@ -34,16 +34,19 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
+from rights import effects
 from rights.chain import registry, web3
 from rights.contract import revert_error
 from rights.keys import platform_account, user_account
-from rights.models import Batch, BatchStatus, ChainTx, TxStatus, Work, WorkStatus
+from rights.models import ChainTx, TxStatus
 
 log = logging.getLogger(__name__)
 GWEI = 10**9
 BUMP = Decimal("1.125")  # the smallest raise nodes accept for a replacement
 GAS_MARGIN = 1.25
 SEND_PER_RUN = 256
+FUND = "fund"  # a payment from the platform's key to a custodial one, for its gas
+FUND_MULTIPLE = 5  # a payment covers this many calls like the one that needed it
 OFFLINE = (RequestException, ConnectionError, TimeoutError, OSError)
 
 
@@ -95,8 +98,8 @@ def _decode_args(args: list[Any]) -> list[Any]:
     return [value(arg) for arg in args]
 
 
-def _call(contract: Contract, tx: ChainTx) -> Any:
-    return getattr(contract.functions, tx.function)(*_decode_args(tx.args))
+def _call(contract: Contract, function: str, args: list[Any]) -> Any:
+    return getattr(contract.functions, function)(*_decode_args(args))
 
 
 def _fees(w3: Web3) -> tuple[int, int]:
@@ -110,16 +113,22 @@ def _cap() -> int:
     return int(settings.CHAIN_MAX_FEE_GWEI * GWEI)
 
 
-def _sign_and_store(w3: Web3, contract: Contract, tx: ChainTx, *, nonce: int, gas: int, max_fee: int,
-                    priority: int) -> bytes:
+def _sign_and_store(w3: Web3, contract: Contract, tx: ChainTx, *, args: list[Any], nonce: int, gas: int,
+                    max_fee: int, priority: int) -> bytes:
+    """Sign the call (or, for "fund", a plain payment) and store everything needed to send it
+    again (nonce, fees, hash, raw bytes, final arguments) before it is sent at all."""
     account = _account(tx)
-    built = _call(contract, tx).build_transaction({
-        "from": account.address, "chainId": settings.CHAIN_ID, "nonce": nonce, "gas": gas,
-        "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority})
+    params: dict[str, Any] = {"from": account.address, "chainId": settings.CHAIN_ID, "nonce": nonce,
+                              "gas": gas, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority}
+    if tx.function == FUND:
+        built = {**params, "to": Web3.to_checksum_address(args[0]), "value": int(args[1]), "type": 2}
+        del built["from"]
+    else:
+        built = _call(contract, tx.function, args).build_transaction(params)
     signed = account.sign_transaction(cast(Any, built))
     tx_hash = signed.hash.to_0x_hex()
     ChainTx.objects.filter(pk=tx.pk).update(
-        status=TxStatus.SUBMITTED, nonce=nonce, gas=gas, max_fee=max_fee, priority_fee=priority,
+        status=TxStatus.SUBMITTED, args=args, nonce=nonce, gas=gas, max_fee=max_fee, priority_fee=priority,
         tx_hash=tx_hash, hashes=[*tx.hashes, tx_hash], raw=signed.raw_transaction.to_0x_hex(),
         submitted_at=timezone.now())
     return bytes(signed.raw_transaction)
@@ -143,6 +152,17 @@ def _next_nonce(w3: Web3, signer: str) -> int:
                -1 if used is None else used + 1)
 
 
+def _funded(w3: Web3, tx: ChainTx, need: int) -> bool:
+    """A custodial signer pays its own gas: when it lacks it, the platform's key sends it some
+    (a "fund" payment through the outbox) and the call waits for it."""
+    if tx.signer_user_id is None or w3.eth.get_balance(Web3.to_checksum_address(tx.signer)) >= need:
+        return True
+    from rights.services import fund_submit
+
+    fund_submit(address=tx.signer, wei=need * FUND_MULTIPLE, reason=tx.key)
+    return False
+
+
 def _send_pending(w3: Web3, contract: Contract, signer: str) -> None:
     pending = list(ChainTx.objects.filter(signer=signer, status=TxStatus.PENDING)[:SEND_PER_RUN])
     if not pending:
@@ -154,14 +174,23 @@ def _send_pending(w3: Web3, contract: Contract, signer: str) -> None:
                     len(pending))
         return
     for tx in pending:
-        try:
-            gas = int(_call(contract, tx).estimate_gas({"from": signer}) * GAS_MARGIN)
-        except ContractLogicError as refused:
-            name, _args = revert_error(refused)
-            _fail(tx, f"The registry refused it: {name or 'reverted'}")
-            continue
+        args = effects.prepared_args(tx)
+        if args is None:
+            continue  # another change of the same work is unconfirmed
+        if tx.function == FUND:
+            gas = 21_000
+        else:
+            try:
+                gas = int(_call(contract, tx.function, args).estimate_gas({"from": signer}) * GAS_MARGIN)
+            except ContractLogicError as refused:
+                name, _args = revert_error(refused)
+                _fail(tx, f"The registry refused it: {name or 'reverted'}")
+                continue
+        if not _funded(w3, tx, gas * max_fee):
+            break  # in order: this signer's later calls wait too
         with transaction.atomic():
-            raw = _sign_and_store(w3, contract, tx, nonce=nonce, gas=gas, max_fee=max_fee, priority=priority)
+            raw = _sign_and_store(w3, contract, tx, args=args, nonce=nonce, gas=gas, max_fee=max_fee,
+                                  priority=priority)
         nonce += 1
         _broadcast(w3, tx.pk, raw)
 
@@ -169,15 +198,10 @@ def _send_pending(w3: Web3, contract: Contract, signer: str) -> None:
 def _fail(tx: ChainTx, error: str) -> None:
     with transaction.atomic():
         ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.FAILED, error=error)
-        if tx.work_id and tx.function == "register":
-            Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.FAILED, error=error)
-        if tx.batch_id:
-            Batch.objects.filter(pk=tx.batch_id).update(status=BatchStatus.FAILED)
-            Work.objects.filter(batch_entry__batch_id=tx.batch_id).update(status=WorkStatus.FAILED,
-                                                                          error=error)
+        effects.failed(tx, error)
 
 
-def _confirm(w3: Web3, signer: str) -> None:
+def _confirm(w3: Web3, contract: Contract, signer: str) -> None:
     submitted = list(ChainTx.objects.filter(signer=signer, status=TxStatus.SUBMITTED))
     if not submitted:
         return
@@ -206,15 +230,7 @@ def _confirm(w3: Web3, signer: str) -> None:
                 continue
             ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.CONFIRMED, confirmed_at=timezone.now(),
                                                     **fields)
-            if tx.work_id and tx.function == "register":
-                Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.REGISTERED, block_number=block,
-                                                          registered_at=mined_at, registrant=signer)
-            if tx.batch_id and tx.function == "anchor":
-                Batch.objects.filter(pk=tx.batch_id).update(status=BatchStatus.ANCHORED, block_number=block,
-                                                            anchored_at=mined_at)
-                Work.objects.filter(batch_entry__batch_id=tx.batch_id).update(
-                    status=WorkStatus.REGISTERED, block_number=block, registered_at=mined_at,
-                    registrant=signer)
+            effects.confirmed(tx, receipt, contract, block=block, mined_at=mined_at)
 
 
 def _unstick(w3: Web3, contract: Contract, signer: str) -> None:
@@ -232,8 +248,8 @@ def _unstick(w3: Web3, contract: Contract, signer: str) -> None:
             if max_fee <= int(tx.max_fee or 0):
                 continue  # at the cap already: wait
             with transaction.atomic():
-                raw = _sign_and_store(w3, contract, tx, nonce=tx.nonce, gas=int(tx.gas or 0), max_fee=max_fee,
-                                      priority=priority)
+                raw = _sign_and_store(w3, contract, tx, args=list(tx.args), nonce=tx.nonce,
+                                      gas=int(tx.gas or 0), max_fee=max_fee, priority=priority)
                 ChainTx.objects.filter(pk=tx.pk).update(replacements=tx.replacements + 1)
             log.info("replaced %s (nonce %s) at %s gwei", tx.key, tx.nonce, max_fee / GWEI)
             _broadcast(w3, tx.pk, raw)
@@ -253,10 +269,10 @@ def signer_run(signer: str) -> int:
         w3 = web3()
         try:
             contract = registry(w3)
-            _confirm(w3, signer)
+            _confirm(w3, contract, signer)
             _unstick(w3, contract, signer)
             _send_pending(w3, contract, signer)
-            _confirm(w3, signer)  # (a node that mines at once confirms in the same pass)
+            _confirm(w3, contract, signer)  # (a node that mines at once confirms in the same pass)
         except OFFLINE as error:
             log.warning("chain node unreachable (%s): %s will retry", type(error).__name__, signer)
         in_flight = [TxStatus.PENDING, TxStatus.SUBMITTED]

@@ -1,11 +1,36 @@
-"""Writes for rights: registering works on the chain through the outbox."""
+"""Writes for rights that go on chain through the outbox: registrations, batch anchors, share
+transfers, licences (and the gas payments custodial keys need)."""
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from eth_abi import encode
+from eth_utils import keccak
+from web3 import Web3
 
-from rights.keys import platform_account
-from rights.models import Batch, ChainTx, Work, WorkStatus
+from accounts.models import User
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from rights.keys import platform_account, user_address
+from rights.models import (
+    Batch,
+    ChainTx,
+    Licence,
+    LicenceStatus,
+    Owner,
+    RegistrationMode,
+    TxStatus,
+    Work,
+    WorkStatus,
+)
+
+NEVER_EXPIRES = 2**64 - 1  # the contract's type(uint64).max
 
 
 def metadata_uri(work: Work) -> str:
@@ -14,7 +39,8 @@ def metadata_uri(work: Work) -> str:
 
 
 def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | None = None,
-             batch: Batch | None = None) -> ChainTx:
+             batch: Batch | None = None, signer_user: User | None = None,
+             meta: dict | None = None) -> ChainTx:
     """The outbox row for `key`, created once however often (and however concurrently) asked."""
     from rights.tasks import chain_send
 
@@ -22,7 +48,7 @@ def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | N
         with transaction.atomic():
             tx, created = ChainTx.objects.get_or_create(
                 key=key, defaults={"signer": signer, "function": function, "args": args, "work": work,
-                                   "batch": batch})
+                                   "batch": batch, "signer_user": signer_user, "meta": meta or {}})
     except IntegrityError:  # created by a concurrent request between the get and the create
         tx, created = ChainTx.objects.get(key=key), False
     if created:
@@ -54,3 +80,107 @@ def anchor_submit(*, batch: Batch) -> ChainTx:
     """Queue the transaction that anchors the batch's Merkle root."""
     return _enqueue(key=f"anchor:{batch.root}", signer=platform_account().address, function="anchor",
                     args=[batch.root, batch.count, batch_uri(batch)], batch=batch)
+
+
+def fund_submit(*, address: str, wei: int, reason: str) -> ChainTx:
+    """Pay gas money from the platform's key to a custodial address (once per call that needs it)."""
+    return _enqueue(key=f"fund:{reason}", signer=platform_account().address, function="fund",
+                    args=[address, str(wei)])
+
+
+def _registered_single(work: Work) -> None:
+    if work.status != WorkStatus.REGISTERED:
+        raise Conflict(_("The work is not registered yet (it is %(status)s).") % {
+            "status": work.get_status_display()}, code="work_not_registered")
+    if work.mode != RegistrationMode.SINGLE:
+        raise Conflict(_("A work anchored in a batch is attested, not held on chain: register it on "
+                         "its own to transfer shares or grant licences."), code="work_in_batch")
+
+
+def _owner(work: Work, user: User) -> Owner:
+    owner = work.owners.filter(user=user).first()
+    if owner is None:
+        raise PermissionDenied(_("Only the work's owners can do this."))
+    return owner
+
+
+@transaction.atomic
+def share_transfer(*, work_id: str, user: User, bps: int, to_user_id: int | None = None,
+                   to_address: str = "") -> ChainTx:
+    """Move `bps` of the user's share to another person here or an outside address; the chain
+    is told by the user's own (custodial) key."""
+    work = Work.objects.select_for_update().filter(public_id=work_id).first()
+    if work is None or not work.owners.filter(user=user).exists():
+        raise NotFound(_("No such work."))
+    _registered_single(work)
+    owner = _owner(work, user)
+    if to_user_id is not None:
+        if not User.objects.filter(pk=to_user_id).exists():
+            raise ValidationFailed(_("No such person."), fields={"to": [_("Choose a person or an address.")]})
+        to_address = user_address(to_user_id)
+    if not (to_address.startswith("0x") and len(to_address) == 42):
+        raise ValidationFailed(_("Choose who receives the share."),
+                               fields={"to": [_("A person or an 0x address.")]})
+    if to_address.lower() == owner.address.lower():
+        raise ValidationFailed(_("That is your own share."), fields={"to": [_("Choose someone else.")]})
+    in_flight = work.transactions.filter(function="transferShare", signer_user=user,
+                                         status__in=[TxStatus.PENDING, TxStatus.SUBMITTED])
+    promised = sum(int(tx.args[4]) for tx in in_flight)
+    most = owner.bps - promised  # what transfers still in flight have not taken yet
+    if not 1 <= bps <= most:
+        raise ValidationFailed(_("You can transfer from 1 to %(max)s basis points.") % {"max": most},
+                               fields={"bps": [_("At most %(max)s.") % {"max": most}]})
+    to = Web3.to_checksum_address(to_address)
+    return _enqueue(key=f"transfer:{work.sha256}:{uuid.uuid4().hex}", signer=owner.address,
+                    function="transferShare", args=[f"0x{work.sha256}", None, None, to, bps], work=work,
+                    signer_user=user, meta={"to_address": to, "to_user": to_user_id})
+
+
+@transaction.atomic
+def licence_grant(*, work_id: str, user: User, terms: str, licensee_user_id: int | None = None,
+                  licensee_address: str = "", expires_at: datetime | None = None) -> Licence:
+    """A licence on the work to a person here or an outside address, granted by one of its owners."""
+    work = Work.objects.select_for_update().filter(public_id=work_id).first()
+    if work is None or not work.owners.filter(user=user).exists():
+        raise NotFound(_("No such work."))
+    _registered_single(work)
+    owner = _owner(work, user)
+    if licensee_user_id is not None:
+        licensee_address = user_address(licensee_user_id)
+    fields: dict[str, list[str]] = {}
+    if not (licensee_address.startswith("0x") and len(licensee_address) == 42):
+        fields["licensee"] = [_("A person or an 0x address.")]
+    if not terms.strip():
+        fields["terms"] = [_("Write the licence's terms.")]
+    if expires_at is not None and expires_at <= timezone.now():
+        fields["expires_at"] = [_("A time in the future, or none.")]
+    if fields:
+        raise ValidationFailed(_("The licence needs changing."), fields=fields)
+    terms_sha256 = hashlib.sha256(terms.strip().encode()).hexdigest()
+    salt = "0x" + secrets.token_hex(32)
+    licensee = Web3.to_checksum_address(licensee_address)
+    licence_id = "0x" + keccak(encode(["bytes32", "address", "bytes32", "bytes32"], [
+        bytes.fromhex(work.sha256), licensee, bytes.fromhex(terms_sha256), bytes.fromhex(salt[2:])])).hex()
+    licence = Licence.objects.create(work=work, licence_id=licence_id, salt=salt, licensee=licensee,
+                                     licensee_user_id=licensee_user_id, terms=terms.strip(),
+                                     terms_sha256=terms_sha256, expires_at=expires_at, granted_by=user)
+    expiry = int(expires_at.timestamp()) if expires_at else NEVER_EXPIRES
+    _enqueue(key=f"grant:{licence_id}", signer=owner.address, function="grantLicence",
+             args=[f"0x{work.sha256}", None, None, licensee, f"0x{terms_sha256}", expiry, salt], work=work,
+             signer_user=user, meta={"licence": licence.pk})
+    return licence
+
+
+@transaction.atomic
+def licence_revoke(*, licence_id: str, user: User) -> Licence:
+    licence = Licence.objects.select_for_update().filter(licence_id=licence_id).select_related("work").first()
+    if licence is None or not licence.work.owners.filter(user=user).exists():
+        raise NotFound(_("No such licence."))
+    if licence.status != LicenceStatus.ACTIVE:
+        raise Conflict(_("The licence is %(status)s.") % {"status": licence.get_status_display()},
+                       code="licence_not_active")
+    owner = _owner(licence.work, user)
+    _enqueue(key=f"revoke:{licence_id}", signer=owner.address, function="revokeLicence",
+             args=[f"0x{licence.work.sha256}", None, None, licence_id], work=licence.work, signer_user=user,
+             meta={"licence": licence.pk})
+    return licence

@@ -1,0 +1,756 @@
+"""Public verification: anyone checks a file, a SHA-256, an ISCC code or a transaction hash.
+
+`verify` finds the exact match (by SHA-256, by ISCC, or the work a transaction registered) and the
+registered works that look like it (`rights.works.near_matches`), and for each one reads the
+record **live from the chain** — `stateOf(contentHash)` and the latest `WorkRegistered` /
+`OwnersChanged` event for that hash — and checks that the event's owners and shares hash to the
+stored state. With the node unreachable (or on another chain) it still answers, from the
+database, and says that nothing was verified live.
+
+The chain reads are the small functions `chain_connect`, `chain_record`, `chain_transaction` and
+`chain_batch`: each takes the registry contract and raises ChainUnavailable when the node fails.
+
+What is public: the registration (owners' addresses and shares, licence, fingerprints), C2PA
+validity with the facts that say how a file was made (preset, seed, job) and the remix lineage as
+content hashes with their registered works. Not: prompts, project names or author names, nor
+whether an unregistered file is one of our assets when only its hash is given (who uploads the
+file has it; a hash proves nothing).
+"""
+
+import hashlib
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any, TypeVar
+
+import iscc_core
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
+from eth_utils import keccak
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import TransactionNotFound, Web3Exception
+
+from core.errors import ValidationFailed
+from generation import provenance
+from generation.models import Asset
+from rights import chain
+from rights.contract import registry_at
+from rights.fingerprints import UnsupportedFile, fingerprint
+from rights.merkle import merkle_verify, state_hash
+from rights.metadata import LICENCE_URLS, licence_text
+from rights.models import IN_FLIGHT, ChainTx, LicenceKind, Work, WorkStatus
+from rights.works import near_matches, work_content_unit
+
+CHAIN_TIMEOUT_S = 5  # per node request: a public page must not hang on a dead node
+NEAR_SHOWN = 10
+LINEAGE_DEPTH = 32
+PUBLIC_FACTS = ("preset", "seed", "job_id", "kind", "parent_sha256")  # of our C2PA assertion
+
+ZERO32 = b"\0" * 32
+_SIGNATURES = {
+    "WorkRegistered": "WorkRegistered(bytes32,address,string,string,address[],uint16[])",
+    "OwnersChanged": "OwnersChanged(bytes32,address[],uint16[])",
+    "ShareTransferred": "ShareTransferred(bytes32,address,address,uint16)",
+    "LicenceGranted": "LicenceGranted(bytes32,bytes32,address,address,bytes32,uint64,bytes32)",
+    "LicenceRevoked": "LicenceRevoked(bytes32,bytes32,address)",
+    "BatchAnchored": "BatchAnchored(bytes32,address,uint32,string)",
+}
+TOPICS = {name: keccak(text=signature) for name, signature in _SIGNATURES.items()}
+# Where an event's indexed content hash sits among its topics.
+_CONTENT_TOPIC = {"WorkRegistered": 1, "OwnersChanged": 1, "ShareTransferred": 1, "LicenceGranted": 2,
+                  "LicenceRevoked": 2}
+_NODE_ERRORS = (OSError, Web3Exception, ValueError, TimeoutError)
+
+
+class Verdict:
+    REGISTERED = "registered"  # on chain, read live
+    ANCHORED = "anchored"  # in a Merkle batch whose root is anchored on chain, read live
+    PENDING = "pending"  # registration asked for; not on chain yet
+    UNVERIFIED = "unverified"  # the database says registered; the chain could not be read
+    MISSING_ON_CHAIN = "missing_on_chain"  # the database says registered; the chain, read live, does not
+    NOT_REGISTERED = "not_registered"
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str  # "file", "sha256", "iscc" or "tx"
+    value: str  # as normalised (lower-case hex; "ISCC:" upper-case)
+    sha256: str = ""  # of the file (or the hash given)
+    iscc: str = ""
+    content_code: str = ""  # the ISCC Content-Code unit, for similarity
+    phash: str = ""
+    mime: str = ""
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class OwnerShare:
+    address: str
+    bps: int
+
+    @property
+    def percent(self) -> float:
+        return self.bps / 100
+
+
+@dataclass
+class ChainRecord:
+    """A content hash's record as the node reports it now."""
+
+    chain_id: int
+    contract: str
+    content_hash: str  # 0x-hex
+    registered: bool  # stateOf is not zero
+    state: str  # stateOf, 0x-hex
+    owners: list[OwnerShare] = field(default_factory=list)  # from the latest WorkRegistered/OwnersChanged
+    consistent: bool | None = None  # the event's keccak(abi.encode(owners, shares)) == stateOf
+    registrant: str = ""
+    iscc: str = ""
+    metadata_uri: str = ""
+    block_number: int | None = None  # of the registration
+    block_time: datetime | None = None
+    transaction: str = ""
+    changed_block: int | None = None  # of the latest OwnersChanged (None: never changed)
+    changed_at: datetime | None = None
+    changed_transaction: str = ""
+    note: str = ""  # why the owners are unknown, when they are
+
+
+@dataclass(frozen=True)
+class TransactionFinding:
+    found: bool  # the node knows a mined transaction with this hash
+    succeeded: bool = False
+    content_hash: str = ""  # hex (no 0x) of the work it registered or changed; "" when none
+    event: str = ""  # the registry event that names it
+    block_number: int | None = None
+    anchored_root: str = ""  # 0x-hex, for a batch anchor
+
+
+@dataclass(frozen=True)
+class BatchCheck:
+    anchored_at: datetime | None  # the root's anchoring block time; None when never anchored
+    included: bool  # the contract's verifyInclusion(root, leaf, proof)
+
+
+@dataclass(frozen=True)
+class BatchData:
+    """What a work anchored in a Merkle batch keeps: the batch's root, its leaf and proof."""
+
+    root: bytes
+    leaf: bytes
+    proof: list[bytes]
+
+
+@dataclass
+class BatchProof:
+    root: str
+    leaf: str
+    proof: list[str]
+    proof_ok: bool  # checked here (rights.merkle), whatever the node says
+    live: bool
+    anchored: bool | None = None  # None: not read live
+    anchored_at: datetime | None = None
+    included: bool | None = None
+
+
+@dataclass(frozen=True)
+class WorkRef:
+    id: str
+    title: str
+    status: str
+    status_label: str
+    certificate_url: str
+    mime: str
+    sha256: str
+    iscc: str
+
+
+@dataclass
+class DatabaseRecord:
+    """What Storyloom's database knows (shown as such when the chain cannot be read)."""
+
+    status: str
+    owners: list[OwnerShare]
+    registrant: str
+    block_number: int | None
+    registered_at: datetime | None
+    transaction: str
+
+
+@dataclass(frozen=True)
+class Licence:
+    kind: str
+    name: str
+    url: str
+    terms: str  # the custom terms' text ("" for the standard licences)
+    terms_sha256: str
+    terms_hash_ok: bool  # sha256 of the licence text matches the recorded hash
+
+
+@dataclass
+class Provenance:
+    source: str  # "upload" (the file given) or "asset" (our stored file of the work)
+    present: bool
+    valid: bool
+    state: str
+    signer: str | None
+    errors: list[str]
+    facts: dict[str, Any] | None  # preset, seed, job_id, kind, parent_sha256
+
+
+@dataclass(frozen=True)
+class LineageStep:
+    depth: int  # 0: the asset itself; 1: what it was remixed from; ...
+    sha256: str
+    kind: str
+    created_at: datetime
+    work: WorkRef | None  # its registered (or queued) work
+
+
+@dataclass
+class Match:
+    relation: str  # "exact" or "near"
+    matched_by: str  # "sha256", "iscc", "transaction", or "similar" for near matches
+    sha256: str
+    work: WorkRef | None  # None: on chain, but not registered through Storyloom
+    verified_live: bool
+    chain: ChainRecord | None  # None when the chain could not be read
+    database: DatabaseRecord | None
+    matches_database: bool | None  # the chain's owners and shares are the database's
+    licence: Licence | None
+    provenance: Provenance | None
+    lineage: list[LineageStep]
+    batch: BatchProof | None
+    content_bits: int | None = None  # near matches: Content-Code bits apart (of 64)
+    phash_bits: int | None = None
+
+
+@dataclass
+class Verification:
+    query: Query
+    verdict: str
+    message: str
+    registered: bool  # the exact match is on chain (registered or anchored), read live
+    live: bool  # the chain was read live for this answer
+    chain_error: str  # why not, when not
+    chain_id: int
+    contract: str
+    exact: Match | None
+    near: list[Match]
+    provenance: Provenance | None  # of the uploaded file
+    lineage: list[LineageStep]  # of the uploaded file, when it is one of our generated assets
+    notes: list[str]  # how the query was understood, when that needs saying
+    checked_at: datetime
+
+    @property
+    def matches(self) -> list[Match]:
+        return ([self.exact] if self.exact else []) + self.near
+
+
+# --- reading the chain ---------------------------------------------------------------------------
+
+
+class ChainUnavailable(Exception):
+    """The node could not be reached, answered badly, or serves another chain."""
+
+
+T = TypeVar("T")
+
+
+@contextmanager
+def _node() -> Iterator[None]:
+    try:
+        yield
+    except ChainUnavailable:
+        raise
+    except _NODE_ERRORS as error:
+        raise ChainUnavailable(_("The chain node did not answer (%(error)s).") % {
+            "error": type(error).__name__}) from error
+
+
+def chain_connect(*, timeout: float = CHAIN_TIMEOUT_S) -> Contract:
+    """The configured registry, on a node that answers and serves CHAIN_ID."""
+    try:
+        address = chain.registry_address()
+    except ImproperlyConfigured:
+        raise ChainUnavailable(_("No registry contract is configured.")) from None
+    w3 = chain.web3(timeout=timeout)
+    with _node():
+        chain_id = w3.eth.chain_id
+    if chain_id != settings.CHAIN_ID:
+        raise ChainUnavailable(_("The node serves chain %(found)s, not %(expected)s.") % {
+            "found": chain_id, "expected": settings.CHAIN_ID})
+    return registry_at(w3, address)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _block_time(w3: Web3, number: int) -> datetime:
+    return datetime.fromtimestamp(int(w3.eth.get_block(number)["timestamp"]), tz=UTC)
+
+
+def _content_logs(contract: Contract, content_hash: bytes, head: int) -> list[Any]:
+    """The WorkRegistered and OwnersChanged logs of one content hash, oldest first. Reads back from
+    the head in ranges of CHAIN_LOGS_MAX_BLOCKS (0: one range; public nodes cap eth_getLogs) and
+    stops at the registration, which is always the first."""
+    start = int(getattr(settings, "CHAIN_START_BLOCK", 0) or 0)
+    span = int(getattr(settings, "CHAIN_LOGS_MAX_BLOCKS", 0) or 0) or head - start + 1
+    topics = [[_hex(TOPICS["WorkRegistered"]), _hex(TOPICS["OwnersChanged"])], _hex(content_hash)]
+    found: list[Any] = []
+    to = head
+    while to >= start:
+        first = max(start, to - span + 1)
+        logs = contract.w3.eth.get_logs({"address": contract.address, "fromBlock": first, "toBlock": to,
+                                         "topics": topics})  # type: ignore[typeddict-item]
+        found.extend(logs)
+        if any(bytes(log["topics"][0]) == TOPICS["WorkRegistered"] for log in logs):
+            break
+        to = first - 1
+    return sorted(found, key=lambda log: (log["blockNumber"], log["logIndex"]))
+
+
+def chain_record(contract: Contract, sha256: str) -> ChainRecord:
+    """`stateOf(sha256)` and the owners and shares of its latest WorkRegistered/OwnersChanged
+    event, checked against it; the registration's block, time and transaction."""
+    content_hash = bytes.fromhex(sha256)
+    w3 = contract.w3
+    with _node():
+        state = bytes(contract.functions.stateOf(content_hash).call())
+        record = ChainRecord(chain_id=int(w3.eth.chain_id), contract=contract.address,
+                             content_hash=_hex(content_hash), registered=state != ZERO32, state=_hex(state))
+        if not record.registered:
+            return record
+        logs = _content_logs(contract, content_hash, int(w3.eth.block_number))
+        if not logs:
+            record.note = _("No registration event was found from block %(start)s on: the owners cannot be "
+                            "shown.") % {"start": getattr(settings, "CHAIN_START_BLOCK", 0) or 0}
+            return record
+        first, latest = logs[0], logs[-1]
+        if bytes(first["topics"][0]) == TOPICS["WorkRegistered"]:
+            registration = contract.events.WorkRegistered().process_log(first)["args"]
+            record.registrant, record.iscc = registration["registrant"], registration["iscc"]
+            record.metadata_uri = registration["metadataURI"]
+            record.block_number = int(first["blockNumber"])
+            record.block_time = _block_time(w3, record.block_number)
+            record.transaction = _hex(first["transactionHash"])
+        if bytes(latest["topics"][0]) == TOPICS["WorkRegistered"]:
+            args = contract.events.WorkRegistered().process_log(latest)["args"]
+        else:
+            args = contract.events.OwnersChanged().process_log(latest)["args"]
+            record.changed_block = int(latest["blockNumber"])
+            record.changed_at = _block_time(w3, record.changed_block)
+            record.changed_transaction = _hex(latest["transactionHash"])
+        owners, shares = list(args["owners"]), [int(s) for s in args["shares"]]
+        record.owners = [OwnerShare(address=o, bps=s) for o, s in zip(owners, shares, strict=True)]
+        record.consistent = state_hash(owners, shares) == state
+    return record
+
+
+def chain_transaction(contract: Contract, tx_hash: str) -> TransactionFinding:
+    """The work a mined transaction registered (or whose owners or licences it changed), from the
+    registry's events in its receipt."""
+    with _node():
+        try:
+            receipt = contract.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return TransactionFinding(found=False)
+    names = {topic: name for name, topic in TOPICS.items()}
+    ours = [log for log in receipt["logs"]
+            if log["address"].lower() == contract.address.lower() and log["topics"]]
+    for log in ours:  # a registration first, then whatever else names a work
+        name = names.get(bytes(log["topics"][0]), "")
+        if name == "WorkRegistered":
+            return _finding(receipt, name, log)
+    for log in ours:
+        name = names.get(bytes(log["topics"][0]), "")
+        if name in _CONTENT_TOPIC or name == "BatchAnchored":
+            return _finding(receipt, name, log)
+    return TransactionFinding(found=True, succeeded=receipt["status"] == 1,
+                              block_number=int(receipt["blockNumber"]))
+
+
+def _finding(receipt: Any, name: str, log: Any) -> TransactionFinding:
+    base = {"found": True, "succeeded": receipt["status"] == 1, "event": name,
+            "block_number": int(receipt["blockNumber"])}
+    if name == "BatchAnchored":
+        return TransactionFinding(**base, anchored_root=_hex(log["topics"][1]))
+    return TransactionFinding(**base, content_hash=bytes(log["topics"][_CONTENT_TOPIC[name]]).hex())
+
+
+def chain_batch(contract: Contract, *, root: bytes, leaf: bytes, proof: list[bytes]) -> BatchCheck:
+    """`anchoredAt(root)` and `verifyInclusion(root, leaf, proof)`."""
+    with _node():
+        anchored = int(contract.functions.anchoredAt(root).call())
+        included = bool(contract.functions.verifyInclusion(root, leaf, proof).call())
+    return BatchCheck(anchored_at=datetime.fromtimestamp(anchored, tz=UTC) if anchored else None,
+                      included=included)
+
+
+class _Reader:
+    """The chain for one answer: connected once; after a failure, every later read is skipped."""
+
+    def __init__(self) -> None:
+        self.contract: Contract | None = None
+        self.error = ""
+        try:
+            self.contract = chain_connect()
+        except ChainUnavailable as error:
+            self.error = str(error)
+
+    @property
+    def live(self) -> bool:
+        return self.contract is not None
+
+    def read(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        if self.contract is None:
+            return None
+        try:
+            return function(self.contract, *args, **kwargs)
+        except ChainUnavailable as error:
+            self.contract, self.error = None, str(error)
+            return None
+
+
+# --- batch anchoring (hook) ----------------------------------------------------------------------
+
+
+def batch_data(work: Work) -> BatchData | None:
+    """The Merkle batch data of a work anchored in a batch rather than registered on its own.
+
+    Hook: batch anchoring's models (Batch with its root, BatchEntry with a work's leaf and proof)
+    are not in this code base yet, so no work has any. Once they are, return
+    BatchData(root=..., leaf=..., proof=[...]) from the work's entry (bytes32 values as bytes);
+    `batch_verification` then checks the proof here and, live, `anchoredAt(root)` and
+    `verifyInclusion(root, leaf, proof)` on chain."""
+    return None
+
+
+def batch_verification(work: Work, reader: _Reader) -> BatchProof | None:
+    data = batch_data(work)
+    if data is None:
+        return None
+    result = BatchProof(root=_hex(data.root), leaf=_hex(data.leaf), proof=[_hex(p) for p in data.proof],
+                        proof_ok=merkle_verify(data.root, data.leaf, data.proof), live=False)
+    check = reader.read(chain_batch, root=data.root, leaf=data.leaf, proof=data.proof)
+    if check is not None:
+        result.live, result.anchored = True, check.anchored_at is not None
+        result.anchored_at, result.included = check.anchored_at, check.included
+    return result
+
+
+# --- the query -----------------------------------------------------------------------------------
+
+_HEX = set("0123456789abcdef")
+
+
+def _allowed() -> str:
+    return _("Paste a SHA-256 (64 hexadecimal digits), an ISCC code (ISCC:…) or a transaction hash "
+             "(0x and 64 hexadecimal digits).")
+
+
+def _refuse(message: str, *, field_name: str = "query") -> ValidationFailed:
+    return ValidationFailed(message, fields={field_name: [message, _allowed()]}, code="invalid_query")
+
+
+def parse_query(text: str) -> Query:
+    """What a pasted identifier is; ValidationFailed (on the field "query") when it is none."""
+    value = "".join(text.split())
+    lowered = value.lower()
+    if not value:
+        raise ValidationFailed(_("Upload a file or paste an identifier to verify."), fields={
+            "query": [_allowed()], "file": [_("Or upload a file.")]}, code="invalid_query")
+    if lowered.startswith("iscc:"):
+        try:
+            code = iscc_core.iscc_normalize(value)
+            iscc_core.iscc_validate(code, strict=True)
+        except ValueError as error:
+            raise _refuse(_("This is not a valid ISCC code (%(why)s).") % {"why": error}) from None
+        return Query(kind="iscc", value=code, iscc=code, content_code=_content_code(code))
+    if lowered.startswith("0x"):
+        digits = lowered[2:]
+        if set(digits) <= _HEX and len(digits) == 64:
+            return Query(kind="tx", value=lowered)
+        if set(digits) <= _HEX:
+            raise _refuse(_("A transaction hash is 0x and 64 hexadecimal digits; this has %(n)s.") % {
+                "n": len(digits)})
+        raise _refuse(_("A transaction hash has only hexadecimal digits (0-9, a-f) after 0x."))
+    if set(lowered) <= _HEX:
+        if len(lowered) == 64:
+            return Query(kind="sha256", value=lowered, sha256=lowered)
+        raise _refuse(_("A SHA-256 is 64 hexadecimal digits; this has %(n)s.") % {"n": len(lowered)})
+    raise _refuse(_("This is not a SHA-256, an ISCC code or a transaction hash."))
+
+
+def _content_code(code: str) -> str:
+    """The Content-Code unit of an ISCC-CODE, or the code itself when it is a Content-Code."""
+    try:
+        parsed = iscc_core.Code(code)
+        if parsed.maintype == iscc_core.MT.CONTENT:
+            return code
+        if parsed.maintype == iscc_core.MT.ISCC:
+            units = iscc_core.iscc_decompose(code)
+            first = iscc_core.Code(units[0]) if units else None
+            if first is not None and first.maintype == iscc_core.MT.CONTENT:
+                return f"ISCC:{units[0]}"
+    except ValueError:
+        pass
+    return ""
+
+
+def _file_query(upload: IO[bytes]) -> tuple[Query, bytes]:
+    limit = settings.WORK_MAX_BYTES
+    data = upload.read(limit + 1)
+    allowed = _("A PNG, JPEG or WebP image or an MP4 or WebM video, up to %(mb)s MB.") % {
+        "mb": limit // 2**20}
+    if not data:
+        raise ValidationFailed(_("The file is empty."), fields={"file": [allowed]}, code="invalid_file")
+    try:
+        prints = fingerprint(io.BytesIO(data), max_bytes=limit)
+    except UnsupportedFile as error:
+        raise ValidationFailed(_("This file cannot be verified: %(why)s.") % {"why": error},
+                               fields={"file": [allowed]}, code="invalid_file") from None
+    return Query(kind="file", value=prints.sha256, sha256=prints.sha256, iscc=prints.iscc,
+                 content_code=prints.content_code, phash=prints.phash, mime=prints.mime,
+                 size=prints.size), data
+
+
+# --- building the answer -------------------------------------------------------------------------
+
+
+def certificate_url(work: Work) -> str:
+    """The work's public certificate page."""
+    return f"/works/{work.public_id}/"
+
+
+def _work_ref(work: Work) -> WorkRef:
+    return WorkRef(id=work.public_id, title=work.title, status=work.status,
+                   status_label=str(work.get_status_display()), certificate_url=certificate_url(work),
+                   mime=work.mime, sha256=work.sha256, iscc=work.iscc)
+
+
+def _public_work(**lookup: Any) -> Work | None:
+    """A work its owners asked to register (drafts stay private)."""
+    return (Work.objects.filter(status__in=IN_FLIGHT, **lookup).select_related("asset")
+            .prefetch_related("owners").order_by("-id").first())
+
+
+def _database_record(work: Work) -> DatabaseRecord:
+    tx = (ChainTx.objects.filter(work=work, function="register").exclude(tx_hash="").order_by("-id")
+          .first())
+    return DatabaseRecord(status=work.status, owners=[OwnerShare(o.address, o.bps) for o in work.owners.all()],
+                          registrant=work.registrant, block_number=work.block_number,
+                          registered_at=work.registered_at, transaction=tx.tx_hash if tx else "")
+
+
+def _licence(work: Work) -> Licence:
+    kind = LicenceKind(work.licence)
+    text = licence_text(work.licence, work.terms)
+    return Licence(kind=work.licence, name=str(kind.label), url=LICENCE_URLS.get(kind, ""),
+                   terms=work.terms if kind == LicenceKind.CUSTOM else "", terms_sha256=work.terms_sha256,
+                   terms_hash_ok=hashlib.sha256(text.encode()).hexdigest() == work.terms_sha256)
+
+
+def _provenance(data: bytes, mime: str, source: str) -> Provenance | None:
+    if mime not in provenance.MIMES:
+        return None
+    try:
+        report = provenance.read(data, mime)
+    except (ValueError, OSError, ImproperlyConfigured) as error:
+        return Provenance(source=source, present=False, valid=False, state="", signer=None,
+                          errors=[str(error)], facts=None)
+    facts = {key: report.facts.get(key) for key in PUBLIC_FACTS} if report.facts else None
+    return Provenance(source=source, present=report.present, valid=report.valid, state=report.state,
+                      signer=report.signer, errors=report.errors, facts=facts)
+
+
+def _asset_provenance(asset: Asset | None, mime: str) -> Provenance | None:
+    """The C2PA manifest of our stored file of a generated asset."""
+    if asset is None or not asset.file or mime not in provenance.MIMES:
+        return None
+    try:
+        if asset.file.size > settings.WORK_MAX_BYTES:
+            return None
+        with asset.file.open("rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        return Provenance(source="asset", present=False, valid=False, state="", signer=None,
+                          errors=[_("The stored file could not be read (%(error)s).") % {
+                              "error": type(error).__name__}], facts=None)
+    return _provenance(data, mime, "asset")
+
+
+def lineage(asset: Asset | None) -> list[LineageStep]:
+    """The asset and what it was remixed from, and from what that was, ... each with its work when
+    registered (or queued)."""
+    steps: list[LineageStep] = []
+    seen: set[int] = set()
+    while asset is not None and asset.pk not in seen and len(steps) <= LINEAGE_DEPTH:
+        seen.add(asset.pk)
+        work = (Work.objects.filter(asset=asset, status__in=IN_FLIGHT).order_by("-id").first()
+                or Work.objects.filter(sha256=asset.sha256, status__in=IN_FLIGHT).order_by("-id").first())
+        steps.append(LineageStep(depth=len(steps), sha256=asset.sha256, kind=asset.kind,
+                                 created_at=asset.created_at, work=_work_ref(work) if work else None))
+        asset = Asset.objects.filter(pk=asset.parent_id).first() if asset.parent_id else None
+    return steps
+
+
+def _asset_of(work: Work) -> Asset | None:
+    """The generated asset a registered work is: its own, or one with the same bytes (a generated
+    file registered by uploading it)."""
+    if work.asset is not None:
+        return work.asset
+    return Asset.objects.filter(sha256=work.sha256).order_by("id").first()
+
+
+def _same_owners(a: list[OwnerShare], b: list[OwnerShare]) -> bool:
+    return [(o.address.lower(), o.bps) for o in a] == [(o.address.lower(), o.bps) for o in b]
+
+
+def _match(*, relation: str, matched_by: str, sha256: str, work: Work | None, reader: _Reader,
+           provenance_report: Provenance | None = None, file_asset: Asset | None = None,
+           content_bits: int | None = None, phash_bits: int | None = None) -> Match:
+    record = reader.read(chain_record, sha256)
+    database = _database_record(work) if work is not None else None
+    asset = _asset_of(work) if work is not None else file_asset
+    if provenance_report is None and work is not None:
+        provenance_report = _asset_provenance(asset, work.mime)
+    return Match(
+        relation=relation, matched_by=matched_by, sha256=sha256,
+        work=_work_ref(work) if work is not None else None,
+        verified_live=record is not None, chain=record, database=database,
+        matches_database=(_same_owners(record.owners, database.owners)
+                          if record is not None and record.owners and database is not None else None),
+        licence=_licence(work) if work is not None else None, provenance=provenance_report,
+        lineage=lineage(asset), batch=batch_verification(work, reader) if work is not None else None,
+        content_bits=content_bits, phash_bits=phash_bits)
+
+
+def _verdict(exact: Match | None, live: bool) -> tuple[str, str]:
+    if exact is None:
+        if not live:
+            return Verdict.NOT_REGISTERED, _("Not registered with Storyloom. The chain could not be read, "
+                                             "so a registration made elsewhere cannot be ruled out.")
+        return Verdict.NOT_REGISTERED, _("Not registered: no registration has this content.")
+    record, work = exact.chain, exact.work
+    if record is not None and record.registered:
+        if work is None:
+            return Verdict.REGISTERED, _("Registered on the chain (not through Storyloom).")
+        return Verdict.REGISTERED, _("Registered on the chain: “%(title)s”.") % {"title": work.title}
+    batch = exact.batch
+    if batch is not None and batch.anchored and batch.included:
+        return Verdict.ANCHORED, _("Anchored on the chain in a batch, and its proof checks out.")
+    status = work.status if work is not None else ""
+    if status in (WorkStatus.QUEUED, WorkStatus.SUBMITTED):
+        return Verdict.PENDING, _("Registration was asked for; it is not on the chain yet.")
+    if status == WorkStatus.REGISTERED:
+        if live:
+            return Verdict.MISSING_ON_CHAIN, _("Storyloom records this work as registered, but the chain "
+                                               "has no record of it.")
+        return Verdict.UNVERIFIED, _("Storyloom records this work as registered; the chain could not be "
+                                     "read to confirm it.")
+    return Verdict.NOT_REGISTERED, _("Not registered: no registration has this content.")
+
+
+def verify(*, query: str = "", upload: IO[bytes] | None = None) -> Verification:
+    """Check an uploaded file, or a pasted SHA-256, ISCC code or transaction hash, against the
+    chain (read live) and what Storyloom knows. Raises ValidationFailed for input that is none
+    of these (fields "query" or "file")."""
+    if upload is not None and query.strip():
+        raise ValidationFailed(_("Verify one thing at a time: a file or an identifier."), fields={
+            "query": [_("Leave this empty when you upload a file.")]}, code="invalid_query")
+    data = b""
+    if upload is not None:
+        parsed, data = _file_query(upload)
+    else:
+        parsed = parse_query(query)
+    reader = _Reader()
+
+    exact_work: Work | None = None
+    matched_by = parsed.kind if parsed.kind != "file" else "sha256"
+    sha256 = parsed.sha256
+    notes: list[str] = []
+    if parsed.kind == "tx":
+        sha256, exact_work, matched_by, note = _from_transaction(parsed.value, reader)
+        notes += [note] if note else []
+    elif parsed.kind == "iscc":
+        exact_work = _public_work(iscc=parsed.iscc)
+        sha256 = exact_work.sha256 if exact_work is not None else ""
+    else:
+        exact_work = _public_work(sha256=sha256)
+
+    file_report = _provenance(data, parsed.mime, "upload") if data else None
+    file_asset = None
+    if data:  # whoever has the file may see that it is one of our assets, and its lineage
+        file_asset = Asset.objects.filter(sha256=parsed.sha256).order_by("id").first()
+    file_lineage = lineage(file_asset) if file_asset is not None else []
+
+    exact = None
+    if sha256:
+        exact = _match(relation="exact", matched_by=matched_by, sha256=sha256, work=exact_work,
+                       reader=reader, provenance_report=file_report, file_asset=file_asset)
+        if exact_work is None and not (exact.chain is not None and exact.chain.registered):
+            exact = None  # neither registered here nor on chain
+
+    content_code, phash = parsed.content_code, parsed.phash
+    if exact_work is not None and not content_code:
+        content_code, phash = work_content_unit(exact_work), exact_work.phash
+    near = []
+    if content_code or phash:
+        similar = near_matches(sha256=sha256 or parsed.sha256, content_code=content_code, phash=phash,
+                               exclude=exact_work)[:NEAR_SHOWN]
+        near = [_match(relation="near", matched_by="similar", sha256=m.work.sha256, work=m.work,
+                       reader=reader, content_bits=m.content_bits, phash_bits=m.phash_bits) for m in similar]
+
+    verdict, message = _verdict(exact, reader.live)
+    contract = reader.contract.address if reader.contract is not None else _configured_address()
+    return Verification(query=parsed, verdict=verdict, message=message,
+                        registered=verdict in (Verdict.REGISTERED, Verdict.ANCHORED), live=reader.live,
+                        chain_error=reader.error, chain_id=settings.CHAIN_ID, contract=contract,
+                        exact=exact, near=near, provenance=file_report, lineage=file_lineage, notes=notes,
+                        checked_at=datetime.now(tz=UTC))
+
+
+def _configured_address() -> str:
+    try:
+        return chain.registry_address()
+    except ImproperlyConfigured:
+        return ""
+
+
+def _from_transaction(tx_hash: str, reader: _Reader) -> tuple[str, Work | None, str, str]:
+    """The content hash and work a transaction registered (or changed), how it was found, and a
+    note: from its receipt, read live; from the outbox when the node cannot be read or has not
+    mined it. A hash that names no transaction is tried as a content hash written as the chain
+    writes it (0x…)."""
+    finding = reader.read(chain_transaction, tx_hash)
+    if finding is not None and finding.content_hash:
+        note = "" if finding.succeeded else _("This transaction failed on the chain.")
+        return finding.content_hash, _public_work(sha256=finding.content_hash), "transaction", note
+    if finding is None or not finding.found:
+        tx = ChainTx.objects.filter(tx_hash=tx_hash).select_related("work").order_by("-id").first()
+        if tx is not None and tx.work is not None and tx.work.status in IN_FLIGHT:
+            note = _("The chain has not mined this transaction yet.") if finding is not None else ""
+            return tx.work.sha256, _public_work(pk=tx.work.pk), "transaction", note
+    if finding is not None and finding.found:
+        if finding.anchored_root:
+            return "", None, "transaction", _("This transaction anchored a batch of works (root %(root)s); "
+                                              "verify a work of the batch by its file or hash.") % {
+                                                  "root": finding.anchored_root}
+        return "", None, "transaction", _("This transaction did not register a work in this registry.")
+    content = tx_hash[2:]
+    work = _public_work(sha256=content)
+    note = _("No transaction has this hash, so it was checked as a content hash (SHA-256).")
+    if finding is None:
+        note = _("The chain could not be read, so this was looked up as a transaction and as a content "
+                 "hash in Storyloom's records.")
+    return content, work, "sha256", note
