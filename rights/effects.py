@@ -18,6 +18,7 @@ from rights.models import (
     Batch,
     BatchStatus,
     ChainTx,
+    Custody,
     Licence,
     LicenceStatus,
     Owner,
@@ -71,7 +72,9 @@ def failed(tx: ChainTx, error: str) -> None:
 def owners_replace(work_id: int, owners: list[str], shares: list[int], *,
                    users: dict[str, int | None] | None = None) -> None:
     """Make the work's owners what the chain says, keeping who is who (by address)."""
-    known = {o.address.lower(): o.user_id for o in Owner.objects.filter(work_id=work_id)}
+    custodial = Custody.objects.filter(address__in=owners)
+    known: dict[str, int | None] = {c.address.lower(): c.user_id for c in custodial}
+    known.update({o.address.lower(): o.user_id for o in Owner.objects.filter(work_id=work_id)})
     known.update({address.lower(): user for address, user in (users or {}).items() if address})
     confirmed_at = {o.address.lower(): o.confirmed_at for o in Owner.objects.filter(work_id=work_id)}
     Owner.objects.filter(work_id=work_id).delete()

@@ -77,4 +77,9 @@ def user_account(user_id: int) -> LocalAccount:
 
 
 def user_address(user_id: int) -> str:
-    return str(user_account(user_id).address)
+    """The person's custodial address, recorded so the chain's addresses read back as people."""
+    from rights.models import Custody
+
+    address = str(user_account(user_id).address)
+    Custody.objects.get_or_create(user_id=user_id, defaults={"address": address})
+    return address

@@ -224,3 +224,43 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return self.licence_id
+
+
+class ChainEvent(models.Model):
+    """A registry event as the chain logged it, indexed back (rights/indexer.py)."""
+
+    block_number = models.PositiveBigIntegerField(db_index=True)
+    tx_hash = models.CharField(max_length=66)
+    log_index = models.PositiveIntegerField()
+    name = models.CharField(max_length=40)
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)  # sha256 hex, when it has one
+    args = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["block_number", "log_index"]
+        constraints = [models.UniqueConstraint(fields=["tx_hash", "log_index"], name="rights_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.tx_hash}"
+
+
+class ChainCursor(models.Model):
+    """How far the indexer has read a contract's logs."""
+
+    address = models.CharField(max_length=42, unique=True)
+    block = models.PositiveBigIntegerField(default=0)  # the last block read
+
+    def __str__(self) -> str:
+        return f"{self.address} at {self.block}"
+
+
+class Custody(models.Model):
+    """The address the platform holds a person's shares at (derived from its key: the address is
+    public, only the derivation is secret). Lets the chain's addresses be read back as people."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="custody")
+    address = models.CharField(max_length=42, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.address} of {self.user_id}"

@@ -2,7 +2,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from rights import batches, outbox
+from rights import batches, indexer, outbox
 
 
 @shared_task(name="rights.tasks.chain_send", bind=True, ignore_result=True)
@@ -30,3 +30,9 @@ def batch_collect() -> str | None:
     """Anchor the waiting batch-mode works when a batch is full or due."""
     batch = batches.batch_collect()
     return batch.root if batch else None
+
+
+@shared_task(name="rights.tasks.index_events", ignore_result=True)
+def index_events() -> int:
+    """Read the registry's new settled events into the database."""
+    return indexer.index_events()

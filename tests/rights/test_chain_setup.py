@@ -11,6 +11,8 @@ from eth_account import Account
 from rights import keys
 from rights.anvil import Anvil
 from rights.chain import chain_setup, registry, web3
+from rights.models import Custody
+from tests.projects.factories import UserFactory
 from tests.rights.conftest import point_at_chain
 from tests.servers import free_port
 
@@ -48,9 +50,12 @@ def test_a_configured_key_wins_and_a_locked_keystore_needs_its_password(chain_se
     assert keys.platform_account().address == address
 
 
+@pytest.mark.django_db
 def test_each_person_has_their_own_address_derived_from_the_platform_key(chain_settings):
-    first, second = keys.user_address(1), keys.user_address(2)
-    assert first != second and first == keys.user_address(1)
+    ada, ben = UserFactory(), UserFactory()
+    first, second = keys.user_address(ada.pk), keys.user_address(ben.pk)
+    assert first != second and first == keys.user_address(ada.pk)
+    assert Custody.objects.get(user=ada).address == first  # public, so the chain reads back as people
     assert keys.platform_account().address not in (first, second)
 
 

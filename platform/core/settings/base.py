@@ -204,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.batch_collect",
         "schedule": 15.0,
     },
+    "index-chain-events": {
+        "task": "rights.tasks.index_events",
+        "schedule": 10.0,
+    },
 }
 
 # --- API ---

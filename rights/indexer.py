@@ -1,0 +1,92 @@
+"""The chain read back into the database: the registry's events, from where the last pass
+stopped to the newest block that counts as settled (CHAIN_CONFIRMATIONS deep, or `finalized`).
+
+Every event is kept (ChainEvent, once per transaction and log index) and applied: a work's owners
+become what its latest OwnersChanged says, licences what LicenceGranted / LicenceRevoked say,
+works registered by the platform get their block. Running it again changes nothing.
+"""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from web3 import Web3
+from web3.contract import Contract
+
+from rights.chain import registry, web3
+from rights.effects import owners_replace
+from rights.models import ChainCursor, ChainEvent, Licence, LicenceStatus, Work
+from rights.outbox import OFFLINE
+
+log = logging.getLogger(__name__)
+EVENTS = ("WorkRegistered", "OwnersChanged", "ShareTransferred", "LicenceGranted", "LicenceRevoked",
+          "BatchAnchored")
+STEP = 5000  # blocks per eth_getLogs request
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _settled_head(w3: Web3) -> int:
+    if settings.CHAIN_USE_FINALIZED:
+        return int(w3.eth.get_block("finalized")["number"])
+    return int(w3.eth.block_number) - settings.CHAIN_CONFIRMATIONS + 1
+
+
+def _apply(event: ChainEvent) -> None:
+    args = event.args
+    if event.name == "OwnersChanged" or event.name == "WorkRegistered":
+        work = Work.objects.filter(sha256=event.content_hash).first()
+        if work is not None:
+            owners_replace(work.pk, args["owners"], args["shares"])
+    elif event.name == "LicenceGranted":
+        Licence.objects.filter(licence_id=args["licenceId"]).update(status=LicenceStatus.ACTIVE)
+    elif event.name == "LicenceRevoked":
+        Licence.objects.filter(licence_id=args["licenceId"]).update(status=LicenceStatus.REVOKED)
+
+
+def _read(contract: Contract, start: int, end: int) -> list[ChainEvent]:
+    found = []
+    for name in EVENTS:
+        for log_entry in getattr(contract.events, name).get_logs(from_block=start, to_block=end):
+            args = {key: _plain(value) for key, value in log_entry["args"].items()}
+            content = args.get("contentHash", "")
+            found.append(ChainEvent(block_number=log_entry["blockNumber"], log_index=log_entry["logIndex"],
+                                    tx_hash=_plain(log_entry["transactionHash"]), name=name, args=args,
+                                    content_hash=content[2:] if content else ""))
+    return sorted(found, key=lambda e: (e.block_number, e.log_index))
+
+
+def index_events() -> int:
+    """One pass; returns how many new events it stored (0 when the node is unreachable)."""
+    try:
+        w3 = web3()
+        contract = registry(w3)
+        head = _settled_head(w3)
+        cursor, _ = ChainCursor.objects.get_or_create(address=contract.address)
+        stored = 0
+        start = cursor.block + 1 if cursor.block else 0
+        while start <= head:
+            end = min(head, start + STEP - 1)
+            events = _read(contract, start, end)
+            with transaction.atomic():
+                known = set(ChainEvent.objects.filter(block_number__gte=start, block_number__lte=end)
+                            .values_list("tx_hash", "log_index"))
+                for event in events:
+                    if (event.tx_hash, event.log_index) in known:
+                        continue
+                    event.save()
+                    _apply(event)
+                    stored += 1
+                ChainCursor.objects.filter(pk=cursor.pk).update(block=end)
+            start = end + 1
+        return stored
+    except OFFLINE as error:
+        log.warning("chain node unreachable (%s): indexing later", type(error).__name__)
+        return 0
