@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from rights.events import works_announce
 from rights.merkle import leaf_for, merkle_proofs, merkle_root
 from rights.models import Batch, BatchEntry, RegistrationMode, Work, WorkStatus
 from rights.services import anchor_submit, metadata_uri
@@ -44,4 +45,5 @@ def batch_collect(*, force: bool = False) -> Batch | None:
         for index, (work, leaf, proof) in enumerate(zip(works, leaves, merkle_proofs(leaves), strict=True))])
     Work.objects.filter(pk__in=[work.pk for work in works]).update(status=WorkStatus.SUBMITTED)
     anchor_submit(batch=batch)
+    works_announce(work.pk for work in works)
     return batch

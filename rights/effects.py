@@ -14,6 +14,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from rights.events import works_announce
 from rights.models import (
     Batch,
     BatchStatus,
@@ -40,7 +41,19 @@ def prepared_args(tx: ChainTx) -> list[Any] | None:
     return [tx.args[0], [o.address for o in owners], [o.bps for o in owners], *tx.args[3:]]
 
 
+def _affected(tx: ChainTx) -> list[int]:
+    if tx.batch_id:
+        return list(Work.objects.filter(batch_entry__batch_id=tx.batch_id).values_list("pk", flat=True))
+    return [tx.work_id] if tx.work_id else []
+
+
 def confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract, *, block: int, mined_at: datetime) -> None:
+    _confirmed(tx, receipt, contract, block=block, mined_at=mined_at)
+    works_announce(_affected(tx))
+
+
+def _confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract, *, block: int,
+               mined_at: datetime) -> None:
     if tx.function == "register" and tx.work_id:
         Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.REGISTERED, block_number=block,
                                                   registered_at=mined_at, registrant=tx.signer)
@@ -60,6 +73,11 @@ def confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract, *, block: int
 
 
 def failed(tx: ChainTx, error: str) -> None:
+    _failed(tx, error)
+    works_announce(_affected(tx))
+
+
+def _failed(tx: ChainTx, error: str) -> None:
     if tx.function == "register" and tx.work_id:
         Work.objects.filter(pk=tx.work_id).update(status=WorkStatus.FAILED, error=error)
     elif tx.function == "anchor" and tx.batch_id:

@@ -17,6 +17,7 @@ from web3 import Web3
 
 from accounts.models import User
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from rights.events import works_announce
 from rights.keys import platform_account, user_address
 from rights.models import (
     Batch,
@@ -68,6 +69,7 @@ def registration_submit(*, work: Work) -> ChainTx:
     if work.status in (WorkStatus.DRAFT, WorkStatus.CONFIRMING):
         work.status = WorkStatus.QUEUED
         work.save(update_fields=["status"])
+        works_announce([work.pk])
     return tx
 
 

@@ -24,6 +24,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from generation.models import Asset
 from projects.roles import Action
 from projects.selectors import membership_require
+from rights.events import works_announce
 from rights.fingerprints import UnsupportedFile, content_distance, fingerprint, phash_distance
 from rights.keys import user_address
 from rights.metadata import licence_text
@@ -283,15 +284,15 @@ def work_confirm(*, work_id: str, user: User) -> Work:
 def _submit_when_agreed(work: Work) -> Work:
     """Queue the registration once it was asked for and every co-owner who is a person here has
     confirmed (outside addresses were added, and answered for, by one who confirmed)."""
-    if work.status != WorkStatus.CONFIRMING or work.owners.filter(user__isnull=False,
-                                                                  confirmed_at__isnull=True).exists():
-        return work
-    if work.mode == RegistrationMode.SINGLE:
+    agreed = work.status == WorkStatus.CONFIRMING and not work.owners.filter(
+        user__isnull=False, confirmed_at__isnull=True).exists()
+    if agreed and work.mode == RegistrationMode.SINGLE:
         from rights.services import registration_submit
 
         registration_submit(work=work)
-    else:  # the batch collector anchors it with others
+    elif agreed:  # the batch collector anchors it with others
         work.status = WorkStatus.QUEUED
         work.save(update_fields=["status"])
     work.refresh_from_db()
+    works_announce([work.pk])
     return work
