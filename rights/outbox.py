@@ -207,6 +207,7 @@ def _confirm(w3: Web3, contract: Contract, signer: str) -> None:
         return
     head = w3.eth.block_number
     final = w3.eth.get_block("finalized")["number"] if settings.CHAIN_USE_FINALIZED else head
+    block_times: dict[int, datetime] = {}
     for tx in submitted:
         receipt = None
         for tx_hash in reversed(tx.hashes):  # the latest replacement first
@@ -220,7 +221,9 @@ def _confirm(w3: Web3, contract: Contract, signer: str) -> None:
         block = receipt["blockNumber"]
         if head - block + 1 < settings.CHAIN_CONFIRMATIONS or block > final:
             continue
-        mined_at = datetime.fromtimestamp(w3.eth.get_block(block)["timestamp"], tz=UTC)
+        if block not in block_times:
+            block_times[block] = datetime.fromtimestamp(w3.eth.get_block(block)["timestamp"], tz=UTC)
+        mined_at = block_times[block]
         with transaction.atomic():
             fields = {"block_number": block, "gas_used": receipt["gasUsed"],
                       "tx_hash": receipt["transactionHash"].to_0x_hex()}
