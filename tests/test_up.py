@@ -81,7 +81,7 @@ def test_up_boots_on_clean_var_reports_healthy_and_stops(tmp_path):
     report = _boot_and_stop(env, tmp_path / "first.log", marker, signal.SIGTERM)
     assert report["status"] == "up"
     assert {name for name, part in report["checks"].items() if part["status"] == "up"} == {
-        "database", "redis", "workers"}
+        "database", "redis", "workers", "chain"}
     first = (tmp_path / "first.log").read_text()
     assert "Demo users (created now):" in first
     creds = json.loads((var / "demo-credentials.json").read_text())

@@ -39,8 +39,24 @@ def _workers() -> dict[str, Any]:
     return {"workers": names}
 
 
+def _chain() -> dict[str, Any]:
+    """The node answers, is the configured chain, and holds the registry."""
+    from web3 import Web3
+
+    from rights.chain import registry_address, web3
+
+    w3 = web3(timeout=2)
+    if w3.eth.chain_id != settings.CHAIN_ID:
+        raise RuntimeError(f"the node is chain {w3.eth.chain_id}, not {settings.CHAIN_ID}")
+    address = registry_address()
+    if not w3.eth.get_code(Web3.to_checksum_address(address)):
+        raise RuntimeError(f"no registry contract at {address}")
+    return {"chain_id": settings.CHAIN_ID, "registry": address, "block": w3.eth.block_number,
+            "embedded": settings.EMBEDDED_CHAIN}
+
+
 CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
-    "database": _database, "redis": _redis, "workers": _workers,
+    "database": _database, "redis": _redis, "workers": _workers, "chain": _chain,
 }
 
 

@@ -4,6 +4,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from core import health
+from tests.rights.conftest import anvil, platform_chain  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_healthz_without_a_worker_is_503_with_workers_down() -> None:
     assert status == 503
     assert body["status"] == "down"
     checks = body["checks"]
-    assert set(checks) == {"database", "redis", "workers"}
+    assert set(checks) == {"database", "redis", "workers", "chain"}
     assert checks["database"]["status"] == "up"
     assert checks["database"]["vendor"] == connection.vendor
     assert checks["redis"]["status"] == "up"
@@ -38,6 +39,7 @@ def test_healthz_without_a_worker_is_503_with_workers_down() -> None:
         assert part["ms"] >= 0
 
 
+@pytest.mark.usefixtures("platform_chain")
 def test_healthz_is_200_when_every_part_is_up(a_worker: None) -> None:
     status, body = _get()
     assert status == 200
@@ -69,3 +71,10 @@ def test_healthz_reports_the_database_down(a_worker: None,
         "status": "down", "error": "OperationalError: connection refused",
         "ms": body["checks"]["database"]["ms"]}
     assert body["checks"]["redis"]["status"] == "up"
+
+
+def test_healthz_reports_the_chain_down(a_worker: None, settings) -> None:
+    settings.CHAIN_RPC_URL = "http://127.0.0.1:9"  # nothing listens there
+    status, body = _get()
+    assert status == 503 and body["checks"]["chain"]["status"] == "down"
+    assert body["checks"]["database"]["status"] == "up"
