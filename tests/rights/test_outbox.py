@@ -13,6 +13,7 @@ from django.db import connection
 
 from accounts.models import User
 from rights import keys
+from rights.anvil import Anvil, rpc
 from rights.chain import chain_setup, registry, web3
 from rights.keys import platform_account, user_address
 from rights.models import ChainTx, Owner, TxStatus, Work, WorkStatus
@@ -161,3 +162,32 @@ def test_asking_twice_queues_one_registration(chain):
     work = make_works(1)[0]
     first, second = registration_submit(work=work), registration_submit(work=work)
     assert first.pk == second.pk and ChainTx.objects.count() == 1
+
+
+def test_a_transaction_left_unmined_is_replaced_with_a_higher_fee_and_mined_once(settings, tmp_path):
+    node = Anvil.start(port=free_port())
+    try:
+        point_at_chain(settings, tmp_path, node.url)
+        chain_setup()
+        settings.CHAIN_STUCK_AFTER_S = 0
+        rpc(node.url, "evm_setAutomine", [False])  # blocks stop coming: the transaction waits
+        work = make_works(1)[0]
+        tx = registration_submit(work=work)
+        signer = platform_account().address
+        signer_run(signer)  # signed and sent
+        tx.refresh_from_db()
+        first_hash, first_fee = tx.tx_hash, int(tx.max_fee or 0)
+        signer_run(signer)  # still unmined after CHAIN_STUCK_AFTER_S: replaced
+        tx.refresh_from_db()
+        assert tx.replacements == 1 and tx.tx_hash != first_hash
+        assert int(tx.max_fee or 0) >= first_fee * 1.125
+        assert tx.hashes == [first_hash, tx.tx_hash]
+        rpc(node.url, "evm_mine")
+        settings.CHAIN_STUCK_AFTER_S = 3600
+        run_until_settled(signer)
+        tx.refresh_from_db()
+        assert tx.status == TxStatus.CONFIRMED and tx.tx_hash == tx.hashes[-1]  # the replacement won
+        assert web3().eth.get_transaction_count(signer) == 2  # the deployment, then one registration
+    finally:
+        node.stop()
+        keys._platform_key.cache_clear()
