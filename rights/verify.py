@@ -43,7 +43,7 @@ from rights.contract import registry_at
 from rights.fingerprints import UnsupportedFile, fingerprint
 from rights.merkle import merkle_verify, state_hash
 from rights.metadata import LICENCE_URLS, licence_text
-from rights.models import IN_FLIGHT, ChainTx, LicenceKind, Work, WorkStatus
+from rights.models import IN_FLIGHT, BatchEntry, ChainTx, LicenceKind, Work, WorkStatus
 from rights.works import near_matches, work_content_unit
 
 CHAIN_TIMEOUT_S = 5  # per node request: a public page must not hang on a dead node
@@ -154,7 +154,8 @@ class BatchProof:
     root: str
     leaf: str
     proof: list[str]
-    proof_ok: bool  # checked here (rights.merkle), whatever the node says
+    leaf_ok: bool  # the leaf is this work's content hash, ISCC, metadata URI, owners and shares
+    proof_ok: bool  # the proof leads from the leaf to the root, checked here (rights.merkle)
     live: bool
     anchored: bool | None = None  # None: not read live
     anchored_at: datetime | None = None
@@ -197,12 +198,12 @@ class Licence:
 
 @dataclass
 class Provenance:
-    source: str  # "upload" (the file given) or "asset" (our stored file of the work)
+    read_from: str  # "upload" (the file given) or "asset" (our stored file of the work)
     present: bool
     valid: bool
     state: str
     signer: str | None
-    errors: list[str]
+    failures: list[str]  # what failed validation ("code: explanation")
     facts: dict[str, Any] | None  # preset, seed, job_id, kind, parent_sha256
 
 
@@ -311,7 +312,7 @@ def _content_logs(contract: Contract, content_hash: bytes, head: int) -> list[An
     while to >= start:
         first = max(start, to - span + 1)
         logs = contract.w3.eth.get_logs({"address": contract.address, "fromBlock": first, "toBlock": to,
-                                         "topics": topics})  # type: ignore[typeddict-item]
+                                         "topics": topics})
         found.extend(logs)
         if any(bytes(log["topics"][0]) == TOPICS["WorkRegistered"] for log in logs):
             break
@@ -421,25 +422,32 @@ class _Reader:
             return None
 
 
-# --- batch anchoring (hook) ----------------------------------------------------------------------
+# --- batch anchoring ------------------------------------------------------------------------------
 
 
 def batch_data(work: Work) -> BatchData | None:
-    """The Merkle batch data of a work anchored in a batch rather than registered on its own.
+    """The Merkle batch data of a work anchored in a batch rather than registered on its own."""
+    entry = BatchEntry.objects.filter(work=work).select_related("batch").first()
+    if entry is None:
+        return None
+    return BatchData(root=_bytes(entry.batch.root), leaf=_bytes(entry.leaf),
+                     proof=[_bytes(sibling) for sibling in entry.proof])
 
-    Hook: batch anchoring's models (Batch with its root, BatchEntry with a work's leaf and proof)
-    are not in this code base yet, so no work has any. Once they are, return
-    BatchData(root=..., leaf=..., proof=[...]) from the work's entry (bytes32 values as bytes);
-    `batch_verification` then checks the proof here and, live, `anchoredAt(root)` and
-    `verifyInclusion(root, leaf, proof)` on chain."""
-    return None
+
+def _bytes(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
 
 
 def batch_verification(work: Work, reader: _Reader) -> BatchProof | None:
+    """A batch-anchored work's proof, checked here (the leaf is this work's record and leads to
+    the root) and, live, on chain: `anchoredAt(root)` and `verifyInclusion(root, leaf, proof)`."""
     data = batch_data(work)
     if data is None:
         return None
+    from rights.batches import work_leaf
+
     result = BatchProof(root=_hex(data.root), leaf=_hex(data.leaf), proof=[_hex(p) for p in data.proof],
+                        leaf_ok=work_leaf(work) == data.leaf,
                         proof_ok=merkle_verify(data.root, data.leaf, data.proof), live=False)
     check = reader.read(chain_batch, root=data.root, leaf=data.leaf, proof=data.proof)
     if check is not None:
@@ -458,8 +466,9 @@ def _allowed() -> str:
              "(0x and 64 hexadecimal digits).")
 
 
-def _refuse(message: str, *, field_name: str = "query") -> ValidationFailed:
-    return ValidationFailed(message, fields={field_name: [message, _allowed()]}, code="invalid_query")
+def _refuse(message: str) -> ValidationFailed:
+    """A 400 on the field "query": what is wrong, then what is allowed."""
+    return ValidationFailed(message, fields={"query": [message, _allowed()]}, code="invalid_query")
 
 
 def parse_query(text: str) -> Query:
@@ -547,7 +556,11 @@ def _public_work(**lookup: Any) -> Work | None:
 def _database_record(work: Work) -> DatabaseRecord:
     tx = (ChainTx.objects.filter(work=work, function="register").exclude(tx_hash="").order_by("-id")
           .first())
-    return DatabaseRecord(status=work.status, owners=[OwnerShare(o.address, o.bps) for o in work.owners.all()],
+    if tx is None:  # anchored in a batch: the anchor's transaction
+        tx = (ChainTx.objects.filter(function="anchor", batch__entries__work=work).exclude(tx_hash="")
+              .order_by("-id").first())
+    owners = [OwnerShare(o.address, o.bps) for o in work.owners.all()]
+    return DatabaseRecord(status=work.status, owners=owners,
                           registrant=work.registrant, block_number=work.block_number,
                           registered_at=work.registered_at, transaction=tx.tx_hash if tx else "")
 
@@ -566,11 +579,11 @@ def _provenance(data: bytes, mime: str, source: str) -> Provenance | None:
     try:
         report = provenance.read(data, mime)
     except (ValueError, OSError, ImproperlyConfigured) as error:
-        return Provenance(source=source, present=False, valid=False, state="", signer=None,
-                          errors=[str(error)], facts=None)
+        return Provenance(read_from=source, present=False, valid=False, state="", signer=None,
+                          failures=[str(error)], facts=None)
     facts = {key: report.facts.get(key) for key in PUBLIC_FACTS} if report.facts else None
-    return Provenance(source=source, present=report.present, valid=report.valid, state=report.state,
-                      signer=report.signer, errors=report.errors, facts=facts)
+    return Provenance(read_from=source, present=report.present, valid=report.valid, state=report.state,
+                      signer=report.signer, failures=report.errors, facts=facts)
 
 
 def _asset_provenance(asset: Asset | None, mime: str) -> Provenance | None:
@@ -583,8 +596,8 @@ def _asset_provenance(asset: Asset | None, mime: str) -> Provenance | None:
         with asset.file.open("rb") as handle:
             data = handle.read()
     except OSError as error:
-        return Provenance(source="asset", present=False, valid=False, state="", signer=None,
-                          errors=[_("The stored file could not be read (%(error)s).") % {
+        return Provenance(read_from="asset", present=False, valid=False, state="", signer=None,
+                          failures=[_("The stored file could not be read (%(error)s).") % {
                               "error": type(error).__name__}], facts=None)
     return _provenance(data, mime, "asset")
 
@@ -647,7 +660,7 @@ def _verdict(exact: Match | None, live: bool) -> tuple[str, str]:
             return Verdict.REGISTERED, _("Registered on the chain (not through Storyloom).")
         return Verdict.REGISTERED, _("Registered on the chain: “%(title)s”.") % {"title": work.title}
     batch = exact.batch
-    if batch is not None and batch.anchored and batch.included:
+    if batch is not None and batch.anchored and batch.included and batch.leaf_ok:
         return Verdict.ANCHORED, _("Anchored on the chain in a batch, and its proof checks out.")
     status = work.status if work is not None else ""
     if status in (WorkStatus.QUEUED, WorkStatus.SUBMITTED):

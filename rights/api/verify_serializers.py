@@ -1,0 +1,148 @@
+"""The public verification's input and its answer (rights.verify's dataclasses), for the API and
+its schema."""
+
+from rest_framework import serializers
+
+
+class VerifyQueryInput(serializers.Serializer):
+    query = serializers.CharField(max_length=200, help_text="A SHA-256 (64 hex digits), an ISCC code "
+                                  "(ISCC:…) or a transaction hash (0x and 64 hex digits).")
+
+
+class VerifyInput(serializers.Serializer):
+    query = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                  help_text="A SHA-256, an ISCC code or a transaction hash; or, instead:")
+    file = serializers.FileField(required=False, help_text="A PNG, JPEG or WebP image or an MP4 or WebM "
+                                 "video (the same size limit as for registering).")
+
+
+class VerifyQuerySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="file, sha256, iscc or tx.")
+    value = serializers.CharField()
+    sha256 = serializers.CharField()
+    iscc = serializers.CharField()
+    content_code = serializers.CharField(help_text="The ISCC Content-Code unit compared for similarity.")
+    phash = serializers.CharField()
+    mime = serializers.CharField()
+    size = serializers.IntegerField(allow_null=True)
+
+
+class VerifyOwnerSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    bps = serializers.IntegerField(help_text="Basis points: 10,000 in all.")
+    percent = serializers.FloatField()
+
+
+class VerifyChainRecordSerializer(serializers.Serializer):
+    chain_id = serializers.IntegerField()
+    contract = serializers.CharField()
+    content_hash = serializers.CharField()
+    registered = serializers.BooleanField(help_text="stateOf(contentHash) is not zero.")
+    state = serializers.CharField(help_text="stateOf(contentHash).")
+    owners = VerifyOwnerSerializer(many=True, help_text="From the latest WorkRegistered/OwnersChanged event.")
+    consistent = serializers.BooleanField(allow_null=True, help_text="keccak256(abi.encode(owners, shares)) "
+                                          "of that event equals stateOf.")
+    registrant = serializers.CharField()
+    iscc = serializers.CharField()
+    metadata_uri = serializers.CharField()
+    block_number = serializers.IntegerField(allow_null=True)
+    block_time = serializers.DateTimeField(allow_null=True)
+    transaction = serializers.CharField()
+    changed_block = serializers.IntegerField(allow_null=True)
+    changed_at = serializers.DateTimeField(allow_null=True)
+    changed_transaction = serializers.CharField()
+    note = serializers.CharField()
+
+
+class VerifyDatabaseRecordSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    owners = VerifyOwnerSerializer(many=True)
+    registrant = serializers.CharField()
+    block_number = serializers.IntegerField(allow_null=True)
+    registered_at = serializers.DateTimeField(allow_null=True)
+    transaction = serializers.CharField()
+
+
+class VerifyWorkSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    certificate_url = serializers.CharField()
+    mime = serializers.CharField()
+    sha256 = serializers.CharField()
+    iscc = serializers.CharField()
+
+
+class VerifyLicenceSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+    terms = serializers.CharField()
+    terms_sha256 = serializers.CharField()
+    terms_hash_ok = serializers.BooleanField()
+
+
+class VerifyProvenanceSerializer(serializers.Serializer):
+    read_from = serializers.CharField(help_text="upload (the file given) or asset (our stored file of "
+                                      "the work's generated asset).")
+    present = serializers.BooleanField()
+    valid = serializers.BooleanField()
+    state = serializers.CharField()
+    signer = serializers.CharField(allow_null=True)
+    failures = serializers.ListField(child=serializers.CharField())
+    facts = serializers.DictField(allow_null=True, help_text="preset, seed, job_id, kind, parent_sha256.")
+
+
+class VerifyLineageStepSerializer(serializers.Serializer):
+    depth = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    kind = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    work = VerifyWorkSerializer(allow_null=True)
+
+
+class VerifyBatchProofSerializer(serializers.Serializer):
+    root = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.root (DRF pops it)
+    leaf = serializers.CharField()
+    proof = serializers.ListField(child=serializers.CharField())
+    proof_ok = serializers.BooleanField()
+    live = serializers.BooleanField()
+    anchored = serializers.BooleanField(allow_null=True)
+    anchored_at = serializers.DateTimeField(allow_null=True)
+    included = serializers.BooleanField(allow_null=True)
+
+
+class VerifyMatchSerializer(serializers.Serializer):
+    relation = serializers.CharField(help_text="exact or near.")
+    matched_by = serializers.CharField(help_text="sha256, iscc, transaction, or similar (near matches).")
+    sha256 = serializers.CharField()
+    work = VerifyWorkSerializer(allow_null=True)
+    verified_live = serializers.BooleanField()
+    chain = VerifyChainRecordSerializer(allow_null=True)
+    database = VerifyDatabaseRecordSerializer(allow_null=True)
+    matches_database = serializers.BooleanField(allow_null=True)
+    licence = VerifyLicenceSerializer(allow_null=True)
+    provenance = VerifyProvenanceSerializer(allow_null=True)
+    lineage = VerifyLineageStepSerializer(many=True)
+    batch = VerifyBatchProofSerializer(allow_null=True)
+    content_bits = serializers.IntegerField(allow_null=True)
+    phash_bits = serializers.IntegerField(allow_null=True)
+
+
+class VerificationSerializer(serializers.Serializer):
+    query = VerifyQuerySerializer()
+    verdict = serializers.CharField(help_text="registered, anchored (in a batch), pending, unverified (the "
+                                    "chain could not be read), missing_on_chain or not_registered.")
+    message = serializers.CharField()
+    registered = serializers.BooleanField()
+    live = serializers.BooleanField(help_text="The chain was read live for this answer.")
+    chain_error = serializers.CharField()
+    chain_id = serializers.IntegerField()
+    contract = serializers.CharField()
+    exact = VerifyMatchSerializer(allow_null=True)
+    near = VerifyMatchSerializer(many=True)
+    provenance = VerifyProvenanceSerializer(allow_null=True)
+    lineage = VerifyLineageStepSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField())
+    checked_at = serializers.DateTimeField()

@@ -1,0 +1,42 @@
+"""GET/POST /api/v1/verify: public verification, no login needed (throttled per client)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.views import APIView
+
+from core.api.views import validated
+from rights.api.verify_serializers import VerificationSerializer, VerifyInput, VerifyQueryInput
+from rights.verify import verify
+
+_DESCRIPTION = ("The exact match and similar registered works, each with its on-chain record read live "
+                "(owners and shares, block time, transaction, contract, and whether the owners hash to "
+                "the contract's stateOf), licence, C2PA validity of our generated media and remix "
+                "lineage. `live` is false, with `chain_error`, when the node could not be read: what "
+                "follows is then what Storyloom's database records, not verified on chain.")
+
+
+class VerifyView(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, UserRateThrottle]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(parameters=[OpenApiParameter("query", str, required=True, description=(
+        "A SHA-256 (64 hex digits), an ISCC code (ISCC:…) or a transaction hash (0x and 64 hex digits)."))],
+        responses=VerificationSerializer, description="Verify an identifier. " + _DESCRIPTION)
+    def get(self, request: Request) -> Response:
+        serializer = VerifyQueryInput(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return Response(VerificationSerializer(verify(query=serializer.validated_data["query"])).data)
+
+    @extend_schema(request={"multipart/form-data": VerifyInput, "application/json": VerifyInput},
+                   responses=VerificationSerializer,
+                   description="Verify an uploaded file (type sniffed, size capped) or an identifier. "
+                               + _DESCRIPTION)
+    def post(self, request: Request) -> Response:
+        data = validated(VerifyInput, request)
+        return Response(VerificationSerializer(verify(query=data.get("query") or "",
+                                                      upload=data.get("file"))).data)

@@ -1,0 +1,69 @@
+"""The public /verify/ page: paste an identifier (GET, so an answer can be linked to) or upload a
+file (POST); no login needed. rights.verify does the work; this only shows it."""
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from core.errors import ValidationFailed
+from rights.verify import Verification, verify
+
+
+class VerifyQueryForm(forms.Form):
+    query = forms.CharField(
+        label=_("SHA-256, ISCC code or transaction hash"), max_length=200,
+        help_text=_("64 hexadecimal digits, ISCC:…, or 0x and 64 hexadecimal digits."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "placeholder": "ISCC:…"}))
+
+
+class VerifyFileForm(forms.Form):
+    file = forms.FileField(label=_("File"), widget=forms.ClearableFileInput(
+        attrs={"accept": "image/png,image/jpeg,image/webp,video/mp4,video/webm"}))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["file"].help_text = _("A PNG, JPEG or WebP image or an MP4 or WebM video, up to "
+                                          "%(mb)s MB. It is checked, not kept.") % {
+                                              "mb": settings.WORK_MAX_BYTES // 2**20}
+
+
+def _show_error(form: forms.Form, error: ValidationFailed) -> None:
+    """Each field's first message on the field (the rest repeat its help), and the service's
+    message on top unless a field says it."""
+    said = []
+    for name, messages in error.fields.items():
+        if messages:
+            form.add_error(name if name in form.fields else None, messages[0])
+            said.append(messages[0])
+    if error.message not in said:
+        form.add_error(None, error.message)
+
+
+@require_http_methods(["GET", "POST"])
+def verify_page(request: HttpRequest) -> HttpResponse:
+    query_form = VerifyQueryForm(request.GET if "query" in request.GET else None)
+    file_form = VerifyFileForm(request.POST, request.FILES) if request.method == "POST" else VerifyFileForm()
+    result: Verification | None = None
+    status = 200
+    if request.method == "POST":
+        if file_form.is_valid():
+            try:
+                result = verify(upload=file_form.cleaned_data["file"])
+            except ValidationFailed as error:
+                _show_error(file_form, error)
+        if result is None:
+            status = 400
+    elif query_form.is_bound:
+        if query_form.is_valid():
+            try:
+                result = verify(query=query_form.cleaned_data["query"])
+            except ValidationFailed as error:
+                _show_error(query_form, error)
+        if result is None:
+            status = 400
+    return render(request, "rights/verify.html", {"query_form": query_form, "file_form": file_form,
+                                                  "result": result}, status=status)
