@@ -1,8 +1,13 @@
-from django.http import HttpRequest, JsonResponse
+from pathlib import Path
+
+from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
 
+from core.errors import NotFound
+from core.ranges import file_response
 from rights.metadata import work_metadata
 from rights.models import Batch, Work
+from rights.selectors import work_get
 
 
 def metadata(request: HttpRequest, work_id: str) -> JsonResponse:
@@ -19,3 +24,18 @@ def batch(request: HttpRequest, root: str) -> JsonResponse:
     return JsonResponse({"root": found.root, "count": found.count, "status": found.status, "works": [
         {"id": e.work.public_id, "sha256": e.work.sha256, "index": e.index, "leaf": e.leaf, "proof": e.proof}
         for e in entries]}, json_dumps_params={"indent": 2})
+
+
+def work_file(request: HttpRequest, work_id: str) -> HttpResponseBase:
+    """An uploaded work's file, for its makers, owners and project members only (the public
+    certificate shows its fingerprints, not the file)."""
+    try:
+        work = work_get(work_id=work_id, user=request.user)
+    except NotFound:
+        raise Http404 from None
+    if not work.file:
+        raise Http404
+    response = file_response(request, work.file.open("rb"), size=work.file.size, content_type=work.mime,
+                             filename=f"{work.public_id}{Path(work.file.name).suffix}")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -171,6 +171,7 @@ def work_create(*, user: User, title: str, licence: str, terms: str = "", descri
     shares = default_shares(asset) if asset else {}
     _owners_replace(work, [{"user": user_id, "bps": bps} for user_id, bps in shares.items()]
                     or [{"user": user.pk, "bps": TOTAL}], confirmed_by=user)
+    works_announce([work.pk])
     return work, near_matches(sha256=prints.sha256, content_code=_content_unit(prints.iscc),
                               phash=prints.phash)
 

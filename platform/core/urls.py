@@ -19,13 +19,16 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("collab.urls")),
     path("", include("generation.urls")),
+    path("", include("rights.verify_urls")),
     path("", include("rights.urls")),
+    path("", include("rights.page_urls")),
 ]
 
 if settings.SERVE_MEDIA:
     urlpatterns += [
-        # Generated media is not here: members fetch it through /api/v1/projects/<id>/assets/.
-        re_path(r"^media/(?P<path>(?!generation/).*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        # Generated media and uploaded works are not here: members fetch them through
+        # /api/v1/projects/<id>/assets/ and /works/<id>/file.
+        re_path(r"^media/(?P<path>(?!generation/|works/).*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
 
 handler400 = "core.error_views.bad_request"

@@ -23,9 +23,11 @@ from projects.activity import verb_text
 from projects.forms import DeleteForm, InviteForm, ProjectForm
 from projects.models import Membership, Project
 from projects.roles import Role
+from rights.selectors import project_works
 
 ACTIVITY_SHOWN = 50
 PROJECTS_PER_PAGE = 20
+PROJECT_WORKS_SHOWN = 50
 
 
 # --- shared by every page -------------------------------------------------------------------
@@ -148,6 +150,7 @@ def _render_detail(request: HttpRequest, project: Project, *, status: int = 200,
         # allows it (their role may have changed while the page was open).
         "show_update": can["update"] or update_form is not None,
         "show_invite": can["invite"] or invite_form is not None,
+        "works": list(project_works(project=project, user=user)[:PROJECT_WORKS_SHOWN]),
     }, status=status)
 
 

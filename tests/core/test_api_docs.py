@@ -36,6 +36,7 @@ EXPECTED_PATHS = {
     "/api/v1/generation/presets": {"get"},
     "/api/v1/projects/{project_id}/works": {"get", "post"},
     "/api/v1/works": {"get", "post"},
+    "/api/v1/verify": {"get", "post"},
     "/api/v1/works/{work_id}": {"get"},
     "/api/v1/works/{work_id}/owners": {"put"},
     "/api/v1/works/{work_id}/submit": {"post"},

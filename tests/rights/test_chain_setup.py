@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from eth_account import Account
 
+from accounts.models import User
 from rights import keys
 from rights.anvil import Anvil
 from rights.chain import chain_setup, registry, web3
@@ -52,7 +53,8 @@ def test_a_configured_key_wins_and_a_locked_keystore_needs_its_password(chain_se
 
 @pytest.mark.django_db
 def test_each_person_has_their_own_address_derived_from_the_platform_key(chain_settings):
-    ada, ben = UserFactory(), UserFactory()
+    ada: User = UserFactory()
+    ben: User = UserFactory()
     first, second = keys.user_address(ada.pk), keys.user_address(ben.pk)
     assert first != second and first == keys.user_address(ada.pk)
     assert Custody.objects.get(user=ada).address == first  # public, so the chain reads back as people

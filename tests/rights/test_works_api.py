@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from rights import keys
-from rights.models import ChainTx
+from rights.models import ChainTx, Work
 from tests.projects.factories import project_with_team
 from tests.rights.test_works import png
 
@@ -61,3 +61,18 @@ def test_a_file_that_is_not_a_picture_or_video_is_refused_on_its_field():
     response = client_for(team.owner).post("/api/v1/works", {"file": document, "title": "Notes",
                                                              "licence": "cc-by-4.0"}, format="multipart")
     assert response.status_code == 400 and "file" in response.json()["error"]["fields"]
+
+
+def test_an_uploaded_file_is_for_its_owners_only():
+    team = project_with_team()
+    upload = png(6)
+    upload.name = "still.png"
+    fields = {"file": upload, "title": "Still", "licence": "cc-by-4.0"}
+    work = client_for(team.owner).post("/api/v1/works", fields, format="multipart").json()
+    url = f"/works/{work['id']}/file"
+    mine = client_for(team.owner).get(url)
+    assert (mine.status_code, mine["Content-Type"]) == (200, "image/png")
+    assert client_for(team.editor).get(url).status_code == 404
+    assert APIClient().get(url).status_code == 404
+    stored = Work.objects.get(public_id=work["id"]).file.name
+    assert APIClient().get(f"/media/{stored}").status_code == 404  # not around the check either

@@ -24,7 +24,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")  # worker processes get theirs
 C2PA_DIR = env.path("C2PA_DIR", default=VAR_DIR / "test-c2pa")  # the development signer, made once
-CHAIN_DIR = VAR_DIR / "test-chain"  # the tests' development signing key (chain tests use their own)
+# The tests' development signing key (chain tests use their own; servers a test starts get theirs).
+CHAIN_DIR = Path(env.str("CHAIN_DIR", default=str(VAR_DIR / "test-chain")))
 CHAIN_KEYSTORE = CHAIN_DIR / "keystore.json"
 
 if EMBEDDED_REDIS:

@@ -76,6 +76,8 @@ function showFacts(asset, { prompt, seed }) {
     ? label("length", { seconds: duration(asset.seconds || 0), frames: integer.format(asset.frames),
                         fps: integer.format(asset.fps) }) : "";
   el("asset-download").href = asset.download || asset.file;
+  const register = document.getElementById("asset-register");  // editors and owners: rights/pages.py
+  if (register) register.href = register.dataset.href + asset.id;
 }
 
 export function openAsset(asset) {

@@ -1,0 +1,64 @@
+from django.contrib import admin
+
+from rights.models import (
+    Batch,
+    BatchEntry,
+    ChainCursor,
+    ChainEvent,
+    ChainTx,
+    Custody,
+    Licence,
+    Owner,
+    Work,
+)
+
+
+class OwnerInline(admin.TabularInline):
+    model = Owner
+    extra = 0
+    readonly_fields = ["user", "address", "bps", "position", "confirmed_at"]
+
+
+@admin.register(Work)
+class WorkAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "title", "status", "mode", "licence", "created_by", "block_number",
+                    "created_at"]
+    list_filter = ["status", "mode", "licence"]
+    search_fields = ["public_id", "title", "sha256", "iscc"]
+    readonly_fields = ["public_id", "sha256", "iscc", "phash", "mime", "size", "registrant", "block_number",
+                       "registered_at"]
+    inlines = [OwnerInline]
+
+
+@admin.register(ChainTx)
+class ChainTxAdmin(admin.ModelAdmin):
+    """The outbox: read it here; the signer owns every field (never edit a nonce by hand)."""
+
+    list_display = ["key", "function", "signer", "status", "nonce", "tx_hash", "replacements",
+                    "created_at"]
+    list_filter = ["status", "function"]
+    search_fields = ["key", "tx_hash", "signer"]
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Licence)
+class LicenceAdmin(admin.ModelAdmin):
+    list_display = ["licence_id", "work", "licensee", "status", "expires_at", "created_at"]
+    list_filter = ["status"]
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ["root", "count", "status", "block_number", "anchored_at"]
+
+
+@admin.register(ChainEvent)
+class ChainEventAdmin(admin.ModelAdmin):
+    list_display = ["name", "content_hash", "block_number", "tx_hash", "log_index"]
+    list_filter = ["name"]
+    search_fields = ["content_hash", "tx_hash"]
+
+
+admin.site.register([Owner, BatchEntry, ChainCursor, Custody])

@@ -1,0 +1,161 @@
+"""Forms of the rights pages (rights/pages.py): they parse what people type; the services in
+rights/works.py and rights/services.py decide, and their refusals come back onto these forms."""
+
+from datetime import datetime, time
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from eth_utils import is_hex_address
+
+from accounts.models import User
+from rights.models import LicenceKind, RegistrationMode
+from rights.shares import TOTAL_SHARES
+
+PERSON_HELP = _("A username here (e.g. @ada) or an Ethereum address (0x and 40 hexadecimal digits).")
+
+
+def person_or_address(text: str) -> dict[str, Any]:
+    """{"user": id} for a username (with or without @), {"address": "0x…"} for an address."""
+    value = text.strip()
+    if value.lower().startswith("0x"):
+        if not is_hex_address(value):
+            raise forms.ValidationError(_("An address is 0x followed by 40 hexadecimal digits."),
+                                        code="address")
+        return {"address": value}
+    username = value.removeprefix("@")
+    user = User.objects.filter(username__iexact=username, is_active=True).first() if username else None
+    if user is None:
+        raise forms.ValidationError(_("Nobody here has the username “%(name)s”. Give a username or an "
+                                      "0x address."), params={"name": username}, code="person")
+    return {"user": user.pk}
+
+
+class PersonField(forms.CharField):
+    """A username or an 0x address; cleans to {"user": id} or {"address": "0x…"}."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 150)
+        kwargs.setdefault("help_text", PERSON_HELP)
+        kwargs.setdefault("widget", forms.TextInput(attrs={
+            "autocomplete": "off", "autocapitalize": "none", "spellcheck": "false",
+            "placeholder": _("@username or 0x…")}))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> Any:
+        text = super().clean(value)
+        return person_or_address(text) if text else None
+
+
+# --- register a work ------------------------------------------------------------------------
+
+
+class Source:
+    ASSET = "asset"
+    UPLOAD = "upload"
+
+
+class WorkCreateForm(forms.Form):
+    """A new work: one of the projects' generated assets (choices given by the view) or an upload."""
+
+    source = forms.ChoiceField(label=_("What to register"), widget=forms.RadioSelect, choices=[
+        (Source.ASSET, _("A render from one of my projects")), (Source.UPLOAD, _("A file I upload"))],
+        initial=Source.ASSET)
+    asset = forms.TypedChoiceField(label=_("Render"), coerce=int, required=False, empty_value=None,
+                                   widget=forms.RadioSelect)
+    file = forms.FileField(label=_("File"), required=False, widget=forms.ClearableFileInput(
+        attrs={"accept": "image/png,image/jpeg,image/webp,video/mp4,video/webm"}))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False, max_length=5000,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+    licence = forms.ChoiceField(label=_("Licence"), choices=LicenceKind.choices, widget=forms.RadioSelect,
+                                initial=LicenceKind.ALL_RIGHTS_RESERVED)
+    terms = forms.CharField(label=_("Custom terms"), required=False, max_length=20000,
+                            widget=forms.Textarea(attrs={"rows": 5}),
+                            help_text=_("The licence's full text, for custom terms: its hash goes on "
+                                        "the chain, the text in the work's public metadata."))
+    mode = forms.ChoiceField(label=_("How to register"), choices=RegistrationMode.choices,
+                             widget=forms.RadioSelect, initial=RegistrationMode.SINGLE)
+
+    def __init__(self, *args: Any, asset_choices: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = asset_choices or []
+        self.fields["asset"].choices = choices  # type: ignore[attr-defined]
+        if not choices:
+            self.fields["source"].initial = Source.UPLOAD
+        self.fields["file"].help_text = _("A PNG, JPEG or WebP image or an MP4 or WebM video, up to "
+                                          "%(mb)s MB.") % {"mb": settings.WORK_MAX_BYTES // 2**20}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("source") == Source.ASSET and data.get("asset") is None and "asset" not in self.errors:
+            self.add_error("asset", _("Choose a render, or upload a file instead."))
+        if data.get("source") == Source.UPLOAD and not data.get("file") and "file" not in self.errors:
+            self.add_error("file", _("Choose a file to upload, or register a render instead."))
+        if data.get("licence") == LicenceKind.CUSTOM and not (data.get("terms") or "").strip():
+            self.add_error("terms", _("Write the terms of the custom licence."))
+        return data
+
+
+# --- owners and shares ------------------------------------------------------------------------
+
+
+class OwnerRowForm(forms.Form):
+    """One co-owner: a person here or an address, and a share in basis points. A blank row is
+    ignored."""
+
+    who = PersonField(label=_("Owner"), required=False, help_text="")
+    bps = forms.IntegerField(label=_("Share (basis points)"), required=False, min_value=1,
+                             max_value=TOTAL_SHARES, widget=forms.NumberInput(attrs={
+                                 "inputmode": "numeric", "step": 1, "class": "owners-row__bps"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("who") and data.get("bps") is None and "bps" not in self.errors:
+            self.add_error("bps", _("Give this owner's share."))
+        if data.get("bps") is not None and not data.get("who") and "who" not in self.errors:
+            self.add_error("who", _("Whose share is it? A username or an 0x address."))
+        return data
+
+
+OwnerFormSet = forms.formset_factory(OwnerRowForm, extra=2, max_num=32, absolute_max=32)
+
+
+def owner_rows(formset: Any) -> list[dict[str, Any]]:
+    """The filled-in rows of a valid OwnerFormSet as rights.works.owners_set wants them."""
+    return [{**form.cleaned_data["who"], "bps": form.cleaned_data["bps"]}
+            for form in formset.forms if form.cleaned_data.get("who")]
+
+
+class SubmitForm(forms.Form):
+    acknowledge_similar = forms.BooleanField(
+        label=_("I have looked at the similar works: mine is a different work. Register it anyway."),
+        required=False)
+
+
+# --- transfers and licences -------------------------------------------------------------------
+
+
+class TransferForm(forms.Form):
+    to = PersonField(label=_("To"))
+    bps = forms.IntegerField(label=_("Basis points"), min_value=1, max_value=TOTAL_SHARES,
+                             help_text=_("100 basis points make one per cent of the work."),
+                             widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}))
+
+
+class LicenceForm(forms.Form):
+    licensee = PersonField(label=_("Licensee"))
+    terms = forms.CharField(label=_("Terms"), max_length=20000, widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text=_("What the licensee may do. Its hash goes on the chain."))
+    expires_on = forms.DateField(label=_("Expires on"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                                 help_text=_("The licence ends at the end of that day. Blank: it never "
+                                             "expires."))
+
+    def expires_at(self) -> datetime | None:
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))

@@ -1,0 +1,354 @@
+"""The rights pages: my works, register a work, a work's certificate (its draft page with the
+owners' controls while the owners settle it), transfers and licences. Thin: forms parse, the
+services in rights/works.py and rights/services.py decide and check permissions, and their
+refusals come back onto the forms; rights/certificate.py reads what the certificate shows."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.forms import add_service_error
+from accounts.models import User
+from core.errors import NotFound, ServiceError
+from generation.models import Asset
+from projects.roles import Role
+from rights import certificate
+from rights.certificate import Access
+from rights.forms import (
+    LicenceForm,
+    OwnerFormSet,
+    Source,
+    SubmitForm,
+    TransferForm,
+    WorkCreateForm,
+    owner_rows,
+)
+from rights.models import IN_FLIGHT, Owner, RegistrationMode, Work, WorkStatus
+from rights.services import licence_grant, licence_revoke, share_transfer
+from rights.works import (
+    SimilarWorks,
+    near_matches,
+    owners_set,
+    work_confirm,
+    work_content_unit,
+    work_create,
+    work_submit,
+    works_of,
+)
+
+ASSETS_OFFERED = 60
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # behind login_required
+    return user
+
+
+def _work_url(work: Work | str, anchor: str = "") -> str:
+    url = reverse("works:detail", args=[work if isinstance(work, str) else work.public_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _page_work(request: HttpRequest, work_id: str) -> tuple[Work, Access]:
+    try:
+        return certificate.work_for_page(work_id=work_id, user=request.user)
+    except NotFound:
+        raise Http404(_("No such work.")) from None
+
+
+# --- my works ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_works(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    works = list(works_of(user).select_related("project")
+                 .prefetch_related(Prefetch("owners", queryset=Owner.objects.select_related("user"))))
+    rows = []
+    for work in works:
+        mine = next((o for o in work.owners.all() if o.user_id == user.pk), None)
+        awaiting = bool(mine and mine.confirmed_at is None and work.status == WorkStatus.CONFIRMING)
+        rows.append({"work": work, "mine": mine, "percent": f"{mine.bps / 100:g}" if mine else "",
+                     "awaiting": awaiting, "owners": len(work.owners.all())})
+    rows.sort(key=lambda row: not row["awaiting"])  # what waits for me first, then newest first
+    return render(request, "rights/my_works.html", {
+        "rows": rows, "awaiting_count": sum(1 for row in rows if row["awaiting"])})
+
+
+# --- register a work --------------------------------------------------------------------------
+
+
+def _assets_offered(user: User, wanted: int | None) -> list[Asset]:
+    """Renders of the projects where the user may register works, newest first (and the one
+    asked for by ?asset=, if the user may register it)."""
+    mine = Q(project__memberships__user=user, project__memberships__role__in=[Role.EDITOR, Role.OWNER])
+    qs = Asset.objects.filter(mine).select_related("project", "job").order_by("-created_at", "-id")
+    assets = list(qs[:ASSETS_OFFERED])
+    if wanted is not None and all(a.pk != wanted for a in assets):
+        extra = qs.filter(pk=wanted).first()
+        if extra is not None:
+            assets.insert(0, extra)
+    return assets
+
+
+def _asset_label(asset: Asset) -> str:
+    prompt = " ".join(asset.job.prompt.split())
+    prompt = prompt[:77] + "…" if len(prompt) > 80 else prompt
+    kind = asset.get_kind_display()
+    return _("%(project)s · %(kind)s #%(id)s · %(prompt)s") % {
+        "project": asset.project.name, "kind": kind, "id": asset.pk, "prompt": prompt}
+
+
+def _asset_param(request: HttpRequest) -> int | None:
+    raw = request.GET.get("asset", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def work_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    wanted = _asset_param(request)
+    assets = _assets_offered(user, wanted)
+    registered = set(Work.objects.filter(asset__in=assets, status__in=IN_FLIGHT)
+                     .values_list("asset_id", flat=True))
+    choices = [(a.pk, _asset_label(a)) for a in assets]
+    status = 200
+    if request.method == "POST":
+        form = WorkCreateForm(request.POST, request.FILES, asset_choices=choices)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            upload = data["file"] if data["source"] == Source.UPLOAD else None
+            try:
+                work, _similar = work_create(
+                    user=user, title=data["title"], description=data["description"], licence=data["licence"],
+                    terms=data["terms"] if data["licence"] == "custom" else "", mode=data["mode"],
+                    asset_id=data["asset"] if upload is None else None, upload=upload,
+                    filename=upload.name if upload is not None else "")
+            except ServiceError as exc:
+                add_service_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, _("“%(title)s” is a draft: check its owners and shares, then ask "
+                                            "your co-owners and register it.") % {"title": work.title})
+                return redirect(_work_url(work))
+    else:
+        initial: dict[str, Any] = {}
+        chosen = next((a for a in assets if a.pk == wanted), None)
+        if chosen is not None:
+            initial = {"source": Source.ASSET, "asset": chosen.pk,
+                       "title": " ".join(chosen.job.prompt.split())[:120]}
+        form = WorkCreateForm(initial=initial, asset_choices=choices)
+    chosen_id = str(form["asset"].value())
+    tiles = [{"asset": a, "label": label, "thumbnail": a.media_url("thumbnail"),
+              "registered": a.pk in registered, "checked": chosen_id == str(a.pk)}
+             for a, (_pk, label) in zip(assets, choices, strict=True)]
+    return render(request, "rights/work_new.html", {"form": form, "tiles": tiles}, status=status)
+
+
+# --- the certificate (and draft) page ---------------------------------------------------------
+
+
+def _owner_initial(work: Work) -> list[dict[str, Any]]:
+    return [{"who": f"@{o.user.username}" if o.user else o.address, "bps": o.bps} for o in work.owners.all()]
+
+
+def _render_work(request: HttpRequest, work: Work, access: Access, *, status: int = 200,
+                 owners_formset: Any = None, owners_errors: list[str] | None = None,
+                 submit_form: SubmitForm | None = None, similar: list[Any] | None = None,
+                 transfer_form: TransferForm | None = None, licence_form: LicenceForm | None = None,
+                 submit_errors: list[str] | None = None) -> HttpResponse:
+    user = request.user
+    can_operate = (access.owner is not None and work.status == WorkStatus.REGISTERED
+                   and work.mode == RegistrationMode.SINGLE)
+    if access.can_edit and similar is None:
+        similar = near_matches(sha256=work.sha256, content_code=work_content_unit(work), phash=work.phash,
+                               exclude=work)
+    media = None
+    if access.member:
+        if work.asset_id and access.project_member and work.asset:
+            media = {"kind": work.asset.kind, "file": work.asset.media_url("file"),
+                     "poster": work.asset.media_url("poster"), "width": work.asset.width,
+                     "height": work.asset.height}
+        elif work.file:
+            media = {"kind": "video" if work.mime.startswith("video/") else "image",
+                     "file": reverse("rights:work-file", kwargs={"work_id": work.public_id}),
+                     "poster": None, "width": None, "height": None}
+    # Refusals about a part of the page this viewer does not get (the work moved on meanwhile, or
+    # they may not do that) are said on top.
+    stray: list[str] = [] if access.can_edit else [*(owners_errors or []), *(submit_errors or [])]
+    if not can_operate:
+        stray += [str(error) for form in (transfer_form, licence_form) if form is not None
+                  for errors in form.errors.values() for error in errors]
+    context = {
+        "page_errors": list(dict.fromkeys(stray)),
+        "work": work,
+        "access": access,
+        "is_owner": access.owner is not None,
+        "can_operate": can_operate,
+        "owners": certificate.owner_rows(work, user),
+        "licence": certificate.licence_info(work),
+        "record": certificate.record(work),
+        "check": certificate.chain_check(work),
+        "licences": certificate.licences(work, everything=access.owner is not None),
+        "operations": certificate.operations(work) if access.member else [],
+        "media": media,
+        "similar": similar or [],
+        "owners_formset": owners_formset if owners_formset is not None else (
+            OwnerFormSet(initial=_owner_initial(work), prefix="owners") if access.can_edit else None),
+        "owners_errors": owners_errors or [],
+        "submit_form": submit_form or SubmitForm(),
+        "submit_errors": submit_errors or [],
+        "transfer_form": transfer_form or TransferForm(),
+        "licence_form": licence_form or LicenceForm(),
+        "unconfirmed": [o for o in work.owners.all() if o.user_id and o.confirmed_at is None],
+        "permalink": request.build_absolute_uri(_work_url(work)),
+    }
+    return render(request, "rights/work.html", context, status=status)
+
+
+@require_GET
+def work_detail(request: HttpRequest, work_id: str) -> HttpResponse:
+    work, access = _page_work(request, work_id)
+    return _render_work(request, work, access)
+
+
+@login_required
+@require_POST
+def owners_save(request: HttpRequest, work_id: str) -> HttpResponse:
+    work, access = _page_work(request, work_id)
+    formset = OwnerFormSet(request.POST, prefix="owners")
+    errors: list[str] = []
+    status = 400
+    if formset.is_valid():
+        try:
+            owners_set(work_id=work.public_id, user=_user(request), owners=owner_rows(formset))
+        except ServiceError as exc:
+            errors = [exc.message, *(m for messages_ in exc.fields.values() for m in messages_
+                                     if m != exc.message)]
+            status = exc.status
+        else:
+            messages.success(request, _("Owners and shares saved. Each co-owner confirms them when you ask "
+                                        "for the registration."))
+            return redirect(_work_url(work, "owners"))
+    work, access = _page_work(request, work_id)
+    return _render_work(request, work, access, status=status, owners_formset=formset, owners_errors=errors)
+
+
+@login_required
+@require_POST
+def work_submit_page(request: HttpRequest, work_id: str) -> HttpResponse:
+    work, access = _page_work(request, work_id)
+    form = SubmitForm(request.POST)
+    form.is_valid()  # a checkbox: always valid
+    try:
+        work = work_submit(work_id=work.public_id, user=_user(request),
+                           acknowledge_similar=form.cleaned_data.get("acknowledge_similar", False))
+    except SimilarWorks as exc:
+        work, access = _page_work(request, work_id)
+        return _render_work(request, work, access, status=exc.status, submit_form=form, similar=exc.matches,
+                            submit_errors=[exc.message])
+    except ServiceError as exc:
+        work, access = _page_work(request, work_id)
+        return _render_work(request, work, access, status=exc.status, submit_form=form,
+                            submit_errors=[exc.message, *(m for ms in exc.fields.values() for m in ms)])
+    if work.status == WorkStatus.CONFIRMING:
+        messages.success(request, _("Your co-owners were asked to confirm: the work is registered once they "
+                                    "all have."))
+    else:
+        messages.success(request, _("Registration queued: it goes on the chain in a moment."))
+    return redirect(_work_url(work))
+
+
+@login_required
+@require_POST
+def work_confirm_page(request: HttpRequest, work_id: str) -> HttpResponse:
+    work, _access = _page_work(request, work_id)
+    try:
+        work = work_confirm(work_id=work.public_id, user=_user(request))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        if work.status == WorkStatus.CONFIRMING:
+            messages.success(request, _("Confirmed. The work is registered once every co-owner has "
+                                        "confirmed."))
+        else:
+            messages.success(request, _("Confirmed: everyone agreed, the registration is queued."))
+    return redirect(_next_or(request, _work_url(work)))
+
+
+@login_required
+@require_POST
+def transfer(request: HttpRequest, work_id: str) -> HttpResponse:
+    work, access = _page_work(request, work_id)
+    form = TransferForm(request.POST)
+    status = 400
+    if form.is_valid():
+        to = form.cleaned_data["to"]
+        try:
+            share_transfer(work_id=work.public_id, user=_user(request), bps=form.cleaned_data["bps"],
+                           to_user_id=to.get("user"), to_address=to.get("address", ""))
+        except ServiceError as exc:
+            add_service_error(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Transfer queued: it goes on the chain in a moment."))
+            return redirect(_work_url(work, "operations"))
+    return _render_work(request, work, access, status=status, transfer_form=form)
+
+
+@login_required
+@require_POST
+def licence_new(request: HttpRequest, work_id: str) -> HttpResponse:
+    work, access = _page_work(request, work_id)
+    form = LicenceForm(request.POST)
+    status = 400
+    if form.is_valid():
+        licensee = form.cleaned_data["licensee"]
+        try:
+            licence_grant(work_id=work.public_id, user=_user(request), terms=form.cleaned_data["terms"],
+                          licensee_user_id=licensee.get("user"), licensee_address=licensee.get("address", ""),
+                          expires_at=form.expires_at())
+        except ServiceError as exc:
+            add_service_error(form, exc, aliases={"expires_at": "expires_on"})
+            status = exc.status
+        else:
+            messages.success(request, _("Licence queued: it is granted once the chain confirms it."))
+            return redirect(_work_url(work, "licences"))
+    return _render_work(request, work, access, status=status, licence_form=form)
+
+
+@login_required
+@require_POST
+def licence_revoke_page(request: HttpRequest, work_id: str, licence_id: str) -> HttpResponse:
+    work, _access = _page_work(request, work_id)
+    try:
+        if not work.licences.filter(licence_id=licence_id).exists():
+            raise NotFound(_("No such licence."))
+        licence_revoke(licence_id=licence_id, user=_user(request))
+    except NotFound:
+        raise Http404(_("No such licence.")) from None
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Revocation queued: the licence ends once the chain confirms it."))
+    return redirect(_work_url(work, "licences"))
