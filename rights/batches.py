@@ -28,7 +28,7 @@ def work_leaf(work: Work) -> bytes:
 def batch_collect(*, force: bool = False) -> Batch | None:
     """Anchor the waiting batch-mode works when there are enough of them, or the oldest has
     waited long enough (or `force`); returns the batch queued, if any."""
-    waiting = (Work.objects.select_for_update(skip_locked=True)
+    waiting = (Work.objects.select_for_update(skip_locked=True, of=("self",))
                .filter(mode=RegistrationMode.BATCH, status=WorkStatus.QUEUED, batch_entry__isnull=True)
                .order_by("id"))
     works = list(waiting[:settings.RIGHTS_BATCH_SIZE])

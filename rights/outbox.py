@@ -50,24 +50,23 @@ FUND_MULTIPLE = 5  # a payment covers this many calls like the one that needed i
 OFFLINE = (RequestException, ConnectionError, TimeoutError, OSError)
 
 
-class NodeUnreachable(Exception):
-    pass
+_LOCK_SPACE = 0x5349474E  # "SIGN": the signers' advisory locks
 
 
 @contextmanager
 def _signer_lock(signer: str) -> Iterator[bool]:
     """True when this process holds the signer's lock (another run has it otherwise)."""
     if connection.vendor == "postgresql":
-        key = zlib.crc32(signer.lower().encode())
+        key = _LOCK_SPACE << 32 | zlib.crc32(signer.lower().encode())  # one bigint per signer
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [0x5349474E, key])
+            cursor.execute("SELECT pg_try_advisory_lock(%s::bigint)", [key])
             held = bool(cursor.fetchone()[0])
         try:
             yield held
         finally:
             if held:
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [0x5349474E, key])
+                    cursor.execute("SELECT pg_advisory_unlock(%s::bigint)", [key])
         return
     path = Path(settings.CHAIN_DIR) / f"signer-{signer.lower()}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
