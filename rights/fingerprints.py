@@ -63,7 +63,8 @@ def _image_pixels(image: Image.Image) -> list[int]:
         image = image.convert("RGBA")
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, image)
-    return list(image.convert("L").resize((32, 32), Image.Resampling.BICUBIC).getdata())
+    grey = image.convert("L").resize((32, 32), Image.Resampling.BICUBIC)
+    return [int(value) for value in grey.get_flattened_data()]  # type: ignore[arg-type]  # (one band: ints)
 
 
 def _frame_signatures(path: Path) -> list[tuple[int, ...]]:

@@ -6,6 +6,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from collab.services import scene_add
@@ -15,6 +17,7 @@ from generation.services import job_submit
 from rights import keys
 from rights.keys import user_address
 from rights.models import ChainTx, Work, WorkStatus
+from rights.services import registration_submit
 from rights.works import SimilarWorks, owners_set, work_confirm, work_create, work_submit
 from tests.projects.factories import project_with_team
 
@@ -157,3 +160,19 @@ def test_bad_owners_are_refused_and_say_which(owners, says):
     with pytest.raises(ValidationFailed) as caught:
         owners_set(work_id=work.public_id, user=team.owner, owners=owners)
     assert says in " ".join(caught.value.fields["owners"])
+
+
+@given(requests=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=12))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_asking_to_register_any_number_of_times_queues_each_work_once(requests):
+    """However often, and in whatever order, works are submitted: one registration each."""
+    ChainTx.objects.all().delete()
+    Work.objects.all().delete()
+    team = project_with_team()
+    works = [work_create(user=team.owner, title=f"Still {n}", licence="cc-by-4.0", upload=png(10 + n))[0]
+             for n in range(4)]
+    for index in requests:
+        registration_submit(work=works[index])
+    asked = {works[index].sha256 for index in requests}
+    assert sorted(ChainTx.objects.values_list("key", flat=True)) == sorted(f"register:{s}" for s in asked)
+    assert set(Work.objects.filter(status=WorkStatus.QUEUED).values_list("sha256", flat=True)) == asked
