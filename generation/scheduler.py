@@ -27,8 +27,9 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.models import Plan
 from generation.models import Job, JobStatus
-from generation.quotas import quota_for
+from generation.quotas import Quota, quota_for
 
 log = logging.getLogger(__name__)
 CANDIDATES = 1000  # the oldest queued jobs considered at each claim
@@ -52,11 +53,14 @@ def next_job(queued: Sequence[Mapping[str, Any]], running: Sequence[Mapping[str,
     """The id of the job to start among `queued` (dicts with id, requester_id, project_id,
     requester__plan, created_at), given the jobs `running` (requester_id, project_id); None
     when every one is held back by a cap. Pure, apart from reading when each was last served."""
+    def plan(job: Mapping[str, Any]) -> Quota:  # (a deleted requester's job runs as the free plan)
+        return quota_for(job["requester__plan"] or Plan.FREE)
+
     by_user = Counter(job["requester_id"] for job in running)
     by_project = Counter(job["project_id"] for job in running)
     project_cap = settings.GENERATION_PROJECT_RUNNING
     eligible = [job for job in queued
-                if by_user[job["requester_id"]] < quota_for(job["requester__plan"]).running
+                if by_user[job["requester_id"]] < plan(job).running
                 and by_project[job["project_id"]] < project_cap]
     if not eligible:
         return None
@@ -64,7 +68,7 @@ def next_job(queued: Sequence[Mapping[str, Any]], running: Sequence[Mapping[str,
     project_served = _served("project", {job["project_id"] for job in eligible})
 
     def turn(job: Mapping[str, Any]) -> tuple[float, float, Any, int]:
-        credit = quota_for(job["requester__plan"]).priority_s
+        credit = plan(job).priority_s
         return (user_served.get(job["requester_id"], 0.0) - credit,
                 project_served.get(job["project_id"], 0.0), job["created_at"], job["id"])
 

@@ -120,3 +120,10 @@ def test_running_jobs_silent_too_long_go_back_in_the_queue(settings):
     silent.refresh_from_db()
     assert (silent.status, silent.claim) == (JobStatus.QUEUED, "")
     assert job_claim(claim="new") == silent.pk
+
+
+def test_a_job_whose_requester_is_gone_still_gets_its_turn():
+    team = project_with_team()
+    job = submit(team.project, team.editor)
+    Job.objects.filter(pk=job.pk).update(requester=None)  # (the account was deleted meanwhile)
+    assert job_claim(claim="orphan") == job.pk
