@@ -9,7 +9,7 @@ owners and its project's members.
 
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +17,6 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from web3.exceptions import Web3Exception
 
 from accounts.models import User
 from core.errors import NotFound
@@ -38,11 +37,11 @@ from rights.models import (
     WorkStatus,
 )
 from rights.selectors import work_get
+from rights.verify import ChainUnavailable, chain_batch, chain_connect, node_errors
 
 CHAIN_TIMEOUT_S = 3  # per request to the node: the page must not hang on a dead one
 NODE_DOWN_KEY = "rights:certificate:node-down"
 NODE_DOWN_S = 20  # after a failure, pages say "unreachable" at once for this long
-_NODE_ERRORS = (OSError, Web3Exception, ValueError, TimeoutError, ImproperlyConfigured)
 EDITABLE = (WorkStatus.DRAFT, WorkStatus.CONFIRMING)
 
 
@@ -131,13 +130,6 @@ def _remember_down(reason: str) -> None:
         cache.set(NODE_DOWN_KEY, reason, NODE_DOWN_S)
 
 
-def _contract(timeout: float = CHAIN_TIMEOUT_S) -> Any:
-    w3 = chain.web3(timeout=timeout)
-    if w3.eth.chain_id != settings.CHAIN_ID:
-        raise ValueError(f"the node serves chain {w3.eth.chain_id}, not {settings.CHAIN_ID}")
-    return chain.registry(w3)
-
-
 def chain_check(work: Work) -> ChainCheck:
     """A registered work's record read live: `stateOf` against its owners' state hash, or, for a
     work anchored in a batch, `anchoredAt(root)` and `verifyInclusion(root, leaf, proof)`."""
@@ -151,19 +143,19 @@ def chain_check(work: Work) -> ChainCheck:
     if down:
         return ChainCheck("unreachable", detail=down)
     try:
-        contract = _contract()
+        contract = chain_connect(timeout=CHAIN_TIMEOUT_S)
         if entry is not None:
-            root, leaf, proof = _bytes(entry.batch.root), _bytes(entry.leaf), [_bytes(p) for p in entry.proof]
-            anchored = int(contract.functions.anchoredAt(root).call())
-            included = bool(contract.functions.verifyInclusion(root, leaf, proof).call())
-            when = datetime.fromtimestamp(anchored, tz=UTC) if anchored else None
-            if not anchored:
-                return ChainCheck("absent", included=included)
-            return ChainCheck("match" if included else "differs", anchored_at=when, included=included)
-        stored = bytes(contract.functions.stateOf(bytes.fromhex(work.sha256)).call())
-    except _NODE_ERRORS as error:
-        _remember_down(type(error).__name__)
-        return ChainCheck("unreachable", detail=type(error).__name__)
+            batch = chain_batch(contract, root=_bytes(entry.batch.root), leaf=_bytes(entry.leaf),
+                                proof=[_bytes(p) for p in entry.proof])
+            if batch.anchored_at is None:
+                return ChainCheck("absent", included=batch.included)
+            return ChainCheck("match" if batch.included else "differs", anchored_at=batch.anchored_at,
+                              included=batch.included)
+        with node_errors():
+            stored = bytes(contract.functions.stateOf(bytes.fromhex(work.sha256)).call())
+    except ChainUnavailable as error:
+        _remember_down(str(error))
+        return ChainCheck("unreachable", detail=str(error))
     if stored == b"\0" * 32:
         return ChainCheck("absent")
     owners = list(work.owners.all())

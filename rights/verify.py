@@ -267,7 +267,8 @@ T = TypeVar("T")
 
 
 @contextmanager
-def _node() -> Iterator[None]:
+def node_errors() -> Iterator[None]:
+    """Turn a node's failures (unreachable, timing out, answering nonsense) into ChainUnavailable."""
     try:
         yield
     except ChainUnavailable:
@@ -284,7 +285,7 @@ def chain_connect(*, timeout: float = CHAIN_TIMEOUT_S) -> Contract:
     except ImproperlyConfigured:
         raise ChainUnavailable(_("No registry contract is configured.")) from None
     w3 = chain.web3(timeout=timeout)
-    with _node():
+    with node_errors():
         chain_id = w3.eth.chain_id
     if chain_id != settings.CHAIN_ID:
         raise ChainUnavailable(_("The node serves chain %(found)s, not %(expected)s.") % {
@@ -325,7 +326,7 @@ def chain_record(contract: Contract, sha256: str) -> ChainRecord:
     event, checked against it; the registration's block, time and transaction."""
     content_hash = bytes.fromhex(sha256)
     w3 = contract.w3
-    with _node():
+    with node_errors():
         state = bytes(contract.functions.stateOf(content_hash).call())
         record = ChainRecord(chain_id=int(w3.eth.chain_id), contract=contract.address,
                              content_hash=_hex(content_hash), registered=state != ZERO32, state=_hex(state))
@@ -360,7 +361,7 @@ def chain_record(contract: Contract, sha256: str) -> ChainRecord:
 def chain_transaction(contract: Contract, tx_hash: str) -> TransactionFinding:
     """The work a mined transaction registered (or whose owners or licences it changed), from the
     registry's events in its receipt."""
-    with _node():
+    with node_errors():
         try:
             receipt = contract.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
         except TransactionNotFound:
@@ -390,7 +391,7 @@ def _finding(receipt: Any, name: str, log: Any) -> TransactionFinding:
 
 def chain_batch(contract: Contract, *, root: bytes, leaf: bytes, proof: list[bytes]) -> BatchCheck:
     """`anchoredAt(root)` and `verifyInclusion(root, leaf, proof)`."""
-    with _node():
+    with node_errors():
         anchored = int(contract.functions.anchoredAt(root).call())
         included = bool(contract.functions.verifyInclusion(root, leaf, proof).call())
     return BatchCheck(anchored_at=datetime.fromtimestamp(anchored, tz=UTC) if anchored else None,
