@@ -22,7 +22,7 @@ from core.paths import VAR_DIR
 from generation.media import mp4_write, poster_png, preview_webp, thumbnail_jpeg
 from generation.models import Asset, Job, JobKind, JobStatus
 from projects.models import Project
-from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.e2e.conftest import log_in
 from tests.projects.factories import project_with_team
 from tests.servers import CeleryWorker
 
@@ -61,20 +61,13 @@ def _open_project(browser: Any, base: str, user: Any, project_id: int, sockets: 
                   route_events: Callable[[Any], None] | None = None, **viewport: int) -> tuple[Any, Any]:
     """A signed-in page on the project; the URL of each websocket it opens goes into `sockets`,
     and `route_events` gets each socket to the project's events (a Playwright WebSocketRoute)."""
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
-    page = context.new_page()
-    if sockets is not None:
-        page.on("websocket", lambda socket: sockets.append(socket.url))
-    if route_events is not None:
-        page.route_web_socket(re.compile(r"/ws/projects/\d+/events$"), route_events)
-    url = f"/projects/{project_id}/"
-    page.goto(f"{base}/accounts/login/?next={url}")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.locator("form").filter(has=page.locator("input[name=password]")).locator(
-        "button[type=submit]").click()
-    page.wait_for_url(re.compile(re.escape(url) + "$"))
-    return context, page
+    def watch(page: Any) -> None:
+        if sockets is not None:
+            page.on("websocket", lambda socket: sockets.append(socket.url))
+        if route_events is not None:
+            page.route_web_socket(re.compile(r"/ws/projects/\d+/events$"), route_events)
+
+    return log_in(browser, base, user, f"/projects/{project_id}/", before=watch, **viewport)
 
 
 def _media_dir(project: Project) -> Path:

@@ -19,7 +19,7 @@ from rights import keys
 from rights.chain import chain_setup, registry_address
 from rights.keys import user_address
 from rights.models import ChainTx, TxStatus, Work, WorkStatus
-from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.e2e.conftest import log_in
 from tests.projects.factories import project_with_team
 from tests.rights.conftest import DevChain, anvil, point_at_chain  # noqa: F401 (the anvil fixture)
 from tests.servers import AsgiServer, CeleryWorker
@@ -30,15 +30,6 @@ TIMEOUT = 10_000
 CHAIN_TIMEOUT = 60_000  # the worker signs, anvil mines, the worker confirms
 
 
-def _log_in(browser: Any, base: str, user: Any, url: str, **viewport: int) -> tuple[Any, Any]:
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/?next={url}")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.locator("form").filter(has=page.locator("input[name=password]")).locator("button[type=submit]").click()
-    page.wait_for_url(re.compile(re.escape(url) + "$"))
-    return context, page
 
 
 def test_an_editor_registers_a_render_and_a_stranger_verifies_it(browser: Any, anvil: DevChain,  # noqa: F811
@@ -68,7 +59,7 @@ def test_an_editor_registers_a_render_and_a_stranger_verifies_it(browser: Any, a
     contexts: list[Any] = []
     try:
         # The editor opens the render in the media library and registers it from the player.
-        context, page = _log_in(browser, base, team.editor, f"/projects/{team.project.id}/")
+        context, page = log_in(browser, base, team.editor, f"/projects/{team.project.id}/")
         contexts.append(context)
         expect(page.locator("#works #project-works-empty")).to_be_visible()
         tile = page.locator("#asset-grid [data-asset-id]")
@@ -118,7 +109,7 @@ def test_an_editor_registers_a_render_and_a_stranger_verifies_it(browser: Any, a
         project_page.evaluate("window.__sameDocument = true")
 
         # The owner finds it waiting on "my works" and confirms it there.
-        owner_context, owner_page = _log_in(browser, base, team.owner, "/works/")
+        owner_context, owner_page = log_in(browser, base, team.owner, "/works/")
         contexts.append(owner_context)
         card = owner_page.locator(f".work-card--awaiting[data-work-id='{work.public_id}']")
         expect(card).to_be_visible()

@@ -9,7 +9,7 @@ from itertools import zip_longest
 import pytest
 
 from core.paths import VAR_DIR
-from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.e2e.conftest import log_in
 from tests.projects.factories import project_with_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,16 +18,7 @@ TIMEOUT = 10_000
 
 
 def _open_storyboard(browser, base: str, user, project_id: int, **viewport):
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
-    page = context.new_page()
-    url = f"/projects/{project_id}/storyboard/"
-    page.goto(f"{base}/accounts/login/?next={url}")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.locator("form").filter(has=page.locator("input[name=password]")).locator(
-        "button[type=submit]").click()
-    page.wait_for_url(re.compile(re.escape(url) + "$"))
-    return context, page
+    return log_in(browser, base, user, f"/projects/{project_id}/storyboard/", **viewport)
 
 
 def _connected(page) -> None:

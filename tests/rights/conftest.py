@@ -5,6 +5,7 @@ locally and fail on CI.
 """
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from rights import keys
 from rights.anvil import Anvil, AnvilError, anvil_binary, dev_keys
 from rights.chain import chain_setup
 from rights.contract import deploy
+from rights.models import ChainTx, TxStatus
+from rights.outbox import signer_run, signers_in_flight
 from tests.servers import ROOT, free_port
 
 # Hypothesis keeps its example database and caches out of the work tree (var/ is ignored by git).
@@ -94,3 +97,14 @@ def platform_chain(settings: Any, tmp_path: Path, anvil: DevChain) -> Iterator[A
     chain_setup()
     yield settings
     keys._platform_key.cache_clear()
+
+
+def settle(timeout: float = 60) -> None:
+    """Run every signer with work in flight until none has any (what the `chain` worker does),
+    fund payments included."""
+    deadline = time.monotonic() + timeout
+    while signers := signers_in_flight():
+        for signer in signers:
+            signer_run(signer)
+        assert time.monotonic() < deadline, list(ChainTx.objects.exclude(status=TxStatus.CONFIRMED).values())
+        time.sleep(0.05)

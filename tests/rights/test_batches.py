@@ -10,12 +10,12 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from rights.batches import batch_collect
 from rights.chain import registry
-from rights.keys import platform_account, user_address
+from rights.keys import user_address
 from rights.merkle import merkle_verify
 from rights.models import BatchStatus, Owner, RegistrationMode, Work, WorkStatus
-from rights.outbox import signer_run
 from rights.works import work_submit
 from tests.projects.factories import UserFactory
+from tests.rights.conftest import settle
 
 pytestmark = pytest.mark.django_db
 
@@ -32,14 +32,6 @@ def batch_works(count: int) -> list[Work]:
         works.append(work_submit(work_id=work.public_id, user=author))
     return works
 
-
-def settle() -> None:
-    signer = platform_account().address
-    for _ in range(100):
-        if signer_run(signer) == 0:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the anchor did not confirm")
 
 
 def test_batch_mode_works_wait_then_anchor_together_and_each_proof_checks_on_chain(platform_chain):

@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 from rights.indexer import index_events
 from rights.models import ChainCursor, ChainEvent, Licence, LicenceStatus, Owner
 from rights.services import licence_grant, share_transfer
-from tests.rights.test_transfers import registered, settle  # noqa: F401 (the fixture)
+from tests.rights.conftest import settle
+from tests.rights.test_transfers import registered  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db
 

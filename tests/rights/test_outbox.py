@@ -20,7 +20,7 @@ from rights.models import ChainTx, Owner, TxStatus, Work, WorkStatus
 from rights.outbox import signer_run
 from rights.services import registration_submit
 from tests.projects.factories import UserFactory
-from tests.rights.conftest import point_at_chain
+from tests.rights.conftest import point_at_chain, settle
 from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,12 +101,6 @@ def make_works(count: int) -> list[Work]:
     return works
 
 
-def run_until_settled(signer: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while signer_run(signer) != 0:
-        assert time.monotonic() < deadline, "transactions still in flight"
-        time.sleep(0.1)
-
 
 def test_64_registrations_at_once_from_one_key_all_confirm_with_consecutive_nonces(chain):
     works = make_works(64)
@@ -129,7 +123,7 @@ def test_64_registrations_at_once_from_one_key_all_confirm_with_consecutive_nonc
     for thread in threads:
         thread.join()
     assert errors == []
-    run_until_settled(signer)
+    settle()
     txs = ChainTx.objects.filter(function="register")
     nonces = sorted(nonce or 0 for nonce in txs.values_list("nonce", flat=True))
     assert nonces == list(range(start, start + 64))
@@ -152,7 +146,7 @@ def test_the_node_going_away_while_sending_loses_nothing_and_sends_nothing_twice
     assert signer_run(signer) == 12  # still down: everything waits
     proxy.cut_after = None
     proxy.start()
-    run_until_settled(signer)
+    settle()
     assert Work.objects.filter(status=WorkStatus.REGISTERED).count() == 12
     assert web3().eth.get_transaction_count(signer) == start + 12
     assert not ChainTx.objects.exclude(status=TxStatus.CONFIRMED).exists()
@@ -184,7 +178,7 @@ def test_a_transaction_left_unmined_is_replaced_with_a_higher_fee_and_mined_once
         assert tx.hashes == [first_hash, tx.tx_hash]
         rpc(node.url, "evm_mine")
         settings.CHAIN_STUCK_AFTER_S = 3600
-        run_until_settled(signer)
+        settle()
         tx.refresh_from_db()
         assert tx.status == TxStatus.CONFIRMED and tx.tx_hash == tx.hashes[-1]  # the replacement won
         assert web3().eth.get_transaction_count(signer) == 2  # the deployment, then one registration

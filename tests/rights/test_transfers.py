@@ -12,21 +12,12 @@ from rights.chain import registry, web3
 from rights.keys import user_address
 from rights.merkle import state_hash
 from rights.models import ChainTx, LicenceStatus, Owner, TxStatus, Work, WorkStatus
-from rights.outbox import signer_run, signers_in_flight
 from rights.services import licence_grant, licence_revoke, registration_submit, share_transfer
 from tests.projects.factories import UserFactory
+from tests.rights.conftest import settle
 
 pytestmark = pytest.mark.django_db
 
-
-def settle(timeout: float = 60) -> None:
-    """Run every signer with work in flight until nothing is (fund payments included)."""
-    deadline = time.monotonic() + timeout
-    while signers := signers_in_flight():
-        for signer in signers:
-            signer_run(signer)
-        assert time.monotonic() < deadline, list(ChainTx.objects.exclude(status=TxStatus.CONFIRMED).values())
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ checked against the contract's state; look-alikes, C2PA and remix lineage of gen
 batch-anchored works, a node that cannot be reached, the page and the API for anyone, bad input."""
 
 import io
-import time
 from typing import Any
 
 import pytest
@@ -25,11 +24,11 @@ from rights.contract import transact
 from rights.keys import platform_account, user_address
 from rights.merkle import state_hash
 from rights.models import ChainTx, Owner, RegistrationMode, Work, WorkStatus
-from rights.outbox import signer_run
 from rights.services import registration_submit
 from rights.verify import Verdict, chain_connect, chain_record, chain_transaction, parse_query, verify
 from rights.works import owners_set, work_create, work_submit
 from tests.projects.factories import UserFactory, project_with_team
+from tests.rights.conftest import settle
 from tests.rights.test_works import png
 from tests.servers import free_port
 
@@ -49,13 +48,6 @@ def dirs(settings, tmp_path):
     yield
     keys._platform_key.cache_clear()
 
-
-def settle() -> None:
-    signer = platform_account().address
-    deadline = time.monotonic() + 60
-    while signer_run(signer) != 0:
-        assert time.monotonic() < deadline, "transactions still in flight"
-        time.sleep(0.05)
 
 
 def upload(seed: int, *, reencoded: bool = False) -> io.BytesIO:

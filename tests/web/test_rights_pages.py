@@ -5,7 +5,6 @@ licences, and the project page's works card."""
 import hashlib
 import io
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from rights.fingerprints import fingerprint
 from rights.keys import user_address
 from rights.models import ChainTx, Licence, LicenceStatus, Owner, RegistrationMode, TxStatus, Work, WorkStatus
 from tests.projects.factories import Team
-from tests.rights.conftest import anvil, platform_chain  # noqa: F401 (fixtures)
+from tests.rights.conftest import anvil, platform_chain, settle  # noqa: F401 (fixtures)
 from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
@@ -326,17 +325,6 @@ def test_the_certificate_works_with_the_node_unreachable(client: Client, team: T
     assert 'data-chain-state="unreachable"' in html(response) and "could not be reached" in html(response)
 
 
-def _settle(timeout: float = 60) -> None:
-    """Run every signer with work in flight until nothing is (what the chain worker does)."""
-    from rights.outbox import signer_run, signers_in_flight
-
-    deadline = time.monotonic() + timeout
-    while signers := signers_in_flight():
-        for signer in signers:
-            signer_run(signer)
-        assert time.monotonic() < deadline, list(ChainTx.objects.exclude(status=TxStatus.CONFIRMED).values())
-        time.sleep(0.05)
-
 
 @pytest.mark.usefixtures("platform_chain")
 def test_the_certificate_reads_the_chain_live(as_user, client: Client, team: Team) -> None:
@@ -348,7 +336,7 @@ def test_the_certificate_reads_the_chain_live(as_user, client: Client, team: Tea
     editor.post(reverse("works:new"), create_form(asset=asset.pk))
     work = Work.objects.get()
     assert editor.post(reverse("works:submit", args=[work.public_id])).status_code == 302
-    _settle()
+    settle()
     work.refresh_from_db()
     assert work.status == WorkStatus.REGISTERED
     tx = ChainTx.objects.get(work=work, function="register")
@@ -366,7 +354,7 @@ def test_the_certificate_reads_the_chain_live(as_user, client: Client, team: Tea
     anchored = Work.objects.get(title="Anchored")
     editor.post(reverse("works:submit", args=[anchored.public_id]))
     assert batch_collect(force=True) is not None
-    _settle()
+    settle()
     page = html(client.get(detail(anchored)))
     assert 'data-chain-state="match"' in page and 'data-included="true"' in page
     assert anchored.batch_entry.batch.root in page and "the proof leads from this work to it" in page
