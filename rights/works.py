@@ -71,15 +71,25 @@ def default_shares(asset: Asset) -> dict[int, int]:
     return _split(weights)
 
 
+Candidate = tuple[Work, str]  # a registered work and its Content-Code unit
+
+
+def near_candidates(limit: int = 5000) -> list[Candidate]:
+    """The registered (or queued) works look-alikes are searched among, newest first, each with
+    its Content-Code decoded once."""
+    works = Work.objects.filter(status__in=IN_FLIGHT).order_by("-id")[:limit]
+    return [(work, work_content_unit(work)) for work in works]
+
+
 def near_matches(*, sha256: str, content_code: str, phash: str, exclude: Work | None = None,
-                 limit: int = 5000) -> list[NearMatch]:
-    """Registered (or queued) works whose content is close to this one's, closest first."""
-    candidates = Work.objects.filter(status__in=IN_FLIGHT).exclude(sha256=sha256).order_by("-id")[:limit]
+                 candidates: list[Candidate] | None = None) -> list[NearMatch]:
+    """Registered (or queued) works whose content is close to this one's, closest first; among
+    `candidates` when given (one search pool for many works)."""
     found = []
-    for work in candidates:
-        if exclude is not None and work.pk == exclude.pk:
+    for work, unit in near_candidates() if candidates is None else candidates:
+        if work.sha256 == sha256 or (exclude is not None and work.pk == exclude.pk):
             continue
-        content_bits = content_distance(content_code, _content_unit(work.iscc)) if work.iscc else None
+        content_bits = content_distance(content_code, unit) if unit else None
         phash_bits = phash_distance(phash, work.phash) if work.phash and phash else 64
         close_content = content_bits is not None and content_bits <= NEAR_CONTENT_BITS
         if close_content or phash_bits <= NEAR_PHASH_BITS:

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from core.api.fields import ChoiceField
 from rights.models import LicenceKind, Owner, RegistrationMode, Work
-from rights.works import near_matches, work_content_unit
+from rights.works import near_candidates, near_matches, work_content_unit
 
 
 class OwnerSerializer(serializers.ModelSerializer):
@@ -47,8 +47,10 @@ class WorkSerializer(serializers.ModelSerializer):
         """Registered works that look like a draft (shown before it is registered)."""
         if work.status != "draft":
             return []
+        if "near_candidates" not in self.context:  # one search pool for a whole list of drafts
+            self.context["near_candidates"] = near_candidates()
         matches = near_matches(sha256=work.sha256, content_code=work_content_unit(work), phash=work.phash,
-                               exclude=work)
+                               exclude=work, candidates=self.context["near_candidates"])
         return list(SimilarSerializer(matches, many=True).data)
 
 
