@@ -2,8 +2,8 @@
 
 Workload, on a local anvil started by this script (deterministic: gas does not depend on the machine):
 - baseline: NaiveRegistry.register(contentHash, uri), which stores owner, URI and timestamp per work;
-- ours, single: StoryloomRegistry.register(contentHash, iscc, uri, owners, shares), one storage slot
-  per work plus the full record in an event, with one owner and with two co-authors;
+- ours, single: StoryloomRegistry.register(contentHash, iscc, uri, termsHash, owners, shares), one
+  storage slot per work plus the full record in an event, with one owner and with two co-authors;
 - ours, batched: `anchor(root, count, uri)` of a Merkle root over 1, 16 and 256 works' leaves; the
   anchor transaction's gas divided by the batch size is the cost per work.
 The same 80-character metadata URI (an IPFS CIDv1 path) and a 60-character ISCC code throughout.
@@ -43,6 +43,7 @@ from rights.merkle import leaf_for, merkle_proof, merkle_root  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results"
 ISCC = "ISCC:KACYPXW445FTYNJ3CYSXHAFJMA2HUWULUNRFE3BLHRSCXYH2M5AEGQY"
 URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/metadata.json"
+TERMS = sha256(b"https://creativecommons.org/licenses/by/4.0/").digest()
 BATCH_URI = "ipfs://bafybeihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku/batch.json"
 BATCH_SIZES = (1, 16, 256)
 AIM_SINGLE, AIM_BATCH_256 = 3.0, 50.0
@@ -86,10 +87,11 @@ def main() -> None:
             naive_receipt = transact(w3, platform_key, naive.functions.register(digest(f"naive-{run}"), URI))
             naive_gas.append(naive_receipt["gasUsed"])
             single = transact(w3, platform_key, registry.functions.register(
-                digest(f"single-{run}"), ISCC, URI, [alice.address], [10_000]))
+                digest(f"single-{run}"), ISCC, URI, TERMS, [alice.address], [10_000]))
             single_gas.append(single["gasUsed"])
             coauthored = transact(w3, platform_key, registry.functions.register(
-                digest(f"coauthored-{run}"), ISCC, URI, [alice.address, bob.address], [6_000, 4_000]))
+                digest(f"coauthored-{run}"), ISCC, URI, TERMS, [alice.address, bob.address],
+                [6_000, 4_000]))
             coauthor_gas.append(coauthored["gasUsed"])
         naive_split = breakdown(w3, naive_receipt)
         ours_split = breakdown(w3, single)
@@ -101,7 +103,8 @@ def main() -> None:
         batches: dict[str, Any] = {}
         for size in BATCH_SIZES:
             leaves = [leaf_for(content_hash=digest(f"batch-{size}-{i}"), iscc=ISCC, metadata_uri=URI,
-                               owners=[alice.address], shares=[10_000]) for i in range(size)]
+                               terms_hash=TERMS, owners=[alice.address], shares=[10_000])
+                      for i in range(size)]
             root = merkle_root(leaves)
             receipt = transact(w3, platform_key, registry.functions.anchor(root, size, BATCH_URI))
             proof = merkle_proof(leaves, size - 1)

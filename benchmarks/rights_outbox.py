@@ -75,7 +75,8 @@ def main() -> None:
             started = time.perf_counter()
             for work in plain:
                 transact(w3, account, contract.functions.register(
-                    bytes.fromhex(work.sha256), ISCC, metadata_uri(work), [address], [10_000]))
+                    bytes.fromhex(work.sha256), ISCC, metadata_uri(work), bytes.fromhex(work.terms_sha256),
+                    [address], [10_000]))
             baseline_s = time.perf_counter() - started
 
             queued = works("outbox")

@@ -21,7 +21,8 @@ def _hex(value: bytes) -> str:
 def work_leaf(work: Work) -> bytes:
     owners = list(work.owners.order_by("position", "id"))
     return leaf_for(content_hash=bytes.fromhex(work.sha256), iscc=work.iscc, metadata_uri=metadata_uri(work),
-                    owners=[o.address for o in owners], shares=[o.bps for o in owners])
+                    terms_hash=bytes.fromhex(work.terms_sha256), owners=[o.address for o in owners],
+                    shares=[o.bps for o in owners])
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from accounts.models import User
 from core.errors import NotFound
 from projects.selectors import AnyUser, membership_get
 from rights import chain
+from rights.chain_reads import ChainUnavailable, chain_batch, chain_connect, node_errors
 from rights.merkle import merkle_verify, state_hash
 from rights.metadata import LICENCE_URLS, licence_text
 from rights.models import (
@@ -37,7 +38,6 @@ from rights.models import (
     WorkStatus,
 )
 from rights.selectors import work_get
-from rights.verify import ChainUnavailable, chain_batch, chain_connect, node_errors
 
 CHAIN_TIMEOUT_S = 3  # per request to the node: the page must not hang on a dead one
 NODE_DOWN_KEY = "rights:certificate:node-down"

@@ -42,8 +42,9 @@ def registry(w3: Web3 | None = None) -> Contract:
 
 def chain_setup() -> dict[str, Any]:
     """Make the configured chain usable: on anvil, fund the platform key; deploy the registry when
-    no address is configured and none is deployed where the last deployment said (anvil's state
-    may have been reset). Returns what it found or did."""
+    no address is configured and the last deployment's address holds no contract (anvil's state
+    may have been reset) or another version of it (the committed artifact changed). Returns what
+    it found or did."""
     w3 = web3()
     if w3.eth.chain_id != settings.CHAIN_ID:
         raise ImproperlyConfigured(f"{settings.CHAIN_RPC_URL} is chain {w3.eth.chain_id}, not CHAIN_ID "
@@ -60,7 +61,8 @@ def chain_setup() -> dict[str, Any]:
     else:
         path = _deployment_file()
         known = json.loads(path.read_text()) if path.exists() else None
-        if known is None or not w3.eth.get_code(Web3.to_checksum_address(known["address"])):
+        deployed = bytes(w3.eth.get_code(Web3.to_checksum_address(known["address"]))) if known else b""
+        if deployed != bytes.fromhex(artifact()["deployedBytecode"][2:]):
             contract = deploy(w3, account)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"address": contract.address, "chain_id": settings.CHAIN_ID,

@@ -5,7 +5,8 @@ can check the proof against the anchored root (`verifyInclusion`, or `merkle_ver
 encoding, as documented in the contract:
 
     state = keccak256(abi.encode(address[] owners, uint16[] shares))
-    leaf  = keccak256(abi.encode(bytes32 contentHash, keccak256(iscc), keccak256(metadataURI), state))
+    leaf  = keccak256(abi.encode(bytes32 contentHash, keccak256(iscc), keccak256(metadataURI),
+                                 bytes32 termsHash, state))
     node  = keccak256(min(a, b) ++ max(a, b))        (sorted pair, as OpenZeppelin's MerkleProof)
 
 Levels pair leaves in the given order; an unpaired last node is carried up unchanged. A proof lists
@@ -23,13 +24,13 @@ def state_hash(owners: Sequence[str], shares: Sequence[int]) -> bytes:
     return keccak(encode(["address[]", "uint16[]"], [list(owners), list(shares)]))
 
 
-def leaf_for(*, content_hash: bytes, iscc: str, metadata_uri: str, owners: Sequence[str],
+def leaf_for(*, content_hash: bytes, iscc: str, metadata_uri: str, terms_hash: bytes, owners: Sequence[str],
              shares: Sequence[int]) -> bytes:
     """A work's leaf (the contract's `workLeaf`)."""
-    if len(content_hash) != 32:
-        raise ValueError("content_hash must be 32 bytes (a sha256 digest)")
-    return keccak(encode(["bytes32", "bytes32", "bytes32", "bytes32"],
-                         [content_hash, keccak(text=iscc), keccak(text=metadata_uri),
+    if len(content_hash) != 32 or len(terms_hash) != 32:
+        raise ValueError("content_hash and terms_hash must be 32 bytes (sha256 digests)")
+    return keccak(encode(["bytes32", "bytes32", "bytes32", "bytes32", "bytes32"],
+                         [content_hash, keccak(text=iscc), keccak(text=metadata_uri), terms_hash,
                           state_hash(owners, shares)]))
 
 

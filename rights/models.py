@@ -65,7 +65,7 @@ class Work(models.Model):
     licence = models.CharField(max_length=24, choices=LicenceKind.choices,
                                default=LicenceKind.ALL_RIGHTS_RESERVED)
     terms = models.TextField(blank=True, max_length=20000)  # custom terms; the others are the licence itself
-    terms_sha256 = models.CharField(max_length=64)  # on chain with licences; the text is in the metadata
+    terms_sha256 = models.CharField(max_length=64)  # on chain (register); the text is in the metadata
     mode = models.CharField(max_length=8, choices=RegistrationMode.choices, default=RegistrationMode.SINGLE)
     status = models.CharField(max_length=12, choices=WorkStatus.choices, default=WorkStatus.DRAFT)
     error = models.TextField(blank=True)

@@ -59,13 +59,14 @@ def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | N
 
 @transaction.atomic
 def registration_submit(*, work: Work) -> ChainTx:
-    """Queue the work's registration: its content hash, ISCC code, metadata URI and owners with
-    their shares, sent by the platform's key. Asking again returns the same transaction."""
+    """Queue the work's registration: its content hash, ISCC code, metadata URI, licence terms'
+    hash and owners with their shares, sent by the platform's key. Asking again returns the same
+    transaction."""
     work = Work.objects.select_for_update().get(pk=work.pk)
     owners = list(work.owners.order_by("position", "id"))
     tx = _enqueue(key=f"register:{work.sha256}", signer=platform_account().address, function="register",
-                  args=[f"0x{work.sha256}", work.iscc, metadata_uri(work), [o.address for o in owners],
-                        [o.bps for o in owners]], work=work)
+                  args=[f"0x{work.sha256}", work.iscc, metadata_uri(work), f"0x{work.terms_sha256}",
+                        [o.address for o in owners], [o.bps for o in owners]], work=work)
     if work.status in (WorkStatus.DRAFT, WorkStatus.CONFIRMING):
         work.status = WorkStatus.QUEUED
         work.save(update_fields=["status"])

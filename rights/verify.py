@@ -7,8 +7,8 @@ record **live from the chain** — `stateOf(contentHash)` and the latest `WorkRe
 stored state. With the node unreachable (or on another chain) it still answers, from the
 database, and says that nothing was verified live.
 
-The chain reads are the small functions `chain_connect`, `chain_record`, `chain_transaction` and
-`chain_batch`: each takes the registry contract and raises ChainUnavailable when the node fails.
+The chain reads are in `rights.chain_reads`, the query's parsing in `rights.verify_query`; this
+module matches, checks and gives the verdict.
 
 What is public: the registration (owners' addresses and shares, licence, fingerprints), C2PA
 validity with the facts that say how a file was made (preset, seed, job) and the remix lineage as
@@ -18,53 +18,35 @@ file has it; a hash proves nothing).
 """
 
 import hashlib
-import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
-import iscc_core
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
-from eth_utils import keccak
-from hexbytes import HexBytes
-from web3 import Web3
-from web3.contract import Contract
-from web3.exceptions import TransactionNotFound, Web3Exception
 
 from core.errors import ValidationFailed
 from generation import provenance
 from generation.models import Asset
-from rights import chain
-from rights.contract import registry_at
-from rights.fingerprints import UnsupportedFile, fingerprint
-from rights.merkle import merkle_verify, state_hash
+from rights.chain_reads import (
+    ChainReader,
+    ChainRecord,
+    OwnerShare,
+    chain_batch,
+    chain_record,
+    chain_transaction,
+    configured_address,
+)
+from rights.merkle import merkle_verify
 from rights.metadata import LICENCE_URLS, licence_text
 from rights.models import IN_FLIGHT, BatchEntry, ChainTx, LicenceKind, Work, WorkStatus
+from rights.verify_query import Query, file_query, parse_query
 from rights.works import near_matches, work_content_unit
 
-CHAIN_TIMEOUT_S = 5  # per node request: a public page must not hang on a dead node
 NEAR_SHOWN = 10
 LINEAGE_DEPTH = 32
 PUBLIC_FACTS = ("preset", "seed", "job_id", "kind", "parent_sha256")  # of our C2PA assertion
-
-ZERO32 = b"\0" * 32
-_SIGNATURES = {
-    "WorkRegistered": "WorkRegistered(bytes32,address,string,string,address[],uint16[])",
-    "OwnersChanged": "OwnersChanged(bytes32,address[],uint16[])",
-    "ShareTransferred": "ShareTransferred(bytes32,address,address,uint16)",
-    "LicenceGranted": "LicenceGranted(bytes32,bytes32,address,address,bytes32,uint64,bytes32)",
-    "LicenceRevoked": "LicenceRevoked(bytes32,bytes32,address)",
-    "BatchAnchored": "BatchAnchored(bytes32,address,uint32,string)",
-}
-TOPICS = {name: keccak(text=signature) for name, signature in _SIGNATURES.items()}
-# Where an event's indexed content hash sits among its topics.
-_CONTENT_TOPIC = {"WorkRegistered": 1, "OwnersChanged": 1, "ShareTransferred": 1, "LicenceGranted": 2,
-                  "LicenceRevoked": 2}
-_NODE_ERRORS = (OSError, Web3Exception, ValueError, TimeoutError)
 
 
 class Verdict:
@@ -77,67 +59,6 @@ class Verdict:
 
 
 # --- results -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Query:
-    kind: str  # "file", "sha256", "iscc" or "tx"
-    value: str  # as normalised (lower-case hex; "ISCC:" upper-case)
-    sha256: str = ""  # of the file (or the hash given)
-    iscc: str = ""
-    content_code: str = ""  # the ISCC Content-Code unit, for similarity
-    phash: str = ""
-    mime: str = ""
-    size: int | None = None
-
-
-@dataclass(frozen=True)
-class OwnerShare:
-    address: str
-    bps: int
-
-    @property
-    def percent(self) -> float:
-        return self.bps / 100
-
-
-@dataclass
-class ChainRecord:
-    """A content hash's record as the node reports it now."""
-
-    chain_id: int
-    contract: str
-    content_hash: str  # 0x-hex
-    registered: bool  # stateOf is not zero
-    state: str  # stateOf, 0x-hex
-    owners: list[OwnerShare] = field(default_factory=list)  # from the latest WorkRegistered/OwnersChanged
-    consistent: bool | None = None  # the event's keccak(abi.encode(owners, shares)) == stateOf
-    registrant: str = ""
-    iscc: str = ""
-    metadata_uri: str = ""
-    block_number: int | None = None  # of the registration
-    block_time: datetime | None = None
-    transaction: str = ""
-    changed_block: int | None = None  # of the latest OwnersChanged (None: never changed)
-    changed_at: datetime | None = None
-    changed_transaction: str = ""
-    note: str = ""  # why the owners are unknown, when they are
-
-
-@dataclass(frozen=True)
-class TransactionFinding:
-    found: bool  # the node knows a mined transaction with this hash
-    succeeded: bool = False
-    content_hash: str = ""  # hex (no 0x) of the work it registered or changed; "" when none
-    event: str = ""  # the registry event that names it
-    block_number: int | None = None
-    anchored_root: str = ""  # 0x-hex, for a batch anchor
-
-
-@dataclass(frozen=True)
-class BatchCheck:
-    anchored_at: datetime | None  # the root's anchoring block time; None when never anchored
-    included: bool  # the contract's verifyInclusion(root, leaf, proof)
 
 
 @dataclass(frozen=True)
@@ -194,6 +115,7 @@ class Licence:
     terms: str  # the custom terms' text ("" for the standard licences)
     terms_sha256: str
     terms_hash_ok: bool  # sha256 of the licence text matches the recorded hash
+    terms_on_chain: bool | None = None  # the registration's termsHash, read live, is that hash
 
 
 @dataclass
@@ -255,174 +177,6 @@ class Verification:
     def matches(self) -> list[Match]:
         return ([self.exact] if self.exact else []) + self.near
 
-
-# --- reading the chain ---------------------------------------------------------------------------
-
-
-class ChainUnavailable(Exception):
-    """The node could not be reached, answered badly, or serves another chain."""
-
-
-T = TypeVar("T")
-
-
-@contextmanager
-def node_errors() -> Iterator[None]:
-    """Turn a node's failures (unreachable, timing out, answering nonsense) into ChainUnavailable."""
-    try:
-        yield
-    except ChainUnavailable:
-        raise
-    except _NODE_ERRORS as error:
-        raise ChainUnavailable(_("The chain node did not answer (%(error)s).") % {
-            "error": type(error).__name__}) from error
-
-
-def chain_connect(*, timeout: float = CHAIN_TIMEOUT_S) -> Contract:
-    """The configured registry, on a node that answers and serves CHAIN_ID."""
-    try:
-        address = chain.registry_address()
-    except ImproperlyConfigured:
-        raise ChainUnavailable(_("No registry contract is configured.")) from None
-    w3 = chain.web3(timeout=timeout)
-    with node_errors():
-        chain_id = w3.eth.chain_id
-    if chain_id != settings.CHAIN_ID:
-        raise ChainUnavailable(_("The node serves chain %(found)s, not %(expected)s.") % {
-            "found": chain_id, "expected": settings.CHAIN_ID})
-    return registry_at(w3, address)
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
-
-def _block_time(w3: Web3, number: int) -> datetime:
-    return datetime.fromtimestamp(int(w3.eth.get_block(number)["timestamp"]), tz=UTC)
-
-
-def _content_logs(contract: Contract, content_hash: bytes, head: int) -> list[Any]:
-    """The WorkRegistered and OwnersChanged logs of one content hash, oldest first. Reads back from
-    the head in ranges of CHAIN_LOGS_MAX_BLOCKS (0: one range; public nodes cap eth_getLogs) and
-    stops at the registration, which is always the first."""
-    start = int(getattr(settings, "CHAIN_START_BLOCK", 0) or 0)
-    span = int(getattr(settings, "CHAIN_LOGS_MAX_BLOCKS", 0) or 0) or head - start + 1
-    topics = [[_hex(TOPICS["WorkRegistered"]), _hex(TOPICS["OwnersChanged"])], _hex(content_hash)]
-    found: list[Any] = []
-    to = head
-    while to >= start:
-        first = max(start, to - span + 1)
-        logs = contract.w3.eth.get_logs({"address": contract.address, "fromBlock": first, "toBlock": to,
-                                         "topics": topics})
-        found.extend(logs)
-        if any(bytes(log["topics"][0]) == TOPICS["WorkRegistered"] for log in logs):
-            break
-        to = first - 1
-    return sorted(found, key=lambda log: (log["blockNumber"], log["logIndex"]))
-
-
-def chain_record(contract: Contract, sha256: str) -> ChainRecord:
-    """`stateOf(sha256)` and the owners and shares of its latest WorkRegistered/OwnersChanged
-    event, checked against it; the registration's block, time and transaction."""
-    content_hash = bytes.fromhex(sha256)
-    w3 = contract.w3
-    with node_errors():
-        state = bytes(contract.functions.stateOf(content_hash).call())
-        record = ChainRecord(chain_id=int(w3.eth.chain_id), contract=contract.address,
-                             content_hash=_hex(content_hash), registered=state != ZERO32, state=_hex(state))
-        if not record.registered:
-            return record
-        logs = _content_logs(contract, content_hash, int(w3.eth.block_number))
-        if not logs:
-            record.note = _("No registration event was found from block %(start)s on: the owners cannot be "
-                            "shown.") % {"start": getattr(settings, "CHAIN_START_BLOCK", 0) or 0}
-            return record
-        first, latest = logs[0], logs[-1]
-        if bytes(first["topics"][0]) == TOPICS["WorkRegistered"]:
-            registration = contract.events.WorkRegistered().process_log(first)["args"]
-            record.registrant, record.iscc = registration["registrant"], registration["iscc"]
-            record.metadata_uri = registration["metadataURI"]
-            record.block_number = int(first["blockNumber"])
-            record.block_time = _block_time(w3, record.block_number)
-            record.transaction = _hex(first["transactionHash"])
-        if bytes(latest["topics"][0]) == TOPICS["WorkRegistered"]:
-            args = contract.events.WorkRegistered().process_log(latest)["args"]
-        else:
-            args = contract.events.OwnersChanged().process_log(latest)["args"]
-            record.changed_block = int(latest["blockNumber"])
-            record.changed_at = _block_time(w3, record.changed_block)
-            record.changed_transaction = _hex(latest["transactionHash"])
-        owners, shares = list(args["owners"]), [int(s) for s in args["shares"]]
-        record.owners = [OwnerShare(address=o, bps=s) for o, s in zip(owners, shares, strict=True)]
-        record.consistent = state_hash(owners, shares) == state
-    return record
-
-
-def chain_transaction(contract: Contract, tx_hash: str) -> TransactionFinding:
-    """The work a mined transaction registered (or whose owners or licences it changed), from the
-    registry's events in its receipt."""
-    with node_errors():
-        try:
-            receipt = contract.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-        except TransactionNotFound:
-            return TransactionFinding(found=False)
-    names = {topic: name for name, topic in TOPICS.items()}
-    ours = [log for log in receipt["logs"]
-            if log["address"].lower() == contract.address.lower() and log["topics"]]
-    for log in ours:  # a registration first, then whatever else names a work
-        name = names.get(bytes(log["topics"][0]), "")
-        if name == "WorkRegistered":
-            return _finding(receipt, name, log)
-    for log in ours:
-        name = names.get(bytes(log["topics"][0]), "")
-        if name in _CONTENT_TOPIC or name == "BatchAnchored":
-            return _finding(receipt, name, log)
-    return TransactionFinding(found=True, succeeded=receipt["status"] == 1,
-                              block_number=int(receipt["blockNumber"]))
-
-
-def _finding(receipt: Any, name: str, log: Any) -> TransactionFinding:
-    base = {"found": True, "succeeded": receipt["status"] == 1, "event": name,
-            "block_number": int(receipt["blockNumber"])}
-    if name == "BatchAnchored":
-        return TransactionFinding(**base, anchored_root=_hex(log["topics"][1]))
-    return TransactionFinding(**base, content_hash=bytes(log["topics"][_CONTENT_TOPIC[name]]).hex())
-
-
-def chain_batch(contract: Contract, *, root: bytes, leaf: bytes, proof: list[bytes]) -> BatchCheck:
-    """`anchoredAt(root)` and `verifyInclusion(root, leaf, proof)`."""
-    with node_errors():
-        anchored = int(contract.functions.anchoredAt(root).call())
-        included = bool(contract.functions.verifyInclusion(root, leaf, proof).call())
-    return BatchCheck(anchored_at=datetime.fromtimestamp(anchored, tz=UTC) if anchored else None,
-                      included=included)
-
-
-class _Reader:
-    """The chain for one answer: connected once; after a failure, every later read is skipped."""
-
-    def __init__(self) -> None:
-        self.contract: Contract | None = None
-        self.error = ""
-        try:
-            self.contract = chain_connect()
-        except ChainUnavailable as error:
-            self.error = str(error)
-
-    @property
-    def live(self) -> bool:
-        return self.contract is not None
-
-    def read(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        if self.contract is None:
-            return None
-        try:
-            return function(self.contract, *args, **kwargs)
-        except ChainUnavailable as error:
-            self.contract, self.error = None, str(error)
-            return None
-
-
 # --- batch anchoring ------------------------------------------------------------------------------
 
 
@@ -435,11 +189,15 @@ def batch_data(work: Work) -> BatchData | None:
                      proof=[_bytes(sibling) for sibling in entry.proof])
 
 
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
 def _bytes(value: str) -> bytes:
     return bytes.fromhex(value.removeprefix("0x"))
 
 
-def batch_verification(work: Work, reader: _Reader) -> BatchProof | None:
+def batch_verification(work: Work, reader: ChainReader) -> BatchProof | None:
     """A batch-anchored work's proof, checked here (the leaf is this work's record and leads to
     the root) and, live, on chain: `anchoredAt(root)` and `verifyInclusion(root, leaf, proof)`."""
     data = batch_data(work)
@@ -455,83 +213,6 @@ def batch_verification(work: Work, reader: _Reader) -> BatchProof | None:
         result.live, result.anchored = True, check.anchored_at is not None
         result.anchored_at, result.included = check.anchored_at, check.included
     return result
-
-
-# --- the query -----------------------------------------------------------------------------------
-
-_HEX = set("0123456789abcdef")
-
-
-def _allowed() -> str:
-    return _("Paste a SHA-256 (64 hexadecimal digits), an ISCC code (ISCC:…) or a transaction hash "
-             "(0x and 64 hexadecimal digits).")
-
-
-def _refuse(message: str) -> ValidationFailed:
-    """A 400 on the field "query": what is wrong, then what is allowed."""
-    return ValidationFailed(message, fields={"query": [message, _allowed()]}, code="invalid_query")
-
-
-def parse_query(text: str) -> Query:
-    """What a pasted identifier is; ValidationFailed (on the field "query") when it is none."""
-    value = "".join(text.split())
-    lowered = value.lower()
-    if not value:
-        raise ValidationFailed(_("Upload a file or paste an identifier to verify."), fields={
-            "query": [_allowed()], "file": [_("Or upload a file.")]}, code="invalid_query")
-    if lowered.startswith("iscc:"):
-        try:
-            code = iscc_core.iscc_normalize(value)
-            iscc_core.iscc_validate(code, strict=True)
-        except ValueError as error:
-            raise _refuse(_("This is not a valid ISCC code (%(why)s).") % {"why": error}) from None
-        return Query(kind="iscc", value=code, iscc=code, content_code=_content_code(code))
-    if lowered.startswith("0x"):
-        digits = lowered[2:]
-        if set(digits) <= _HEX and len(digits) == 64:
-            return Query(kind="tx", value=lowered)
-        if set(digits) <= _HEX:
-            raise _refuse(_("A transaction hash is 0x and 64 hexadecimal digits; this has %(n)s.") % {
-                "n": len(digits)})
-        raise _refuse(_("A transaction hash has only hexadecimal digits (0-9, a-f) after 0x."))
-    if set(lowered) <= _HEX:
-        if len(lowered) == 64:
-            return Query(kind="sha256", value=lowered, sha256=lowered)
-        raise _refuse(_("A SHA-256 is 64 hexadecimal digits; this has %(n)s.") % {"n": len(lowered)})
-    raise _refuse(_("This is not a SHA-256, an ISCC code or a transaction hash."))
-
-
-def _content_code(code: str) -> str:
-    """The Content-Code unit of an ISCC-CODE, or the code itself when it is a Content-Code."""
-    try:
-        parsed = iscc_core.Code(code)
-        if parsed.maintype == iscc_core.MT.CONTENT:
-            return code
-        if parsed.maintype == iscc_core.MT.ISCC:
-            units = iscc_core.iscc_decompose(code)
-            first = iscc_core.Code(units[0]) if units else None
-            if first is not None and first.maintype == iscc_core.MT.CONTENT:
-                return f"ISCC:{units[0]}"
-    except ValueError:
-        pass
-    return ""
-
-
-def _file_query(upload: IO[bytes]) -> tuple[Query, bytes]:
-    limit = settings.WORK_MAX_BYTES
-    data = upload.read(limit + 1)
-    allowed = _("A PNG, JPEG or WebP image or an MP4 or WebM video, up to %(mb)s MB.") % {
-        "mb": limit // 2**20}
-    if not data:
-        raise ValidationFailed(_("The file is empty."), fields={"file": [allowed]}, code="invalid_file")
-    try:
-        prints = fingerprint(io.BytesIO(data), max_bytes=limit)
-    except UnsupportedFile as error:
-        raise ValidationFailed(_("This file cannot be verified: %(why)s.") % {"why": error},
-                               fields={"file": [allowed]}, code="invalid_file") from None
-    return Query(kind="file", value=prints.sha256, sha256=prints.sha256, iscc=prints.iscc,
-                 content_code=prints.content_code, phash=prints.phash, mime=prints.mime,
-                 size=prints.size), data
 
 
 # --- building the answer -------------------------------------------------------------------------
@@ -566,12 +247,16 @@ def _database_record(work: Work) -> DatabaseRecord:
                           registered_at=work.registered_at, transaction=tx.tx_hash if tx else "")
 
 
-def _licence(work: Work) -> Licence:
+def _licence(work: Work, record: ChainRecord | None) -> Licence:
     kind = LicenceKind(work.licence)
     text = licence_text(work.licence, work.terms)
+    on_chain = None
+    if record is not None and record.terms_hash:
+        on_chain = record.terms_hash == f"0x{work.terms_sha256}"
     return Licence(kind=work.licence, name=str(kind.label), url=LICENCE_URLS.get(kind, ""),
                    terms=work.terms if kind == LicenceKind.CUSTOM else "", terms_sha256=work.terms_sha256,
-                   terms_hash_ok=hashlib.sha256(text.encode()).hexdigest() == work.terms_sha256)
+                   terms_hash_ok=hashlib.sha256(text.encode()).hexdigest() == work.terms_sha256,
+                   terms_on_chain=on_chain)
 
 
 def _provenance(data: bytes, mime: str, source: str) -> Provenance | None:
@@ -630,7 +315,7 @@ def _same_owners(a: list[OwnerShare], b: list[OwnerShare]) -> bool:
     return [(o.address.lower(), o.bps) for o in a] == [(o.address.lower(), o.bps) for o in b]
 
 
-def _match(*, relation: str, matched_by: str, sha256: str, work: Work | None, reader: _Reader,
+def _match(*, relation: str, matched_by: str, sha256: str, work: Work | None, reader: ChainReader,
            provenance_report: Provenance | None = None, file_asset: Asset | None = None,
            content_bits: int | None = None, phash_bits: int | None = None) -> Match:
     record = reader.read(chain_record, sha256)
@@ -644,7 +329,7 @@ def _match(*, relation: str, matched_by: str, sha256: str, work: Work | None, re
         verified_live=record is not None, chain=record, database=database,
         matches_database=(_same_owners(record.owners, database.owners)
                           if record is not None and record.owners and database is not None else None),
-        licence=_licence(work) if work is not None else None, provenance=provenance_report,
+        licence=_licence(work, record) if work is not None else None, provenance=provenance_report,
         lineage=lineage(asset), batch=batch_verification(work, reader) if work is not None else None,
         content_bits=content_bits, phash_bits=phash_bits)
 
@@ -684,10 +369,10 @@ def verify(*, query: str = "", upload: IO[bytes] | None = None) -> Verification:
             "query": [_("Leave this empty when you upload a file.")]}, code="invalid_query")
     data = b""
     if upload is not None:
-        parsed, data = _file_query(upload)
+        parsed, data = file_query(upload)
     else:
         parsed = parse_query(query)
-    reader = _Reader()
+    reader = ChainReader()
 
     exact_work: Work | None = None
     matched_by = parsed.kind if parsed.kind != "file" else "sha256"
@@ -726,7 +411,7 @@ def verify(*, query: str = "", upload: IO[bytes] | None = None) -> Verification:
                        reader=reader, content_bits=m.content_bits, phash_bits=m.phash_bits) for m in similar]
 
     verdict, message = _verdict(exact, reader.live)
-    contract = reader.contract.address if reader.contract is not None else _configured_address()
+    contract = reader.contract.address if reader.contract is not None else configured_address()
     return Verification(query=parsed, verdict=verdict, message=message,
                         registered=verdict in (Verdict.REGISTERED, Verdict.ANCHORED), live=reader.live,
                         chain_error=reader.error, chain_id=settings.CHAIN_ID, contract=contract,
@@ -734,14 +419,7 @@ def verify(*, query: str = "", upload: IO[bytes] | None = None) -> Verification:
                         checked_at=datetime.now(tz=UTC))
 
 
-def _configured_address() -> str:
-    try:
-        return chain.registry_address()
-    except ImproperlyConfigured:
-        return ""
-
-
-def _from_transaction(tx_hash: str, reader: _Reader) -> tuple[str, Work | None, str, str]:
+def _from_transaction(tx_hash: str, reader: ChainReader) -> tuple[str, Work | None, str, str]:
     """The content hash and work a transaction registered (or changed), how it was found, and a
     note: from its receipt, read live; from the outbox when the node cannot be read or has not
     mined it. A hash that names no transaction is tried as a content hash written as the chain

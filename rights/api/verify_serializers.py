@@ -45,6 +45,8 @@ class VerifyChainRecordSerializer(serializers.Serializer):
     registrant = serializers.CharField()
     iscc = serializers.CharField()
     metadata_uri = serializers.CharField()
+    terms_hash = serializers.CharField(help_text="0x-hex SHA-256 of the licence text the work was "
+                                       "registered under.")
     block_number = serializers.IntegerField(allow_null=True)
     block_time = serializers.DateTimeField(allow_null=True)
     transaction = serializers.CharField()
@@ -81,6 +83,8 @@ class VerifyLicenceSerializer(serializers.Serializer):
     terms = serializers.CharField()
     terms_sha256 = serializers.CharField()
     terms_hash_ok = serializers.BooleanField()
+    terms_on_chain = serializers.BooleanField(allow_null=True, help_text="The registration's terms hash, "
+                                              "read live, is terms_sha256 (null: not read live).")
 
 
 class VerifyProvenanceSerializer(serializers.Serializer):

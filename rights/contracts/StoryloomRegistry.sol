@@ -3,7 +3,8 @@ pragma solidity 0.8.37;
 
 /// @title Storyloom copyright registry
 /// @notice Records who owns a creative work (by the sha256 of its file), in which shares, under which
-/// licences, and anchors batches of works in one transaction. Anyone may register (the platform does
+/// licence terms (their hash; the text is in the metadata), which further licences its owners
+/// granted, and anchors batches of works in one transaction. Anyone may register (the platform does
 /// so on behalf of its users); there is no admin, no allow-list and no owner-only function.
 ///
 /// @dev Storage is one slot per work: `stateOf[contentHash]` = keccak256(abi.encode(owners, shares)),
@@ -16,8 +17,8 @@ pragma solidity 0.8.37;
 ///
 /// Batch anchoring stores only `anchoredAt[root]`. A leaf of a batch tree is
 ///     leaf = keccak256(abi.encode(contentHash, keccak256(bytes(iscc)), keccak256(bytes(metadataURI)),
-///                                 keccak256(abi.encode(owners, shares))))
-/// i.e. the keccak256 of four 32-byte words (128 bytes: never mistaken for an inner node, whose
+///                                 termsHash, keccak256(abi.encode(owners, shares))))
+/// i.e. the keccak256 of five 32-byte words (160 bytes: never mistaken for an inner node, whose
 /// preimage is 64 bytes). Inner nodes hash their two children in ascending order,
 /// keccak256(abi.encodePacked(min(a, b), max(a, b))) (OpenZeppelin MerkleProof's convention), and an
 /// unpaired last node of a level is carried up unchanged. `workLeaf` computes a leaf on chain;
@@ -48,6 +49,7 @@ contract StoryloomRegistry {
         address indexed registrant,
         string iscc,
         string metadataURI,
+        bytes32 termsHash,
         address[] owners,
         uint16[] shares
     );
@@ -95,12 +97,14 @@ contract StoryloomRegistry {
     /// @param contentHash sha256 of the work's file
     /// @param iscc the work's ISCC code (ISO 24138), e.g. "ISCC:KACY..."
     /// @param metadataURI where the work's metadata (title, licence text...) lives
+    /// @param termsHash sha256 of the text of the licence the work is published under
     /// @param owners distinct non-zero addresses, at most MAX_OWNERS
     /// @param shares each owner's basis points, each > 0, adding up to TOTAL_SHARES
     function register(
         bytes32 contentHash,
         string calldata iscc,
         string calldata metadataURI,
+        bytes32 termsHash,
         address[] calldata owners,
         uint16[] calldata shares
     ) external {
@@ -109,7 +113,7 @@ contract StoryloomRegistry {
         if (stateOf[contentHash] != bytes32(0)) revert AlreadyRegistered(contentHash);
         _validate(owners, shares);
         stateOf[contentHash] = keccak256(abi.encode(owners, shares));
-        emit WorkRegistered(contentHash, msg.sender, iscc, metadataURI, owners, shares);
+        emit WorkRegistered(contentHash, msg.sender, iscc, metadataURI, termsHash, owners, shares);
     }
 
     /// @notice Moves `amount` basis points of the caller's share to `to` (an owner already, or a new
@@ -216,6 +220,7 @@ contract StoryloomRegistry {
         bytes32 contentHash,
         string calldata iscc,
         string calldata metadataURI,
+        bytes32 termsHash,
         address[] calldata owners,
         uint16[] calldata shares
     ) external pure returns (bytes32) {
@@ -224,6 +229,7 @@ contract StoryloomRegistry {
                 contentHash,
                 keccak256(bytes(iscc)),
                 keccak256(bytes(metadataURI)),
+                termsHash,
                 keccak256(abi.encode(owners, shares))
             )
         );

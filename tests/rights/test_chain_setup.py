@@ -12,6 +12,7 @@ from accounts.models import User
 from rights import keys
 from rights.anvil import Anvil
 from rights.chain import chain_setup, registry, web3
+from rights.contract import NAIVE, deploy
 from rights.models import Custody
 from tests.projects.factories import UserFactory
 from tests.rights.conftest import point_at_chain
@@ -78,6 +79,17 @@ def test_a_reset_chain_gets_a_new_registry(chain_settings):
         assert chain_setup()["deployed"]
     finally:
         fresh.stop()
+
+
+def test_a_registry_of_another_version_is_replaced(chain_settings):
+    """The committed artifact changed since the last deployment: the embedded chain gets the new one."""
+    first = chain_setup()
+    other = deploy(web3(), keys.platform_account(), NAIVE)  # stands for an older registry
+    deployment = chain_settings.CHAIN_DIR / "registry.json"
+    deployment.write_text(json.dumps({**json.loads(deployment.read_text()), "address": other.address}))
+    again = chain_setup()
+    assert again["deployed"] and again["registry"] not in (first["registry"], other.address)
+    assert registry().functions.TOTAL_SHARES().call() == 10_000
 
 
 def test_a_configured_address_without_a_contract_is_refused(chain_settings):

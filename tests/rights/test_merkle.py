@@ -82,11 +82,12 @@ addresses = st.binary(min_size=20, max_size=20).map(lambda raw: "0x" + raw.hex()
 
 
 @chain_settings
-@given(hash32, st.text(max_size=80), st.text(max_size=120),
+@given(hash32, st.text(max_size=80), st.text(max_size=120), hash32,
        st.lists(st.tuples(addresses, st.integers(0, 2**16 - 1)), max_size=5))
 def test_leaf_for_matches_the_contracts_work_leaf(shared_registry, digest: bytes, iscc: str, uri: str,
-                                                  holders: list[tuple[str, int]]) -> None:
+                                                  terms: bytes, holders: list[tuple[str, int]]) -> None:
     owners = [Web3.to_checksum_address(owner) for owner, _ in holders]
     shares = [share for _, share in holders]
-    expected = leaf_for(content_hash=digest, iscc=iscc, metadata_uri=uri, owners=owners, shares=shares)
-    assert shared_registry.functions.workLeaf(digest, iscc, uri, owners, shares).call() == expected
+    expected = leaf_for(content_hash=digest, iscc=iscc, metadata_uri=uri, terms_hash=terms, owners=owners,
+                        shares=shares)
+    assert shared_registry.functions.workLeaf(digest, iscc, uri, terms, owners, shares).call() == expected

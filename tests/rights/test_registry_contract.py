@@ -26,6 +26,7 @@ from rights.shares import shares_after_transfer
 
 ISCC = "ISCC:KACYPXW445FTYNJ3CYSXHAFJMA2HUWULUNRFE3BLHRSCXYH2M5AEGQY"
 URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/metadata.json"
+TERMS = hashlib.sha256(b"https://creativecommons.org/licenses/by/4.0/").digest()
 NEVER = 2**64 - 1
 
 
@@ -63,8 +64,8 @@ def reverts(name: str, **expected: Any) -> Iterator[None]:
 def register(w3: Web3, registry: Contract, sender: LocalAccount, owners: Sequence[str],
              shares: Sequence[int], *, digest: bytes | None = None) -> Work:
     work = Work(digest or content_hash(), list(owners), list(shares))
-    receipt = transact(w3, sender, registry.functions.register(work.hash, work.iscc, work.uri, work.owners,
-                                                               work.shares))
+    receipt = transact(w3, sender, registry.functions.register(work.hash, work.iscc, work.uri, TERMS,
+                                                               work.owners, work.shares))
     work.events = list(registry.events.WorkRegistered().process_receipt(receipt, errors=DISCARD))
     return work
 
@@ -96,6 +97,7 @@ def test_register_stores_the_state_hash_and_emits_the_full_record(w3, registry, 
     assert event.args.registrant == platform.address  # the platform registered on its users' behalf
     assert event.args.iscc == ISCC
     assert event.args.metadataURI == URI
+    assert event.args.termsHash == TERMS
     assert list(event.args.owners) == [alice.address, bob.address]
     assert list(event.args.shares) == [7_000, 3_000]
     assert registry.functions.stateOf(content_hash()).call() == bytes(32)  # unregistered
@@ -111,7 +113,7 @@ def test_a_content_hash_registers_once(w3, registry, accounts) -> None:
 def test_a_refused_registration_reverts_on_chain_too(w3, registry, accounts) -> None:
     """With estimation skipped the transaction is mined, fails, and changes nothing."""
     work = register(w3, registry, accounts[0], [accounts[0].address], [10_000])
-    call = registry.functions.register(work.hash, ISCC, URI, [accounts[1].address], [10_000])
+    call = registry.functions.register(work.hash, ISCC, URI, TERMS, [accounts[1].address], [10_000])
     with pytest.raises(TransactionFailed):
         transact(w3, accounts[1], call, gas=200_000)
     assert registry.functions.stateOf(work.hash).call() == state_hash(work.owners, work.shares)
@@ -140,9 +142,9 @@ def test_registration_validation(w3, registry, accounts, owners, shares, error, 
 def test_registration_needs_a_content_hash_and_an_iscc(w3, registry, accounts) -> None:
     me = accounts[0]
     with reverts("ZeroContentHash"):
-        transact(w3, me, registry.functions.register(bytes(32), ISCC, URI, [me.address], [10_000]))
+        transact(w3, me, registry.functions.register(bytes(32), ISCC, URI, TERMS, [me.address], [10_000]))
     with reverts("EmptyIscc"):
-        transact(w3, me, registry.functions.register(content_hash(), "", URI, [me.address], [10_000]))
+        transact(w3, me, registry.functions.register(content_hash(), "", URI, TERMS, [me.address], [10_000]))
 
 
 def test_thirty_two_owners_register(w3, registry, accounts) -> None:
@@ -341,7 +343,8 @@ def batch(size: int, accounts: Sequence[LocalAccount]) -> list[bytes]:
     for i in range(size):
         owners = [accounts[i % 4].address, accounts[4 + i % 3].address]
         leaves.append(leaf_for(content_hash=content_hash(f"batch-{i}"), iscc=f"{ISCC}{i}",
-                               metadata_uri=f"{URI}?work={i}", owners=owners, shares=[6_000 + i, 4_000 - i]))
+                               metadata_uri=f"{URI}?work={i}", terms_hash=TERMS, owners=owners,
+                               shares=[6_000 + i, 4_000 - i]))
     return leaves
 
 
@@ -384,6 +387,7 @@ def test_anchor_refusals(w3, registry, accounts) -> None:
 def test_the_contract_computes_the_same_leaf_and_state_hash(w3, registry, accounts) -> None:
     owners, shares = [accounts[0].address, accounts[1].address], [1, 9_999]
     digest = content_hash("leaf")
-    expected = leaf_for(content_hash=digest, iscc=ISCC, metadata_uri=URI, owners=owners, shares=shares)
-    assert registry.functions.workLeaf(digest, ISCC, URI, owners, shares).call() == expected
+    expected = leaf_for(content_hash=digest, iscc=ISCC, metadata_uri=URI, terms_hash=TERMS, owners=owners,
+                        shares=shares)
+    assert registry.functions.workLeaf(digest, ISCC, URI, TERMS, owners, shares).call() == expected
     assert registry.functions.stateHash(owners, shares).call() == state_hash(owners, shares)
