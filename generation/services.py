@@ -160,6 +160,12 @@ def asset_remix(*, project: Project, user: AnyUser, asset_id: int, **changes: An
     asset = Asset.objects.filter(project=project, pk=asset_id).select_related("job").first()
     if asset is None:
         raise NotFound(_("No such asset."))
+    return remix_submit(project=project, user=user, asset=asset, **changes)
+
+
+def remix_submit(*, project: Project, user: AnyUser, asset: Asset, **changes: Any) -> Job:
+    """A job in `project` with `asset`'s settings and `changes`, the asset as its parent (an asset
+    of the same project, or a work published in the gallery)."""
     source = asset.job
     params: dict[str, Any] = {name: getattr(source, name) for name in REMIX_FIELDS}
     if source.kind == JobKind.VIDEO and not {"frames", "seconds"} & set(changes):

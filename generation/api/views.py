@@ -132,24 +132,31 @@ class AssetMediaView(APIView):
     """One of an asset's files, for the project's members; `?download=1` saves it. From object
     storage (S3) the answer is a redirect to a link signed for a few minutes."""
 
-    CONTENT_TYPES = {".mp4": "video/mp4", ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg"}
-
     @extend_schema(operation_id="projects_assets_media", parameters=[OpenApiParameter("download", bool)],
                    responses={(200, "application/octet-stream"): bytes, 302: None})
     def get(self, request: Request, project_id: int, asset_id: int, name: str) -> HttpResponseBase:
         project = project_get(project_id=project_id, user=request.user)
         asset = selectors.asset_get(project=project, user=request.user, asset_id=asset_id)
-        field = getattr(asset, name) if name in Asset.FILES else None
-        if not field:
-            raise NotFound(_("This asset has no %(name)s.") % {"name": name})
-        suffix = Path(field.name).suffix
-        filename = f"{asset.job.public_id}-{asset.role}{suffix}"
-        download = request.query_params.get("download") in ("1", "true")
-        if isinstance(field.storage, S3Storage):
-            saved = {"ResponseContentDisposition": f'attachment; filename="{filename}"'}
-            return redirect(field.storage.url(field.name, parameters=saved if download else None))
-        response = file_response(request, field.open("rb"), size=field.size,
-                                 content_type=self.CONTENT_TYPES.get(suffix), filename=filename,
-                                 as_attachment=download)
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return asset_media_response(request, asset, name, filename=f"{asset.job.public_id}-{asset.role}")
+
+
+CONTENT_TYPES = {".mp4": "video/mp4", ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg"}
+
+
+def asset_media_response(request: Request, asset: Asset, name: str, *, filename: str) -> HttpResponseBase:
+    """One of an asset's files (byte ranges answered); `?download=1` saves it as `filename`. From
+    object storage (S3) the answer is a redirect to a link signed for a few minutes. Permissions
+    are the caller's to check."""
+    field = getattr(asset, name) if name in Asset.FILES else None
+    if not field:
+        raise NotFound(_("This asset has no %(name)s.") % {"name": name})
+    suffix = Path(field.name).suffix
+    filename = f"{filename}{suffix}"
+    download = request.query_params.get("download") in ("1", "true")
+    if isinstance(field.storage, S3Storage):
+        saved = {"ResponseContentDisposition": f'attachment; filename="{filename}"'}
+        return redirect(field.storage.url(field.name, parameters=saved if download else None))
+    response = file_response(request, field.open("rb"), size=field.size, filename=filename,
+                             content_type=CONTENT_TYPES.get(suffix), as_attachment=download)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

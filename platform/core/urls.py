@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("rights.verify_urls")),
     path("", include("rights.urls")),
     path("", include("rights.page_urls")),
+    path("", include("recommend.page_urls")),
 ]
 
 if settings.SERVE_MEDIA:

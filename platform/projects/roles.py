@@ -28,6 +28,7 @@ class Action(models.TextChoices):
     RESTORE_VERSION = "storyboard.restore_version", _("restore storyboard versions")
     GENERATE = "generation.submit", _("generate images and video")
     REGISTER_WORK = "rights.register", _("register the project's works on the chain")
+    PUBLISH = "gallery.publish", _("publish the project's works in the gallery")
 
 
 MIN_ROLE: dict[str, Role] = {
@@ -45,13 +46,14 @@ MIN_ROLE: dict[str, Role] = {
     Action.CHANGE_ROLE: Role.OWNER,
     Action.REMOVE_MEMBER: Role.OWNER,
     Action.REVOKE_INVITATION: Role.OWNER,
+    Action.PUBLISH: Role.OWNER,
 }
 
 # Actions still allowed on an archived project (it is read-only otherwise).
-# A finished project's works can still be registered.
+# A finished project's works can still be registered and published.
 ALLOWED_WHEN_ARCHIVED = {Action.VIEW, Action.VIEW_ACTIVITY, Action.ARCHIVE, Action.DELETE,
                          Action.CHANGE_ROLE, Action.REMOVE_MEMBER, Action.REVOKE_INVITATION,
-                         Action.REGISTER_WORK}
+                         Action.REGISTER_WORK, Action.PUBLISH}
 
 
 def role_allows(role: str | None, action: str) -> bool:

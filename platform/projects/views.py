@@ -23,6 +23,7 @@ from projects.activity import verb_text
 from projects.forms import DeleteForm, InviteForm, ProjectForm
 from projects.models import Membership, Project
 from projects.roles import Role
+from recommend.selectors import project_publications
 from rights.selectors import project_works
 
 ACTIVITY_SHOWN = 50
@@ -151,6 +152,9 @@ def _render_detail(request: HttpRequest, project: Project, *, status: int = 200,
         "show_update": can["update"] or update_form is not None,
         "show_invite": can["invite"] or invite_form is not None,
         "works": list(project_works(project=project, user=user)[:PROJECT_WORKS_SHOWN]),
+        # The media library's player links each published render to its gallery page.
+        "published": {str(asset_id): reverse("gallery:work", args=[public_id]) for asset_id, public_id
+                      in project_publications(project=project).values_list("asset_id", "public_id")},
     }, status=status)
 
 

@@ -26,6 +26,8 @@ from generation.models import Asset, Job
 from projects import selectors, services
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, RANK, Action, Role
+from recommend import services as gallery
+from recommend.models import Publication
 from rights import works as register_works
 from rights.models import Work
 from tests.accounts.factories import UserFactory
@@ -51,6 +53,7 @@ ALLOWED: dict[str, set[str]] = {
     Action.RESTORE_VERSION: {"owner", "editor"},
     Action.GENERATE: {"owner", "editor"},
     Action.REGISTER_WORK: {"owner", "editor"},
+    Action.PUBLISH: {"owner"},
 }
 REFUSED_WHEN_ARCHIVED = {Action.UPDATE, Action.INVITE, Action.EDIT_STORYBOARD,
                          Action.SAVE_VERSION, Action.RESTORE_VERSION, Action.GENERATE}
@@ -71,6 +74,7 @@ def snapshot(project_id: int) -> Any:
         StoryboardVersion.objects.filter(document__project_id=project_id).count(),
         Job.objects.filter(project_id=project_id).count(),
         Work.objects.filter(project_id=project_id).count(),
+        Publication.objects.filter(project_id=project_id).count(),
     )
 
 
@@ -249,6 +253,12 @@ def register(team: Team, user: Any, asset: Asset) -> Callable[[], None]:
     return lambda: expect(work.owners.filter(user=team.editor).exists(), "its requester co-owns it")
 
 
+def publish(team: Team, user: Any, asset: Asset) -> Callable[[], None]:
+    publication = gallery.publication_publish(project=team.project, user=user, asset_id=asset.pk,
+                                              title="The lantern", tags=["night"])
+    return lambda: expect(publication.tags.filter(name="night").exists(), "published with its tags")
+
+
 CASES = [
     Case("project_get", Action.VIEW, view),
     Case("member_list", Action.VIEW, view_members),
@@ -272,6 +282,7 @@ CASES = [
          verb="storyboard.version_restored"),
     Case("job_submit", Action.GENERATE, generate),
     Case("work_create", Action.REGISTER_WORK, register, project_asset),
+    Case("publication_publish", Action.PUBLISH, publish, project_asset),
 ]
 
 
@@ -473,6 +484,9 @@ ENDPOINTS = [
     Endpoint("works", Action.VIEW, "get", "/api/v1/projects/{p}/works", None, 200),
     Endpoint("work_create", Action.REGISTER_WORK, "post", "/api/v1/projects/{p}/works",
              {"asset": "{asset}", "title": "From the API", "licence": "cc-by-4.0"}, 201),
+    Endpoint("publications", Action.VIEW, "get", "/api/v1/projects/{p}/publications", None, 200),
+    Endpoint("publish", Action.PUBLISH, "post", "/api/v1/projects/{p}/publications",
+             {"asset": "{asset}", "title": "From the API"}, 201),
 ]
 
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("collab.api.urls")),
     path("", include("generation.api.urls")),
     path("", include("rights.api.urls")),
+    path("", include("recommend.api.urls")),
 ]

@@ -179,6 +179,7 @@ CELERY_TASK_ROUTES = {
     "generation.tasks.jobs_recover": {"queue": "default"},
     "generation.*": {"queue": "gpu"},
     "rights.*": {"queue": "chain"},
+    "recommend.*": {"queue": "default"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -207,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
     "index-chain-events": {
         "task": "rights.tasks.index_events",
         "schedule": 10.0,
+    },
+    "recommend-retrain": {
+        "task": "recommend.tasks.retrain",
+        "schedule": float(env.int("RECOMMEND_RETRAIN_S", default=3600)),
     },
 }
 
@@ -240,6 +245,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "LicenceKindEnum": "rights.models.LicenceKind",
+        "JobKindEnum": "generation.models.JobKind",
+        "BeaconKindEnum": "recommend.api.serializers.BEACON_KINDS",
+        "ReasonCodeEnum": "recommend.api.serializers.REASON_CODES",
+    },
 }
 
 # --- e-mail ---
@@ -304,6 +315,12 @@ WORK_MAX_BYTES = env.int("WORK_MAX_BYTES", default=200 * 1024 * 1024)  # an uplo
 CHAIN_DIR = Path(env.str("CHAIN_DIR", default=str(VAR_DIR / "chain")))
 CHAIN_KEYSTORE = Path(env.str("CHAIN_KEYSTORE", default=str(CHAIN_DIR / "keystore.json")))
 CHAIN_KEYSTORE_PASSWORD = env.str("CHAIN_KEYSTORE_PASSWORD", default="")
+
+# --- gallery and feed (recommend/) ---
+RECOMMEND_DIR = env.path("RECOMMEND_DIR", default=VAR_DIR / "recommend")  # trained models, by version
+RECOMMEND_HOLD_AFTER_REPORTS = env.int("RECOMMEND_HOLD_AFTER_REPORTS", default=3)  # then a moderator decides
+RECOMMEND_MODELS_KEPT = env.int("RECOMMEND_MODELS_KEPT", default=3)  # older versions are deleted
+RECOMMEND_CATALOGUE_TTL_S = env.float("RECOMMEND_CATALOGUE_TTL_S", default=30.0)  # then rebuilt in the back
 
 # --- provenance: C2PA Content Credentials (generation/provenance.py) ---
 # A development CA and signing certificate are generated here on first use...

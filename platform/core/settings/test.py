@@ -59,3 +59,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # whitenoise serves from the finders here; an existing STATIC_ROOT keeps it from warning.
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 WEBHOOK_ALLOW_PRIVATE = True  # the tests' receivers listen on 127.0.0.1 (test_webhooks checks the guard)
+RECOMMEND_DIR = env.path("RECOMMEND_DIR", default=VAR_DIR / "test-recommend")
+RECOMMEND_CATALOGUE_TTL_S = 3600.0  # rebuilt when the services change the gallery, not behind a test's back

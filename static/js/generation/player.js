@@ -78,6 +78,24 @@ function showFacts(asset, { prompt, seed }) {
   el("asset-download").href = asset.download || asset.file;
   const register = document.getElementById("asset-register");  // editors and owners: rights/pages.py
   if (register) register.href = register.dataset.href + asset.id;
+  showPublished(asset);
+}
+
+// Published renders (asset id -> its gallery page), from projects/views.py.
+const publishedData = document.getElementById("studio-published");
+const published = publishedData ? JSON.parse(publishedData.textContent) : {};
+
+/* Owners publish a render in the gallery; once it is, everyone gets the link to it. */
+function showPublished(asset) {
+  const publish = document.getElementById("asset-publish");  // owners: recommend/pages.py
+  const page = published[String(asset.id)];
+  if (publish) {
+    publish.href = publish.dataset.href.replace(/\/0\/$/, "/" + asset.id + "/");
+    publish.hidden = !!page;
+  }
+  const link = el("asset-published");
+  link.hidden = !page;
+  if (page) link.href = page;
 }
 
 export function openAsset(asset) {

@@ -1,0 +1,1 @@
+"""Offline evaluation of the recommender against public baselines (``manage.py recommend_evaluate``)."""

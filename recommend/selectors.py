@@ -1,0 +1,138 @@
+"""Reading the gallery: a publication as its viewer may see it, creators, collections, tags, and
+the per-viewer facts a card shows (liked, saved, following, registered)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.errors import NotFound
+from projects.roles import Action, role_allows
+from projects.selectors import membership_get
+from recommend.feed import publications_for, remix_counts
+from recommend.models import (
+    Collection,
+    CollectionItem,
+    Follow,
+    Like,
+    Publication,
+    PublicationStatus,
+    Tag,
+)
+from rights.models import IN_FLIGHT, Work
+
+AnyUser = Any
+
+
+def _authenticated(user: AnyUser) -> User | None:
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def publication_get(*, publication_id: str, user: AnyUser) -> Publication:
+    """A published work (anyone), or an unpublished or held one (its project's owners, moderators)."""
+    publication = (Publication.objects.filter(public_id=publication_id).defer("embedding")
+                   .select_related("creator", "asset", "project").prefetch_related("tags").first())
+    if publication is None:
+        raise NotFound(_("No such publication."))
+    if publication.status != PublicationStatus.PUBLISHED:
+        viewer = _authenticated(user)
+        membership = membership_get(project=publication.project, user=viewer) if viewer else None
+        owner = membership is not None and role_allows(membership.role, Action.PUBLISH)
+        if viewer is None or not (viewer.is_staff or owner):
+            raise NotFound(_("No such publication."))
+    publication.remix_count = remix_counts([publication.asset_id]).get(  # type: ignore[attr-defined]
+        publication.asset_id, 0)
+    return publication
+
+
+@dataclass
+class ViewerFacts:
+    """What a card shows about the viewer and the works on a page, fetched once per page."""
+
+    liked: set[int] = field(default_factory=set)
+    saved: set[int] = field(default_factory=set)
+    following: set[int] = field(default_factory=set)
+    registered: dict[int, Work] = field(default_factory=dict)  # asset pk -> its registered work
+    publications: dict[int, Publication] = field(default_factory=dict)  # referenced by reasons
+    creators: dict[int, User] = field(default_factory=dict)
+
+
+def viewer_facts(*, user: AnyUser, publications: list[Publication],
+                 reasons: list[dict[str, Any]] | None = None) -> ViewerFacts:
+    facts = ViewerFacts()
+    pks = [p.pk for p in publications]
+    viewer = _authenticated(user)
+    if viewer is not None:
+        facts.liked = set(Like.objects.filter(user=viewer, publication_id__in=pks)
+                          .values_list("publication_id", flat=True))
+        facts.saved = set(CollectionItem.objects.filter(collection__user=viewer, publication_id__in=pks)
+                          .values_list("publication_id", flat=True))
+        facts.following = set(Follow.objects.filter(follower=viewer, creator_id__in={
+            p.creator_id for p in publications}).values_list("creator_id", flat=True))
+    for work in Work.objects.filter(asset_id__in=[p.asset_id for p in publications], status__in=IN_FLIGHT):
+        facts.registered.setdefault(work.asset_id, work)  # type: ignore[arg-type]
+    reasons = reasons or []
+    referenced = {r["publication"] for r in reasons if r.get("publication")}
+    facts.publications = {p.pk: p for p in Publication.objects.filter(pk__in=referenced).order_by()
+                          .only("id", "public_id", "title")}
+    creators = {r["creator"] for r in reasons if r.get("creator")}
+    facts.creators = {u.pk: u for u in User.objects.filter(pk__in=creators)}
+    return facts
+
+
+def creator_get(*, username: str) -> User:
+    creator = User.objects.filter(username=username, is_active=True).first()
+    if creator is None:
+        raise NotFound(_("No such creator."))
+    return creator
+
+
+def creator_stats(*, creator: User) -> dict[str, int]:
+    return {"works": Publication.objects.filter(creator=creator, status=PublicationStatus.PUBLISHED).count(),
+            "followers": Follow.objects.filter(creator=creator).count(),
+            "following": Follow.objects.filter(follower=creator).count()}
+
+
+def creator_publications(*, creator: User) -> QuerySet[Publication]:
+    return (Publication.objects.filter(creator=creator, status=PublicationStatus.PUBLISHED)
+            .defer("embedding").select_related("creator", "asset").prefetch_related("tags"))
+
+
+def project_publications(*, project: Any) -> QuerySet[Publication]:
+    return (Publication.objects.filter(project=project).defer("embedding")
+            .select_related("creator", "asset").prefetch_related("tags"))
+
+
+def with_remix_counts(publications: list[Publication]) -> list[Publication]:
+    counts = remix_counts([p.asset_id for p in publications])
+    for publication in publications:
+        publication.remix_count = counts.get(publication.asset_id, 0)  # type: ignore[attr-defined]
+    return publications
+
+
+def collections_of(*, user: User) -> QuerySet[Collection]:
+    return Collection.objects.filter(user=user).annotate(
+        count=Count("items", filter=Q(items__publication__status=PublicationStatus.PUBLISHED)))
+
+
+def collection_get(*, user: User, collection_id: int) -> Collection:
+    collection = Collection.objects.filter(user=user, pk=collection_id).first()
+    if collection is None:
+        raise NotFound(_("No such collection."))
+    return collection
+
+
+def collection_publications(*, collection: Collection, user: User) -> list[Publication]:
+    pks = list(collection.items.values_list("publication_id", flat=True))
+    found = publications_for(pks, user=user)
+    return [found[pk] for pk in pks if pk in found]
+
+
+def popular_tags(*, prefix: str = "", limit: int = 30) -> QuerySet[Tag]:
+    tags = Tag.objects.annotate(works=Count("publications", filter=Q(
+        publications__status=PublicationStatus.PUBLISHED))).filter(works__gt=0)
+    if prefix:
+        tags = tags.filter(name__startswith=prefix.lower().lstrip("#"))
+    return tags.order_by("-works", "name")[:limit]

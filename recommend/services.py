@@ -1,0 +1,393 @@
+"""Publishing works to the gallery, and what viewers do with them.
+
+Every engagement both changes the current state (a like, a save, a follow, a hide, a report) and
+appends a Signal, the log the recommender trains on; counters on the publication move with it in
+the same transaction. A viewer's collaborative vector is refreshed after their positive signals
+(`user_vector_refresh`, on commit), so the feed follows them before the next retrain.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from generation.models import Asset
+from projects.models import Project
+from projects.roles import Action
+from projects.selectors import membership_require
+from recommend.models import (
+    Collection,
+    CollectionItem,
+    Follow,
+    Hide,
+    Like,
+    Publication,
+    PublicationStatus,
+    Report,
+    ReportReason,
+    Signal,
+    SignalKind,
+    Tag,
+)
+from rights.models import IN_FLIGHT, LicenceKind, Work
+
+MAX_TAGS = 10
+TAG_PATTERN = re.compile(r"^[\w-]{1,40}$", re.UNICODE)
+POSITIVE = {SignalKind.LIKE, SignalKind.SAVE, SignalKind.REMIX, SignalKind.SHARE, SignalKind.VIEW}
+BEACON_KINDS = {SignalKind.IMPRESSION, SignalKind.VIEW, SignalKind.SHARE}  # sent by the page itself
+MAX_DWELL_MS = 3_600_000
+SAVED = "Saved"
+
+
+def _languages() -> set[str]:
+    from django.conf.locale import LANG_INFO
+
+    return {code for code in LANG_INFO if "fallback" not in LANG_INFO[code]}
+
+
+def tags_clean(raw: Iterable[str] | str, *, field: str = "tags", limit: int = MAX_TAGS) -> list[str]:
+    """Tags as stored: lower case, without '#', letters, digits, '-' and '_', at most `limit`."""
+    items = raw.replace(",", " ").split() if isinstance(raw, str) else list(raw)
+    cleaned: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationFailed(_("Tags are words."), fields={field: [_("Each tag is a word.")]})
+        tag = unicodedata.normalize("NFKC", item).strip().lstrip("#").lower()
+        if not tag:
+            continue
+        if not TAG_PATTERN.match(tag):
+            message = _("“%(tag)s” is not a tag: use letters, digits, '-' and '_', up to 40 characters.") % {
+                "tag": item}
+            raise ValidationFailed(message, fields={field: [message]})
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > limit:
+        message = _("At most %(n)s tags.") % {"n": limit}
+        raise ValidationFailed(message, fields={field: [message]})
+    return cleaned
+
+
+def tags_get(names: Iterable[str]) -> list[Tag]:
+    names = list(names)
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    for name in names:
+        if name not in existing:
+            try:
+                with transaction.atomic():
+                    existing[name] = Tag.objects.create(name=name)
+            except IntegrityError:  # made by a concurrent request
+                existing[name] = Tag.objects.get(name=name)
+    return [existing[name] for name in names]
+
+
+def _fields_check(*, title: str, description: str, language: str, licence: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = [_("Give the work a title.")]
+    elif len(title.strip()) > 140:
+        errors["title"] = [_("At most 140 characters.")]
+    if len(description) > 2000:
+        errors["description"] = [_("At most 2,000 characters.")]
+    if language not in _languages():
+        errors["language"] = [_("A language code such as en, fr or zh-hans.")]
+    if licence not in LicenceKind.values:
+        errors["licence"] = [_("One of: %(allowed)s.") % {"allowed": ", ".join(LicenceKind.values)}]
+    return errors
+
+
+def _registered_licence(asset: Asset) -> str | None:
+    work = Work.objects.filter(asset=asset, status__in=IN_FLIGHT).order_by("-id").first()
+    return work.licence if work is not None else None
+
+
+@transaction.atomic
+def publication_publish(*, project: Project, user: User, asset_id: int, title: str, description: str = "",
+                        tags: Iterable[str] | str = (), language: str = "", licence: str = "") -> Publication:
+    """Publish one of the project's renders (its owners may). A registered work's licence is the
+    one it was registered under; otherwise the owner chooses (CC BY 4.0 unless said)."""
+    membership_require(project=project, user=user, action=Action.PUBLISH)
+    asset = Asset.objects.filter(project=project, pk=asset_id).select_related("job").first()
+    if asset is None:
+        raise NotFound(_("No such render in this project."))
+    if Publication.objects.filter(asset=asset).exists():
+        raise Conflict(_("This render is published already."), code="already_published")
+    registered = _registered_licence(asset)
+    language = (language or user.preferred_language or "en").lower()
+    licence = registered or licence or LicenceKind.CC_BY
+    errors = _fields_check(title=title, description=description, language=language, licence=licence)
+    try:
+        names = tags_clean(tags)
+    except ValidationFailed as error:
+        errors.update(error.fields)
+    if errors:
+        raise ValidationFailed(_("The publication has errors."), fields=errors)
+    publication = Publication.objects.create(
+        asset=asset, project=project, creator=user, title=title.strip(), description=description.strip(),
+        prompt=asset.job.prompt if asset.job_id else "", language=language, licence=licence)
+    publication.tags.set(tags_get(names))
+    _embed_on_commit(publication)
+    return publication
+
+
+def _embed_on_commit(publication: Publication) -> None:
+    from recommend.serving import catalogue_invalidate
+    from recommend.tasks import publication_embed
+
+    transaction.on_commit(catalogue_invalidate)
+    transaction.on_commit(lambda: publication_embed.delay(publication_id=publication.pk), robust=True)
+
+
+def _owned(*, publication_id: str, user: User) -> Publication:
+    publication = Publication.objects.filter(public_id=publication_id).select_related("project").first()
+    if publication is None:
+        raise NotFound(_("No such publication."))
+    membership_require(project=publication.project, user=user, action=Action.PUBLISH)
+    return publication
+
+
+@transaction.atomic
+def publication_update(*, publication_id: str, user: User, **changes: Any) -> Publication:
+    """Change a publication's title, description, tags, language or licence, or unpublish
+    (status "unpublished") and publish it again (status "published"); the project's owners may."""
+    publication = _owned(publication_id=publication_id, user=user)
+    status = changes.pop("status", None)
+    if status is not None:
+        if status not in (PublicationStatus.PUBLISHED, PublicationStatus.UNPUBLISHED):
+            raise ValidationFailed(_("Status is published or unpublished."), fields={
+                "status": [_("published or unpublished")]})
+        if publication.status in (PublicationStatus.HELD, PublicationStatus.REMOVED):
+            raise Conflict(_("A moderator is reviewing this publication."), code="under_review")
+        publication.status = status
+        from recommend.serving import catalogue_invalidate
+
+        transaction.on_commit(catalogue_invalidate)
+    values = {name: changes.get(name, getattr(publication, name))
+              for name in ("title", "description", "language", "licence")}
+    errors = _fields_check(**values)
+    if "licence" in changes and (registered := _registered_licence(publication.asset)) \
+            and changes["licence"] != registered:
+        errors["licence"] = [_("The work is registered under %(licence)s.") % {"licence": registered}]
+    names = None
+    if "tags" in changes:
+        try:
+            names = tags_clean(changes["tags"])
+        except ValidationFailed as error:
+            errors.update(error.fields)
+    if errors:
+        raise ValidationFailed(_("The publication has errors."), fields=errors)
+    for name, value in values.items():
+        setattr(publication, name, value.strip() if name in ("title", "description") else value)
+    publication.save()
+    if names is not None:
+        publication.tags.set(tags_get(names))
+    if {"title", "tags"} & set(changes):
+        _embed_on_commit(publication)
+    return publication
+
+
+# --- engagement ------------------------------------------------------------------------------------
+
+
+def _visible(publication_id: str) -> Publication:
+    publication = Publication.objects.filter(public_id=publication_id,
+                                             status=PublicationStatus.PUBLISHED).first()
+    if publication is None:
+        raise NotFound(_("No such publication."))
+    return publication
+
+
+def _signal(user: User, publication: Publication, kind: str, **context: Any) -> Signal:
+    signal = Signal.objects.create(user=user, publication=publication, kind=kind, **context)
+    if kind in POSITIVE and kind != SignalKind.VIEW:
+        from recommend.tasks import user_vector_refresh
+
+        transaction.on_commit(lambda: user_vector_refresh.delay(user_id=user.pk), robust=True)
+    return signal
+
+
+def _context(feed: str = "", position: int | None = None, reason: str = "") -> dict[str, Any]:
+    return {"feed": str(feed)[:40], "position": position, "reason": str(reason)[:20]}
+
+
+@transaction.atomic
+def signals_record(*, user: User, events: list[dict[str, Any]]) -> int:
+    """What the page reports on its own (impressions, views with dwell time, shares), in one batch
+    (navigator.sendBeacon). Each event: publication, kind, and optionally dwell_ms, feed, position,
+    reason. Unknown or unpublished works are skipped (they may have gone since); bad fields are
+    refused. Returns how many were recorded."""
+    if not isinstance(events, list) or not events or len(events) > 100:
+        raise ValidationFailed(_("Send 1 to 100 events."), fields={"events": [_("1 to 100 events.")]})
+    rows: list[Signal] = []
+    views: dict[int, int] = {}
+    shares: dict[int, int] = {}
+    ids = {str(event.get("publication", "")) for event in events if isinstance(event, dict)}
+    known = {p.public_id: p for p in Publication.objects.filter(public_id__in=ids,
+                                                                 status=PublicationStatus.PUBLISHED)}
+    for index, event in enumerate(events):
+        if not isinstance(event, dict) or event.get("kind") not in BEACON_KINDS:
+            raise ValidationFailed(_("Event %(n)s is not an impression, a view or a share.") % {"n": index},
+                                   fields={"events": [_("kind: impression, view or share")]})
+        dwell = event.get("dwell_ms")
+        if dwell is not None and (not isinstance(dwell, int) or not 0 <= dwell <= MAX_DWELL_MS):
+            raise ValidationFailed(_("Event %(n)s: dwell_ms is whole milliseconds, up to an hour.") % {
+                "n": index}, fields={"events": [_("dwell_ms: 0 to 3600000")]})
+        position = event.get("position")
+        if position is not None and (not isinstance(position, int) or position < 0):
+            raise ValidationFailed(_("Event %(n)s: position is a whole number from 0.") % {"n": index},
+                                   fields={"events": [_("position: 0 or more")]})
+        publication = known.get(str(event.get("publication", "")))
+        if publication is None:
+            continue
+        context = _context(event.get("feed", ""), position, event.get("reason", ""))
+        rows.append(Signal(user=user, publication=publication, kind=event["kind"], dwell_ms=dwell, **context))
+        if event["kind"] == SignalKind.VIEW:
+            views[publication.pk] = views.get(publication.pk, 0) + 1
+        elif event["kind"] == SignalKind.SHARE:
+            shares[publication.pk] = shares.get(publication.pk, 0) + 1
+    Signal.objects.bulk_create(rows)
+    for pk, count in views.items():
+        Publication.objects.filter(pk=pk).update(views=F("views") + count)
+    for pk, count in shares.items():
+        Publication.objects.filter(pk=pk).update(shares=F("shares") + count)
+    if shares:
+        from recommend.tasks import user_vector_refresh
+
+        transaction.on_commit(lambda: user_vector_refresh.delay(user_id=user.pk), robust=True)
+    return len(rows)
+
+
+@transaction.atomic
+def like_set(*, user: User, publication_id: str, liked: bool, **context: Any) -> Publication:
+    publication = _visible(publication_id)
+    if liked:
+        _, created = Like.objects.get_or_create(user=user, publication=publication)
+        if created:
+            Publication.objects.filter(pk=publication.pk).update(likes=F("likes") + 1)
+            _signal(user, publication, SignalKind.LIKE, **_context(**context))
+    elif Like.objects.filter(user=user, publication=publication).delete()[0]:
+        Publication.objects.filter(pk=publication.pk).update(likes=F("likes") - 1)
+        _signal(user, publication, SignalKind.UNLIKE, **_context(**context))
+    publication.refresh_from_db()
+    return publication
+
+
+def _collection(user: User, name: str | None) -> Collection:
+    name = (name or SAVED).strip()
+    if not name or len(name) > 80:
+        raise ValidationFailed(_("A collection's name is 1 to 80 characters."), fields={
+            "collection": [_("1 to 80 characters")]})
+    collection, _created = Collection.objects.get_or_create(user=user, name=name)
+    return collection
+
+
+@transaction.atomic
+def save_set(*, user: User, publication_id: str, saved: bool, collection: str | None = None,
+             **context: Any) -> Publication:
+    """Save to a collection ("Saved" unless named) or take it out."""
+    publication = _visible(publication_id)
+    target = _collection(user, collection)
+    was_saved = CollectionItem.objects.filter(collection__user=user, publication=publication).exists()
+    if saved:
+        CollectionItem.objects.get_or_create(collection=target, publication=publication)
+    else:
+        CollectionItem.objects.filter(collection=target, publication=publication).delete()
+    now_saved = CollectionItem.objects.filter(collection__user=user, publication=publication).exists()
+    if now_saved != was_saved:
+        Publication.objects.filter(pk=publication.pk).update(saves=F("saves") + (1 if now_saved else -1))
+        _signal(user, publication, SignalKind.SAVE if now_saved else SignalKind.UNSAVE, **_context(**context))
+    publication.refresh_from_db()
+    return publication
+
+
+@transaction.atomic
+def follow_set(*, user: User, creator: User, following: bool) -> bool:
+    if creator.pk == user.pk:
+        raise ValidationFailed(_("You cannot follow yourself."), fields={"creator": [_("someone else")]})
+    if following:
+        Follow.objects.get_or_create(follower=user, creator=creator)
+    else:
+        Follow.objects.filter(follower=user, creator=creator).delete()
+    return following
+
+
+@transaction.atomic
+def hide(*, user: User, publication_id: str, less_like_it: bool = False, **context: Any) -> None:
+    """Never show this work again; with `less_like_it`, push works like it down as well."""
+    publication = _visible(publication_id)
+    entry, created = Hide.objects.get_or_create(user=user, publication=publication,
+                                                defaults={"less_like_it": less_like_it})
+    if not created and less_like_it and not entry.less_like_it:
+        Hide.objects.filter(pk=entry.pk).update(less_like_it=True)
+    if created or less_like_it:
+        _signal(user, publication, SignalKind.SEE_LESS if less_like_it else SignalKind.HIDE,
+                **_context(**context))
+
+
+@transaction.atomic
+def unhide(*, user: User, publication_id: str) -> None:
+    Hide.objects.filter(user=user, publication__public_id=publication_id).delete()
+
+
+@transaction.atomic
+def report(*, user: User, publication_id: str, reason: str, note: str = "") -> Report:
+    """Report a work: it is hidden from the reporter at once, and held back from everyone once
+    RECOMMEND_HOLD_AFTER_REPORTS people have reported it, until a moderator decides."""
+    publication = _visible(publication_id)
+    if reason not in ReportReason.values:
+        raise ValidationFailed(_("Choose a reason."), fields={
+            "reason": [_("One of: %(allowed)s.") % {"allowed": ", ".join(ReportReason.values)}]})
+    if len(note) > 1000:
+        message = _("At most 1,000 characters.")
+        raise ValidationFailed(message, fields={"note": [message]})
+    if publication.creator_id == user.pk:
+        raise PermissionDenied(_("You cannot report your own work; unpublish it instead."))
+    entry, created = Report.objects.get_or_create(user=user, publication=publication,
+                                                  defaults={"reason": reason, "note": note.strip()})
+    if created:
+        Hide.objects.get_or_create(user=user, publication=publication)
+        Publication.objects.filter(pk=publication.pk).update(reports=F("reports") + 1)
+        _signal(user, publication, SignalKind.REPORT)
+        Publication.objects.filter(pk=publication.pk, status=PublicationStatus.PUBLISHED,
+                                   reports__gte=settings.RECOMMEND_HOLD_AFTER_REPORTS).update(
+            status=PublicationStatus.HELD)
+    return entry
+
+
+@transaction.atomic
+def report_resolve(*, publication_id: str, moderator: User, remove: bool) -> Publication:
+    """A moderator's decision on a held work: removed, or published again (reports resolved)."""
+    if not moderator.is_staff:
+        raise PermissionDenied(_("Only moderators decide on reports."))
+    publication = Publication.objects.filter(public_id=publication_id).first()
+    if publication is None:
+        raise NotFound(_("No such publication."))
+    publication.status = PublicationStatus.REMOVED if remove else PublicationStatus.PUBLISHED
+    publication.save(update_fields=["status"])
+    publication.reported_by.update(resolved=True)
+    if not remove:
+        Publication.objects.filter(pk=publication.pk).update(reports=0)
+    return publication
+
+
+@transaction.atomic
+def gallery_remix(*, user: User, publication_id: str, project: Project, **changes: Any) -> Any:
+    """Remix a published work into one of your projects (you need to be able to generate there): a
+    job with the work's settings and `changes`, the work's asset recorded as its parent."""
+    from generation.models import JobKind
+    from generation.services import remix_submit
+
+    publication = _visible(publication_id)
+    asset = publication.asset
+    if asset.kind == JobKind.STORYBOARD:
+        raise ValidationFailed(_("A storyboard's render is remixed in its own project; remix one of its "
+                                 "scenes instead."), fields={"publication": [_("an image or a video")]})
+    job = remix_submit(project=project, user=user, asset=asset, **changes)
+    _signal(user, publication, SignalKind.REMIX)
+    return job

@@ -1,0 +1,23 @@
+from celery import shared_task
+
+from recommend import embeddings, training
+
+
+@shared_task(name="recommend.tasks.publication_embed", ignore_result=True)
+def publication_embed(*, publication_id: int) -> bool:
+    """Compute a published work's text embedding (when published, and when its text changes)."""
+    return embeddings.publication_embed(publication_id=publication_id)
+
+
+@shared_task(name="recommend.tasks.user_vector_refresh", ignore_result=True)
+def user_vector_refresh(*, user_id: int) -> bool:
+    """A viewer's collaborative factors from their latest signals (between retrains)."""
+    return training.user_vector_refresh(user_id=user_id)
+
+
+@shared_task(name="recommend.tasks.retrain", ignore_result=True)
+def retrain() -> str | None:
+    """Retrain on every signal (Celery beat, every RECOMMEND_RETRAIN_S)."""
+    embeddings.embed_missing()
+    version = training.retrain()
+    return version.version if version else None
