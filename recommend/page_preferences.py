@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.forms import add_service_error
 from accounts.models import User
 from core.errors import ServiceError
-from recommend import page_cards, selectors
+from recommend import selectors
 from recommend.page_forms import PreferencesForm, words
 from recommend.preferences import preferences_get, preferences_update
 
@@ -99,4 +99,4 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
     return render(request, "recommend/preferences.html", {
         "form": form, "weighted": weighted, "blank_row": weight_rows([("", "1")])[0],
         "suggested": [tag.name for tag in selectors.popular_tags(limit=SUGGESTED_TAGS)],
-        "hidden": page_cards.hidden_works(user), "onboarded": prefs.onboarded_at is not None}, status=status)
+        "hidden": selectors.hidden_works(user), "onboarded": prefs.onboarded_at is not None}, status=status)

@@ -1,8 +1,8 @@
 """The gallery's pages: the feed, a work, a creator, preferences, the first visit's welcome, saved
 works, and publishing a project's render. Thin: forms parse, the services in recommend/ decide and
 check permissions, and their refusals come back onto the forms. The cards are the API's
-(recommend/page_cards.py); the scripts in static/js/gallery/ add more from the API and send what
-the viewer does."""
+(recommend.api.serializers.publication_cards); the scripts in static/js/gallery/ add more from the
+API and send what the viewer does."""
 
 from typing import Any
 
@@ -22,7 +22,8 @@ from core.errors import NotFound, PermissionDenied, ServiceError, ValidationFail
 from generation.selectors import asset_get
 from projects.roles import Action, role_allows
 from projects.selectors import membership_get, project_get
-from recommend import page_cards, selectors, services
+from recommend import selectors, services
+from recommend.api.serializers import feed_items, publication_cards
 from recommend.feed import feed_page
 from recommend.models import Follow, Publication, PublicationStatus
 from recommend.page_forms import OnboardingForm, PublishForm, RemixForm, words
@@ -33,6 +34,11 @@ from rights.models import IN_FLIGHT, Work
 CREATOR_PAGE = 24
 ONBOARDING_TAGS = 24
 
+
+
+def _viewer(request: HttpRequest) -> User | None:
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
 
 def _user(request: HttpRequest) -> User:
     user = request.user
@@ -57,7 +63,7 @@ def _work_url(publication: Publication | str) -> str:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    user = page_cards.viewer(request)
+    user = _viewer(request)
     if user is not None and preferences_get(user=user).onboarded_at is None:
         return redirect("gallery:onboarding")  # the first visit: a few tags to start from
     cursor = request.GET.get("cursor") or None
@@ -66,7 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
     except ValidationFailed:
         page, cursor = feed_page(user=user), None
     return render(request, "recommend/home.html", {
-        "feed": page.feed, "items": page_cards.feed_items(request, page), "next_cursor": page.next_cursor,
+        "feed": page.feed, "items": feed_items(request, page), "next_cursor": page.next_cursor,
         "continued": cursor is not None})
 
 
@@ -109,11 +115,11 @@ def _can_publish(publication: Publication, user: User | None) -> bool:
 
 def _render_work(request: HttpRequest, publication: Publication, *, remix_form: RemixForm | None = None,
                  status: int = 200) -> HttpResponse:
-    user = page_cards.viewer(request)
-    card = page_cards.cards(request, [publication])[0]
-    projects = page_cards.remix_projects(user)
-    related = page_cards.more_like_this(publication, user)
-    by_creator = page_cards.more_from_creator(publication, user)
+    user = _viewer(request)
+    card = publication_cards(request, [publication])[0]
+    projects = selectors.remix_projects(user)
+    related = selectors.more_like_this(publication, user)
+    by_creator = selectors.more_from_creator(publication, user)
     return render(request, "recommend/work.html", {
         "publication": publication,
         "card": card,
@@ -122,8 +128,8 @@ def _render_work(request: HttpRequest, publication: Publication, *, remix_form: 
         "remix_form": remix_form or RemixForm(project_choices=projects,
                                               initial={"prompt": publication.prompt}),
         "remix_projects": projects,
-        "related": page_cards.cards(request, related),
-        "by_creator": page_cards.cards(request, by_creator),
+        "related": publication_cards(request, related),
+        "by_creator": publication_cards(request, by_creator),
         "is_me": user is not None and user.pk == publication.creator_id,
     }, status=status)
 
@@ -138,7 +144,7 @@ def work(request: HttpRequest, publication_id: str) -> HttpResponse:
 def remix(request: HttpRequest, publication_id: str) -> HttpResponse:
     user = _user(request)
     publication = _publication_or_404(request, publication_id)
-    form = RemixForm(request.POST, project_choices=page_cards.remix_projects(user))
+    form = RemixForm(request.POST, project_choices=selectors.remix_projects(user))
     status = 400
     if form.is_valid():
         prompt = form.cleaned_data["prompt"].strip()
@@ -195,13 +201,13 @@ def creator(request: HttpRequest, username: str) -> HttpResponse:
         person = selectors.creator_get(username=username)
     except NotFound:
         raise Http404(_("No such creator.")) from None
-    user = page_cards.viewer(request)
+    user = _viewer(request)
     page = Paginator(selectors.creator_publications(creator=person), CREATOR_PAGE).get_page(
         request.GET.get("page"))
     following = user is not None and Follow.objects.filter(follower=user, creator=person).exists()
     return render(request, "recommend/creator.html", {
         "creator": person, "stats": selectors.creator_stats(creator=person), "page": page,
-        "cards": page_cards.cards(request, list(page)), "following": following,
+        "cards": publication_cards(request, list(page)), "following": following,
         "is_me": user is not None and user.pk == person.pk})
 
 
@@ -214,7 +220,7 @@ def collections(request: HttpRequest) -> HttpResponse:
     chosen = next((c for c in lists if str(c.pk) == wanted), lists[0] if lists else None)
     works = selectors.collection_publications(collection=chosen, user=user) if chosen else []
     return render(request, "recommend/collections.html", {
-        "collections": lists, "chosen": chosen, "cards": page_cards.cards(request, works)})
+        "collections": lists, "chosen": chosen, "cards": publication_cards(request, works)})
 
 
 # --- publishing a project's render -------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import NotFound
+from projects.models import Membership
 from projects.roles import Action, role_allows
 from projects.selectors import membership_get
 from recommend.feed import publications_for, remix_counts
@@ -16,6 +17,7 @@ from recommend.models import (
     Collection,
     CollectionItem,
     Follow,
+    Hide,
     Like,
     Publication,
     PublicationStatus,
@@ -136,3 +138,39 @@ def popular_tags(*, prefix: str = "", limit: int = 30) -> QuerySet[Tag]:
     if prefix:
         tags = tags.filter(name__startswith=prefix.lower().lstrip("#"))
     return tags.order_by("-works", "name")[:limit]
+
+
+RELATED = 8
+
+
+def more_from_creator(publication: Publication, user: User | None) -> list[Publication]:
+    pks = list(creator_publications(creator=publication.creator).exclude(pk=publication.pk)
+               .values_list("pk", flat=True)[:RELATED])
+    found = publications_for(pks, user=user)
+    return [found[pk] for pk in pks if pk in found]
+
+
+def more_like_this(publication: Publication, user: User | None) -> list[Publication]:
+    """Other creators' works that share the most tags with it (then the most liked, the newest)."""
+    tag_ids = [tag.pk for tag in publication.tags.all()]
+    if not tag_ids:
+        return []
+    pks = list(Publication.objects.filter(status=PublicationStatus.PUBLISHED, tags__in=tag_ids)
+               .exclude(creator_id=publication.creator_id).annotate(shared=Count("tags"))
+               .order_by("-shared", "-likes", "-published_at", "-id").values_list("pk", flat=True)[:RELATED])
+    found = publications_for(pks, user=user)
+    return [found[pk] for pk in pks if pk in found]
+
+
+def hidden_works(user: User) -> list[Hide]:
+    return list(Hide.objects.filter(user=user).select_related("publication")
+                .order_by("-created_at", "-id")[:100])
+
+
+def remix_projects(user: User | None) -> list[tuple[int, str]]:
+    """The viewer's projects where they may generate (a remix renders there)."""
+    if user is None:
+        return []
+    memberships = (Membership.objects.filter(user=user, project__archived_at__isnull=True)
+                   .select_related("project").order_by("-project__updated_at", "project__name"))
+    return [(m.project.pk, m.project.name) for m in memberships if role_allows(m.role, Action.GENERATE)]

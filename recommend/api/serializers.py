@@ -7,9 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from generation.models import Asset
+from recommend.feed import FeedPage
 from recommend.models import Collection, Preferences, Publication, ReportReason, Tag
 from recommend.reasons import reason_public
-from recommend.selectors import ViewerFacts
+from recommend.selectors import ViewerFacts, viewer_facts, with_remix_counts
 from rights.metadata import LICENCE_URLS
 from rights.models import LicenceKind
 
@@ -164,12 +165,25 @@ class FeedPageSerializer(serializers.Serializer):
     next_cursor = serializers.CharField(allow_null=True, help_text="Pass as ?cursor= for the next page.")
 
 
-def feed_items_data(items: list[Any], facts: ViewerFacts, context: dict[str, Any]) -> list[dict[str, Any]]:
-    """A page's items (one serializer for all the cards: its fields are built once)."""
-    cards = PublicationSerializer([item.publication for item in items], many=True,
-                                  context={**context, "facts": facts}).data
+def publication_cards(request: Any, publications: list[Publication]) -> list[dict[str, Any]]:
+    """Publications as cards, for the API and the pages alike: one query each for the viewer's
+    likes, saves and follows, and one serializer for all (its fields are built once)."""
+    missing = [p for p in publications if not hasattr(p, "remix_count")]
+    if missing:
+        with_remix_counts(missing)
+    facts = viewer_facts(user=request.user, publications=publications)
+    context = {"request": request, "facts": facts}
+    return list(PublicationSerializer(publications, many=True, context=context).data)
+
+
+def feed_items(request: Any, page: FeedPage) -> list[dict[str, Any]]:
+    """A feed page's items: {publication: card, reason, position}."""
+    publications = [item.publication for item in page.items]
+    facts = viewer_facts(user=request.user, publications=publications,
+                         reasons=[item.reason for item in page.items])
+    cards = PublicationSerializer(publications, many=True, context={"request": request, "facts": facts}).data
     return [{"publication": card, "reason": reason_public(item.reason, facts), "position": item.position}
-            for item, card in zip(items, cards, strict=True)]
+            for item, card in zip(page.items, cards, strict=True)]
 
 
 class PublishInput(serializers.Serializer):

@@ -42,25 +42,15 @@ from recommend.api.serializers import (
     SaveInput,
     SignalsInput,
     TagSerializer,
-    feed_items_data,
+    feed_items,
+    publication_cards,
 )
 from recommend.models import Follow, Publication, PublicationStatus
 
 
 def _card(request: Request, publication: Publication, *, created: bool = False) -> Response:
-    facts = selectors.viewer_facts(user=request.user, publications=[publication])
-    if not hasattr(publication, "remix_count"):
-        selectors.with_remix_counts([publication])
-    data = PublicationSerializer(publication, context={"request": request, "facts": facts}).data
+    data = publication_cards(request, [publication])[0]
     return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-
-def _cards(request: Request, publications: list[Publication]) -> list[dict[str, Any]]:
-    """Cards for a list of publications: one query per page for the viewer's likes, saves and follows."""
-    selectors.with_remix_counts(publications)
-    facts = selectors.viewer_facts(user=request.user, publications=publications)
-    context = {"request": request, "facts": facts}
-    return list(PublicationSerializer(publications, many=True, context=context).data)
 
 
 class FeedView(APIView):
@@ -79,10 +69,7 @@ class FeedView(APIView):
             raise ValidationFailed(_("size is a whole number from 1 to 50."), fields={"size": [_("1 to 50")]})
         user = request.user if isinstance(request.user, User) else None
         page = feeds.feed_page(user=user, cursor=request.query_params.get("cursor") or None, size=int(size))
-        publications = [item.publication for item in page.items]
-        facts = selectors.viewer_facts(user=request.user, publications=publications,
-                                       reasons=[item.reason for item in page.items])
-        items = feed_items_data(page.items, facts, {"request": request})
+        items = feed_items(request, page)
         return Response({"feed": page.feed, "items": items, "next_cursor": page.next_cursor})
 
 
@@ -94,7 +81,7 @@ class ProjectPublicationsView(generics.GenericAPIView):
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get(project_id=project_id, user=request.user)
         publications = list(selectors.project_publications(project=project))
-        return Response(_cards(request, publications))
+        return Response(publication_cards(request, publications))
 
     @extend_schema(request=PublishInput, responses={201: PublicationSerializer},
                    description="Publish one of the project's renders in the gallery (project owners).")
@@ -268,7 +255,7 @@ class CreatorWorksView(generics.ListAPIView):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(_cards(request, list(page or [])))
+        return self.get_paginated_response(publication_cards(request, list(page or [])))
 
 
 class FollowView(APIView):
@@ -335,4 +322,5 @@ class CollectionItemsView(generics.GenericAPIView):
     def get(self, request: Request, collection_id: int) -> Response:
         user = current_user(request)
         collection = selectors.collection_get(user=user, collection_id=collection_id)
-        return Response(_cards(request, selectors.collection_publications(collection=collection, user=user)))
+        works = selectors.collection_publications(collection=collection, user=user)
+        return Response(publication_cards(request, works))
