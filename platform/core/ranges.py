@@ -1,10 +1,14 @@
 """HTTP range requests for files (RFC 9110 section 14): browsers seek in a video, and Safari
 plays one at all, only when the server answers `Range: bytes=...` with 206 Partial Content."""
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
 from typing import IO
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 
 MAX_PART = 8 * 1024 * 1024  # bytes in one partial answer; the client asks again for the rest
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -16,8 +20,16 @@ def file_response(request: HttpRequest, handle: IO[bytes], *, size: int, content
     which the RFC allows)."""
     match = _RANGE.match(request.headers.get("Range", "").replace(" ", ""))
     if match is None or match.groups() == ("", ""):
-        response: HttpResponse | FileResponse = FileResponse(
-            handle, content_type=content_type, as_attachment=as_attachment, filename=filename)
+        response: HttpResponse | FileResponse | StreamingHttpResponse
+        if isinstance(getattr(request, "_request", request), ASGIRequest):  # (DRF wraps the request)
+            # Under ASGI a FileResponse's synchronous iterator is read into memory whole before the
+            # first byte goes out (Django warns); chunks read in a thread stream instead.
+            response = StreamingHttpResponse(_chunks(handle), content_type=content_type)
+            response["Content-Length"] = str(size)
+            response["Content-Disposition"] = content_disposition_header(as_attachment, filename) or ""
+        else:
+            response = FileResponse(handle, content_type=content_type, as_attachment=as_attachment,
+                                    filename=filename)
         response["Accept-Ranges"] = "bytes"
         return response
     first, last = match.groups()
@@ -38,3 +50,11 @@ def file_response(request: HttpRequest, handle: IO[bytes], *, size: int, content
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"
     return response
+
+
+async def _chunks(handle: IO[bytes], size: int = 256 * 1024) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(handle.read, size):
+            yield chunk
+    finally:
+        await asyncio.to_thread(handle.close)

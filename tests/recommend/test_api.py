@@ -151,3 +151,28 @@ def test_publish_through_the_api_with_field_errors(team: Team) -> None:
     assert made.status_code == 201 and made.json()["tags"] == ["light", "night"]
     assert api.post(path, {"asset": asset.pk, "title": "Again"}, format="json").status_code == 409
     assert [p["title"] for p in api.get(path).json()] == ["Lantern"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_file_streams_under_asgi(team: Team, recwarn: pytest.WarningsRecorder) -> None:
+    """Served by the ASGI handler, a download streams in chunks read off the event loop instead of
+    being read into memory first (which Django warns about for a FileResponse)."""
+    import asyncio
+
+    from django.test import AsyncClient
+
+    work = publish(team.project, team.owner, title="Tide", tags=["ocean"])
+    expected = work.asset.file.read()
+
+    async def download() -> Any:
+        return await AsyncClient().get(f"/api/v1/gallery/works/{work.public_id}/media/file?download=1")
+
+    response = asyncio.run(download())
+    assert response.status_code == 200 and response["Content-Length"] == str(len(expected))
+    assert response["Content-Disposition"] == f'attachment; filename="{work.public_id}.png"'
+    assert asyncio.run(_read(response)) == expected
+    assert not [w for w in recwarn if "StreamingHttpResponse" in str(w.message)]
+
+
+async def _read(response: Any) -> bytes:
+    return b"".join([chunk async for chunk in response.streaming_content])
