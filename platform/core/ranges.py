@@ -8,6 +8,7 @@ from typing import IO
 
 from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 MAX_PART = 8 * 1024 * 1024  # bytes in one partial answer; the client asks again for the rest
@@ -15,12 +16,12 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def file_response(request: HttpRequest, handle: IO[bytes], *, size: int, content_type: str | None,
-                  filename: str, as_attachment: bool = False) -> HttpResponse | FileResponse:
+                  filename: str, as_attachment: bool = False) -> HttpResponseBase:
     """The whole file, or the one byte range asked for (multi-range requests get the whole file,
     which the RFC allows)."""
     match = _RANGE.match(request.headers.get("Range", "").replace(" ", ""))
     if match is None or match.groups() == ("", ""):
-        response: HttpResponse | FileResponse | StreamingHttpResponse
+        response: HttpResponseBase
         if isinstance(getattr(request, "_request", request), ASGIRequest):  # (DRF wraps the request)
             # Under ASGI a FileResponse's synchronous iterator is read into memory whole before the
             # first byte goes out (Django warns); chunks read in a thread stream instead.
