@@ -20,12 +20,14 @@ what was shown.
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from django.core.cache import cache
 from django.db.models import Count, Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from threadpoolctl import threadpool_limits
 
@@ -39,6 +41,7 @@ from recommend.models import (
     Preferences,
     Publication,
     PublicationStatus,
+    Signal,
     SignalKind,
     Tag,
     UserVector,
@@ -54,6 +57,8 @@ RECENT_POSITIVES = 30
 FRESH_DAYS = 7.0
 POSITIVE_KINDS = (SignalKind.LIKE, SignalKind.SAVE, SignalKind.REMIX, SignalKind.SHARE, SignalKind.VIEW)
 LONG_VIEW_MS = 5000
+IGNORED_DAYS = 14  # impressions this recent count
+IGNORED_PENALTY = 0.4  # per log(1 + times shown) of a work never engaged with
 
 WARM = {"collab": 1.0, "content": 0.8, "prefs": 0.6, "follow": 0.8, "popular": 0.25, "fresh": 0.3}
 COLD = {"collab": 0.0, "content": 0.0, "prefs": 1.0, "follow": 0.8, "popular": 0.7, "fresh": 0.4}
@@ -84,6 +89,7 @@ class Viewer:
     tag_weights: dict[str, float] = field(default_factory=dict)
     variety: int = 30
     factors: np.ndarray | None = None
+    ignored: dict[int, int] = field(default_factory=dict)  # works shown lately and not taken up: times
 
     @property
     def warm(self) -> bool:
@@ -116,6 +122,10 @@ def viewer_load(user: User | None) -> Viewer:
         "publication_id", flat=True)) | set(CollectionItem.objects.filter(collection__user=user).values_list(
             "publication_id", flat=True)))
     viewer.followed = set(Follow.objects.filter(follower=user).values_list("creator_id", flat=True))
+    since = timezone.now() - timedelta(days=IGNORED_DAYS)
+    shown = (Signal.objects.filter(user=user, kind=SignalKind.IMPRESSION, created_at__gte=since)
+             .values("publication_id").annotate(n=Count("id")).values_list("publication_id", "n"))
+    viewer.ignored = {pk: n for pk, n in shown if viewer.weights.get(pk, 0) <= 0}
     vector = UserVector.objects.filter(user=user).values_list("factors", flat=True).first()
     if vector:
         viewer.factors = np.frombuffer(bytes(vector), dtype=np.float32)
@@ -211,6 +221,12 @@ def score(cat: Catalogue, model: ActiveModel | None, viewer: Viewer, shown: set[
     parts["popular"] = weights["popular"] * _z(cat.popularity, allowed)
     age_days = (time.time() - cat.published) / 86400.0
     parts["fresh"] = weights["fresh"] * np.exp(-age_days / FRESH_DAYS).astype(np.float32)
+    if viewer.ignored:  # shown again and again, never taken up: fades
+        ignored = np.zeros(len(cat), dtype=np.float32)
+        for pk, times in viewer.ignored.items():
+            if pk in cat.index:
+                ignored[cat.index[pk]] = -IGNORED_PENALTY * np.log1p(times)
+        parts["ignored"] = ignored
     total = np.zeros(len(cat), dtype=np.float32)
     for values in parts.values():
         total += values
@@ -317,7 +333,7 @@ def _reasons(cat: Catalogue, scored: Scored, model: ActiveModel | None, viewer: 
     """Why each work is shown: the component that added most to its score, in words the viewer
     recognises (a work they liked, a creator they follow, a tag)."""
     index = np.array(rows, dtype=np.int64)
-    names = list(scored.parts)
+    names = [name for name in scored.parts if name != "ignored"]
     if not names:
         return [{"code": Reason.POPULAR, "tag": ""} for _ in rows]
     contributions = np.stack([scored.parts[name][index] for name in names])

@@ -104,6 +104,17 @@ def test_blocked_hidden_reported_and_own_works_never_appear(shown_gallery: dict[
     assert not {by_pk[pk] for pk in own} & {"ocean", "city"}
 
 
+def test_works_shown_again_and_again_but_ignored_fade(shown_gallery: dict[str, Any]) -> None:
+    viewer: User = UserFactory()
+    preferences.onboarding_complete(user=viewer, tags=["forest"], variety=0)
+    first = [pk for pk, _ in ranked(viewer, size=5, seed=1)]
+    ignored = Publication.objects.get(pk=first[0])
+    shown = {"publication": ignored.public_id, "kind": "impression"}
+    services.signals_record(user=viewer, events=[shown] * 6)
+    after = [pk for pk, _ in ranked(viewer, size=20, seed=1)]
+    assert after.index(ignored.pk) > 5
+
+
 def test_every_item_carries_a_reason_and_a_bad_cursor_is_refused(shown_gallery: dict[str, Any]) -> None:
     viewer: User = UserFactory()
     page = feed_page(user=viewer, size=20)
