@@ -1,4 +1,7 @@
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_ready
 
 from recommend import embeddings, training
 
@@ -17,7 +20,15 @@ def user_vector_refresh(*, user_id: int) -> bool:
 
 @shared_task(name="recommend.tasks.retrain", ignore_result=True)
 def retrain() -> str | None:
-    """Retrain on every signal (Celery beat, every RECOMMEND_RETRAIN_S)."""
+    """Embed what is missing and retrain on every signal (Celery beat, every RECOMMEND_RETRAIN_S)."""
     embeddings.embed_missing()
     version = training.retrain()
     return version.version if version else None
+
+
+@worker_ready.connect
+def _first_model(sender: Any, **_: Any) -> None:
+    """A `default` worker starting with no usable model (a new platform, or its models' folder
+    gone) trains one now instead of at the next beat, an hour away."""
+    if "default" in {queue.name for queue in sender.task_consumer.queues} and not training.model_usable():
+        retrain.delay()

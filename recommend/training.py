@@ -122,6 +122,12 @@ def retrain(*, params: HybridParams | None = None) -> ModelVersion | None:
     return entry
 
 
+def model_usable() -> bool:
+    """Whether the active model's artifacts are there to load."""
+    active = ModelVersion.objects.filter(active=True).order_by("-trained_at", "-id").first()
+    return active is not None and (_models_dir() / active.version / "items.npy").exists()
+
+
 def _prune() -> None:
     keep = settings.RECOMMEND_MODELS_KEPT
     for old in ModelVersion.objects.order_by("-trained_at", "-id")[keep:]:

@@ -192,3 +192,18 @@ def test_mmr_trades_relevance_for_diversity() -> None:
     assert mmr(relevance, orthogonal, creators, count=2, trade_off=0.5, tags=same_tag) == [0, 1]
     assert mmr(np.array([1.0, 0.9, 0.8]), orthogonal, creators, count=2, trade_off=0.4,
                tags=sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32))) == [0, 2]
+
+
+def test_a_model_is_usable_once_trained_and_not_when_its_files_are_gone(shown_gallery: dict[str, Any],
+                                                                       settings: Any) -> None:
+    import shutil
+
+    assert not training.model_usable()
+    for n in range(3):
+        fan: User = UserFactory()
+        for work in shown_gallery["works"][TAGS[n]][:4]:
+            services.like_set(user=fan, publication_id=work.public_id, liked=True)
+    version = training.retrain()
+    assert version is not None and training.model_usable()
+    shutil.rmtree(settings.RECOMMEND_DIR / "models" / version.version)
+    assert not training.model_usable()
