@@ -13,7 +13,7 @@ from recommend import services
 from recommend.models import Publication, Signal
 from tests.accounts.factories import UserFactory
 from tests.projects.factories import Team, project_with_team
-from tests.recommend.factories import publish
+from tests.recommend.gallery_data import image_asset, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -139,9 +139,7 @@ def test_creators_and_follows(works: list[Publication], team: Team) -> None:
 
 
 def test_publish_through_the_api_with_field_errors(team: Team) -> None:
-    from tests.recommend.factories import render
-
-    asset = render(team.project, team.editor, prompt="a lantern")
+    asset = image_asset(team.project, team.editor, prompt="a lantern")
     api = APIClient()
     api.force_login(team.owner)
     path = f"/api/v1/projects/{team.project.pk}/publications"

@@ -15,7 +15,7 @@ from recommend.feed import Reason, feed_page, mmr, ranked
 from recommend.models import ModelVersion, Publication, UserVector
 from tests.accounts.factories import UserFactory
 from tests.projects.factories import project_with_team
-from tests.recommend.factories import publish
+from tests.recommend.gallery_data import publish
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from recommend.models import (
 from rights.models import LicenceKind, Work, WorkStatus
 from tests.accounts.factories import UserFactory
 from tests.projects.factories import Team, project_with_team
-from tests.recommend.factories import publish, render
+from tests.recommend.gallery_data import image_asset, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def kinds(user: User) -> list[str]:
 
 
 def test_an_owner_publishes_a_render_with_clean_tags(team: Team) -> None:
-    asset = render(team.project, team.editor, prompt="gulls over a grey harbour")
+    asset = image_asset(team.project, team.editor, prompt="gulls over a grey harbour")
     work = services.publication_publish(project=team.project, user=team.owner, asset_id=asset.pk,
                                         title="  Harbour  ", tags="#Ocean, birds  ocean")
     assert (work.title, work.prompt, work.creator, work.language, work.licence) == (
@@ -48,14 +48,14 @@ def test_an_owner_publishes_a_render_with_clean_tags(team: Team) -> None:
 
 @pytest.mark.parametrize("who", ["editor", "viewer", "outsider"])
 def test_only_owners_publish(team: Team, who: str) -> None:
-    asset = render(team.project, team.editor, prompt="a lantern")
+    asset = image_asset(team.project, team.editor, prompt="a lantern")
     with pytest.raises(NotFound if who == "outsider" else PermissionDenied):
         services.publication_publish(project=team.project, user=team.user(who), asset_id=asset.pk, title="x")
     assert not Publication.objects.exists()
 
 
 def test_bad_input_names_every_field_and_writes_nothing(team: Team) -> None:
-    asset = render(team.project, team.editor, prompt="a lantern")
+    asset = image_asset(team.project, team.editor, prompt="a lantern")
     with pytest.raises(ValidationFailed) as refused:
         services.publication_publish(project=team.project, user=team.owner, asset_id=asset.pk, title=" ",
                                      tags=["good", "bad tag!"], language="xx-nowhere", licence="mine")
@@ -69,7 +69,7 @@ def test_bad_input_names_every_field_and_writes_nothing(team: Team) -> None:
 
 
 def test_a_registered_render_keeps_its_registered_licence(team: Team) -> None:
-    asset = render(team.project, team.editor, prompt="a lantern")
+    asset = image_asset(team.project, team.editor, prompt="a lantern")
     Work.objects.create(title="Lantern", created_by=team.owner, project=team.project, asset=asset,
                         mime="image/png", size=1, sha256=asset.sha256, iscc="ISCC:X", terms_sha256="0" * 64,
                         licence=LicenceKind.CC_BY_NC, status=WorkStatus.REGISTERED)
