@@ -35,10 +35,10 @@ CREATOR_PAGE = 24
 ONBOARDING_TAGS = 24
 
 
-
 def _viewer(request: HttpRequest) -> User | None:
     user = request.user
     return user if isinstance(user, User) and user.is_authenticated else None
+
 
 def _user(request: HttpRequest) -> User:
     user = request.user
@@ -64,7 +64,7 @@ def _work_url(publication: Publication | str) -> str:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = _viewer(request)
-    if user is not None and preferences_get(user=user).onboarded_at is None:
+    if user is not None and not selectors.onboarded(user=user):
         return redirect("gallery:onboarding")  # the first visit: a few tags to start from
     cursor = request.GET.get("cursor") or None
     try:  # without scripts, "Load more" is a link to the next page

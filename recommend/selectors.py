@@ -19,6 +19,7 @@ from recommend.models import (
     Follow,
     Hide,
     Like,
+    Preferences,
     Publication,
     PublicationStatus,
     Tag,
@@ -82,6 +83,11 @@ def viewer_facts(*, user: AnyUser, publications: list[Publication],
     creators = {r["creator"] for r in reasons if r.get("creator")}
     facts.creators = {u.pk: u for u in User.objects.filter(pk__in=creators)}
     return facts
+
+
+def onboarded(*, user: User) -> bool:
+    """Whether the viewer has been through the gallery's welcome (chosen tags, or skipped)."""
+    return Preferences.objects.filter(user=user, onboarded_at__isnull=False).exists()
 
 
 def creator_get(*, username: str) -> User:
