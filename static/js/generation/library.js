@@ -4,7 +4,7 @@
  */
 
 import { api, urls, withQuery } from "./api.js";
-import { duration, el, flash, integer, label, reducedMotion, shorten } from "./util.js";
+import { duration, el, flash, label, listChrome, reducedMotion, shorten, showAlert } from "./util.js";
 
 const PAGE_SIZE = 24;
 
@@ -55,18 +55,11 @@ function addAsset(asset, { prepend = false } = {}) {
 }
 
 function updateChrome() {
-  el("library-loading").hidden = loaded;
-  el("library-empty").hidden = !loaded || tiles.size > 0;
-  const count = el("library-count");
-  count.hidden = !total;
-  count.textContent = integer.format(total);
-  el("library-more").hidden = !next;
+  listChrome("library", { loaded, shown: tiles.size, total, more: !!next });
 }
 
 function showError(message) {
-  const alert = el("library-error");
-  alert.textContent = message;
-  alert.hidden = false;
+  showAlert("library-error", message);
 }
 
 /* The first page (again, when `refresh`: new assets go on top), or the next one at `url`. */

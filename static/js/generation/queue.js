@@ -10,7 +10,7 @@
 import { api, urls, withQuery } from "./api.js";
 import { presetLabel } from "./presets.js";
 import {
-  ACTIVE, FINISHED, ago, duration, el, flash, integer, label, percent, requesterName, shorten,
+  ACTIVE, FINISHED, ago, duration, el, flash, label, listChrome, percent, requesterName, shorten, showAlert,
 } from "./util.js";
 
 const PAGE_SIZE = 20;
@@ -127,18 +127,11 @@ function renderJob(row, job) {
 }
 
 function updateChrome() {
-  el("jobs-loading").hidden = loaded;
-  el("jobs-empty").hidden = !loaded || rows.size > 0;
-  const count = el("jobs-count");
-  count.hidden = !total;
-  count.textContent = integer.format(total);
-  el("jobs-more").hidden = !next;
+  listChrome("jobs", { loaded, shown: rows.size, total, more: !!next });
 }
 
 function showError(message) {
-  const alert = el("jobs-error");
-  alert.textContent = message;
-  alert.hidden = false;
+  showAlert("jobs-error", message);
 }
 
 function placeRow(row, job) {

@@ -27,6 +27,23 @@ function numberFormat(options) {
   try { return new Intl.NumberFormat(lang, options); } catch (error) { return new Intl.NumberFormat(lang); }
 }
 export const integer = numberFormat({ maximumFractionDigits: 0 });
+
+/* A paged list's surroundings, the elements `${prefix}-loading`, `-empty`, `-count` and `-more`. */
+export function listChrome(prefix, { loaded, shown, total, more }) {
+  el(`${prefix}-loading`).hidden = loaded;
+  el(`${prefix}-empty`).hidden = !loaded || shown > 0;
+  const count = el(`${prefix}-count`);
+  count.hidden = !total;
+  count.textContent = integer.format(total);
+  el(`${prefix}-more`).hidden = !more;
+}
+
+/* Shows `message` in the alert element `id`. */
+export function showAlert(id, message) {
+  const alert = el(id);
+  alert.textContent = message;
+  alert.hidden = false;
+}
 export const percent = numberFormat({ style: "percent", maximumFractionDigits: 0 });
 const secondsShort = numberFormat({ style: "unit", unit: "second", unitDisplay: "short", maximumFractionDigits: 1 });
 const secondsWhole = numberFormat({ style: "unit", unit: "second", unitDisplay: "short", maximumFractionDigits: 0 });
