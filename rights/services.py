@@ -16,7 +16,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from accounts.models import User
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from rights.events import works_announce
 from rights.keys import platform_account, user_address
 from rights.models import (
@@ -100,11 +100,15 @@ def _registered_single(work: Work) -> None:
                          "its own to transfer shares or grant licences."), code="work_in_batch")
 
 
-def _owner(work: Work, user: User) -> Owner:
-    owner = work.owners.filter(user=user).first()
-    if owner is None:
-        raise PermissionDenied(_("Only the work's owners can do this."))
-    return owner
+def _owned_registered(work_id: str, user: User) -> tuple[Work, Owner]:
+    """The work (locked) and the user's ownership of it, for a change only its owners make once it
+    is registered on its own; to anyone else the work does not exist."""
+    work = Work.objects.select_for_update().filter(public_id=work_id).first()
+    owner = work.owners.filter(user=user).first() if work is not None else None
+    if work is None or owner is None:
+        raise NotFound(_("No such work."))
+    _registered_single(work)
+    return work, owner
 
 
 @transaction.atomic
@@ -112,11 +116,7 @@ def share_transfer(*, work_id: str, user: User, bps: int, to_user_id: int | None
                    to_address: str = "") -> ChainTx:
     """Move `bps` of the user's share to another person here or an outside address; the chain
     is told by the user's own (custodial) key."""
-    work = Work.objects.select_for_update().filter(public_id=work_id).first()
-    if work is None or not work.owners.filter(user=user).exists():
-        raise NotFound(_("No such work."))
-    _registered_single(work)
-    owner = _owner(work, user)
+    work, owner = _owned_registered(work_id, user)
     if to_user_id is not None:
         if not User.objects.filter(pk=to_user_id).exists():
             raise ValidationFailed(_("No such person."), fields={"to": [_("Choose a person or an address.")]})
@@ -143,11 +143,7 @@ def share_transfer(*, work_id: str, user: User, bps: int, to_user_id: int | None
 def licence_grant(*, work_id: str, user: User, terms: str, licensee_user_id: int | None = None,
                   licensee_address: str = "", expires_at: datetime | None = None) -> Licence:
     """A licence on the work to a person here or an outside address, granted by one of its owners."""
-    work = Work.objects.select_for_update().filter(public_id=work_id).first()
-    if work is None or not work.owners.filter(user=user).exists():
-        raise NotFound(_("No such work."))
-    _registered_single(work)
-    owner = _owner(work, user)
+    work, owner = _owned_registered(work_id, user)
     if licensee_user_id is not None:
         licensee_address = user_address(licensee_user_id)
     fields: dict[str, list[str]] = {}
@@ -177,12 +173,12 @@ def licence_grant(*, work_id: str, user: User, terms: str, licensee_user_id: int
 @transaction.atomic
 def licence_revoke(*, licence_id: str, user: User) -> Licence:
     licence = Licence.objects.select_for_update().filter(licence_id=licence_id).select_related("work").first()
-    if licence is None or not licence.work.owners.filter(user=user).exists():
+    owner = licence.work.owners.filter(user=user).first() if licence is not None else None
+    if licence is None or owner is None:
         raise NotFound(_("No such licence."))
     if licence.status != LicenceStatus.ACTIVE:
         raise Conflict(_("The licence is %(status)s.") % {"status": licence.get_status_display()},
                        code="licence_not_active")
-    owner = _owner(licence.work, user)
     _enqueue(key=f"revoke:{licence_id}", signer=owner.address, function="revokeLicence",
              args=[f"0x{licence.work.sha256}", None, None, licence_id], work=licence.work, signer_user=user,
              meta={"licence": licence.pk})
