@@ -49,20 +49,15 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     file_form = VerifyFileForm(request.POST, request.FILES) if request.method == "POST" else VerifyFileForm()
     result: Verification | None = None
     status = 200
-    if request.method == "POST":
-        if file_form.is_valid():
+    asked: forms.Form | None = file_form if request.method == "POST" else (
+        query_form if query_form.is_bound else None)
+    if asked is not None:
+        if asked.is_valid():
+            data = asked.cleaned_data
             try:
-                result = verify(upload=file_form.cleaned_data["file"])
+                result = verify(upload=data["file"]) if asked is file_form else verify(query=data["query"])
             except ValidationFailed as error:
-                _show_error(file_form, error)
-        if result is None:
-            status = 400
-    elif query_form.is_bound:
-        if query_form.is_valid():
-            try:
-                result = verify(query=query_form.cleaned_data["query"])
-            except ValidationFailed as error:
-                _show_error(query_form, error)
+                _show_error(asked, error)
         if result is None:
             status = 400
     return render(request, "rights/verify.html", {"query_form": query_form, "file_form": file_form,
