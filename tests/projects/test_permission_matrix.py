@@ -4,7 +4,6 @@ The rule is written out here (ALLOWED) rather than derived from projects.roles, 
 checks that MIN_ROLE says the same thing.
 """
 
-import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.files.base import ContentFile
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -31,6 +29,7 @@ from recommend.models import Publication
 from rights import works as register_works
 from rights.models import Work
 from tests.accounts.factories import UserFactory
+from tests.generation.factories import image_render
 from tests.projects.factories import InvitationFactory, MembershipFactory, Team
 
 pytestmark = pytest.mark.django_db
@@ -233,18 +232,9 @@ def generate(team: Team, user: Any, _: Any) -> Callable[[], None]:
 
 def project_asset(team: Team) -> Asset:
     """A rendered image of the project's (made directly: what a finished job leaves)."""
-    job = Job.objects.create(project=team.project, requester=team.editor, kind="image", preset="tiny-pixart",
-                             prompt="a lantern", width=32, height=32, steps=1, guidance=1.0, seed=1,
-                             status="succeeded")
     buffer = io.BytesIO()
     Image.effect_mandelbrot((32, 32), (-2, -1.5, 1, 1.5), 50).convert("RGB").save(buffer, "PNG")
-    data = buffer.getvalue()
-    asset = Asset(job=job, project=team.project, kind="image", sha256=hashlib.sha256(data).hexdigest(),
-                  width=32, height=32)
-    for name in ("file", "poster", "thumbnail"):
-        getattr(asset, name).save(f"{name}.png", ContentFile(data), save=False)
-    asset.save()
-    return asset
+    return image_render(team.project, team.editor, buffer.getvalue(), size=32, prompt="a lantern", seed=1)
 
 
 def register(team: Team, user: Any, asset: Asset) -> Callable[[], None]:

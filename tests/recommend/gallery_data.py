@@ -1,20 +1,19 @@
 """Published works for the gallery's page and browser tests: real renders (small PNG files written
 to MEDIA_ROOT, a finished Job and its Asset) published through recommend.services."""
 
-import hashlib
 import io
 from collections.abc import Iterable
 
 import numpy as np
-from django.core.files.base import ContentFile
 from PIL import Image
 
 from accounts.models import User
-from generation.models import Asset, Job, JobKind, JobStatus
+from generation.models import Asset
 from projects.models import Project
 from recommend.models import Publication
 from recommend.services import publication_publish
 from rights.models import RegistrationMode, Work, WorkStatus
+from tests.generation.factories import image_render
 
 COLOURS = {"ocean": (20, 90, 170), "forest": (30, 120, 50), "city": (150, 150, 160), "desert": (200, 160, 90)}
 
@@ -33,17 +32,7 @@ def png(seed: int, colour: tuple[int, int, int] = (120, 120, 120), size: int = 9
 def image_asset(project: Project, user: User, *, seed: int = 0, prompt: str = "a harbour at dawn",
                 colour: tuple[int, int, int] = (120, 120, 120)) -> Asset:
     """A finished image render of the project, requested by `user`."""
-    job = Job.objects.create(project=project, requester=user, kind=JobKind.IMAGE, preset="tiny-pixart",
-                             prompt=prompt, width=96, height=96, steps=1, guidance=3.0, seed=seed,
-                             status=JobStatus.SUCCEEDED, progress=100.0)
-    data = png(seed, colour)
-    asset = Asset(job=job, project=project, kind=JobKind.IMAGE, width=96, height=96,
-                  sha256=hashlib.sha256(data).hexdigest())
-    asset.file.save("output.png", ContentFile(data), save=False)
-    asset.poster.save("poster.png", ContentFile(data), save=False)
-    asset.thumbnail.save("thumb.png", ContentFile(data), save=False)
-    asset.save()
-    return asset
+    return image_render(project, user, png(seed, colour), size=96, prompt=prompt, seed=seed)
 
 
 def publish(project: Project, owner: User, *, title: str, tags: Iterable[str], seed: int = 0,

@@ -2,7 +2,6 @@
 confirming), the public certificate (with the chain read live, or not reachable), transfers and
 licences, and the project page's works card."""
 
-import hashlib
 import io
 import re
 from pathlib import Path
@@ -15,11 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from generation.models import Asset, Job, JobKind, JobStatus
+from generation.models import Asset
 from rights import keys
 from rights.fingerprints import fingerprint
 from rights.keys import user_address
 from rights.models import ChainTx, Licence, LicenceStatus, Owner, RegistrationMode, TxStatus, Work, WorkStatus
+from tests.generation.factories import image_render
 from tests.projects.factories import Team
 from tests.rights.conftest import anvil, platform_chain, settle  # noqa: F401 (fixtures)
 from tests.servers import free_port
@@ -56,17 +56,7 @@ def png(seed: int = 0, *, jpeg: bool = False) -> bytes:
 
 def make_asset(team: Team, *, seed: int = 0, prompt: str = "a harbour at dawn") -> Asset:
     """A finished image render of the team's project, requested by the editor."""
-    job = Job.objects.create(project=team.project, requester=team.editor, kind=JobKind.IMAGE,
-                             preset="tiny-pixart", prompt=prompt, width=192, height=192, steps=1,
-                             guidance=3.0, seed=seed, status=JobStatus.SUCCEEDED, progress=100.0)
-    data = png(seed)
-    asset = Asset(job=job, project=team.project, kind=JobKind.IMAGE, width=192, height=192,
-                  sha256=hashlib.sha256(data).hexdigest())
-    asset.file.save("output.png", ContentFile(data), save=False)
-    asset.poster.save("poster.png", ContentFile(data), save=False)
-    asset.thumbnail.save("thumb.png", ContentFile(data), save=False)
-    asset.save()
-    return asset
+    return image_render(team.project, team.editor, png(seed), size=192, prompt=prompt, seed=seed)
 
 
 def create_form(**fields: Any) -> dict[str, Any]:
