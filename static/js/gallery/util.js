@@ -3,29 +3,20 @@
  * its translated strings (data-label-*), the API's URLs and the viewer's state.
  */
 
-export const root = document.getElementById("gallery");
-export const lang = document.documentElement.lang || "en";
-export const authenticated = !!root && root.dataset.authenticated === "true";
-export const reducedMotion = !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+import { csrfToken as pageCsrfToken, labels, numberFormat } from "../page.js";
 
-export function el(id) { return document.getElementById(id); }
+export { el, lang, reducedMotion } from "../page.js";
+
+export const root = document.getElementById("gallery");
+export const authenticated = !!root && root.dataset.authenticated === "true";
 
 /* The string in data-label-<name> on #gallery, with {placeholders} filled from `values`. */
-export function label(name, values) {
-  const key = "label" + name.replace(/(^|-)(\w)/g, (_, dash, letter) => letter.toUpperCase());
-  let text = (root && root.dataset[key]) || "";
-  if (values) text = text.replace(/\{(\w+)\}/g, (whole, field) => (field in values ? String(values[field]) : whole));
-  return text;
-}
+export const label = labels(root);
 
-let integerFormat;
-try { integerFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }); } catch (error) { integerFormat = new Intl.NumberFormat(); }
+const integerFormat = numberFormat({ maximumFractionDigits: 0 });
 export function integer(value) { return integerFormat.format(value); }
 
-export function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : (root ? root.dataset.csrfToken : "");
-}
+export function csrfToken() { return pageCsrfToken(root); }
 
 export const urls = {
   feed: root ? root.dataset.feedUrl : "",

@@ -4,12 +4,7 @@
  */
 
 import { restClient } from "../rest.js";
-import { label, studio } from "./util.js";
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : studio.dataset.csrfToken;
-}
+import { csrfToken, label, studio } from "./util.js";
 
 export { ApiError, withQuery } from "../rest.js";
 

@@ -3,29 +3,21 @@
  * attributes, filled in by templates/generation/_studio.html) and number, length and time formats.
  */
 
-export const studio = document.getElementById("studio");
+import { csrfToken as pageCsrfToken, el, labels, lang, numberFormat } from "../page.js";
 
-export const lang = document.documentElement.lang || "en";
+export { el, lang, reducedMotion } from "../page.js";
+
+export const studio = document.getElementById("studio");
 export const canGenerate = !!studio && studio.dataset.canGenerate === "true";
-export const reducedMotion = !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
 
 export const ACTIVE = new Set(["queued", "running"]);
 export const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 export const MAX_PROMPT = 2000;
 
-export function el(id) { return document.getElementById(id); }
-
 /* The string in data-label-<name> on #studio, with {placeholders} filled from `values`. */
-export function label(name, values) {
-  const key = "label" + name.replace(/(^|-)(\w)/g, (_, dash, letter) => letter.toUpperCase());
-  let text = (studio && studio.dataset[key]) || "";
-  if (values) text = text.replace(/\{(\w+)\}/g, (whole, field) => (field in values ? String(values[field]) : whole));
-  return text;
-}
+export const label = labels(studio);
 
-function numberFormat(options) {
-  try { return new Intl.NumberFormat(lang, options); } catch (error) { return new Intl.NumberFormat(lang); }
-}
+export function csrfToken() { return pageCsrfToken(studio); }
 export const integer = numberFormat({ maximumFractionDigits: 0 });
 
 /* A paged list's surroundings, the elements `${prefix}-loading`, `-empty`, `-count` and `-more`. */
