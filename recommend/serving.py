@@ -3,9 +3,10 @@
 - The active model (`active_model`): loaded from RECOMMEND_DIR once per version; which version is
   active is looked up at most every MODEL_CHECK_S seconds.
 - The catalogue (`catalogue`): every published work as arrays the feed scores in one go (creator,
-  publication time, popularity, text embedding, tags as a sparse work x tag matrix). It is rebuilt
-  from the database at most every RECOMMEND_CATALOGUE_TTL_S seconds, and at once when the gallery changes
-  in this process (`catalogue_invalidate`, called by the services on publish and unpublish).
+  publication time, popularity, text embedding, tags as a sparse work x tag matrix), mapped to the
+  model's columns. It is rebuilt in a thread every RECOMMEND_CATALOGUE_TTL_S seconds and after a
+  retrain, and at once when the gallery changes in this process (`catalogue_invalidate`, called by
+  the services on publish and unpublish).
 """
 
 import math
@@ -53,7 +54,7 @@ class Catalogue:
     tag_names: list[str]
     tag_index: dict[str, int]
     model_column: np.ndarray  # int64: the active model's column of each work, -1 if unknown to it
-    model_version: str
+    model: ActiveModel | None  # the model `model_column` maps to
     built_at: float
 
     def __len__(self) -> int:
@@ -150,36 +151,38 @@ def _build(model: ActiveModel | None) -> Catalogue:
     return Catalogue(ids=ids, index=index, creators=creators,
                      published=published, popularity=popularity, vectors=vectors, tags=tags,
                      tag_names=tag_names, tag_index=tag_index, model_column=columns,
-                     model_version=model.version if model else "", built_at=time.monotonic())
+                     model=model, built_at=time.monotonic())
 
 
-def _rebuild(model: ActiveModel | None) -> Catalogue:
+def _rebuild_behind(model: ActiveModel | None) -> None:
     from django.db import connection
 
     try:
-        built = _build(model)
-        _state["catalogue"] = built
-        return built
+        _state["catalogue"] = _build(model)
     finally:
         _state["rebuilding"] = False
-        if threading.current_thread() is not threading.main_thread():
-            connection.close()
+        connection.close()  # this thread's own
 
 
 def catalogue() -> tuple[Catalogue, ActiveModel | None]:
-    """The published works as arrays, and the active model they are mapped to. A stale catalogue
-    is served while a thread rebuilds it; only a missing one (or another model's) is waited for."""
-    model = active_model()
+    """The published works as arrays, and the model they are mapped to. Only the first build in a
+    process is waited for: a catalogue that is stale, or mapped to a model a retrain has replaced,
+    is served (with its own model) while a thread builds the next."""
+    model = active_model()  # (before taking the lock: it takes it too)
     current = _state["catalogue"]
-    version = model.version if model else ""
-    if not isinstance(current, Catalogue) or current.model_version != version:
+    if not isinstance(current, Catalogue):
         with _lock:
-            return _rebuild(model), model
-    stale = time.monotonic() - current.built_at >= settings.RECOMMEND_CATALOGUE_TTL_S
+            current = _state["catalogue"]
+            if not isinstance(current, Catalogue):
+                current = _build(model)
+                _state["catalogue"] = current
+        return current, current.model
+    replaced = (model.version if model else "") != (current.model.version if current.model else "")
+    stale = replaced or time.monotonic() - current.built_at >= settings.RECOMMEND_CATALOGUE_TTL_S
     if stale and not _state.get("rebuilding"):
         _state["rebuilding"] = True
-        threading.Thread(target=_rebuild, args=(model,), daemon=True, name="catalogue").start()
-    return current, model
+        threading.Thread(target=_rebuild_behind, args=(model,), daemon=True, name="catalogue").start()
+    return current, current.model
 
 
 def catalogue_invalidate() -> None:
