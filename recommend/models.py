@@ -67,8 +67,10 @@ class Publication(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
-        indexes = [models.Index(fields=["status", "-published_at"]),
-                   models.Index(fields=["creator", "status", "-published_at"])]
+        # No (status, published_at) index: nearly every work is published, so it selects nothing,
+        # and SQLite's planner chose it over the primary key for "these 20 works, if published",
+        # scanning the whole gallery. The feed reads in-memory arrays, not a newest-first query.
+        indexes = [models.Index(fields=["creator", "status", "-published_at"])]
 
     def __str__(self) -> str:
         return self.title
