@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.conf.locale import LANG_INFO
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -46,10 +47,8 @@ MAX_DWELL_MS = 3_600_000
 SAVED = "Saved"
 
 
-def _languages() -> set[str]:
-    from django.conf.locale import LANG_INFO
-
-    return {code for code in LANG_INFO if "fallback" not in LANG_INFO[code]}
+# The language codes Django knows (not the aliases that fall back to another).
+LANGUAGES = frozenset(code for code, info in LANG_INFO.items() if "fallback" not in info)
 
 
 def tags_clean(raw: Iterable[str] | str, *, field: str = "tags", limit: int = MAX_TAGS) -> list[str]:
@@ -95,7 +94,7 @@ def _fields_check(*, title: str, description: str, language: str, licence: str) 
         errors["title"] = [_("At most 140 characters.")]
     if len(description) > 2000:
         errors["description"] = [_("At most 2,000 characters.")]
-    if language not in _languages():
+    if language not in LANGUAGES:
         errors["language"] = [_("A language code such as en, fr or zh-hans.")]
     if licence not in LicenceKind.values:
         errors["licence"] = [_("One of: %(allowed)s.") % {"allowed": ", ".join(LicenceKind.values)}]
