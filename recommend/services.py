@@ -38,6 +38,7 @@ from recommend.models import (
     Tag,
 )
 from rights.models import IN_FLIGHT, LicenceKind, Work
+from rights.services import published_print_record
 
 MAX_TAGS = 10
 TAG_PATTERN = re.compile(r"^[\w-]{1,40}$", re.UNICODE)
@@ -131,6 +132,7 @@ def publication_publish(*, project: Project, user: User, asset_id: int, title: s
         asset=asset, project=project, creator=user, title=title.strip(), description=description.strip(),
         prompt=asset.job.prompt if asset.job_id else "", language=language, licence=licence)
     publication.tags.set(tags_get(names))
+    published_print_record(asset=asset)  # look-alike registrations then wait for this project's owners
     _embed_on_commit(publication)
     return publication
 

@@ -9,7 +9,9 @@ from rights.models import (
     Custody,
     Licence,
     Owner,
+    ProvenanceAttempt,
     Work,
+    WorkReview,
 )
 
 
@@ -62,3 +64,24 @@ class ChainEventAdmin(admin.ModelAdmin):
 
 
 admin.site.register([Owner, BatchEntry, ChainCursor, Custody])
+
+
+@admin.register(ProvenanceAttempt)
+class ProvenanceAttemptAdmin(admin.ModelAdmin):
+    """Refused claims on files the platform made: who tried, on what, and what the file said."""
+
+    list_display = ["created_at", "user", "reason", "asset", "sha256"]
+    list_filter = ["reason"]
+    search_fields = ["sha256", "user__username"]
+    readonly_fields = ["user", "sha256", "reason", "asset", "manifest", "detail", "created_at"]
+
+
+@admin.register(WorkReview)
+class WorkReviewAdmin(admin.ModelAdmin):
+    """Look-alike registrations waiting for the owners of what they look like; moderators decide
+    them through the API (POST /api/v1/reviews/<id>/approve|decline) as staff."""
+
+    list_display = ["work", "matched_work", "matched_asset", "status", "decided_by", "created_at"]
+    list_filter = ["status"]
+    readonly_fields = ["work", "matched_work", "matched_asset", "content_bits", "phash_bits", "status",
+                       "decided_by", "decided_at", "created_at"]

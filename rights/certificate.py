@@ -37,7 +37,7 @@ from rights.models import (
     Work,
     WorkStatus,
 )
-from rights.selectors import work_get
+from rights.selectors import consents_missing, work_get
 
 CHAIN_TIMEOUT_S = 3  # per request to the node: the page must not hang on a dead one
 NODE_DOWN_KEY = "rights:certificate:node-down"
@@ -55,6 +55,7 @@ class Access:
     maker: bool
     owner: Owner | None  # the viewer's own share, if any
     project_member: bool  # the project's media is served to its members only
+    must_consent: bool = False  # a maker whose share the owners cut or removed, asked to agree
 
     @property
     def visible(self) -> bool:
@@ -83,7 +84,9 @@ def access_for(work: Work, user: AnyUser) -> Access:
     owner = next((o for o in work.owners.all() if user.is_authenticated and o.user_id == user.pk), None)
     return Access(status=work.status, public=work.status in IN_FLIGHT, member=member,
                   maker=bool(user.is_authenticated and work.created_by_id == user.pk), owner=owner,
-                  project_member=bool(work.project and membership_get(project=work.project, user=user)))
+                  project_member=bool(work.project and membership_get(project=work.project, user=user)),
+                  must_consent=bool(user.is_authenticated and work.status in EDITABLE
+                                    and user.pk in consents_missing(work)))
 
 
 def work_for_page(*, work_id: str, user: AnyUser) -> tuple[Work, Access]:

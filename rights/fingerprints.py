@@ -133,7 +133,7 @@ def fingerprint(handle: BinaryIO, *, max_bytes: int) -> Fingerprints:
                 content = iscc_core.gen_video_code_v0(_frame_signatures(path))["iscc"]
                 phash = str(imagehash.phash(_first_frame(path)))
         except (OSError, subprocess.SubprocessError, StopIteration, ValueError) as error:
-            raise UnsupportedFile(f"the {mime} file could not be read ({type(error).__name__})") from None
+            raise UnsupportedFile(f"the {mime} file could not be read") from error
     data_code = iscc_core.gen_data_code_v0(io.BytesIO(data))["iscc"]
     instance = iscc_core.gen_instance_code_v0(io.BytesIO(data))["iscc"]
     iscc = iscc_core.gen_iscc_code_v0([content, data_code, instance])["iscc"]

@@ -30,6 +30,8 @@ class WorkStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")  # broadcast; waiting for confirmations
     REGISTERED = "registered", _("Registered")
     FAILED = "failed", _("Failed")
+    REVIEW = "review", _("Waiting for approval")  # looks like others' works: their owners decide
+    DECLINED = "declined", _("Declined")  # the owners of a look-alike (or a moderator) said no
 
 
 class RegistrationMode(models.TextChoices):
@@ -72,6 +74,11 @@ class Work(models.Model):
     registrant = models.CharField(max_length=42, blank=True)  # the address that sent the registration
     block_number = models.PositiveBigIntegerField(null=True, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)  # the block's time
+    # The people the work was made by and their default shares ({user id: bps}, as strings): one
+    # whose share the owners cut or remove must consent (consents: {user id: ISO time}), and is
+    # asked again after every change.
+    entitled = models.JSONField(default=dict, blank=True)
+    consents = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -217,6 +224,9 @@ class Licence(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=LicenceStatus.choices, default=LicenceStatus.PENDING)
+    # Owners who asked to revoke it ({user id: bps}, as strings): it is revoked by its grantor, or
+    # once those asking hold a majority of the shares.
+    revoke_votes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -224,6 +234,66 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return self.licence_id
+
+
+class PublishedPrint(models.Model):
+    """The fingerprints of an asset published in the gallery, so that look-alike uploads are found
+    among published works as well as registered ones. Kept after unpublishing: the work was out."""
+
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, related_name="published_print")
+    iscc = models.CharField(max_length=120)
+    phash = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"prints of {self.asset_id}"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+
+
+class WorkReview(models.Model):
+    """A registration that looks like someone else's work waits for its owners (the owners of the
+    registered work, or of the project that published the asset) or a moderator to approve it."""
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="reviews")
+    matched_work = models.ForeignKey(Work, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    matched_asset = models.ForeignKey(Asset, on_delete=models.CASCADE, null=True, blank=True,
+                                      related_name="+")
+    content_bits = models.PositiveIntegerField(null=True, blank=True)
+    phash_bits = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"review of {self.work_id}"
+
+
+class ProvenanceAttempt(models.Model):
+    """A refused claim on a file the platform knows the makers of, for moderators to look at."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    reason = models.CharField(max_length=40)  # the refusal's code
+    asset = models.ForeignKey(Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    manifest = models.JSONField(default=dict, blank=True)  # what the file's C2PA manifest said
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.reason} by {self.user_id}"
 
 
 class ChainEvent(models.Model):

@@ -9,6 +9,10 @@ app_name = "works"
 urlpatterns = [
     path("works/", pages.my_works, name="list"),
     path("works/new/", pages.work_new, name="new"),
+    path("works/reviews/<int:review_id>/approve/", pages.review_decide_page, {"decision": "approve"},
+         name="review_approve"),
+    path("works/reviews/<int:review_id>/decline/", pages.review_decide_page, {"decision": "decline"},
+         name="review_decline"),
     path("works/<str:work_id>/", pages.work_detail, name="detail"),
     path("works/<str:work_id>/owners/", pages.owners_save, name="owners"),
     path("works/<str:work_id>/submit/", pages.work_submit_page, name="submit"),

@@ -32,11 +32,13 @@ from rights.forms import (
     owner_rows,
 )
 from rights.models import IN_FLIGHT, Owner, RegistrationMode, Work, WorkStatus
+from rights.selectors import consents_missing, reviews_for
 from rights.services import licence_grant, licence_revoke, share_transfer
 from rights.works import (
     SimilarWorks,
     near_matches,
     owners_set,
+    review_decide,
     work_confirm,
     work_content_unit,
     work_create,
@@ -85,12 +87,28 @@ def my_works(request: HttpRequest) -> HttpResponse:
     rows = []
     for work in works:
         mine = next((o for o in work.owners.all() if o.user_id == user.pk), None)
-        awaiting = bool(mine and mine.confirmed_at is None and work.status == WorkStatus.CONFIRMING)
+        awaiting = bool(mine and mine.confirmed_at is None and work.status == WorkStatus.CONFIRMING) or (
+            work.status in (WorkStatus.DRAFT, WorkStatus.CONFIRMING) and user.pk in consents_missing(work))
         rows.append({"work": work, "mine": mine, "percent": f"{mine.bps / 100:g}" if mine else "",
                      "awaiting": awaiting, "owners": len(work.owners.all())})
     rows.sort(key=lambda row: not row["awaiting"])  # what waits for me first, then newest first
     return render(request, "rights/my_works.html", {
-        "rows": rows, "awaiting_count": sum(1 for row in rows if row["awaiting"])})
+        "rows": rows, "awaiting_count": sum(1 for row in rows if row["awaiting"]),
+        "reviews": reviews_for(user)})
+
+
+@login_required
+@require_POST
+def review_decide_page(request: HttpRequest, review_id: int, decision: str) -> HttpResponse:
+    try:
+        review = review_decide(review_id=review_id, user=_user(request), approve=decision == "approve")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        said = (_("Approved: “%(title)s” goes on with its registration.") if decision == "approve"
+                else _("Declined: “%(title)s” will not be registered."))
+        messages.success(request, said % {"title": review.work.title})
+    return redirect(reverse("works:list"))
 
 
 # --- register a work --------------------------------------------------------------------------
@@ -221,6 +239,7 @@ def _render_work(request: HttpRequest, work: Work, access: Access, *, status: in
         "transfer_form": transfer_form or TransferForm(),
         "licence_form": licence_form or LicenceForm(),
         "unconfirmed": [o for o in work.owners.all() if o.user_id and o.confirmed_at is None],
+        "consents_needed": User.objects.filter(pk__in=consents_missing(work)) if access.member else [],
         "permalink": request.build_absolute_uri(_work_url(work)),
     }
     return render(request, "rights/work.html", context, status=status)
@@ -271,7 +290,10 @@ def work_submit_page(request: HttpRequest, work_id: str) -> HttpResponse:
         work, access = _page_work(request, work_id)
         return _render_work(request, work, access, status=exc.status, submit_form=form,
                             submit_errors=[exc.message, *(m for ms in exc.fields.values() for m in ms)])
-    if work.status == WorkStatus.CONFIRMING:
+    if work.status == WorkStatus.REVIEW:
+        messages.success(request, _("It looks like someone else's work: its owners (or a moderator) decide "
+                                    "whether it is registered. This page shows their answer."))
+    elif work.status == WorkStatus.CONFIRMING:
         messages.success(request, _("Your co-owners were asked to confirm: the work is registered once they "
                                     "all have."))
     else:

@@ -2,6 +2,7 @@
 transfers, licences (and the gas payments custodial keys need)."""
 
 import hashlib
+import logging
 import secrets
 import uuid
 from datetime import datetime
@@ -17,7 +18,9 @@ from web3 import Web3
 
 from accounts.models import User
 from core.errors import Conflict, NotFound, ValidationFailed
+from generation.models import Asset
 from rights.events import works_announce
+from rights.fingerprints import UnsupportedFile, fingerprint
 from rights.keys import platform_account, user_address
 from rights.models import (
     Batch,
@@ -25,12 +28,15 @@ from rights.models import (
     Licence,
     LicenceStatus,
     Owner,
+    PublishedPrint,
     RegistrationMode,
     TxStatus,
     Work,
     WorkStatus,
 )
+from rights.shares import TOTAL_SHARES
 
+log = logging.getLogger(__name__)
 NEVER_EXPIRES = 2**64 - 1  # the contract's type(uint64).max
 
 
@@ -172,6 +178,8 @@ def licence_grant(*, work_id: str, user: User, terms: str, licensee_user_id: int
 
 @transaction.atomic
 def licence_revoke(*, licence_id: str, user: User) -> Licence:
+    """Revoke a licence: its grantor does it at once; another owner's request counts as a vote,
+    and the licence is revoked once the owners asking hold a majority of the shares."""
     licence = Licence.objects.select_for_update().filter(licence_id=licence_id).select_related("work").first()
     owner = licence.work.owners.filter(user=user).first() if licence is not None else None
     if licence is None or owner is None:
@@ -179,7 +187,28 @@ def licence_revoke(*, licence_id: str, user: User) -> Licence:
     if licence.status != LicenceStatus.ACTIVE:
         raise Conflict(_("The licence is %(status)s.") % {"status": licence.get_status_display()},
                        code="licence_not_active")
+    if licence.granted_by_id != user.pk:
+        licence.revoke_votes = {**licence.revoke_votes, str(user.pk): owner.bps}
+        licence.save(update_fields=["revoke_votes"])
+        voters = [int(user_id) for user_id in licence.revoke_votes]
+        held = sum(o.bps for o in licence.work.owners.filter(user_id__in=voters))
+        if held * 2 <= TOTAL_SHARES:
+            return licence
     _enqueue(key=f"revoke:{licence_id}", signer=owner.address, function="revokeLicence",
              args=[f"0x{licence.work.sha256}", None, None, licence_id], work=licence.work, signer_user=user,
              meta={"licence": licence.pk})
     return licence
+
+
+def published_print_record(*, asset: Asset) -> None:
+    """Keep the fingerprints of a render published in the gallery: a look-alike's registration
+    then waits for its project's owners (rights.works)."""
+    if PublishedPrint.objects.filter(asset=asset).exists():
+        return
+    try:
+        with asset.file.open("rb") as handle:
+            prints = fingerprint(handle, max_bytes=settings.WORK_MAX_BYTES)
+    except (UnsupportedFile, OSError):
+        log.warning("published asset %s could not be fingerprinted", asset.pk, exc_info=True)
+        return
+    PublishedPrint.objects.get_or_create(asset=asset, defaults={"iscc": prints.iscc, "phash": prints.phash})

@@ -7,28 +7,49 @@ requester when nobody wrote any). Owners then change them; every change asks eve
 """
 
 import hashlib
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, Any
 
 from django.conf import settings
-from django.core.files.base import File
+from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from collab.models import Contribution
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.files import stored_name
 from generation.models import Asset
-from projects.roles import Action
-from projects.selectors import membership_require
+from projects.models import Project
+from projects.roles import Action, Role
+from projects.selectors import membership_get, membership_require
 from rights.events import works_announce
-from rights.fingerprints import UnsupportedFile, content_distance, fingerprint, phash_distance
+from rights.fingerprints import (
+    Fingerprints,
+    UnsupportedFile,
+    content_distance,
+    fingerprint,
+    phash_distance,
+)
 from rights.keys import user_address
 from rights.metadata import licence_text
-from rights.models import IN_FLIGHT, LicenceKind, Owner, RegistrationMode, Work, WorkStatus
+from rights.models import (
+    IN_FLIGHT,
+    LicenceKind,
+    Owner,
+    PublishedPrint,
+    RegistrationMode,
+    ReviewStatus,
+    Work,
+    WorkReview,
+    WorkStatus,
+)
+from rights.origin import claim_check
+from rights.selectors import consents_missing, may_review
 from rights.shares import TOTAL_SHARES as TOTAL
 
 NEAR_CONTENT_BITS = 12  # of 64: a re-encoded, resized or lightly edited copy
@@ -132,13 +153,14 @@ def _check_licence(licence: str, terms: str) -> None:
                                fields={"terms": [_("Required for custom terms.")]})
 
 
-@transaction.atomic
 def work_create(*, user: User, title: str, licence: str, terms: str = "", description: str = "",
                 asset_id: int | None = None, upload: IO[bytes] | None = None, filename: str = "",
                 mode: str = RegistrationMode.SINGLE) -> tuple[Work, list[NearMatch]]:
     """A draft work from one of a project's generated assets (its editors and owners may) or from
-    a file the user uploads, fingerprinted; refused when the exact file is registered already.
-    Returns it with the registered works that look like it."""
+    a file the user uploads, fingerprinted; refused when the exact file is registered already, and
+    an upload refused when the platform made the file (rights.origin). Returns it with the
+    registered and published works that look like it. (`filename` is not kept: a stored name is
+    random, with the extension of the type the bytes are.)"""
     title = title.strip()
     if not title or len(title) > 200:
         raise ValidationFailed(_("Give the work a title."), fields={"title": [_("1 to 200 characters.")]})
@@ -155,32 +177,39 @@ def work_create(*, user: User, title: str, licence: str, terms: str = "", descri
         if asset is None:
             raise NotFound(_("No such asset."))
         membership_require(project=asset.project, user=user, action=Action.REGISTER_WORK)
-        source: IO[bytes] = asset.file.open("rb")
+        with asset.file.open("rb") as source:
+            data = source.read(settings.WORK_MAX_BYTES + 1)
     else:
         assert upload is not None
-        source = upload
+        data = upload.read(settings.WORK_MAX_BYTES + 1)
     try:
-        prints = fingerprint(cast(BinaryIO, source), max_bytes=settings.WORK_MAX_BYTES)
+        prints = fingerprint(io.BytesIO(data), max_bytes=settings.WORK_MAX_BYTES)
     except UnsupportedFile as error:
         allowed = _("A PNG, JPEG or WebP image or an MP4 or WebM video, up to %(mb)s MB.") % {
             "mb": settings.WORK_MAX_BYTES // 2**20}
         raise ValidationFailed(_("This file cannot be registered: %(why)s.") % {"why": error},
                                fields={"file": [allowed]}) from None
-    finally:
-        if asset is not None:
-            source.close()
+    if asset is None:  # before the transaction: a refused attempt stays logged
+        claim_check(user=user, data=data, prints=prints)
+    return _work_save(user=user, asset=asset, data=data, prints=prints, title=title,
+                      description=description, licence=licence, terms=terms, mode=mode)
+
+
+@transaction.atomic
+def _work_save(*, user: User, asset: Asset | None, data: bytes, prints: Fingerprints, title: str,
+               description: str, licence: str, terms: str, mode: str) -> tuple[Work, list[NearMatch]]:
     _refuse_exact_duplicate(prints.sha256)
     work = Work(title=title, description=description.strip(), created_by=user, asset=asset,
                 project=asset.project if asset else None, mime=prints.mime, size=prints.size,
                 sha256=prints.sha256, iscc=prints.iscc, phash=prints.phash, licence=licence,
                 terms=terms.strip(), terms_sha256=_terms_sha256(licence, terms.strip()), mode=mode)
-    if upload is not None:
-        upload.seek(0)
-        work.file.save(filename or "upload", File(upload), save=False)
+    if asset is None:
+        work.file.save(stored_name(prints.mime), ContentFile(data), save=False)
+    shares = (default_shares(asset) if asset else {}) or {user.pk: TOTAL}
+    work.entitled = {str(user_id): bps for user_id, bps in shares.items()}
     work.save()
-    shares = default_shares(asset) if asset else {}
-    _owners_replace(work, [{"user": user_id, "bps": bps} for user_id, bps in shares.items()]
-                    or [{"user": user.pk, "bps": TOTAL}], confirmed_by=user)
+    _owners_replace(work, [{"user": user_id, "bps": bps} for user_id, bps in shares.items()],
+                    confirmed_by=user)
     works_announce([work.pk])
     return work, near_matches(sha256=prints.sha256, content_code=_content_unit(prints.iscc),
                               phash=prints.phash)
@@ -225,10 +254,15 @@ def _owners_replace(work: Work, owners: Iterable[dict[str, Any]], *, confirmed_b
         for position, (row, address) in enumerate(zip(rows, addresses, strict=True))])
 
 
-def _editable(work: Work, user: User) -> Work:
+def _settling(work: Work) -> Work:
     if work.status not in (WorkStatus.DRAFT, WorkStatus.CONFIRMING):
         raise Conflict(_("The work is %(status)s: its owners can no longer change here.") % {
             "status": work.get_status_display()}, code="work_not_draft")
+    return work
+
+
+def _editable(work: Work, user: User) -> Work:
+    _settling(work)
     if not work.owners.filter(user=user).exists() and work.created_by_id != user.pk:
         raise PermissionDenied(_("Only the work's owners can change it."))
     return work
@@ -236,25 +270,39 @@ def _editable(work: Work, user: User) -> Work:
 
 @transaction.atomic
 def owners_set(*, work_id: str, user: User, owners: list[dict[str, Any]]) -> Work:
-    """New owners and shares; every co-owner must confirm again."""
+    """New owners and shares; every co-owner must confirm again, and a maker whose share is cut
+    or removed must consent."""
     work = _editable(work_get_for_update(work_id=work_id, user=user), user)
     _owners_replace(work, owners, confirmed_by=user)
+    work.consents = _consent_of(work, user, {})
     if work.status == WorkStatus.CONFIRMING:
         work.status = WorkStatus.DRAFT
-        work.save(update_fields=["status"])
+    work.save(update_fields=["status", "consents"])
     return work
 
 
+def _consent_of(work: Work, user: User, consents: dict[str, str]) -> dict[str, str]:
+    """`consents` with the user's agreement to the owners as they are, if they are one of its makers."""
+    if str(user.pk) not in work.entitled:
+        return consents
+    return {**consents, str(user.pk): timezone.now().isoformat()}
+
+
+def _involves(user: User) -> Q:
+    return Q(created_by=user) | Q(owners__user=user) | Q(entitled__has_key=str(user.pk))
+
+
 def work_get_for_update(*, work_id: str, user: User) -> Work:
+    """The work (locked), for its maker, its co-owners and the people it was made by."""
     work = Work.objects.select_for_update().filter(public_id=work_id).first()
-    if work is None or not (work.created_by_id == user.pk or work.owners.filter(user=user).exists()):
+    if work is None or not Work.objects.filter(_involves(user), pk=work.pk).exists():
         raise NotFound(_("No such work."))
     return work
 
 
 def works_of(user: User) -> QuerySet[Work]:
-    """The works a person made or co-owns, newest first."""
-    return (Work.objects.filter(owners__user=user) | Work.objects.filter(created_by=user)).distinct()
+    """The works a person made, co-owns or was made by, newest first."""
+    return Work.objects.filter(pk__in=Work.objects.filter(_involves(user)).values("pk"))
 
 
 class SimilarWorks(Conflict):
@@ -267,10 +315,35 @@ class SimilarWorks(Conflict):
         self.matches = matches
 
 
+def _published_lookalikes(work: Work) -> list[tuple[Asset, int | None, int]]:
+    """Published renders whose content is close to the work's (other than its own asset)."""
+    unit = _content_unit(work.iscc)
+    found = []
+    for printed in PublishedPrint.objects.select_related("asset__project").exclude(asset__sha256=work.sha256):
+        if work.asset_id is not None and printed.asset_id == work.asset_id:
+            continue
+        content_bits = content_distance(unit, _content_unit(printed.iscc)) if unit else None
+        phash_bits = phash_distance(work.phash, printed.phash) if work.phash and printed.phash else 64
+        if (content_bits is not None and content_bits <= NEAR_CONTENT_BITS) or phash_bits <= NEAR_PHASH_BITS:
+            found.append((printed.asset, content_bits, phash_bits))
+    return found
+
+
+def _owns_work(user: User, work: Work) -> bool:
+    return work.owners.filter(user=user).exists()
+
+
+def _owns_project(user: User, project: Project) -> bool:
+    membership = membership_get(project=project, user=user)
+    return membership is not None and membership.role == Role.OWNER
+
+
 @transaction.atomic
 def work_submit(*, work_id: str, user: User, acknowledge_similar: bool = False) -> Work:
     """Ask for registration: the asker agrees to the owners as they are; it goes on chain once
-    every co-owner has confirmed."""
+    every co-owner (and every maker whose share was cut) has confirmed. A work that looks like
+    someone else's registered or published work first waits for their owners, or a moderator,
+    to approve it."""
     work = _editable(work_get_for_update(work_id=work_id, user=user), user)
     _refuse_exact_duplicate(work.sha256)
     matches = near_matches(sha256=work.sha256, content_code=_content_unit(work.iscc), phash=work.phash,
@@ -278,6 +351,20 @@ def work_submit(*, work_id: str, user: User, acknowledge_similar: bool = False) 
     if matches and not acknowledge_similar:
         raise SimilarWorks(matches)
     work.owners.filter(user=user, confirmed_at__isnull=True).update(confirmed_at=timezone.now())
+    work.consents = _consent_of(work, user, work.consents)
+    work.save(update_fields=["consents"])
+    reviews = [WorkReview(work=work, matched_work=m.work, content_bits=m.content_bits,
+                          phash_bits=m.phash_bits) for m in matches if not _owns_work(user, m.work)]
+    reviews += [WorkReview(work=work, matched_asset=asset, content_bits=content_bits, phash_bits=phash_bits)
+                for asset, content_bits, phash_bits in _published_lookalikes(work)
+                if not _owns_project(user, asset.project)]
+    if reviews:
+        work.reviews.filter(status=ReviewStatus.PENDING).delete()
+        WorkReview.objects.bulk_create(reviews)
+        work.status = WorkStatus.REVIEW
+        work.save(update_fields=["status"])
+        works_announce([work.pk])
+        return work
     work.status = WorkStatus.CONFIRMING
     work.save(update_fields=["status"])
     return _submit_when_agreed(work)
@@ -285,18 +372,24 @@ def work_submit(*, work_id: str, user: User, acknowledge_similar: bool = False) 
 
 @transaction.atomic
 def work_confirm(*, work_id: str, user: User) -> Work:
-    """A co-owner agrees to the owners and shares as they are now."""
-    work = _editable(work_get_for_update(work_id=work_id, user=user), user)
-    if not work.owners.filter(user=user).update(confirmed_at=timezone.now()):
+    """A co-owner agrees to the owners and shares as they are now; a maker whose share was cut or
+    removed consents to it."""
+    work = _settling(work_get_for_update(work_id=work_id, user=user))
+    confirmed = work.owners.filter(user=user).update(confirmed_at=timezone.now())
+    if user.pk in consents_missing(work):
+        work.consents = _consent_of(work, user, work.consents)
+        work.save(update_fields=["consents"])
+    elif not confirmed:
         raise PermissionDenied(_("Only the work's co-owners confirm it."))
     return _submit_when_agreed(work)
 
 
 def _submit_when_agreed(work: Work) -> Work:
-    """Queue the registration once it was asked for and every co-owner who is a person here has
-    confirmed (outside addresses were added, and answered for, by one who confirmed)."""
+    """Queue the registration once it was asked for, every co-owner who is a person here has
+    confirmed (outside addresses were added, and answered for, by one who confirmed) and every
+    maker whose share was cut has consented."""
     agreed = work.status == WorkStatus.CONFIRMING and not work.owners.filter(
-        user__isnull=False, confirmed_at__isnull=True).exists()
+        user__isnull=False, confirmed_at__isnull=True).exists() and not consents_missing(work)
     if agreed and work.mode == RegistrationMode.SINGLE:
         from rights.services import registration_submit
 
@@ -307,3 +400,30 @@ def _submit_when_agreed(work: Work) -> Work:
     work.refresh_from_db()
     works_announce([work.pk])
     return work
+
+
+# --- reviews of look-alikes ---
+
+@transaction.atomic
+def review_decide(*, review_id: int, user: User, approve: bool) -> WorkReview:
+    """The owners of what a work looks like (or a moderator) let it go on, or decline it."""
+    review = (WorkReview.objects.select_for_update().select_related("matched_work", "matched_asset__project")
+              .filter(pk=review_id).first())
+    if review is None or not may_review(review, user):
+        raise NotFound(_("No such review."))
+    if review.status != ReviewStatus.PENDING:
+        raise Conflict(_("This review was decided already."), code="review_closed")
+    work = Work.objects.select_for_update().get(pk=review.work_id)
+    review.status = ReviewStatus.APPROVED if approve else ReviewStatus.DECLINED
+    review.decided_by, review.decided_at = user, timezone.now()
+    review.save(update_fields=["status", "decided_by", "decided_at"])
+    if not approve:
+        work.reviews.filter(status=ReviewStatus.PENDING).update(status=ReviewStatus.DECLINED)
+        work.status = WorkStatus.DECLINED
+        work.save(update_fields=["status"])
+        works_announce([work.pk])
+    elif not work.reviews.filter(status=ReviewStatus.PENDING).exists():
+        work.status = WorkStatus.CONFIRMING
+        work.save(update_fields=["status"])
+        _submit_when_agreed(work)
+    return review

@@ -3,8 +3,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import User
 from core.api.fields import ChoiceField
-from rights.models import LicenceKind, Owner, RegistrationMode, Work
+from rights.models import LicenceKind, Owner, RegistrationMode, Work, WorkReview
+from rights.selectors import consents_missing
 from rights.works import near_candidates, near_matches, work_content_unit
 
 
@@ -29,18 +31,49 @@ class SimilarSerializer(serializers.Serializer):
     phash_bits = serializers.IntegerField(help_text="Perceptual-hash bits apart (of 64).")
 
 
+class ReviewSerializer(serializers.ModelSerializer):
+    """A look-alike's registration, waiting for the owners of what it looks like."""
+
+    work = serializers.CharField(source="work.public_id")
+    work_title = serializers.CharField(source="work.title")
+    requested_by = serializers.CharField(source="work.created_by.username")
+    matched_work = serializers.CharField(source="matched_work.public_id", allow_null=True, default=None)
+    matched_asset = serializers.IntegerField(source="matched_asset_id", allow_null=True)
+
+    class Meta:
+        model = WorkReview
+        fields = ["id", "work", "work_title", "requested_by", "matched_work", "matched_asset",
+                  "content_bits", "phash_bits", "status", "decided_at", "created_at"]
+
+
 class WorkSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     owners = OwnerSerializer(many=True)
     project = serializers.IntegerField(source="project_id", allow_null=True)
     asset = serializers.IntegerField(source="asset_id", allow_null=True)
     similar = serializers.SerializerMethodField()
+    consents_needed = serializers.SerializerMethodField()
+    reviews = serializers.SerializerMethodField()
 
     class Meta:
         model = Work
         fields = ["id", "title", "description", "status", "mode", "licence", "terms", "terms_sha256",
                   "mime", "size", "sha256", "iscc", "phash", "project", "asset", "owners", "registrant",
-                  "block_number", "registered_at", "error", "created_at", "similar"]
+                  "block_number", "registered_at", "error", "created_at", "similar", "consents_needed",
+                  "reviews"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_consents_needed(self, work: Work) -> list[str]:
+        """Makers whose share was cut or removed and who have not agreed yet (usernames)."""
+        missing = consents_missing(work)
+        return list(User.objects.filter(pk__in=missing).values_list("username", flat=True)) if missing else []
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_reviews(self, work: Work) -> list[dict[str, Any]]:
+        """Where a look-alike's registration stands with the owners of what it looks like."""
+        return [{"status": review.status, "matched_work": review.matched_work.public_id
+                 if review.matched_work else None, "matched_asset": review.matched_asset_id}
+                for review in work.reviews.select_related("matched_work")]
 
     @extend_schema_field(SimilarSerializer(many=True))
     def get_similar(self, work: Work) -> list[dict[str, Any]]:

@@ -12,12 +12,13 @@ from rights import works
 from rights.api.serializers import (
     AssetWorkInput,
     OwnersInput,
+    ReviewSerializer,
     SubmitInput,
     UploadWorkInput,
     WorkSerializer,
 )
 from rights.models import Work
-from rights.selectors import project_works, work_get
+from rights.selectors import project_works, reviews_for, work_get
 
 
 def _created(work: Work) -> Response:
@@ -26,6 +27,7 @@ def _created(work: Work) -> Response:
 
 class ProjectWorkListView(generics.ListAPIView):
     serializer_class = WorkSerializer
+    token_scope = "rights"  # an API token needs the rights scope to write here (accounts.scopes)
 
     def get_queryset(self) -> QuerySet[Work]:
         project = project_get(project_id=self.kwargs["project_id"], user=self.request.user)
@@ -46,6 +48,7 @@ class WorkListView(generics.ListAPIView):
 
     serializer_class = WorkSerializer
     parser_classes = [MultiPartParser, FormParser]
+    token_scope = "rights"
 
     def get_queryset(self) -> QuerySet[Work]:
         return works.works_of(current_user(self.request)).prefetch_related("owners__user")
@@ -67,6 +70,8 @@ class WorkDetailView(APIView):
 
 
 class WorkOwnersView(APIView):
+    token_scope = "rights"
+
     @extend_schema(request=OwnersInput, responses=WorkSerializer,
                    description="Set the co-owners and their shares; everyone confirms again.")
     def put(self, request: Request, work_id: str) -> Response:
@@ -76,6 +81,8 @@ class WorkOwnersView(APIView):
 
 
 class WorkSubmitView(APIView):
+    token_scope = "rights"
+
     @extend_schema(request=SubmitInput, responses=WorkSerializer,
                    description="Ask for registration; it is sent once every co-owner has confirmed.")
     def post(self, request: Request, work_id: str) -> Response:
@@ -85,7 +92,26 @@ class WorkSubmitView(APIView):
 
 
 class WorkConfirmView(APIView):
+    token_scope = "rights"
+
     @extend_schema(request=None, responses=WorkSerializer,
                    description="As a co-owner, agree to the owners and shares as they are.")
     def post(self, request: Request, work_id: str) -> Response:
         return Response(WorkSerializer(works.work_confirm(work_id=work_id, user=current_user(request))).data)
+
+
+class ReviewListView(APIView):
+    @extend_schema(responses=ReviewSerializer(many=True),
+                   description="Registrations that look like works you own (or, for moderators, "
+                               "everyone's), waiting for your decision.")
+    def get(self, request: Request) -> Response:
+        return Response(ReviewSerializer(reviews_for(current_user(request)), many=True).data)
+
+
+class ReviewDecideView(APIView):
+    @extend_schema(request=None, responses=ReviewSerializer,
+                   description="Approve (the registration goes on) or decline (it stops) a look-alike.")
+    def post(self, request: Request, review_id: int, decision: str) -> Response:
+        review = works.review_decide(review_id=review_id, user=current_user(request),
+                                     approve=decision == "approve")
+        return Response(ReviewSerializer(review).data)

@@ -116,7 +116,12 @@ def test_an_exact_duplicate_is_refused_and_a_look_alike_is_shown_before_it_regis
     with pytest.raises(SimilarWorks) as caught:
         work_submit(work_id=lookalike.public_id, user=team.editor)
     assert caught.value.matches[0].work == first
+    # Someone else's look-alike waits for the first work's owners (tests/security/test_provenance.py).
     assert work_submit(work_id=lookalike.public_id, user=team.editor, acknowledge_similar=True).status == (
+        WorkStatus.REVIEW)
+    own, _ = work_create(user=team.owner, title="Mine again", licence="cc-by-4.0",
+                         upload=png(reencoded=True))
+    assert work_submit(work_id=own.public_id, user=team.owner, acknowledge_similar=True).status == (
         WorkStatus.QUEUED)
 
 

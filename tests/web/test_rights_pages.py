@@ -363,3 +363,25 @@ def test_the_project_page_lists_its_works_and_offers_registering(as_user, team: 
     assert 'id="asset-register"' in page and f'data-href="{reverse("works:new")}?asset="' in page
     nav = re.search(r'<nav class="site-nav".*?</nav>', page, re.S)
     assert nav is not None and f'href="{reverse("works:list")}"' in nav.group(0)
+
+
+def test_a_strangers_look_alike_waits_for_the_owners_who_approve_it_from_my_works(as_user, team: Team) -> None:
+    original = registered_work(team, seed=9)
+    stranger = as_user(team.outsider)
+    stranger.post(reverse("works:new"), create_form(
+        source="upload", file=ContentFile(png(9, jpeg=True), name="mine.jpg"), title="Surely mine"))
+    work = Work.objects.get(title="Surely mine")
+    response = stranger.post(reverse("works:submit", args=[work.public_id]), {"acknowledge_similar": "on"})
+    assert response.status_code == 302
+    work.refresh_from_db()
+    assert work.status == WorkStatus.REVIEW and not ChainTx.objects.filter(work=work).exists()
+    assert "Waiting for approval." in html(stranger.get(detail(work)))
+    owner = as_user(team.editor)  # holds 70 % of the original
+    page = html(owner.get(reverse("works:list")))
+    assert "Look-alikes waiting for your decision" in page and "Surely mine" in page
+    assert original.title in page
+    review = work.reviews.get()
+    assert owner.get(detail(work)).status_code == 200  # the owner can look at what they decide on
+    owner.post(reverse("works:review_approve", args=[review.pk]))
+    work.refresh_from_db()
+    assert work.status == WorkStatus.QUEUED

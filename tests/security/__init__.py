@@ -1,0 +1,1 @@
+"""Attacks on the platform, each written first as the attack, then checked as a refusal."""
