@@ -10,6 +10,7 @@ from rights.models import (
     Licence,
     Owner,
     ProvenanceAttempt,
+    PublishedPrint,
     Work,
     WorkReview,
 )
@@ -85,3 +86,9 @@ class WorkReviewAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     readonly_fields = ["work", "matched_work", "matched_asset", "content_bits", "phash_bits", "status",
                        "decided_by", "decided_at", "created_at"]
+
+
+@admin.register(PublishedPrint)
+class PublishedPrintAdmin(admin.ModelAdmin):
+    list_display = ["asset", "iscc", "phash", "created_at"]
+    readonly_fields = ["asset", "iscc", "phash", "created_at"]

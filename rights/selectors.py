@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.errors import NotFound
 from projects.models import Project
 from projects.roles import Action, Role
@@ -32,7 +33,7 @@ def work_get(*, work_id: str, user: AnyUser) -> Work:
 def may_review(review: WorkReview, user: AnyUser) -> bool:
     """Who decides a look-alike's review: a moderator (staff), an owner of the registered work it
     looks like, or an owner of the project that published the render it looks like."""
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return False
     if user.is_staff:
         return True

@@ -1,9 +1,8 @@
-from pathlib import Path
-
 from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
 
 from core.errors import NotFound
+from core.files import content_disposition, download_name
 from core.ranges import file_response
 from rights.metadata import work_metadata
 from rights.models import Batch, Work
@@ -28,14 +27,19 @@ def batch(request: HttpRequest, root: str) -> JsonResponse:
 
 def work_file(request: HttpRequest, work_id: str) -> HttpResponseBase:
     """An uploaded work's file, for its makers, owners and project members only (the public
-    certificate shows its fingerprints, not the file)."""
+    certificate shows its fingerprints, not the file); `?download=1` saves it. Always as the type
+    its bytes were sniffed as when it was uploaded, named after its title: never as the name or
+    type the uploader gave."""
     try:
         work = work_get(work_id=work_id, user=request.user)
     except NotFound:
         raise Http404 from None
     if not work.file:
         raise Http404
+    download = request.GET.get("download") in ("1", "true")
     response = file_response(request, work.file.open("rb"), size=work.file.size, content_type=work.mime,
-                             filename=f"{work.public_id}{Path(work.file.name).suffix}")
+                             filename=download_name(work.title, work.mime), as_attachment=download)
+    if response.status_code == 200:
+        response["Content-Disposition"] = content_disposition(work.title, work.mime, attachment=download)
     response["Cache-Control"] = "private, max-age=3600"
     return response

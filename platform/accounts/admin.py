@@ -8,15 +8,18 @@ from accounts.models import ApiToken, User
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]
-        ("Storyloom", {"fields": ("display_name", "bio", "avatar", "preferred_language", "plan")}),
+        ("Storyloom", {"fields": ("display_name", "bio", "avatar", "preferred_language", "plan",
+                                  "email_verified_at")}),
     )
-    list_display = ("username", "email", "display_name", "plan", "is_staff", "date_joined")
+    list_display = ("username", "email", "email_verified_at", "display_name", "plan", "is_staff",
+                    "date_joined")
     list_filter = ("plan", "is_staff", "is_active")
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("revoked_at",)
+    list_display = ("name", "user", "prefix", "scopes", "created_at", "expires_at", "last_used_at",
+                    "revoked_at")
+    list_filter = ("revoked_at", "expires_at")
     search_fields = ("name", "user__username", "prefix")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import DEFAULT_TOKEN_SCOPES, TokenScope
 from accounts.selectors import user_find
 from core.errors import ServiceError
 
@@ -82,6 +83,10 @@ def language_choices() -> list[tuple[str, str]]:
 
 
 class ProfileForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail"), max_length=254,
+        help_text=_("A new address must be verified again: we mail it a link."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     display_name = forms.CharField(
         label=_("Display name"), max_length=80, required=False,
         help_text=_("Shown to your collaborators; leave empty to use your username."))
@@ -108,6 +113,10 @@ class PasswordChangeForm(forms.Form):
     new_password2 = forms.CharField(
         label=_("New password again"), strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    revoke_tokens = forms.BooleanField(
+        label=_("Also revoke all my API tokens"), required=False, initial=True,
+        help_text=_("Programs using them stop working until you give them new tokens. Other "
+                    "browsers where you are signed in are signed out in any case."))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -117,8 +126,22 @@ class PasswordChangeForm(forms.Form):
         return cleaned
 
 
+EXPIRY_CHOICES = [("7", _("7 days")), ("30", _("30 days")), ("90", _("90 days")), ("", _("Never"))]
+
+
 class TokenCreateForm(forms.Form):
     name = forms.CharField(
         label=_("Token name"), max_length=80,
         help_text=_("What the token is for, e.g. “laptop CLI” or “render script”."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    scopes = forms.MultipleChoiceField(
+        label=_("What it may do"), choices=TokenScope.choices, initial=DEFAULT_TOKEN_SCOPES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Give a token no more than the program needs."))
+    expires_in_days = forms.ChoiceField(
+        label=_("Expires after"), choices=EXPIRY_CHOICES, required=False, initial="90",
+        widget=forms.RadioSelect)
+
+    def clean_expires_in_days(self) -> int | None:
+        value = self.cleaned_data.get("expires_in_days") or ""
+        return int(value) if value else None

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,12 +19,37 @@ class User(AbstractUser):
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
     plan = models.CharField(_("plan"), max_length=10, choices=Plan.choices, default=Plan.FREE)
+    email_verified_at = models.DateTimeField(
+        _("e-mail verified at"), null=True, blank=True,
+        help_text=_("When the owner of the address followed the link mailed to it; empty until "
+                    "then and again after the address changes."))
 
     REQUIRED_FIELDS = ["email"]
 
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+
+class TokenScope(models.TextChoices):
+    """What a bearer token may do. Signed-in people (sessions) are not limited by scopes."""
+
+    READ = "read", _("Read: see projects, jobs, works and your profile")
+    WRITE = "write", _("Write: change projects, members, invitations and your profile")
+    GENERATE = "generate", _("Generate: submit, remix and cancel renders")
+    RIGHTS = "rights", _("Rights: register works, confirm and submit them")
+    TOKENS = "tokens", _("Tokens: create and revoke API tokens")
+
+
+DEFAULT_TOKEN_SCOPES = [TokenScope.READ.value, TokenScope.WRITE.value, TokenScope.GENERATE.value]
+
+
+def default_token_scopes() -> list[str]:
+    return list(DEFAULT_TOKEN_SCOPES)
 
 
 class ApiToken(models.Model):
@@ -36,6 +62,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(_("scopes"), default=default_token_scopes,
+                              help_text=_("Any of: read, write, generate, rights, tokens."))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True,
+                                      help_text=_("Empty: never expires."))
 
     class Meta:
         ordering = ["-created_at"]
@@ -51,5 +81,12 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])

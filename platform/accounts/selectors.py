@@ -1,5 +1,6 @@
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, User
 from accounts.tokens import TOKEN_SCHEME, token_hash
@@ -9,18 +10,44 @@ def token_list(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)
 
 
-def user_for_token(*, raw: str) -> User | None:
-    """The active user owning this bearer token, or None. Records when it was last used."""
+def token_find(*, raw: str) -> ApiToken | None:
+    """The token with this secret, usable or not (with its user), or None."""
     if not raw.startswith(f"{TOKEN_SCHEME}_"):
         return None
-    token = (ApiToken.objects.select_related("user")
-             .filter(key_hash=token_hash(raw), revoked_at__isnull=True).first())
-    if token is None or not token.user.is_active:
+    return ApiToken.objects.select_related("user").filter(key_hash=token_hash(raw)).first()
+
+
+def token_refusal(token: ApiToken | None) -> str | None:
+    """Why this token authenticates nobody (a sentence for the client), or None if it may."""
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return _("Invalid or revoked API token.")
+    if token.is_expired:
+        assert token.expires_at is not None
+        return _("This API token expired on %(date)s; create a new one.") % {
+            "date": token.expires_at.isoformat(timespec="minutes")}
+    return None
+
+
+def token_for_raw(*, raw: str) -> ApiToken | None:
+    """The usable token for this secret, or None. Records when it was last used."""
+    token = token_find(raw=raw)
+    if token is None or token_refusal(token) is not None:
         return None
+    token_mark_used(token)
+    return token
+
+
+def token_mark_used(token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # throttled write
-    return token.user
+        token.last_used_at = now
+
+
+def user_for_token(*, raw: str) -> User | None:
+    """The active user owning this usable (not revoked, not expired) bearer token, or None."""
+    token = token_for_raw(raw=raw)
+    return token.user if token is not None else None
 
 
 def user_find(*, identifier: str) -> User | None:
@@ -28,3 +55,11 @@ def user_find(*, identifier: str) -> User | None:
     identifier = identifier.strip()
     field = "email__iexact" if "@" in identifier else "username__iexact"
     return User.objects.filter(**{field: identifier}, is_active=True).first()
+
+
+def email_masked(address: str) -> str:
+    """An address others may see: `a•••@example.com` (the first letter and the domain)."""
+    local, sep, domain = address.strip().rpartition("@")
+    if not sep or not local:
+        return "•••"
+    return f"{local[:1]}•••@{domain}"

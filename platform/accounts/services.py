@@ -1,19 +1,27 @@
 """Writes for users, profiles and API tokens."""
 
 import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 
 from accounts.avatars import avatar_validate
-from accounts.models import ApiToken, Plan, User
+from accounts.models import DEFAULT_TOKEN_SCOPES, ApiToken, Plan, TokenScope, User
 from accounts.tokens import token_generate
-from core.errors import NotFound, ValidationFailed
+from accounts.verification import email_verification_token, verification_url
+from core.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
 
 USERNAME_RULE = _("Letters, digits and @/./+/-/_ only, at most 150 characters.")
 
@@ -26,9 +34,18 @@ def _validate_password(password: str, user: User) -> None:
                                fields={"password": list(exc.messages)}) from None
 
 
-@transaction.atomic
 def user_signup(*, username: str, email: str, password: str, display_name: str = "",
                 preferred_language: str = "en") -> User:
+    """Create an account with an unverified address and mail the link that verifies it."""
+    user = _user_create(username=username, email=email, password=password,
+                        display_name=display_name, preferred_language=preferred_language)
+    email_verification_send(user=user)
+    return user
+
+
+@transaction.atomic
+def _user_create(*, username: str, email: str, password: str, display_name: str,
+                 preferred_language: str) -> User:
     errors: dict[str, list[str]] = {}
     username, email = username.strip(), User.objects.normalize_email(email.strip()).lower()
     user = User(username=username, email=email, display_name=display_name.strip(),
@@ -43,6 +60,7 @@ def user_signup(*, username: str, email: str, password: str, display_name: str =
         errors.setdefault("email", []).append(_("An account with this e-mail already exists."))
     if errors:
         raise ValidationFailed(_("The account could not be created."), fields=errors)
+    user.email_verified_at = None  # only the link mailed to the address verifies it
     _validate_password(password, user)
     user.set_password(password)
     try:
@@ -53,38 +71,70 @@ def user_signup(*, username: str, email: str, password: str, display_name: str =
     return user
 
 
-PROFILE_FIELDS = ("display_name", "bio", "preferred_language")
+PROFILE_FIELDS = ("display_name", "bio", "preferred_language", "email")
+
+
+def profile_update(*, user: User, avatar: UploadedFile | None = None,
+                   remove_avatar: bool = False, **changes: str) -> User:
+    """Change the profile. A new e-mail address is unverified until its link is followed."""
+    old_email = user.email
+    user = _profile_save(user=user, avatar=avatar, remove_avatar=remove_avatar, **changes)
+    if user.email != old_email:
+        email_verification_send(user=user)
+    return user
 
 
 @transaction.atomic
-def profile_update(*, user: User, avatar: UploadedFile | None = None,
-                   remove_avatar: bool = False, **changes: str) -> User:
+def _profile_save(*, user: User, avatar: UploadedFile | None, remove_avatar: bool,
+                  **changes: str) -> User:
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationFailed(_("Unknown profile fields."),
                                fields={name: [_("This field cannot be changed.")] for name in unknown})
     avatar_ext = avatar_validate(avatar) if avatar is not None else None
+    if "email" in changes:
+        changes["email"] = User.objects.normalize_email(changes["email"].strip()).lower()
+    refreshed = [*changes, "email_verified_at"]
+    old_email = user.email
     for name, value in changes.items():
         setattr(user, name, value.strip() if name != "bio" else value)
+    errors: dict[str, list[str]] = {}
     try:
         user.full_clean(exclude=["password", "avatar"], validate_unique=False)
     except ValidationError as exc:
-        user.refresh_from_db(fields=list(changes))  # the caller's object must not keep refused values
-        raise ValidationFailed(_("The profile could not be saved."),
-                               fields={k: list(v) for k, v in exc.message_dict.items()}) from None
+        errors.update({k: list(v) for k, v in exc.message_dict.items()})
+    email_changed = user.email != old_email and "email" not in errors
+    if email_changed and User.objects.filter(email__iexact=user.email).exclude(pk=user.pk).exists():
+        errors.setdefault("email", []).append(_("An account with this e-mail already exists."))
+    if errors:
+        user.refresh_from_db(fields=refreshed)  # the caller's object must not keep refused values
+        raise ValidationFailed(_("The profile could not be saved."), fields=errors)
+    if email_changed:
+        user.email_verified_at = None
     old_avatar = user.avatar.name if user.avatar else ""
     if avatar is not None:
         user.avatar.save(f"{uuid.uuid4().hex}.{avatar_ext}", avatar, save=False)
     elif remove_avatar:
         user.avatar = None
-    user.save()
+    try:
+        with transaction.atomic():  # a savepoint: the refresh below needs a usable transaction
+            user.save()
+    except IntegrityError:  # another account took the address between check and update
+        user.refresh_from_db(fields=refreshed)
+        raise ValidationFailed(_("The profile could not be saved."), fields={
+            "email": [_("An account with this e-mail already exists.")]}) from None
     if old_avatar and (avatar is not None or remove_avatar):
         storage = user.avatar.storage
         transaction.on_commit(lambda: storage.delete(old_avatar))
     return user
 
 
-def password_change(*, user: User, old_password: str, new_password: str) -> None:
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str,
+                    revoke_tokens: bool = False) -> int:
+    """Change the password; with `revoke_tokens`, every active API token of the user stops
+    working too. Returns how many tokens were revoked. (Other sessions end by themselves: their
+    session hash no longer matches; the views keep the current one.)"""
     if not user.check_password(old_password):
         raise ValidationFailed(_("The current password is wrong."),
                                fields={"old_password": [_("The current password is wrong.")]})
@@ -95,6 +145,68 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
                                fields={"new_password": list(exc.messages)}) from None
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    if not revoke_tokens:
+        return 0
+    return tokens_revoke_all(user=user)
+
+
+def tokens_revoke_all(*, user: User) -> int:
+    """Revoke every token of the user that is not revoked yet; return how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# --- e-mail verification --------------------------------------------------------------------
+
+RESEND_LIMIT = 3  # verification mails a user may ask for again ...
+RESEND_WINDOW_S = 3600  # ... per hour
+
+
+def email_verification_send(*, user: User) -> None:
+    """Mail the link that verifies the user's current address, in their language."""
+    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+        context = {"user": user, "url": verification_url(user),
+                   "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
+        subject = render_to_string("accounts/email/verify_email_subject.txt", context)
+        body = render_to_string("accounts/email/verify_email.txt", context)
+    send_mail(subject=" ".join(subject.split()), message=body, from_email=None,
+              recipient_list=[user.email], fail_silently=True)
+
+
+def email_verification_resend(*, user: User) -> None:
+    """Send the link again, at most RESEND_LIMIT times an hour."""
+    if user.email_verified:
+        raise Conflict(_("Your e-mail address %(email)s is already verified.") % {"email": user.email},
+                       code="already_verified")
+    key = f"accounts:verify-resend:{user.pk}"
+    cache.add(key, 0, timeout=RESEND_WINDOW_S)
+    try:
+        sent = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=RESEND_WINDOW_S)
+        sent = 1
+    if sent > RESEND_LIMIT:
+        raise QuotaExceeded(_("You asked for %(n)s verification e-mails this hour; wait a while, "
+                              "and check your spam folder.") % {"n": RESEND_LIMIT}, code="throttled")
+    email_verification_send(user=user)
+
+
+def email_verify(*, uidb64: str, token: str) -> User:
+    """Mark the address in the link verified; refuse a link that is forged, used, expired or
+    made for an address the account no longer has."""
+    refused = ValidationFailed(_("This verification link is invalid or has expired. Links work "
+                                 "once, and only for the address they were sent to."),
+                               code="link_invalid")
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        raise refused from None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=pk, is_active=True).first()
+        if user is None or not email_verification_token.check_token(user, token):
+            raise refused
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
 
 
 def user_set_plan(*, user: User, plan: str) -> User:
@@ -109,13 +221,59 @@ def user_set_plan(*, user: User, plan: str) -> User:
 MAX_ACTIVE_TOKENS = 50
 
 
+MAX_TOKEN_DAYS = 3650
+
+
+def _token_scopes(scopes: Iterable[str] | None) -> list[str]:
+    if scopes is None:
+        return list(DEFAULT_TOKEN_SCOPES)
+    chosen = {str(scope).strip().lower() for scope in scopes}
+    allowed = ", ".join(TokenScope.values)
+    unknown = sorted(chosen - set(TokenScope.values))
+    if unknown:
+        raise ValidationFailed(_("Unknown token scope."), fields={"scopes": [
+            _("Unknown: %(u)s. Allowed: %(a)s.") % {"u": ", ".join(unknown), "a": allowed}]})
+    if not chosen:
+        raise ValidationFailed(_("Choose what the token may do."), fields={"scopes": [
+            _("At least one of: %(a)s.") % {"a": allowed}]})
+    return [scope for scope in TokenScope.values if scope in chosen]  # in the canonical order
+
+
+def _token_expiry(expires_at: datetime | None, expires_in_days: int | None) -> datetime | None:
+    if expires_at is not None and expires_in_days is not None:
+        message = _("Give either an expiry date or a number of days, not both.")
+        raise ValidationFailed(message, fields={"expires_at": [message], "expires_in_days": [message]})
+    now = timezone.now()
+    if expires_in_days is not None:
+        if not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+            raise ValidationFailed(_("The token's lifetime is out of range."), fields={
+                "expires_in_days": [_("From 1 to %(n)s days; leave it out for a token that does "
+                                      "not expire.") % {"n": MAX_TOKEN_DAYS}]})
+        return now + timedelta(days=expires_in_days)
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            expires_at = timezone.make_aware(expires_at)
+        if expires_at <= now or expires_at > now + timedelta(days=MAX_TOKEN_DAYS):
+            raise ValidationFailed(_("The expiry date is out of range."), fields={
+                "expires_at": [_("A moment in the future, at most %(n)s days away.") % {
+                    "n": MAX_TOKEN_DAYS}]})
+    return expires_at
+
+
 @transaction.atomic
-def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a token; return it with the raw secret, which is never stored or shown again."""
+def token_create(*, user: User, name: str, scopes: Iterable[str] | None = None,
+                 expires_at: datetime | None = None,
+                 expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token; return it with the raw secret, which is never stored or shown again.
+
+    `scopes` defaults to read, write and generate (rights and tokens only when asked for);
+    `expires_at` or `expires_in_days` (not both) make it stop working then; neither: never."""
     name = name.strip()
     if not name or len(name) > 80:
         raise ValidationFailed(_("The token needs a name."),
                                fields={"name": [_("Between 1 and 80 characters.")]})
+    chosen_scopes = _token_scopes(scopes)
+    expiry = _token_expiry(expires_at, expires_in_days)
     active = ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
     if active.filter(name=name).exists():
         raise ValidationFailed(_("A token with this name exists."),
@@ -125,7 +283,8 @@ def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
                                fields={"name": [_("Revoke a token first; at most %(n)s are active.") % {
                                    "n": MAX_ACTIVE_TOKENS}]})
     raw, prefix, digest = token_generate()
-    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=digest)
+    token = ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=digest,
+                                    scopes=chosen_scopes, expires_at=expiry)
     return token, raw
 
 
@@ -140,14 +299,19 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
 
 
 def demo_users_ensure(*, password_for: dict[str, str]) -> list[User]:
-    """Create the demo accounts `up` prints, once; existing ones are left alone."""
+    """Create the demo accounts `up` prints, once, with verified (undeliverable .local)
+    addresses; existing ones are left alone but for verifying their untouched demo address."""
     users = []
     for username, password in password_for.items():
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User(username=username, email=f"{username}@storyloom.local",
-                        display_name=username.capitalize(), preferred_language=settings.LANGUAGE_CODE)
+                        display_name=username.capitalize(), preferred_language=settings.LANGUAGE_CODE,
+                        email_verified_at=timezone.now())  # nobody can receive .local mail
             user.set_password(password)
             user.save()
+        elif user.email_verified_at is None and user.email == f"{username}@storyloom.local":
+            user.email_verified_at = timezone.now()  # made before verification existed
+            user.save(update_fields=["email_verified_at"])
         users.append(user)
     return users

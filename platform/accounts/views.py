@@ -1,4 +1,5 @@
-"""Server-rendered account pages: sign up, log in/out, password, profile, API tokens."""
+"""Server-rendered account pages: sign up, log in/out, e-mail verification, password, profile,
+API tokens."""
 
 from typing import Any
 
@@ -13,10 +14,11 @@ from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import (
@@ -79,6 +81,9 @@ def signup(request: HttpRequest) -> HttpResponse:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, _("Welcome to Storyloom, %(name)s! Create your first "
                                             "project below.") % {"name": user.name})
+                messages.info(request, _("We sent a link to %(email)s: follow it to verify your "
+                                         "address (invitations sent to it need that).") % {
+                    "email": user.email})
                 return redirect(_next_url(request))
     next_url = request.POST.get("next") or request.GET.get("next", "")
     return render(request, "accounts/signup.html", {"form": form, "next": next_url},
@@ -114,14 +119,21 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.password_change(user=request.user, old_password=data["old_password"],
-                                         new_password=data["new_password1"])
+                revoked = services.password_change(
+                    user=request.user, old_password=data["old_password"],
+                    new_password=data["new_password1"], revoke_tokens=data["revoke_tokens"])
             except ServiceError as exc:
                 add_service_error(form, exc, aliases={"new_password": "new_password1"})
                 status = exc.status
             else:
-                update_session_auth_hash(request, request.user)  # stay signed in here
-                messages.success(request, _("Your password was changed."))
+                # Stay signed in here; other sessions end (their session hash no longer matches).
+                update_session_auth_hash(request, request.user)
+                messages.success(request, _("Your password was changed. Other browsers where you "
+                                            "were signed in are signed out."))
+                if revoked:
+                    messages.info(request, ngettext(
+                        "%(n)s API token was revoked.", "%(n)s API tokens were revoked.",
+                        revoked) % {"n": revoked})
                 return redirect("accounts:profile")
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
@@ -146,6 +158,37 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
+# --- e-mail verification ---------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link mailed to an address: verifies it and says so, or says why not."""
+    try:
+        user = services.email_verify(uidb64=uidb64, token=token)
+    except ServiceError as exc:
+        me = request.user
+        already = isinstance(me, User) and me.email_verified
+        return render(request, "accounts/verify_email.html",
+                      {"verified": False, "already": already, "error": exc.message},
+                      status=200 if already else 400)
+    return render(request, "accounts/verify_email.html", {"verified": True, "email": user.email})
+
+
+@login_required
+@require_POST
+def verify_email_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
+    try:
+        services.email_verification_resend(user=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("We sent a new link to %(email)s. It may take a minute; "
+                                    "check your spam folder too.") % {"email": request.user.email})
+    return redirect(_next_url(request) if request.POST.get("next") else "accounts:profile")
+
+
 # --- profile --------------------------------------------------------------------------------
 
 
@@ -159,11 +202,12 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             data = form.cleaned_data
+            old_email = user.email
             try:
                 services.profile_update(
                     user=user, avatar=data["avatar"], remove_avatar=data["remove_avatar"],
                     display_name=data["display_name"], bio=data["bio"],
-                    preferred_language=data["preferred_language"])
+                    preferred_language=data["preferred_language"], email=data["email"])
             except ServiceError as exc:
                 add_service_error(form, exc)
                 status = exc.status
@@ -171,6 +215,9 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
                 # Show the page in the language just chosen, also where a switcher cookie is set.
                 translation.activate(user.preferred_language)
                 messages.success(request, _("Your profile was saved."))
+                if user.email != old_email:
+                    messages.info(request, _("We sent a link to %(email)s: follow it to verify "
+                                             "your new address.") % {"email": user.email})
                 response = redirect("accounts:profile")
                 if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
                     response.set_cookie(
@@ -179,8 +226,8 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
                         samesite=settings.LANGUAGE_COOKIE_SAMESITE)
                 return response
     else:
-        form = ProfileForm(initial={"display_name": user.display_name, "bio": user.bio,
-                                    "preferred_language": user.preferred_language})
+        form = ProfileForm(initial={"email": user.email, "display_name": user.display_name,
+                                    "bio": user.bio, "preferred_language": user.preferred_language})
     return render(request, "accounts/profile.html", {"form": form}, status=status)
 
 
@@ -199,9 +246,11 @@ def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                created, secret = services.token_create(user=request.user,
-                                                        name=form.cleaned_data["name"])
+                created, secret = services.token_create(
+                    user=request.user, name=data["name"], scopes=data["scopes"],
+                    expires_in_days=data["expires_in_days"])
             except ServiceError as exc:
                 add_service_error(form, exc)
                 status = exc.status

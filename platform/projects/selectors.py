@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import email_masked
 from core.errors import NotFound, PermissionDenied, ServiceError
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, Action, Role, role_allows
@@ -84,13 +85,56 @@ def invitation_list_for_project(*, project: Project, user: AnyUser) -> QuerySet[
             .select_related("invitee", "invited_by"))
 
 
+def invitee_emails_visible(*, project: Project, user: AnyUser) -> bool:
+    """Whether the user may see invitees' e-mail addresses: the project's owners only."""
+    membership = membership_get(project=project, user=user)
+    return membership is not None and membership.role == Role.OWNER
+
+
+def invitee_label(*, invitation: Invitation, show_email: bool) -> str:
+    """The invitee as shown to a member: owners see the address; others see the account's name
+    for an invitation to an account and a masked address (a•••@example.com) for one by e-mail."""
+    if show_email:
+        return invitation.invitee_label
+    if invitation.invitee is not None:
+        return invitation.invitee.name
+    return email_masked(invitation.email)
+
+
+def invitee_email(*, invitation: Invitation, show_email: bool) -> str:
+    """The invitation's address as shown to a member: the address for owners (and the invitee);
+    masked for others when the invitation is by e-mail, empty when it is to an account."""
+    if show_email:
+        return invitation.email
+    return "" if invitation.invitee_id is not None else email_masked(invitation.email)
+
+
+# Activity verbs whose data name an invitee; rows recorded before addresses were masked may
+# hold one in full.
+_INVITEE_VERBS = {"member.invited", "invitation.revoked"}
+
+
+def activity_data_public(activity: Activity) -> dict:
+    """The activity's data as every member may read it: no raw e-mail address."""
+    data = dict(activity.data or {})
+    if activity.verb in _INVITEE_VERBS and "@" in str(data.get("invitee", "")):
+        invitee = str(data["invitee"])
+        if "•••@" not in invitee:
+            data["invitee"] = email_masked(invitee)
+    return data
+
+
 def invitation_list_for_user(*, user: AnyUser) -> QuerySet[Invitation]:
-    """Pending invitations addressed to the user, by account or by their e-mail address."""
+    """Pending invitations addressed to the user: to their account, or to their e-mail address
+    once it is verified (anyone can sign up with an address they do not own)."""
     if not user.is_authenticated:
         return Invitation.objects.none()
+    assert isinstance(user, User)
+    addressed = Q(invitee=user)
+    if user.email_verified:
+        addressed |= Q(invitee__isnull=True, email__iexact=user.email)
     return (Invitation.objects
-            .filter(Q(invitee=user) | Q(invitee__isnull=True, email__iexact=user.email),
-                    status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+            .filter(addressed, status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
             .select_related("project", "invited_by"))
 
 

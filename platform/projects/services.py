@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import user_find
+from accounts.selectors import email_masked, user_find
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from projects.activity import activity_record
 from projects.models import Invitation, InvitationStatus, Membership, Project
@@ -160,6 +160,10 @@ def invitation_create(*, project: Project, user: AnyUser, invitee: str,
         raise ValidationFailed(_("Say whom to invite."), fields={
             "invitee": [_("A username or an e-mail address.")]})
     target = user_find(identifier=identifier)
+    if target is not None and "@" in identifier and not target.email_verified:
+        # Whoever signed up with an address they never verified is not its owner: invite the
+        # address (accepting needs it verified), not their account.
+        target = None
     email = ""
     if target is None:
         if "@" not in identifier:
@@ -195,7 +199,7 @@ def invitation_create(*, project: Project, user: AnyUser, invitee: str,
         project=project, invited_by=actor.user, invitee=target, email=email, role=new_role,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS))
     activity_record(project=project, actor=actor.user, verb="member.invited", target=invitation,
-                    data={"invitee": invitation.invitee_label, "role": new_role.value})
+                    data={"invitee": _invitee_public_label(invitation), "role": new_role.value})
     transaction.on_commit(lambda: _invitation_mail(invitation), robust=True)
     return invitation
 
@@ -217,14 +221,27 @@ def _invitation_mail(invitation: Invitation) -> None:
             from_email=None, recipient_list=[invitation.email], fail_silently=True)
 
 
+def _invitee_public_label(invitation: Invitation) -> str:
+    """How the invitee is named where every member reads it (the activity feed): the account's
+    name, or the invited address masked (only owners see addresses)."""
+    return invitation.invitee.name if invitation.invitee else email_masked(invitation.email)
+
+
 def _invitation_for_invitee(*, invitation_id: int, user: User) -> Invitation:
+    """The invitation if it is addressed to the user: to their account, or to their e-mail
+    address once they have verified it (anyone can sign up with any address)."""
     invitation = (Invitation.objects.select_for_update().select_related("project")
                   .filter(pk=invitation_id).first())
-    addressed_to_me = invitation is not None and (
-        invitation.invitee_id == user.id
-        or (invitation.invitee_id is None and invitation.email.lower() == user.email.lower()))
-    if invitation is None or not addressed_to_me:
+    to_my_account = invitation is not None and invitation.invitee_id == user.id
+    to_my_address = invitation is not None and invitation.invitee_id is None and (
+        invitation.email.lower() == user.email.lower())
+    if invitation is None or not (to_my_account or to_my_address):
         raise NotFound(_("No such invitation."))
+    if to_my_address and not user.email_verified:
+        raise PermissionDenied(
+            _("Verify your e-mail address %(email)s first: follow the link we mailed to it (your "
+              "profile can send it again), then accept the invitation.") % {"email": user.email},
+            code="email_unverified")
     if invitation.status != InvitationStatus.PENDING:
         raise Conflict(_("This invitation is %(status)s.") % {
             "status": invitation.get_status_display().lower()}, code="invitation_closed")
@@ -272,7 +289,7 @@ def invitation_revoke(*, project: Project, user: AnyUser, invitation_id: int) ->
     invitation.status, invitation.responded_at = InvitationStatus.REVOKED, timezone.now()
     invitation.save(update_fields=["status", "responded_at"])
     activity_record(project=project, actor=actor.user, verb="invitation.revoked", target=invitation,
-                    data={"invitee": invitation.invitee_label})
+                    data={"invitee": _invitee_public_label(invitation)})
     return invitation
 
 

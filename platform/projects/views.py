@@ -129,11 +129,17 @@ def _render_detail(request: HttpRequest, project: Project, *, status: int = 200,
     members = [{"membership": m, "is_me": m.user_id == user.pk,
                 "last_owner": m.role == Role.OWNER and owner_count == 1} for m in memberships]
     activities = [
-        {"activity": activity, "text": verb_text(activity.verb, activity.data),
+        {"activity": activity, "text": verb_text(activity.verb, selectors.activity_data_public(activity)),
          "ago": ago(activity.created_at)}
         for activity in selectors.activity_list(project=project, user=user)[:ACTIVITY_SHOWN]
     ]
     can = selectors.actions_allowed(project=project, role=role)
+    # Invitees' addresses are for owners' eyes; other members see a name or a masked address.
+    show_email = selectors.invitee_emails_visible(project=project, user=user)
+    invitations = list(selectors.invitation_list_for_project(project=project, user=user))
+    for invitation in invitations:
+        invitation.shown_label = selectors.invitee_label(  # type: ignore[attr-defined]
+            invitation=invitation, show_email=show_email)
     return render(request, "projects/detail.html", {
         "project": project,
         "membership": membership,
@@ -142,7 +148,7 @@ def _render_detail(request: HttpRequest, project: Project, *, status: int = 200,
         "can": can,
         "members": members,
         "role_choices": Role.choices,
-        "invitations": list(selectors.invitation_list_for_project(project=project, user=user)),
+        "invitations": invitations,
         "activities": activities,
         "update_form": update_form or ProjectForm(
             initial={"name": project.name, "description": project.description}),

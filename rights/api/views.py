@@ -109,6 +109,8 @@ class ReviewListView(APIView):
 
 
 class ReviewDecideView(APIView):
+    token_scope = "rights"
+
     @extend_schema(request=None, responses=ReviewSerializer,
                    description="Approve (the registration goes on) or decline (it stops) a look-alike.")
     def post(self, request: Request, review_id: int, decision: str) -> Response:

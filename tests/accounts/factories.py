@@ -4,6 +4,7 @@ import io
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 from PIL import Image
 
@@ -14,14 +15,22 @@ DEFAULT_PASSWORD = "loom-test-password-7391"
 
 
 class UserFactory(DjangoModelFactory[User]):
+    """A user whose e-mail address is verified; `UserFactory(verified=False)` for one who has
+    not followed the link yet (as after signing up)."""
+
     class Meta:
         model = User
         skip_postgeneration_save = True
+
+    class Params:
+        verified = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
     display_name = factory.LazyAttribute(lambda o: o.username.capitalize())
     preferred_language = "en"
+    email_verified_at = factory.Maybe("verified", yes_declaration=factory.LazyFunction(timezone.now),
+                                      no_declaration=None)
 
     @factory.post_generation
     def password(obj: User, create: bool, extracted: str | None, **kwargs: object) -> None:
@@ -32,7 +41,8 @@ class UserFactory(DjangoModelFactory[User]):
 
 
 class ApiTokenFactory(DjangoModelFactory[ApiToken]):
-    """An active token; the raw secret is on the instance as `.raw` (never stored)."""
+    """An active token with the default scopes (read, write, generate) unless `scopes=[...]`
+    is given; the raw secret is on the instance as `.raw` (never stored)."""
 
     class Meta:
         model = ApiToken

@@ -233,9 +233,12 @@ def test_tokens_of_others_are_invisible(api: APIClient) -> None:
     assert other.is_active
 
 
-def test_a_token_can_manage_tokens(api: APIClient) -> None:
-    token = ApiTokenFactory()
+def test_only_a_token_with_the_tokens_scope_can_manage_tokens(api: APIClient) -> None:
+    token = ApiTokenFactory()  # the default scopes: read, write, generate
     response = api.post("/api/v1/tokens", {"name": "child"}, format="json", **bearer(token.raw))
+    assert_error(response, 403, "token_scope")
+    manager = ApiTokenFactory(scopes=["read", "tokens"])
+    response = api.post("/api/v1/tokens", {"name": "child"}, format="json", **bearer(manager.raw))
     assert response.status_code == 201
 
 

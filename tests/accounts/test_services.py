@@ -1,12 +1,16 @@
 import hashlib
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts import selectors, services
 from accounts.models import ApiToken, Plan, User
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
 from tests.accounts.factories import DEFAULT_PASSWORD, ApiTokenFactory, UserFactory, image_file
 
 pytestmark = pytest.mark.django_db
@@ -99,8 +103,11 @@ def test_profile_update_changes_the_allowed_fields() -> None:
 def test_profile_update_refuses_other_fields_and_invalid_values() -> None:
     user = UserFactory(display_name="Before")
     with pytest.raises(ValidationFailed) as caught:
-        services.profile_update(user=user, email="new@example.com", plan="pro")
-    assert set(caught.value.fields) == {"email", "plan"}
+        services.profile_update(user=user, username="new", plan="pro")
+    assert set(caught.value.fields) == {"username", "plan"}
+    with pytest.raises(ValidationFailed) as caught:
+        services.profile_update(user=user, email="not an address", display_name="After")
+    assert set(caught.value.fields) == {"email"}
     with pytest.raises(ValidationFailed) as caught:
         services.profile_update(user=user, preferred_language="klingon", display_name="x" * 81)
     assert set(caught.value.fields) == {"preferred_language", "display_name"}
@@ -253,7 +260,124 @@ def test_demo_users_ensure_creates_once() -> None:
     assert User.objects.get(username="alice").check_password("a-Password-1")
 
 
+# --- e-mail verification ---
+
+
+def verify_link(address: str) -> tuple[str, str]:
+    body = [m for m in mail.outbox if m.to == [address]][-1].body
+    uidb64, token = body.split("/accounts/verify/", 1)[1].split()[0].strip("/").split("/")
+    return uidb64, token
+
+
+def test_signup_leaves_the_address_unverified_and_mails_a_link() -> None:
+    user = signup(email="Ada@Example.com")
+    assert user.email_verified_at is None and not user.email_verified
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]
+    assert "Verify your e-mail address" in mail.outbox[0].subject
+    uidb64, token = verify_link("ada@example.com")
+    verified = services.email_verify(uidb64=uidb64, token=token)
+    assert verified == user
+    user.refresh_from_db()
+    assert user.email_verified
+    with pytest.raises(ValidationFailed) as caught:  # once only
+        services.email_verify(uidb64=uidb64, token=token)
+    assert caught.value.code == "link_invalid"
+
+
+@pytest.mark.parametrize(("uidb64", "token"), [
+    ("", ""), ("!!", "x-y"), ("MTAwMDAwMA", "abc-def"), ("bm90LWEtbnVtYmVy", "abc-def")])
+def test_forged_links_verify_nothing(uidb64: str, token: str) -> None:
+    UserFactory(verified=False)
+    with pytest.raises(ValidationFailed):
+        services.email_verify(uidb64=uidb64, token=token)
+
+
+def test_a_link_for_one_user_does_not_verify_another() -> None:
+    ada, bob = signup(), signup(username="bob", email="bob@example.com")
+    _, ada_token = verify_link("ada@example.com")
+    bob_uid, _ = verify_link("bob@example.com")
+    with pytest.raises(ValidationFailed):
+        services.email_verify(uidb64=bob_uid, token=ada_token)
+    ada.refresh_from_db()
+    bob.refresh_from_db()
+    assert not ada.email_verified and not bob.email_verified
+
+
+def test_changing_the_address_resets_verification_and_mails_the_new_one() -> None:
+    user = UserFactory(email="old@example.com")
+    assert user.email_verified
+    services.profile_update(user=user, email=" New@Example.com ")
+    user.refresh_from_db()
+    assert (user.email, user.email_verified_at) == ("new@example.com", None)
+    assert [m.to for m in mail.outbox] == [["new@example.com"]]
+    mail.outbox.clear()
+    services.profile_update(user=user, email="NEW@example.com", display_name="Same address")
+    assert mail.outbox == []  # the same address (case aside) is no change
+    taken = UserFactory(email="taken@example.com")
+    with pytest.raises(ValidationFailed) as caught:
+        services.profile_update(user=user, email="TAKEN@example.com")
+    assert set(caught.value.fields) == {"email"}
+    assert user.email == "new@example.com"  # the refused value does not stick
+    assert taken.email == "taken@example.com"
+
+
+def test_resending_is_limited_and_pointless_once_verified() -> None:
+    user = signup()
+    mail.outbox.clear()
+    for _ in range(services.RESEND_LIMIT):
+        services.email_verification_resend(user=user)
+    assert len(mail.outbox) == services.RESEND_LIMIT
+    with pytest.raises(QuotaExceeded):
+        services.email_verification_resend(user=user)
+    with pytest.raises(Conflict) as caught:
+        services.email_verification_resend(user=UserFactory())
+    assert caught.value.code == "already_verified"
+
+
+def test_demo_users_are_verified() -> None:
+    [demo] = services.demo_users_ensure(password_for={"demo": STRONG})
+    assert demo.email_verified
+    legacy = UserFactory(username="legacy", email="legacy@storyloom.local", verified=False)
+    [again] = services.demo_users_ensure(password_for={"legacy": STRONG})
+    assert again.pk == legacy.pk and again.email_verified
+
+
+def test_password_change_can_revoke_every_token() -> None:
+    user = UserFactory()
+    tokens = [ApiTokenFactory(user=user), ApiTokenFactory(user=user)]
+    kept = services.password_change(user=user, old_password=DEFAULT_PASSWORD,
+                                    new_password="another-fine-pass-1")
+    assert kept == 0
+    assert all(selectors.user_for_token(raw=t.raw) == user for t in tokens)
+    revoked = services.password_change(user=user, old_password="another-fine-pass-1",
+                                       new_password="and-yet-another-2", revoke_tokens=True)
+    assert revoked == 2
+    assert all(selectors.user_for_token(raw=t.raw) is None for t in tokens)
+
+
 # --- API tokens ---
+
+
+def test_token_scopes_and_expiry_are_validated() -> None:
+    user = UserFactory()
+    token, _ = services.token_create(user=user, name="default")
+    assert (token.scopes, token.expires_at) == (["read", "write", "generate"], None)
+    token, _ = services.token_create(user=user, name="ordered", scopes=["TOKENS", "read", "read"],
+                                     expires_in_days=7)
+    assert token.scopes == ["read", "tokens"] and token.expires_at is not None
+    bad_inputs: list[dict[str, Any]] = [{"scopes": []}, {"scopes": ["admin"]},
+                                        {"expires_in_days": 0}, {"expires_in_days": 5000}]
+    for bad in bad_inputs:
+        with pytest.raises(ValidationFailed):
+            services.token_create(user=user, name="bad", **bad)
+    assert not ApiToken.objects.filter(name="bad").exists()
+
+
+def test_an_expired_token_authenticates_nobody() -> None:
+    token = ApiTokenFactory(expires_at=timezone.now() - timedelta(seconds=1))
+    assert not token.is_active and token.is_expired
+    assert selectors.user_for_token(raw=token.raw) is None
+    assert "expired" in (selectors.token_refusal(token) or "")
 
 
 def test_token_create_stores_only_the_sha256_of_the_secret() -> None:

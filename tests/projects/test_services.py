@@ -257,6 +257,15 @@ def test_invite_an_unknown_email_then_the_person_signs_up_and_accepts(
     newcomer = account_services.user_signup(username="newperson",
                                             email="NEW.PERSON@example.com",
                                             password="a-strong-pass-8812")
+    # Until they follow the link mailed to the address, the invitation is not theirs.
+    assert list(selectors.invitation_list_for_user(user=newcomer)) == []
+    with pytest.raises(PermissionDenied) as caught:
+        services.invitation_accept(invitation_id=invitation.pk, user=newcomer)
+    assert caught.value.code == "email_unverified"
+    link = mail.outbox[-1].body.split("/accounts/verify/", 1)[1].split()[0].strip("/")
+    uidb64, token = link.split("/")
+    account_services.email_verify(uidb64=uidb64, token=token)
+    newcomer.refresh_from_db()
     assert list(selectors.invitation_list_for_user(user=newcomer)) == [invitation]
     assert list(selectors.invitation_list_for_user(user=team.outsider)) == []
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from generation import provenance
 from generation.models import Asset
 from projects.roles import Role
@@ -130,7 +131,8 @@ def test_a_person_registers_a_file_they_made_elsewhere():
     assert created.status_code == 201, created.json()
     work = Work.objects.get()
     assert work.file.name.endswith(".jpg") and "x.html" not in work.file.name
-    assert maker.post(f"/api/v1/works/{work.public_id}/submit", {}, format="json").json()["status"] == "queued"
+    submitted = maker.post(f"/api/v1/works/{work.public_id}/submit", {}, format="json")
+    assert submitted.json()["status"] == "queued"
 
 
 def test_a_look_alike_of_a_registered_work_waits_for_its_owners():
@@ -196,19 +198,20 @@ def test_cutting_a_makers_share_needs_their_consent():
 
 def test_a_licence_is_revoked_by_its_grantor_or_by_a_majority_of_the_shares():
     team = project_with_team()
-    third = UserFactory()
+    third: User = UserFactory()
     MembershipFactory(project=team.project, user=third, role=Role.EDITOR)
-    work = Work.objects.create(title="Held", created_by=team.owner, mime="image/png", size=1, sha256="ab" * 32,
-                               iscc="ISCC:X", terms_sha256="0" * 64, mode=RegistrationMode.SINGLE,
-                               status=WorkStatus.REGISTERED)
-    for position, (user, bps) in enumerate([(team.owner, 5000), (team.editor, 3000), (third, 2000)]):
+    work = Work.objects.create(title="Held", created_by=team.owner, mime="image/png", size=1,
+                               sha256="ab" * 32, iscc="ISCC:X", terms_sha256="0" * 64,
+                               mode=RegistrationMode.SINGLE, status=WorkStatus.REGISTERED)
+    shares: list[tuple[User, int]] = [(team.owner, 5000), (team.editor, 3000), (third, 2000)]
+    for position, (user, bps) in enumerate(shares):
         work.owners.create(user=user, address=keys.user_address(user.pk), bps=bps, position=position,
                            confirmed_at=timezone.now())
 
     def licence(n: int) -> Licence:
-        return Licence.objects.create(work=work, licence_id=f"0x{n:064x}", salt="0x0", licensee="0x" + "1" * 40,
-                                      terms="t", terms_sha256="0" * 64, granted_by=team.owner,
-                                      status=LicenceStatus.ACTIVE)
+        return Licence.objects.create(work=work, licence_id=f"0x{n:064x}", salt="0x0",
+                                      licensee="0x" + "1" * 40, terms="t", terms_sha256="0" * 64,
+                                      granted_by=team.owner, status=LicenceStatus.ACTIVE)
 
     first = licence(1)
     licence_revoke(licence_id=first.licence_id, user=team.editor)  # 30 %: a vote, not a revocation

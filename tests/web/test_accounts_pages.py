@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from accounts.avatar_views import avatar_url
 from accounts.models import ApiToken, User
 from tests.accounts.factories import DEFAULT_PASSWORD, ApiTokenFactory, UserFactory, image_file
 
@@ -202,7 +203,8 @@ def test_profile_update_with_a_real_png_avatar(client: Client, media_root: Path)
     user = UserFactory()
     client.force_login(user)
     response = client.post(reverse("accounts:profile"), {
-        "display_name": "Fay", "bio": "Storyboards at night.", "preferred_language": "en",
+        "email": user.email, "display_name": "Fay", "bio": "Storyboards at night.",
+        "preferred_language": "en",
         "avatar": image_file("me.png", size=(64, 48))}, follow=True)
     assert response.redirect_chain == [(reverse("accounts:profile"), 302)]
     assert "Your profile was saved." in html(response)
@@ -210,11 +212,12 @@ def test_profile_update_with_a_real_png_avatar(client: Client, media_root: Path)
     assert (user.display_name, user.bio) == ("Fay", "Storyboards at night.")
     assert user.avatar.name.endswith(".png")
     assert (media_root / user.avatar.name).is_file()
-    assert f'src="{user.avatar.url}"' in html(response)  # the preview of the current avatar
+    assert f'src="{avatar_url(user)}"' in html(response)  # the preview of the current avatar
     assert 'name="remove_avatar"' in html(response)
 
     response = client.post(reverse("accounts:profile"), {
-        "display_name": "Fay", "bio": "", "preferred_language": "en", "remove_avatar": "on"})
+        "email": user.email, "display_name": "Fay", "bio": "", "preferred_language": "en",
+        "remove_avatar": "on"})
     assert response.status_code == 302
     user.refresh_from_db()
     assert not user.avatar
@@ -226,7 +229,8 @@ def test_profile_rejects_a_file_that_is_not_an_image(client: Client, media_root:
     fake = SimpleUploadedFile("evil.png", b"<?php echo 'not an image'; ?>",
                               content_type="image/png")
     response = client.post(reverse("accounts:profile"), {
-        "display_name": "Gus Renamed", "bio": "", "preferred_language": "en", "avatar": fake})
+        "email": user.email, "display_name": "Gus Renamed", "bio": "", "preferred_language": "en",
+        "avatar": fake})
     assert response.status_code == 400
     page = html(response)
     assert "The avatar is not a readable image." in page
@@ -242,7 +246,8 @@ def test_profile_language_preference_applies_at_once(client: Client) -> None:
     client.force_login(user)
     client.cookies["django_language"] = "en"
     response = client.post(reverse("accounts:profile"), {
-        "display_name": "", "bio": "", "preferred_language": "zh-hans"}, follow=True)
+        "email": user.email, "display_name": "", "bio": "", "preferred_language": "zh-hans"},
+        follow=True)
     user.refresh_from_db()
     assert user.preferred_language == "zh-hans"
     assert client.cookies["django_language"].value == "zh-hans"
@@ -250,11 +255,73 @@ def test_profile_language_preference_applies_at_once(client: Client) -> None:
 
 
 def test_profile_rejects_an_unknown_language(client: Client) -> None:
-    client.force_login(UserFactory())
+    user = UserFactory()
+    client.force_login(user)
     response = client.post(reverse("accounts:profile"), {
-        "display_name": "", "bio": "", "preferred_language": "klingon"})
+        "email": user.email, "display_name": "", "bio": "", "preferred_language": "klingon"})
     assert response.status_code == 400
     assert "Select a valid choice." in html(response)
+
+
+# --- e-mail verification --------------------------------------------------------------------
+
+VERIFY_LINK = re.compile(r"https?://[^/\s]+(/accounts/verify/[^/\s]+/[^/\s]+/)")
+
+
+def test_signup_mails_a_verification_link_that_the_page_follows(client: Client) -> None:
+    response = client.post(reverse("accounts:signup"), {
+        "username": "vera", "email": "Vera@Example.com", "display_name": "",
+        "password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD}, follow=True)
+    assert "We sent a link to vera@example.com" in html(response)
+    [message] = mail.outbox
+    assert message.to == ["vera@example.com"]
+    path = VERIFY_LINK.search(message.body).group(1)
+
+    profile = html(client.get(reverse("accounts:profile")))
+    assert "not verified" in profile
+    assert reverse("accounts:verify_email_resend") in profile
+
+    response = client.get(path)
+    assert response.status_code == 200
+    page = html(response)
+    assert "Your e-mail address is verified" in page
+    assert "<script>" not in page and "style=" not in page
+    assert User.objects.get(username="vera").email_verified
+    profile = html(client.get(reverse("accounts:profile")))
+    assert "not verified" not in profile and reverse("accounts:verify_email_resend") not in profile
+
+    again = client.get(path)  # used: it says the address is verified already
+    assert "already verified" in html(again)
+    anonymous = Client().get(path)
+    assert anonymous.status_code == 400
+    assert "This link does not work" in html(anonymous)
+
+
+def test_a_forged_link_is_refused_with_a_clear_page(client: Client) -> None:
+    response = client.get(reverse("accounts:verify_email", args=["MQ", "abc-123"]))
+    assert response.status_code == 400
+    assert "invalid or has expired" in html(response)
+
+
+def test_the_resend_button(client: Client) -> None:
+    user = UserFactory(verified=False)
+    client.force_login(user)
+    assert client.get(reverse("accounts:verify_email_resend")).status_code == 405
+    response = client.post(reverse("accounts:verify_email_resend"), follow=True)
+    assert f"We sent a new link to {user.email}" in html(response)
+    assert [m.to for m in mail.outbox] == [[user.email]]
+
+
+def test_changing_the_address_on_the_profile_page(client: Client) -> None:
+    user = UserFactory(email="before@example.com")
+    client.force_login(user)
+    response = client.post(reverse("accounts:profile"), {
+        "email": "After@Example.com", "display_name": "", "bio": "", "preferred_language": "en"},
+        follow=True)
+    assert "We sent a link to after@example.com" in html(response)
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("after@example.com", False)
+    assert [m.to for m in mail.outbox] == [["after@example.com"]]
 
 
 # --- API tokens -----------------------------------------------------------------------------
@@ -263,7 +330,8 @@ def test_profile_rejects_an_unknown_language(client: Client) -> None:
 def test_token_secret_is_shown_once_then_only_the_prefix(client: Client) -> None:
     user = UserFactory()
     client.force_login(user)
-    response = client.post(reverse("accounts:tokens"), {"name": "render script"})
+    response = client.post(reverse("accounts:tokens"), {
+        "name": "render script", "scopes": ["read", "write", "generate"], "expires_in_days": ""})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     page = html(response)
@@ -284,12 +352,17 @@ def test_token_secret_is_shown_once_then_only_the_prefix(client: Client) -> None
 def test_token_create_errors_keep_the_input(client: Client) -> None:
     token = ApiTokenFactory(name="laptop")
     client.force_login(token.user)
-    response = client.post(reverse("accounts:tokens"), {"name": "laptop"})
+    response = client.post(reverse("accounts:tokens"), {"name": "laptop", "scopes": ["read"],
+                                                        "expires_in_days": "30"})
     assert response.status_code == 400
     page = html(response)
     assert "A token with this name exists." in page
     assert "Choose a name you have not used for an active token." in page
     assert 'id="token-secret"' not in page
+    assert ApiToken.objects.filter(user=token.user.pk).count() == 1
+    response = client.post(reverse("accounts:tokens"), {"name": "no scopes", "expires_in_days": "7"})
+    assert response.status_code == 400
+    assert 'value="no scopes"' in html(response)
     assert ApiToken.objects.filter(user=token.user.pk).count() == 1
 
 

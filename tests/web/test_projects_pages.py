@@ -8,7 +8,7 @@ from projects import services
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import Role
 from tests.accounts.factories import UserFactory
-from tests.projects.factories import MembershipFactory, ProjectFactory, Team
+from tests.projects.factories import InvitationFactory, MembershipFactory, ProjectFactory, Team
 
 pytestmark = pytest.mark.django_db
 
@@ -367,10 +367,28 @@ def test_invite_by_email_and_revoke(as_user, team: Team) -> None:
     response = client.post(
         reverse("projects:invitation_revoke", args=[team.project.pk, invitation.pk]), follow=True)
     page = html(response)
-    assert "The invitation of new.person@example.com was revoked." in page
-    assert "revoked the invitation of new.person@example.com" in page
+    assert "The invitation of new.person@example.com was revoked." in page  # to the owner
+    assert "revoked the invitation of n•••@example.com" in page  # the activity every member reads
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.REVOKED
+
+
+def test_viewers_see_masked_addresses_and_owners_the_full_one(as_user, team: Team) -> None:
+    services.invitation_create(project=team.project, user=team.owner, invitee="hidden.one@example.com")
+    for who in (team.viewer, team.editor):
+        page = html(as_user(who).get(detail(team)))
+        assert "hidden.one@example.com" not in page
+        assert "h•••@example.com" in page
+    assert "hidden.one@example.com" in html(as_user(team.owner).get(detail(team)))
+
+
+def test_unverified_users_are_told_why_invitations_by_email_are_missing(as_user, team: Team) -> None:
+    newcomer = UserFactory(email="fresh@example.com", verified=False)
+    InvitationFactory(project=team.project, invitee=None, email="fresh@example.com")
+    page = html(as_user(newcomer).get(reverse("projects:invitations")))
+    assert "appear here once you have verified it" in page
+    assert reverse("accounts:verify_email_resend") in page
+    assert "No pending invitations." in page
 
 
 def test_viewers_see_pending_invitations_without_controls(as_user, team: Team) -> None:

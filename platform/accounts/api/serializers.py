@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, TokenScope, User
 from core.api.fields import ChoiceField
 
 
@@ -15,15 +15,20 @@ class UserBriefSerializer(serializers.ModelSerializer):
 
 class ProfileSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
+    email_verified = serializers.BooleanField(
+        read_only=True, help_text="Whether the owner of the address followed the link mailed to it.")
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "name", "display_name", "bio", "avatar",
-                  "preferred_language", "plan", "date_joined"]
+        fields = ["id", "username", "email", "email_verified", "email_verified_at", "name",
+                  "display_name", "bio", "avatar", "preferred_language", "plan", "date_joined"]
         read_only_fields = fields
 
 
 class ProfileUpdateInput(serializers.Serializer):
+    email = serializers.EmailField(
+        max_length=254, required=False,
+        help_text="A new address is unverified until the link mailed to it is followed.")
     display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
     bio = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     preferred_language = ChoiceField(choices=[c for c, _ in settings.LANGUAGES],
@@ -42,14 +47,20 @@ class SignupInput(serializers.Serializer):
 class PasswordChangeInput(serializers.Serializer):
     old_password = serializers.CharField()
     new_password = serializers.CharField()
+    revoke_tokens = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Also revoke every API token of the account (programs must get new ones).")
 
 
 class TokenSerializer(serializers.ModelSerializer):
     is_active = serializers.BooleanField(read_only=True)
+    is_expired = serializers.BooleanField(read_only=True)
+    scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at", "is_active"]
+        fields = ["id", "name", "prefix", "scopes", "created_at", "expires_at", "last_used_at",
+                  "revoked_at", "is_active", "is_expired"]
         read_only_fields = fields
 
 
@@ -63,3 +74,11 @@ class TokenCreatedSerializer(TokenSerializer):
 
 class TokenCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=80)
+    scopes = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, max_length=len(TokenScope.values),
+        help_text="What the token may do: any of " + ", ".join(TokenScope.values)
+        + ". Default: read, write, generate.")
+    expires_in_days = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                               help_text="The token stops working after this many days.")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True,
+                                           help_text="Or: when it stops working (an ISO date or time).")

@@ -1,6 +1,8 @@
+from django.contrib.auth import update_session_auth_hash
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -45,15 +47,29 @@ class ProfileView(APIView):
         return Response(ProfileSerializer(user, context={"request": request}).data)
 
 
-class PasswordChangeView(APIView):
-    @extend_schema(request=PasswordChangeInput, responses={204: None})
+class EmailVerifyResendView(APIView):
+    @extend_schema(request=None, responses={202: None},
+                   description="Mail the verification link to your address again (3 times an hour).")
     def post(self, request: Request) -> Response:
-        services.password_change(user=current_user(request), **validated(PasswordChangeInput, request))
+        services.email_verification_resend(user=current_user(request))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=PasswordChangeInput, responses={204: None},
+                   description="Other sessions are signed out; this one stays. With revoke_tokens, "
+                               "every API token stops working too.")
+    def post(self, request: Request) -> Response:
+        user = current_user(request)
+        services.password_change(user=user, **validated(PasswordChangeInput, request))
+        if isinstance(request.successful_authenticator, SessionAuthentication):
+            update_session_auth_hash(request._request, user)  # stay signed in in this session
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TokenListView(generics.ListAPIView):
     serializer_class = TokenSerializer
+    token_scope = "tokens"  # an API token needs this scope to create tokens
 
     def get_queryset(self) -> QuerySet[ApiToken]:
         return selectors.token_list(user=current_user(self.request))
@@ -67,6 +83,7 @@ class TokenListView(generics.ListAPIView):
 
 
 class TokenDetailView(APIView):
+    token_scope = "tokens"
     @extend_schema(responses={204: None}, description="Revoke the token; it stops working at once.")
     def delete(self, request: Request, token_id: int) -> Response:
         services.token_revoke(user=current_user(request), token_id=token_id)

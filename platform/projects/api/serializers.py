@@ -5,6 +5,7 @@ from core.api.fields import ChoiceField
 from projects.activity import verb_text
 from projects.models import Activity, Invitation, Membership, Project
 from projects.roles import Role
+from projects.selectors import activity_data_public, invitee_email
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -51,9 +52,15 @@ class MembershipUpdateInput(serializers.Serializer):
 
 
 class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation. The invitee's address is shown in full only with context `show_email`
+    (the project's owners, and the invitee); others get it masked (a•••@example.com) for an
+    invitation by e-mail, and an empty string for one to an account (see `invitee`)."""
+
     invitee = UserBriefSerializer(read_only=True)
     invited_by = UserBriefSerializer(read_only=True)
     project = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField(
+        help_text="The invited address; masked unless you own the project or are the invitee.")
 
     class Meta:
         model = Invitation
@@ -63,6 +70,9 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     def get_project(self, invitation: Invitation) -> dict:
         return {"id": invitation.project_id, "name": invitation.project.name}
+
+    def get_email(self, invitation: Invitation) -> str:
+        return invitee_email(invitation=invitation, show_email=bool(self.context.get("show_email")))
 
 
 class InvitationCreateInput(serializers.Serializer):
@@ -80,4 +90,9 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_text(self, activity: Activity) -> str:
-        return verb_text(activity.verb, activity.data)
+        return verb_text(activity.verb, activity_data_public(activity))
+
+    def to_representation(self, instance: Activity) -> dict:
+        out = super().to_representation(instance)
+        out["data"] = activity_data_public(instance)  # no invitee's raw address (older rows)
+        return out

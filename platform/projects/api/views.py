@@ -126,18 +126,26 @@ class MemberDetailView(APIView):
 
 
 class ProjectInvitationListView(generics.ListAPIView):
+    """The project's pending invitations; invitees' addresses are shown to owners only."""
+
     serializer_class = InvitationSerializer
 
     def get_queryset(self):
         project = selectors.project_get(project_id=self.kwargs["project_id"], user=self.request.user)
+        self._show_email = selectors.invitee_emails_visible(project=project, user=self.request.user)
         return selectors.invitation_list_for_project(project=project, user=self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "show_email": getattr(self, "_show_email", False)}
 
     @extend_schema(request=InvitationCreateInput, responses={201: InvitationSerializer})
     def post(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get(project_id=project_id, user=request.user)
         invitation = services.invitation_create(project=project, user=request.user,
                                                 **validated(InvitationCreateInput, request))
-        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+        show_email = selectors.invitee_emails_visible(project=project, user=request.user)
+        return Response(InvitationSerializer(invitation, context={"show_email": show_email}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class ProjectInvitationDetailView(APIView):
@@ -154,6 +162,9 @@ class MyInvitationListView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.invitation_list_for_user(user=self.request.user)
 
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "show_email": True}  # the invitee's own address
+
 
 class InvitationAcceptView(APIView):
     @extend_schema(request=None, responses=MembershipSerializer)
@@ -166,7 +177,7 @@ class InvitationDeclineView(APIView):
     @extend_schema(request=None, responses=InvitationSerializer)
     def post(self, request: Request, invitation_id: int) -> Response:
         invitation = services.invitation_decline(invitation_id=invitation_id, user=request.user)
-        return Response(InvitationSerializer(invitation).data)
+        return Response(InvitationSerializer(invitation, context={"show_email": True}).data)
 
 
 class ActivityListView(generics.ListAPIView):
