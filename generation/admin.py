@@ -1,5 +1,9 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from generation.deletion import asset_deletion_refusal
 from generation.models import Asset, Job, Webhook
 
 
@@ -9,6 +13,19 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind", "preset")
     search_fields = ("public_id", "prompt")
     raw_id_fields = ("project", "requester", "parent")
+    # What the people who asked saw, and the exception behind it (for staff only).
+    readonly_fields = ("error", "error_detail", "parent_sha256", "remixed_from")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # (the bulk delete would bypass the per-object check below)
+        actions = super().get_actions(request)
+        return {name: action for name, action in actions.items() if name != "delete_selected"}
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A job whose render is published or registered is kept (generation.deletion).
+        if obj is not None and any(asset_deletion_refusal(asset) for asset in obj.assets.all()):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Asset)
@@ -16,6 +33,15 @@ class AssetAdmin(admin.ModelAdmin):
     list_display = ("job", "project", "kind", "role", "width", "height", "frames", "created_at")
     list_filter = ("kind",)
     raw_id_fields = ("job", "project", "parent")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        return {name: action for name, action in actions.items() if name != "delete_selected"}
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and asset_deletion_refusal(obj):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Webhook)

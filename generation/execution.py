@@ -17,13 +17,14 @@ import torch
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collab.models import Contribution
 from generation.events import job_announce
 from generation.media import encode_outputs
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.pipelines import WeightsMissing, pipeline_for
-from generation.presets import preset_get
+from generation.presets import preset_get, presets
 from generation.provenance import Facts, embed
 from generation.quotas import quota_for
 from generation.runner import Cancelled, Progress, RenderRequest, render
@@ -50,9 +51,9 @@ def _start(job_id: int) -> Job | None:
             return None
         job.status, job.attempts = JobStatus.RUNNING, job.attempts + 1
         job.started_at = job.heartbeat_at = timezone.now()
-        job.progress, job.step, job.eta_s, job.error = 0.0, 0, None, ""
+        job.progress, job.step, job.eta_s, job.error, job.error_detail = 0.0, 0, None, "", ""
         job.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "progress", "step",
-                                "eta_s", "error"])
+                                "eta_s", "error", "error_detail"])
         job_announce(job)
         return job
 
@@ -145,11 +146,32 @@ def _render(job: Job, pipeline: Any, reporter: _Reporter) -> list[np.ndarray]:
     return clips
 
 
+def _failure(job: Job, exc: BaseException) -> tuple[str, str]:
+    """What the people who asked see of a failure (no exception names, paths or commands), and
+    the detail kept for staff (the admin); the traceback goes to the log."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, WeightsMissing):
+        return (_("The model %(preset)s is not installed on the render workers yet; an administrator "
+                  "needs to add its weights. Try another model meanwhile.") % {"preset": job.preset}, detail)
+    if isinstance(exc, torch.OutOfMemoryError):
+        return (_("Out of memory rendering %(width)sx%(height)s, %(frames)s frames with %(preset)s: try "
+                  "a smaller size or fewer frames.") % {"width": job.width, "height": job.height,
+                                                        "frames": job.frames, "preset": job.preset}, detail)
+    return (_("The render failed on the worker. Try again; if it fails again, give support the id "
+              "%(id)s.") % {"id": job.public_id}, detail)
+
+
 def job_execute(job_id: int) -> str | None:
     """Run the job to the end; returns its final status (None when it was not to run)."""
     job = _start(job_id)
     if job is None:
         return None
+    known = presets()
+    if job.preset not in known:  # the preset left the configuration since the job was queued
+        message = _("The model %(preset)s is no longer available; choose one of: %(names)s.") % {
+            "preset": job.preset, "names": ", ".join(sorted(known))}
+        _finish(job, JobStatus.FAILED, message)
+        return JobStatus.FAILED
     reporter = _Reporter(job)
     assert job.started_at is not None
     timings = {"queue_s": round((job.started_at - job.created_at).total_seconds(), 3)}
@@ -165,15 +187,18 @@ def job_execute(job_id: int) -> str | None:
     except Cancelled:
         _finish(job, JobStatus.CANCELLED)
     except WeightsMissing as exc:
-        _finish(job, JobStatus.FAILED, str(exc))
-    except torch.OutOfMemoryError:
+        log.error("job %s: %s", job.public_id, exc)
+        message, detail = _failure(job, exc)
+        _finish(job, JobStatus.FAILED, message, error_detail=detail)
+    except torch.OutOfMemoryError as exc:
         log.exception("job %s ran out of memory", job.public_id)
         _free_memory()
-        _finish(job, JobStatus.FAILED, f"Out of memory rendering {job.width}x{job.height}, {job.frames} "
-                                       f"frames with {job.preset}: try a smaller size or fewer frames.")
+        message, detail = _failure(job, exc)
+        _finish(job, JobStatus.FAILED, message, error_detail=detail)
     except Exception as exc:  # the worker keeps serving other jobs
         log.exception("job %s failed", job.public_id)
-        _finish(job, JobStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        message, detail = _failure(job, exc)
+        _finish(job, JobStatus.FAILED, message, error_detail=detail)
     return Job.objects.values_list("status", flat=True).get(pk=job.pk)
 
 
@@ -191,9 +216,10 @@ def _facts(job: Job) -> Facts:
                    .select_related("user").order_by("-chars_inserted", "user_id")]
     authors = list(dict.fromkeys(person.name or person.username for person in people))
     prompt_sha256 = hashlib.sha256(job.prompt.encode()).hexdigest()
+    # A remix names its source by the hash it kept when queued (the source may be deleted since).
     return Facts(preset=job.preset, seed=job.seed, prompt_sha256=prompt_sha256, project_id=job.project_id,
                  project_name=job.project.name, authors=authors, job_id=job.public_id, kind=job.kind,
-                 parent_sha256=job.parent.sha256 if job.parent else None)
+                 parent_sha256=job.parent_sha256 or None)
 
 
 def _outputs(job: Job, frames: np.ndarray, facts: Facts) -> tuple[dict[str, ContentFile], dict[str, Any]]:
@@ -224,8 +250,11 @@ def _store(job: Job, clips: list[np.ndarray], timings: dict[str, float], since: 
         if Job.objects.select_for_update().filter(pk=job.pk, cancel_requested=True).exists():
             raise Cancelled("cancelled while saving")
         assets_delete(Asset.objects.filter(job=job))  # a run after a lost worker replaces them
+        # The source of a remix, if it still exists (deleting it after the remix was queued is fine).
+        parent_id = Asset.objects.filter(pk=job.parent_id).values_list("pk", flat=True).first() \
+            if job.parent_id else None
         for role, (files, details) in outputs.items():
-            asset = Asset(job=job, project_id=job.project_id, role=role, parent=job.parent, **details)
+            asset = Asset(job=job, project_id=job.project_id, role=role, parent_id=parent_id, **details)
             for name, content in files.items():
                 getattr(asset, name).save(content.name, content, save=False)
             asset.save()

@@ -7,6 +7,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from generation.deletion import assets_deletion_check
 from projects.models import Project
 
 
@@ -50,14 +51,20 @@ class Job(models.Model):
     guidance = models.FloatField()
     seed = models.BigIntegerField()  # always recorded (drawn at submit when not given)
     parent = models.ForeignKey("Asset", on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+")  # a remix's source
+                               related_name="+")  # a remix's source (gone if it was deleted since)
+    # What a remix keeps of its source when it is queued, so that deleting the source afterwards
+    # neither fails it nor loses its lineage (OpenAI's remixes behave so): the source's hash (named
+    # in the remix's Content Credentials) and its job's public id.
+    parent_sha256 = models.CharField(max_length=64, blank=True)
+    remixed_from = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.FloatField(default=0.0)  # percent of the denoising steps
     step = models.PositiveIntegerField(default=0)
     eta_s = models.FloatField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True)  # what the people who asked see: never internals
+    error_detail = models.TextField(blank=True)  # the exception behind a failure: staff only (admin)
     # Seconds spent per phase of the last attempt: queue, load (pipeline), render, store.
     timings = models.JSONField(default=dict, blank=True)
     # Storyboard jobs: the scenes as they were at submit, each {scene, prompt, negative_prompt,
@@ -133,7 +140,11 @@ class Asset(models.Model):
 
 
 def assets_delete(assets: "models.QuerySet[Asset]") -> None:
-    """Delete the assets, and their files once the deletion commits (a rollback keeps both)."""
+    """Delete the assets, and their files once the deletion commits (a rollback keeps both);
+    Conflict when an app above keeps one of them (generation.deletion: a published or registered
+    render)."""
+    assets = assets.all()
+    assets_deletion_check(assets)
     files = [(field.storage, field.name) for asset in assets for name in Asset.FILES
              if (field := getattr(asset, name))]
     assets.delete()

@@ -143,7 +143,9 @@ def job_submit(*, project: Project, user: AnyUser, kind: str, preset: str, paren
         params.update(scenes=board["scenes"], title=board["title"].strip() or project.name)
     fields = job_parameters(kind=kind, preset_name=preset, params=params)
     quota_check(user=membership.user, job=fields)
-    job = Job.objects.create(project=project, requester=membership.user, parent=parent, **fields)
+    # A remix keeps what it needs of its source now: deleting the source later does not fail it.
+    lineage = {"parent_sha256": parent.sha256, "remixed_from": parent.job.public_id} if parent else {}
+    job = Job.objects.create(project=project, requester=membership.user, parent=parent, **lineage, **fields)
     transaction.on_commit(lambda: job_announce(job), robust=True)
     scheduler.dispatch_on_commit()
     return job

@@ -206,7 +206,7 @@ def published_print_record(*, asset: Asset) -> None:
     if PublishedPrint.objects.filter(asset=asset).exists():
         return
     try:
-        with asset.file.open("rb") as handle:
+        with asset.file.storage.open(asset.file.name, "rb") as handle:  # (leaves the FieldFile as it is)
             prints = fingerprint(handle, max_bytes=settings.WORK_MAX_BYTES)
     except (UnsupportedFile, OSError):
         log.warning("published asset %s could not be fingerprinted", asset.pk, exc_info=True)

@@ -177,7 +177,7 @@ def work_create(*, user: User, title: str, licence: str, terms: str = "", descri
         if asset is None:
             raise NotFound(_("No such asset."))
         membership_require(project=asset.project, user=user, action=Action.REGISTER_WORK)
-        with asset.file.open("rb") as source:
+        with asset.file.storage.open(asset.file.name, "rb") as source:
             data = source.read(settings.WORK_MAX_BYTES + 1)
     else:
         assert upload is not None

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
 from django.shortcuts import redirect
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -35,6 +36,7 @@ from projects.selectors import project_get
 
 class JobListView(generics.ListAPIView):
     serializer_class = JobSerializer
+    token_scope = "generate"  # an API token needs the generate scope to submit (accounts.scopes)
 
     def get_queryset(self) -> QuerySet[Job]:
         project = project_get(project_id=self.kwargs["project_id"], user=self.request.user)
@@ -57,6 +59,8 @@ class JobDetailView(APIView):
 
 
 class JobCancelView(APIView):
+    token_scope = "generate"
+
     @extend_schema(request=None, responses=JobSerializer,
                    description="A queued job never starts; a running one stops at its next step.")
     def post(self, request: Request, project_id: int, job_id: str) -> Response:
@@ -118,6 +122,8 @@ class AssetDetailView(APIView):
 
 
 class AssetRemixView(APIView):
+    token_scope = "generate"
+
     @extend_schema(request=AssetRemixInput, responses={201: JobSerializer},
                    description="A new job from this asset's settings with your changes; the asset is "
                                "recorded as its parent.")
@@ -154,8 +160,10 @@ def asset_media_response(request: Request, asset: Asset, name: str, *, filename:
     filename = f"{filename}{suffix}"
     download = request.query_params.get("download") in ("1", "true")
     if isinstance(field.storage, S3Storage):
-        saved = {"ResponseContentDisposition": f'attachment; filename="{filename}"'}
-        return redirect(field.storage.url(field.name, parameters=saved if download else None))
+        parameters = {"ResponseContentType": CONTENT_TYPES.get(suffix, "application/octet-stream")}
+        if download:
+            parameters["ResponseContentDisposition"] = content_disposition_header(True, filename) or ""
+        return redirect(field.storage.url(field.name, parameters=parameters))
     response = file_response(request, field.open("rb"), size=field.size, filename=filename,
                              content_type=CONTENT_TYPES.get(suffix), as_attachment=download)
     response["Cache-Control"] = "private, max-age=3600"

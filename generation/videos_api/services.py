@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.services import asset_remix, job_cancel, job_submit
 from projects.models import Project
@@ -89,9 +89,14 @@ def video_remix(*, user: User, video_id: str, prompt: str) -> Job:
 
 @transaction.atomic
 def video_delete(*, user: User, video_id: str) -> None:
-    """Delete a video and its files; one still rendering is cancelled first."""
+    """Delete a video and its files; one still rendering is cancelled first. Its requester or an
+    owner of its project may; a video published in the gallery or registered as a work is kept
+    (Conflict, saying why: generation.deletion)."""
     job = video_get(user=user, video_id=video_id)
-    membership_require(project=job.project, user=user, action=Action.GENERATE)
+    membership = membership_require(project=job.project, user=user, action=Action.GENERATE)
+    if job.requester_id != membership.user_id and membership.role != Role.OWNER:
+        raise PermissionDenied(_("Only the person who asked for this video or an owner of its project "
+                                 "may delete it."))
     if job.status not in FINISHED:
         job_cancel(project=job.project, user=user, job_id=job.public_id)
     assets_delete(Asset.objects.filter(job=job))
@@ -114,6 +119,7 @@ def video_object(job: Job) -> dict[str, Any]:
         "expires_at": None, "prompt": job.prompt, "size": f"{job.width}x{job.height}",
         # As the client asked ("4"), though the clip is on the model's frame grid (97 frames).
         "seconds": str(round(seconds)) if abs(seconds - round(seconds)) < 0.1 else f"{seconds:g}",
-        "remixed_from_video_id": job.parent.job.public_id if job.parent else None,
+        # (kept when it was queued: the source may have been deleted since)
+        "remixed_from_video_id": job.remixed_from or (job.parent.job.public_id if job.parent else None),
         "error": error,
     }

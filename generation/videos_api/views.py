@@ -82,6 +82,8 @@ class VideosView(APIView):
 
 
 class VideoListView(VideosView):
+    token_scope = "generate"  # POST renders; an API token needs the generate scope (accounts.scopes)
+
     @extend_schema(operation_id="videos_list", responses=VideoListSerializer, parameters=[
         OpenApiParameter("after", str), OpenApiParameter("limit", int),
         OpenApiParameter("order", str, enum=["asc", "desc"])], description="Your videos.")
@@ -120,6 +122,8 @@ class VideoListView(VideosView):
 
 
 class VideoDetailView(VideosView):
+    token_scope = "generate"  # DELETE
+
     @extend_schema(operation_id="videos_retrieve", responses=VideoSerializer)
     def get(self, request: Request, video_id: str) -> Response:
         job = services.video_get(user=current_user(request), video_id=video_id)
@@ -132,6 +136,8 @@ class VideoDetailView(VideosView):
 
 
 class VideoRemixView(VideosView):
+    token_scope = "generate"
+
     @extend_schema(operation_id="videos_remix", request=RemixInput, responses=VideoSerializer,
                    description="A new video from a completed one, with a new prompt.")
     def post(self, request: Request, video_id: str) -> Response:

@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import healthz, livez
 
@@ -13,7 +11,9 @@ urlpatterns = [
     path("api/v1/", include("core.api.urls")),
     path("v1/", include("generation.videos_api.urls")),  # OpenAI's Videos API, by its paths
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its start-up script as a file of its own (no inline script: CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(
+        url_name="schema", template_name="core/swagger_ui.html"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("projects.urls")),
@@ -25,12 +25,8 @@ urlpatterns = [
     path("", include("recommend.page_urls")),
 ]
 
-if settings.SERVE_MEDIA:
-    urlpatterns += [
-        # Generated media and uploaded works are not here: members fetch them through
-        # /api/v1/projects/<id>/assets/ and /works/<id>/file.
-        re_path(r"^media/(?P<path>(?!generation/|works/).*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
+# No route serves MEDIA_ROOT by path, in any configuration: every file goes out through a view
+# that checks who may have it (assets, works, avatars) or as a signed object-storage link.
 
 handler400 = "core.error_views.bad_request"
 handler403 = "core.error_views.permission_denied"

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.scopes import TokenScopePermission
 from core.api.views import current_user, validated
 from core.errors import NotFound, ValidationFailed
 from generation.api.serializers import JobSerializer
@@ -54,7 +55,7 @@ def _card(request: Request, publication: Publication, *, created: bool = False) 
 
 
 class FeedView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, TokenScopePermission]
 
     @extend_schema(parameters=[
         OpenApiParameter("cursor", str, description="next_cursor of the previous page; none for the first."),
@@ -94,7 +95,7 @@ class ProjectPublicationsView(generics.GenericAPIView):
 
 
 class PublicationView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, TokenScopePermission]
 
     @extend_schema(responses=PublicationSerializer)
     def get(self, request: Request, publication_id: str) -> Response:
@@ -116,7 +117,7 @@ class PublicationView(APIView):
 class PublicationMediaView(APIView):
     """A published work's files, for anyone (byte ranges answered, for seeking in a video)."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, TokenScopePermission]
 
     @extend_schema(operation_id="gallery_works_media",
                    responses={(200, "application/octet-stream"): bytes, 302: None})
@@ -234,7 +235,7 @@ class SignalsView(APIView):
 
 
 class CreatorView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, TokenScopePermission]
 
     @extend_schema(responses=CreatorSerializer)
     def get(self, request: Request, username: str) -> Response:
@@ -247,7 +248,7 @@ class CreatorView(APIView):
 
 
 class CreatorWorksView(generics.ListAPIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, TokenScopePermission]
     serializer_class = PublicationSerializer
 
     def get_queryset(self) -> QuerySet[Publication]:
@@ -295,7 +296,7 @@ class OnboardingView(APIView):
 
 
 class TagListView(generics.ListAPIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, TokenScopePermission]
     serializer_class = TagSerializer
     pagination_class = None
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
+from accounts.scopes import TokenScopePermission
 from core.api.views import validated
 from rights.api.verify_serializers import VerificationSerializer, VerifyInput, VerifyQueryInput
 from rights.verify import verify
@@ -20,7 +21,8 @@ _DESCRIPTION = ("The exact match and similar registered works, each with its on-
 
 
 class VerifyView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, TokenScopePermission]
+    token_scope = "read"  # a POST here only reads
     throttle_classes = [AnonRateThrottle, UserRateThrottle]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 

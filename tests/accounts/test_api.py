@@ -160,10 +160,11 @@ def test_avatar_upload(api: APIClient, media_root: Path) -> None:
     api.force_login(user)
     response = api.patch(PROFILE, {"avatar": image_file("face.png")}, format="multipart")
     assert response.status_code == 200, response.json()
-    assert response.json()["avatar"].startswith("http://testserver/media/avatars/")
+    assert response.json()["avatar"].startswith(f"http://testserver/accounts/avatar/{user.pk}/?v=")
     user.refresh_from_db()
     assert Path(user.avatar.path).is_file()
-    assert response.json()["avatar"].endswith(user.avatar.name)
+    served = api.get(response.json()["avatar"])
+    assert (served.status_code, served["Content-Type"]) == (200, "image/png")
 
 
 def test_avatar_upload_refuses_a_fake_image(api: APIClient, media_root: Path) -> None:

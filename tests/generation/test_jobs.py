@@ -129,7 +129,9 @@ def test_missing_weights_fail_the_job_with_a_message_that_says_what_to_do(team, 
     job = submit(team)
     assert job_execute(job.pk) == JobStatus.FAILED
     job.refresh_from_db()
-    assert "tiny-ltx-video" in job.error and "model_index.json" in job.error
+    assert "tiny-ltx-video" in job.error and "not installed" in job.error
+    assert "model_index.json" not in job.error and "/" not in job.error  # no paths or commands to users
+    assert "model_index.json" in job.error_detail  # what staff need to fix it (the admin)
 
 
 def test_a_job_whose_preset_left_the_configuration_fails_and_says_so(team):

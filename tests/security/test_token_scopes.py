@@ -197,3 +197,16 @@ def test_the_password_page_revokes_tokens_by_default_and_logs_out_other_sessions
     assert token.revoked_at is not None
     assert client.get("/accounts/profile/").status_code == 200  # this browser stays in
     assert elsewhere.get("/accounts/profile/").status_code == 302  # the other one is out
+
+
+def test_public_endpoints_that_write_as_the_user_still_check_the_token(team: Team) -> None:
+    """The gallery's views allow anonymous readers; a token there is still held to its scopes."""
+    from tests.recommend.gallery_data import publish
+
+    publication = publish(team.project, team.owner, title="Dawn", tags=["sea"])
+    api = bearer(ApiTokenFactory(user=team.owner, scopes=["read"]).raw)
+    assert api.get(f"/api/v1/gallery/works/{publication.public_id}").status_code == 200
+    assert_error(api.patch(f"/api/v1/gallery/works/{publication.public_id}", {"title": "Mine now"},
+                           format="json"), 403, "token_scope")
+    publication.refresh_from_db()
+    assert publication.title == "Dawn"

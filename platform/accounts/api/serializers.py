@@ -1,6 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from accounts.avatar_views import avatar_url
 from accounts.models import ApiToken, TokenScope, User
 from core.api.fields import ChoiceField
 
@@ -17,12 +18,18 @@ class ProfileSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
     email_verified = serializers.BooleanField(
         read_only=True, help_text="Whether the owner of the address followed the link mailed to it.")
+    avatar = serializers.SerializerMethodField(help_text="Where the avatar is served from (null: none).")
 
     class Meta:
         model = User
         fields = ["id", "username", "email", "email_verified", "email_verified_at", "name",
                   "display_name", "bio", "avatar", "preferred_language", "plan", "date_joined"]
         read_only_fields = fields
+
+    def get_avatar(self, user: User) -> str | None:
+        url = avatar_url(user)
+        request = self.context.get("request")
+        return (request.build_absolute_uri(url) if request is not None else url) if url else None
 
 
 class ProfileUpdateInput(serializers.Serializer):

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 from core.paths import BASE_DIR, VAR_DIR, valkey_socket
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "csp",
     "core",
     "accounts",
     "projects",
@@ -52,6 +54,7 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "core.urls"
@@ -71,6 +74,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "projects.context_processors.navigation",
             ],
+            # In every template without a {% load %}: {% static %} and `person|avatar_url`.
+            "builtins": ["django.templatetags.static", "accounts.templatetags.avatars"],
         },
     },
 ]
@@ -139,10 +144,43 @@ if MEDIA_S3_BUCKET:
         "signature_version": "s3v4",
         "file_overwrite": False,
     }}
-# Serve uploaded media from Django itself (embedded set-up); production uses object storage.
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
+# No URL serves MEDIA_ROOT as a folder: every file goes out through a view that checks the
+# caller's right to it (assets, works, avatars), or as a short-lived signed object-storage link.
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 AVATAR_MAX_PIXELS = 4096
+
+# --- browser security headers (every configuration) ---
+SECURE_CONTENT_TYPE_NOSNIFF = True  # X-Content-Type-Options: nosniff on every response
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): no inline scripts or styles, nothing from elsewhere. Media
+# from object storage comes through signed links on its endpoint, which must then be allowed.
+_MEDIA_SOURCES = ["'self'"]
+if MEDIA_S3_BUCKET:
+    # A custom endpoint (MinIO, R2...) gets path-style links on it; AWS virtual-hosted ones.
+    _s3_endpoint = env.str("MEDIA_S3_ENDPOINT_URL", default="").rstrip("/")
+    _s3_region = env.str("MEDIA_S3_REGION", default="")
+    _MEDIA_SOURCES += [_s3_endpoint] if _s3_endpoint else [
+        f"https://{MEDIA_S3_BUCKET}.s3.amazonaws.com",
+        *([f"https://{MEDIA_S3_BUCKET}.s3.{_s3_region}.amazonaws.com"] if _s3_region else [])]
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # (and <style> elements with the response's nonce: the storyboard's editor (CodeMirror)
+        # writes its own; style attributes stay blocked, nonce or not)
+        "style-src": ["'self'", NONCE],
+        "img-src": [*_MEDIA_SOURCES, "data:", "blob:"],
+        "media-src": [*_MEDIA_SOURCES, "blob:"],
+        # 'self' matches ws:/wss: on the page's own host and port (CSP level 3).
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- Redis: channel layer, cache, Celery broker ---
 REDIS_URL = env.str("REDIS_URL", default=f"unix://{valkey_socket()}")
@@ -221,7 +259,10 @@ REST_FRAMEWORK = {
         "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.scopes.TokenScopePermission",  # what an API token may do (its scopes)
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

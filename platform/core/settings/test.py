@@ -18,7 +18,6 @@ from .base import (
 
 SECRET_KEY = "test-only-" + "x" * 40  # tests never serve real users
 DEBUG = False
-SERVE_MEDIA = True
 WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -5,7 +5,8 @@ import * as Y from 'yjs'
 import { EditorState } from '@codemirror/state'
 import { EditorView, keymap, placeholder } from '@codemirror/view'
 import { defaultKeymap } from '@codemirror/commands'
-import { yCollab, ySyncFacet, yUndoManagerKeymap } from 'y-codemirror.next'
+import { yCollab, yRemoteSelections, ySyncFacet, yUndoManagerKeymap } from 'y-codemirror.next'
+import { remoteSelections } from './remote-carets.js'
 
 import { cloneTemplate, fmt, colorOf, initials, linkLabels, nextId, randomId, role, setTime } from './util.js'
 
@@ -35,7 +36,9 @@ function textOf (value) {
 
 function createEditor (parent, ytext, ctx, { labelId, placeholderText }) {
   const extensions = [
-    yCollab(ytext, ctx.awareness, { undoManager: new Y.UndoManager(ytext) }),
+    // y-codemirror.next's own carets, swapped for ours (remote-carets.js: no style attributes)
+    yCollab(ytext, ctx.awareness, { undoManager: new Y.UndoManager(ytext) })
+      .map(extension => extension === yRemoteSelections ? remoteSelections : extension),
     keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
     EditorView.lineWrapping,
     EditorView.contentAttributes.of({ 'aria-labelledby': labelId, 'aria-multiline': 'true' }),
@@ -43,6 +46,7 @@ function createEditor (parent, ytext, ctx, { labelId, placeholderText }) {
     EditorView.editable.of(ctx.canEdit)
   ]
   if (placeholderText && ctx.canEdit) extensions.push(placeholder(placeholderText))
+  if (ctx.cspNonce) extensions.push(EditorView.cspNonce.of(ctx.cspNonce))
   return new EditorView({ state: EditorState.create({ doc: ytext.toString(), extensions }), parent })
 }
 

@@ -113,6 +113,8 @@ function start () {
 
   const views = new Map() // scene Y.Map -> SceneView
   const ctx = {
+    // The editors' own stylesheet is a <style> element: the page's Content-Security-Policy nonce lets it in.
+    cspNonce: document.getElementById('storyboard').dataset.cspNonce || '',
     doc, awareness, canEdit, strings, formatter, origin: LOCAL, user: config.user,
     onMove (view, delta, button) {
       const from = yscenes.toArray().indexOf(view.ymap)
