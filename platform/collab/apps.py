@@ -9,7 +9,16 @@ class CollabConfig(AppConfig):
         from django.utils.translation import gettext as _
         from django.utils.translation import ngettext
 
+        from collab.fanout import announce_access
         from projects.activity import verbs_register
+        from projects.signals import access_changed
+
+        def storyboard_access_changed(*, project_id: int, user_id: int | None, **_: object) -> None:
+            # Every process's room of the project (this one's too) re-checks the sockets concerned.
+            announce_access(project_id=project_id, user_id=user_id)
+
+        access_changed.connect(storyboard_access_changed, weak=False,
+                               dispatch_uid="collab.storyboard_access_changed")
 
         verbs_register({
             "storyboard.scene_added": lambda d: ngettext(

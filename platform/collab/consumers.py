@@ -2,8 +2,13 @@
 
 Editors' updates are applied to the process's room, committed to the log, then announced to
 every process through the channel layer; viewers receive everything and their updates are
-dropped. Awareness (presence, carets) is relayed and never stored; a client's awareness is
-removed for everyone when its socket closes.
+dropped. A bearer token needs the `read` scope to connect and `write` to edit (else its socket
+is a viewer's). When a member's access changes (removed, role changed, project deleted) every
+process's room re-checks their sockets: closed with 4403, or may edit or not as the role says.
+
+Awareness (presence, carets) is relayed and never stored. A socket speaks for one client id,
+the first it announces; its state's `user` (name, colour) is the account's (collab.presence).
+A client's awareness is removed for everyone when its socket closes.
 """
 
 import asyncio
@@ -17,6 +22,8 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from pycrdt import YMessageType, YSyncMessageType, merge_updates
 
+from accounts.models import TokenScope
+from collab.presence import awareness_state_clean, awareness_username, presence_user
 from collab.protocol import (
     MESSAGE_QUERY_AWARENESS,
     AwarenessEntry,
@@ -43,19 +50,25 @@ Queued = tuple[int, int, bytes, bytes]  # committed entries first..last: the upd
 class StoryboardConsumer(AsyncWebsocketConsumer):
     room: Room | None = None
     sender: asyncio.Task | None = None
+    rechecking: asyncio.Task | None = None
+    revoked = False  # its access ended: it is closing, and what it sends is ignored
+    close_code = CLOSE_TOO_SLOW  # what the None queued in its outbox closes it with
 
     async def connect(self) -> None:
         self.project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
         self.user = self.scope.get("user")
+        self.client_id: int | None = None  # the awareness client id it speaks for
         self.client_ids: dict[int, int] = {}  # awareness client id -> last clock
-        self.outbox: deque[bytes | Queued | None] = deque()  # None: close (too slow)
+        self.outbox: deque[bytes | Queued | None] = deque()  # None: close (close_code)
         self.wakeup = asyncio.Event()
-        allowed = await self._allowed()
+        can_edit = await self._access()
         await self.accept()
-        if allowed is None:
+        if can_edit is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.can_edit = allowed["edit_storyboard"]
+        self.can_edit = can_edit
+        assert self.user is not None
+        self.presence = presence_user(name=self.user.name, username=self.user.username)
         room = room_for(self.project_id)
         await room.load()
         await room.join()
@@ -70,6 +83,9 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         self.room = room
         room.members.add(self)
         self.sender = asyncio.create_task(self._send_queued())
+        # An access change announced between the check above and now may have gone unheard (the
+        # room was not subscribed yet): check once more, now that the room hears them.
+        self.rechecking = asyncio.create_task(self.access_recheck(None))
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         # Rooms, not sockets, hear the other processes (collab.fanout). Without a channel-layer
@@ -81,14 +97,39 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
                 await self.dispatch(await receive())
 
     @database_sync_to_async
-    def _allowed(self) -> dict[str, bool] | None:
-        """What this member may do (None for non-members)."""
-        self.project = Project.objects.filter(pk=self.project_id).first()
-        membership = (membership_get(project=self.project, user=self.user)
-                      if self.project and self.user else None)
-        if self.project is None or membership is None:
+    def _access(self) -> bool | None:
+        """Whether this socket may edit the storyboard; None: it may not see it (a non-member,
+        or a token without the `read` scope). A token without `write` makes a viewer's socket."""
+        scopes = self.scope.get("token_scopes")  # None: a session, not limited by scopes
+        if scopes is not None and TokenScope.READ.value not in scopes:
             return None
-        return actions_allowed(project=self.project, role=membership.role)
+        project = Project.objects.filter(pk=self.project_id).first()
+        membership = membership_get(project=project, user=self.user) if project and self.user else None
+        if project is None or membership is None:
+            return None
+        may_edit = actions_allowed(project=project, role=membership.role)["edit_storyboard"]
+        return may_edit and (scopes is None or TokenScope.WRITE.value in scopes)
+
+    async def access_recheck(self, user_id: int | None) -> None:
+        """The access of `user_id` (None: of everyone) changed (collab.rooms): if this socket is
+        theirs, close it if it may no longer see the storyboard, else follow the role."""
+        if self.revoked or (user_id is not None and user_id != getattr(self.user, "pk", None)):
+            return
+        try:
+            can_edit = await self._access()
+        except Exception:  # the database is unreachable: keep the socket as it is
+            log.exception("storyboard %s: could not re-check a client's access", self.project_id)
+            return
+        if can_edit is not None:
+            self.can_edit = can_edit
+            return
+        log.info("storyboard %s: closing a client whose access ended", self.project_id)
+        self.revoked, self.can_edit = True, False
+        if self.room is not None:
+            self.room.members.discard(self)  # nothing more is queued for it
+        self.outbox.clear()
+        self.close_code = CLOSE_FORBIDDEN
+        self._queue(None)
 
     async def dispatch(self, message: dict) -> None:
         # Channels closes stale database connections before every message, a thread hop per
@@ -104,8 +145,9 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         if room is None:
             return
         room.members.discard(self)  # first: nothing more is queued for a closed socket
-        if self.sender is not None:
-            self.sender.cancel()
+        for task in (self.sender, self.rechecking):
+            if task is not None:
+                task.cancel()
         await writer().flushed()  # what the client sent before leaving is committed and relayed
         gone = [AwarenessEntry(client_id, clock + 1, "null")
                 for client_id, clock in self.client_ids.items()]
@@ -114,7 +156,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         await room_release(room)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.room is None or bytes_data is None:
+        if self.room is None or self.revoked or bytes_data is None:
             return
         try:
             message = message_parse(bytes_data)
@@ -156,13 +198,33 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_INTERNAL)
 
     def _on_awareness(self, payload: bytes) -> None:
-        entries = awareness_parse(payload)
-        for entry in entries:
-            if entry.state == "null":
+        """Relay what the client says about its own client id, under its account's name."""
+        kept = []
+        for entry in awareness_parse(payload):
+            if entry.client_id != self.client_id and not self._claim(entry.client_id):
+                continue  # someone else's client: not this socket's to set or remove
+            state = awareness_state_clean(entry.state, self.presence)
+            if state is None:
+                continue  # not a JSON object, or too large
+            if state == "null":
                 self.client_ids.pop(entry.client_id, None)
             else:
                 self.client_ids[entry.client_id] = entry.clock
-        self._publish_awareness(awareness_message(entries))
+            kept.append(AwarenessEntry(entry.client_id, entry.clock, state))
+        if kept:
+            self._publish_awareness(awareness_message(kept))
+
+    def _claim(self, client_id: int) -> bool:
+        """Make the first client id this socket announces its own, unless the room knows it as
+        another account's client."""
+        if self.client_id is not None:
+            return False
+        assert self.room is not None
+        known = self.room.awareness.get(client_id)
+        if known is not None and awareness_username(known.state) != self.presence["username"]:
+            return False
+        self.client_id = client_id
+        return True
 
     def _publish_awareness(self, data: bytes) -> None:
         room = self.room
@@ -197,7 +259,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
                     continue
                 item = self.outbox.popleft()
                 if item is None:
-                    await self.close(code=CLOSE_TOO_SLOW)
+                    await self.close(code=self.close_code)
                     return
                 if isinstance(item, bytes):
                     await self.send(bytes_data=item)

@@ -2,14 +2,17 @@
 per process.
 
 Every batch of committed updates and every awareness change is announced to the other
-processes' rooms. channels-redis's group_send costs about 1.5 ms of CPU per call (a Lua script
+processes' rooms; so is every change of a member's access (ACCESS, published from synchronous
+code after the change commits, heard by every process's room including the publisher's).
+channels-redis's group_send costs about 1.5 ms of CPU per call (a Lua script
 and several round trips; DESIGN.md measured ~670/s): with one call per room per batch it was
 most of the server's CPU with 20 busy rooms. Here a batch's announcements for all rooms go out
 in one pipeline of PUBLISH commands.
 
 Pub/sub is at most once. Nothing is lost for good: the log is the truth, a room that sees a
 gap in sequence numbers reads it back, and after the subscription connection drops (Redis
-restarted, or a subscriber too slow for its output buffer) every room catches up from the log.
+restarted, or a subscriber too slow for its output buffer) every room catches up from the log
+and re-checks every member's access (an ACCESS announcement may have been lost meanwhile).
 """
 
 import asyncio
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-UPDATE, AWARENESS = 1, 2
+UPDATE, AWARENESS, ACCESS = 1, 2, 3  # ACCESS: a member's access changed; `first` is their user id
 _HEADER = struct.Struct("!16sBQQ")  # origin, kind, first seq, last seq
 NO_ORIGIN = bytes(16)  # announcements from outside any room (server edits): every room applies them
 
@@ -52,12 +55,23 @@ def unframe(data: bytes) -> tuple[bytes, int, int, int, bytes]:
 _sync_client: redis.Redis | None = None
 
 
-def announce_update(*, project_id: int, first: int, last: int, update: bytes) -> None:
-    """Announce committed log entries from synchronous code (after its transaction commits)."""
+def _sync_publish(project_id: int, data: bytes) -> None:
     global _sync_client
     if _sync_client is None:
         _sync_client = redis.Redis.from_url(for_redis_py(settings.REDIS_URL))
-    _sync_client.publish(channel_for(project_id), frame(NO_ORIGIN, UPDATE, update, first, last))
+    _sync_client.publish(channel_for(project_id), data)
+
+
+def announce_update(*, project_id: int, first: int, last: int, update: bytes) -> None:
+    """Announce committed log entries from synchronous code (after its transaction commits)."""
+    _sync_publish(project_id, frame(NO_ORIGIN, UPDATE, update, first, last))
+
+
+def announce_access(*, project_id: int, user_id: int | None) -> None:
+    """Tell every process's room of the project (this process's too: NO_ORIGIN) that the access
+    of `user_id` (None: of everyone) changed; their sockets re-check it. From synchronous code,
+    after the change commits."""
+    _sync_publish(project_id, frame(NO_ORIGIN, ACCESS, b"", user_id or 0))
 
 
 class _PubSub(redis.asyncio.client.PubSub):
@@ -168,6 +182,8 @@ class Fanout:
                     await room.receive(first, last, payload)
                 elif kind == AWARENESS:
                     room.relay_awareness(payload)
+                elif kind == ACCESS:
+                    room.access_changed(first or None)
             except Exception:  # one bad message must not stop the others
                 log.exception("storyboard fan-out: could not handle a message on %s", channel)
 
@@ -184,6 +200,7 @@ class Fanout:
         log.info("storyboard fan-out: resubscribed; rooms catch up from the log")
         for room in list(self.rooms.values()):
             asyncio.get_running_loop().create_task(room.catch_up())
+            room.access_changed(None)
 
 
 _fanouts: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Fanout]" = weakref.WeakKeyDictionary()

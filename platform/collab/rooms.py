@@ -11,7 +11,7 @@ batch of updates, instead of one per connected client per update.
 
 import asyncio
 import weakref
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from channels.db import database_sync_to_async
 from pycrdt import Doc, YSyncMessageType
@@ -65,6 +65,15 @@ class Member(Protocol):
     def push_update(self, first: int, last: int, update: bytes, message: bytes) -> None: ...
 
 
+@runtime_checkable
+class GuardedMember(Member, Protocol):
+    """A member whose access can change while it is connected (the consumer)."""
+
+    async def access_recheck(self, user_id: int | None) -> None:
+        """If `user_id` is its user's (or None: anyone's), read its access again: close if it
+        is gone, may edit or not as the role now says."""
+
+
 class Room:
     def __init__(self, project_id: int) -> None:
         self.project_id = project_id
@@ -78,6 +87,7 @@ class Room:
         self.awareness: dict[int, AwarenessEntry] = {}
         self.fanout: Fanout | None = None  # while it hears and tells the other processes
         self.joining: asyncio.Future | None = None
+        self.checks: set[asyncio.Task] = set()  # members re-checking their access
 
     async def join(self) -> None:
         """Hear the other processes; every client that connects meanwhile waits for it too."""
@@ -107,6 +117,15 @@ class Room:
                 self.awareness[entry.client_id] = entry
         for member in list(self.members):  # the sender too, as y-websocket's server does
             member.push(data)
+
+    def access_changed(self, user_id: int | None) -> None:
+        """The access of `user_id` (None: of everyone) to the project changed: the local members
+        concerned re-check theirs (collab.fanout hears it from whichever process changed it)."""
+        for member in list(self.members):
+            if isinstance(member, GuardedMember):
+                task = asyncio.ensure_future(member.access_recheck(user_id))
+                self.checks.add(task)
+                task.add_done_callback(self.checks.discard)
 
     def announce(self, first: int, last: int, update: bytes) -> None:
         """Tell the other processes' rooms about committed entries first..last."""

@@ -10,15 +10,17 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.ws_auth import BearerTokenMiddleware  # noqa: E402
 from core.routing import websocket_urlpatterns  # noqa: E402
+from core.ws_origin import SessionOriginGuard  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        # The session cookie counts only with one of our Origins (cross-site websocket
+        # hijacking); a bearer token needs none, so programs join without one (core.ws_origin).
+        "websocket": SessionOriginGuard(
             AuthMiddlewareStack(BearerTokenMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }

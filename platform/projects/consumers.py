@@ -1,4 +1,5 @@
-"""`/ws/projects/<id>/events`: members receive the project's activity as it happens."""
+"""`/ws/projects/<id>/events`: members receive the project's activity as it happens; a member
+removed meanwhile (or everyone, when the project is deleted) is closed with 4403."""
 
 from typing import Any
 
@@ -6,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
 
+from accounts.models import TokenScope
 from core.errors import ServiceError
 from projects.activity import project_group, verb_text
 from projects.roles import Action
@@ -15,22 +17,38 @@ CLOSE_FORBIDDEN = 4403
 
 
 class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
+    revoked = False
+
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
-        allowed = self.user is not None and await self._is_member()
-        if not allowed:
-            # Accept, then close: a browser sees 4403 only on an open socket (a refused
-            # handshake reads as 1006, indistinguishable from a network failure).
-            await self.accept()
-            await self.close(code=CLOSE_FORBIDDEN)
+        if self.user is None or not self.user.is_authenticated:
+            await self._refuse()
             return
+        # In the group before the check: an access change committed meanwhile is heard after it.
         self.group = project_group(self.project_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        if not await self._is_member():
+            await self._refuse()
+            return
         await self.accept()
+
+    async def _refuse(self) -> None:
+        # Accept, then close: a browser sees 4403 only on an open socket (a refused
+        # handshake reads as 1006, indistinguishable from a network failure).
+        self.revoked = True  # what is already on its way to this channel is not sent
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            del self.group
+        await self.accept()
+        await self.close(code=CLOSE_FORBIDDEN)
 
     @database_sync_to_async
     def _is_member(self) -> bool:
+        """A member's socket; a bearer token's needs the `read` scope too."""
+        scopes = self.scope.get("token_scopes")  # None: a session, not limited by scopes
+        if scopes is not None and TokenScope.READ.value not in scopes:
+            return False
         try:
             project_get(project_id=self.project_id, user=self.user, action=Action.VIEW)
         except ServiceError:
@@ -45,7 +63,23 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
 
+    async def project_access(self, message: dict[str, Any]) -> None:
+        """Someone's access changed (projects.signals): if it may be ours, ask the database again;
+        a socket whose user is no longer a member closes at once."""
+        user_id = message.get("user_id")
+        if user_id is not None and user_id != getattr(self.user, "pk", None):
+            return
+        if self.revoked or await self._is_member():
+            return
+        self.revoked = True  # what is already on its way to this channel is not sent
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            del self.group
+        await self.close(code=CLOSE_FORBIDDEN)
+
     async def project_event(self, message: dict[str, Any]) -> None:
+        if self.revoked:
+            return
         payload = dict(message["payload"])
         if message["event"] == "activity":
             # Each receiver reads the sentence in their own language.

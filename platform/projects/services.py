@@ -20,6 +20,7 @@ from projects.activity import activity_record
 from projects.models import Invitation, InvitationStatus, Membership, Project
 from projects.roles import Action, Role
 from projects.selectors import AnyUser, membership_get, membership_require
+from projects.signals import access_announce
 
 ROLE_CHOICES_TEXT = ", ".join(Role.values)
 
@@ -98,7 +99,9 @@ def project_delete(*, project: Project, user: AnyUser, confirm_name: str) -> Non
     if confirm_name.strip() != project.name:
         raise ValidationFailed(_("Type the project's name to confirm deletion."), fields={
             "confirm_name": [_("Must be exactly “%(name)s”.") % {"name": project.name}]})
+    project_id = project.pk  # delete() clears it
     project.delete()
+    access_announce(project_id=project_id)  # every open socket closes
 
 
 def _owners_locked(project: Project) -> list[Membership]:
@@ -124,6 +127,7 @@ def membership_change_role(*, project: Project, user: AnyUser, membership_id: in
     target.save(update_fields=["role"])
     activity_record(project=project, actor=actor.user, verb="member.role_changed", target=target,
                     data={"member": target.user.name, "role": new_role.value})
+    access_announce(project_id=project.pk, user_id=target.user_id)  # their open sockets follow
     return target
 
 
@@ -142,6 +146,7 @@ def membership_remove(*, project: Project, user: AnyUser, membership_id: int) ->
         raise Conflict(_("A project needs at least one owner: make someone else owner first."),
                        code="last_owner")
     target.delete()
+    access_announce(project_id=project.pk, user_id=target.user_id)  # their open sockets close
     if leaving:
         activity_record(project=project, actor=me.user, verb="member.left")
     else:

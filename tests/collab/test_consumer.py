@@ -10,6 +10,7 @@ from pycrdt import YMessageType, YSyncMessageType
 from accounts.services import token_create
 from collab.consumers import CLOSE_FORBIDDEN, CLOSE_PROTOCOL
 from collab.models import Contribution, StoryboardUpdate
+from collab.presence import presence_user
 from collab.protocol import AwarenessEntry, awareness_message, awareness_parse, message_parse, sync_message
 from collab.schema import doc_json, doc_new, scene_new, scenes_of, title_of
 from collab.selectors import document_for, document_load
@@ -166,7 +167,10 @@ def test_awareness_is_relayed_and_removed_when_a_client_leaves(team):
 
     seen, greeting, gone_for_ben, gone_for_chen, after = run(scenario())
     assert seen.kind == YMessageType.AWARENESS
-    assert [(e.client_id, e.state) for e in awareness_parse(seen.payload)] == [(111, presence)]
+    [(client_id, state)] = [(e.client_id, json.loads(e.state)) for e in awareness_parse(seen.payload)]
+    # The client's fields pass through; who it is comes from the account (collab.presence).
+    assert client_id == 111 and state == {
+        "user": presence_user(name=team.owner.name, username=team.owner.username), "scene": "s1"}
     assert [e.client_id for e in awareness_parse(greeting.payload)] == [111]
     for gone in (gone_for_ben, gone_for_chen):
         assert [(e.client_id, e.clock, e.state) for e in awareness_parse(gone.payload)] == [
