@@ -9,7 +9,12 @@ class GenerationConfig(AppConfig):
         from django.utils.translation import gettext as _
         from django.utils.translation import ngettext
 
+        from generation.models import Asset, assets_delete
         from projects.activity import verbs_register
+        from projects.services import project_deletion_hooks_register
+
+        # A project's renders go with it, files included, unless an app above keeps one.
+        project_deletion_hooks_register(lambda project: assets_delete(Asset.objects.filter(project=project)))
 
         verbs_register({
             "generation.rendered_image": lambda d: _("rendered an image: “%(prompt)s”") % d,

@@ -1,5 +1,6 @@
 """Writes for projects, memberships and invitations. Every permission rule lives here."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -88,9 +89,21 @@ def project_set_archived(*, project: Project, user: AnyUser, archived: bool) -> 
         return project
     project.archived_at = timezone.now() if archived else None
     project.save(update_fields=["archived_at", "updated_at"])
+    access_announce(project_id=project.pk)  # an archived project's storyboard is read-only
     activity_record(project=project, actor=membership.user,
                     verb="project.archived" if archived else "project.unarchived")
     return project
+
+
+ProjectDeletionHook = Callable[[Project], None]
+_deletion_hooks: list[ProjectDeletionHook] = []
+
+
+def project_deletion_hooks_register(hook: ProjectDeletionHook) -> None:
+    """Call `hook(project)` inside a project's deletion, before its row goes: the apps above
+    remove what they keep of it (and its files), or raise a ServiceError saying why it stays."""
+    if hook not in _deletion_hooks:
+        _deletion_hooks.append(hook)
 
 
 @transaction.atomic
@@ -99,6 +112,8 @@ def project_delete(*, project: Project, user: AnyUser, confirm_name: str) -> Non
     if confirm_name.strip() != project.name:
         raise ValidationFailed(_("Type the project's name to confirm deletion."), fields={
             "confirm_name": [_("Must be exactly “%(name)s”.") % {"name": project.name}]})
+    for hook in _deletion_hooks:
+        hook(project)
     project_id = project.pk  # delete() clears it
     project.delete()
     access_announce(project_id=project_id)  # every open socket closes

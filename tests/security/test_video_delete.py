@@ -156,3 +156,24 @@ def test_a_job_failing_inside_shows_a_clean_message(team: Team, monkeypatch: pyt
         assert leak not in message, message
     job = Job.objects.get(public_id=created["id"])
     assert "DoesNotExist" in job.error_detail  # for staff, in the admin
+
+
+def test_deleting_a_project_keeps_its_registered_renders_and_removes_the_other_files(
+        team: Team, django_capture_on_commit_callbacks) -> None:
+    """The project's deletion asks the same guards: a registered render stops it (409, why); once
+    nothing keeps them, its renders go with it, files included."""
+    from core.errors import Conflict
+    from projects.services import project_delete
+    from tests.generation.factories import image_render
+
+    kept = image_render(team.project, team.owner, png(81), size=96, prompt="kept", seed=81)
+    work = register(kept, team.owner)
+    with pytest.raises(Conflict, match=work.public_id):
+        project_delete(project=team.project, user=team.owner, confirm_name=team.project.name)
+    assert Project.objects.filter(pk=team.project.pk).exists() and Asset.objects.filter(pk=kept.pk).exists()
+    work.delete()
+    path = Path(kept.file.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        project_delete(project=team.project, user=team.owner, confirm_name=team.project.name)
+    assert not Asset.objects.filter(pk=kept.pk).exists()
+    assert not path.exists()
