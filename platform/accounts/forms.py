@@ -126,7 +126,7 @@ class PasswordChangeForm(forms.Form):
         return cleaned
 
 
-EXPIRY_CHOICES = [("7", _("7 days")), ("30", _("30 days")), ("90", _("90 days")), ("", _("Never"))]
+EXPIRY_CHOICES = [("7", _("7 days")), ("30", _("30 days")), ("90", _("90 days")), ("", _("Never expires"))]
 
 
 class TokenCreateForm(forms.Form):
