@@ -407,8 +407,8 @@ def _submit_when_agreed(work: Work) -> Work:
 @transaction.atomic
 def review_decide(*, review_id: int, user: User, approve: bool) -> WorkReview:
     """The owners of what a work looks like (or a moderator) let it go on, or decline it."""
-    review = (WorkReview.objects.select_for_update().select_related("matched_work", "matched_asset__project")
-              .filter(pk=review_id).first())
+    review = (WorkReview.objects.select_for_update(of=("self",))
+              .select_related("matched_work", "matched_asset__project").filter(pk=review_id).first())
     if review is None or not may_review(review, user):
         raise NotFound(_("No such review."))
     if review.status != ReviewStatus.PENDING:

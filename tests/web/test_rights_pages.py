@@ -365,7 +365,7 @@ def test_the_project_page_lists_its_works_and_offers_registering(as_user, team: 
     assert nav is not None and f'href="{reverse("works:list")}"' in nav.group(0)
 
 
-def test_a_strangers_look_alike_waits_for_the_owners_who_approve_it_from_my_works(as_user, team: Team) -> None:
+def test_a_strangers_look_alike_waits_for_the_owners_to_approve_it(as_user, team: Team) -> None:
     original = registered_work(team, seed=9)
     stranger = as_user(team.outsider)
     stranger.post(reverse("works:new"), create_form(
