@@ -22,6 +22,8 @@ import iscc_core
 import numpy as np
 from PIL import Image, ImageOps
 
+from core.files import sniff_image
+
 MIMES = {"image/png", "image/jpeg", "image/webp", "video/mp4", "video/webm"}
 VIDEO_FPS = 5  # frames per second the video signature samples (iscc-sdk's default)
 _SIGELEM = 380  # values per MPEG-7 frame signature
@@ -42,13 +44,10 @@ class Fingerprints:
 
 
 def sniff(head: bytes) -> str | None:
-    """The file's type from its first bytes."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
+    """The file's type from its first bytes (one of MIMES)."""
+    image = sniff_image(head)
+    if image is not None:
+        return image if image in MIMES else None
     if head[4:8] == b"ftyp":
         return "video/mp4"
     if head.startswith(b"\x1a\x45\xdf\xa3"):

@@ -31,24 +31,9 @@ from tests.accounts.factories import UserFactory
 from tests.generation.factories import image_render
 from tests.projects.factories import MembershipFactory, project_with_team
 from tests.recommend.gallery_data import png
+from tests.rights.test_works_api import client_for, dirs  # noqa: F401  (dirs: keys and media per test)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def dirs(settings, tmp_path):
-    keys._platform_key.cache_clear()
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.CHAIN_DIR = tmp_path / "chain"
-    settings.CHAIN_KEYSTORE = tmp_path / "chain" / "keystore.json"
-    yield
-    keys._platform_key.cache_clear()
-
-
-def client_for(user) -> APIClient:
-    api = APIClient()
-    api.force_login(user)
-    return api
 
 
 def signed_render(team, seed: int = 1) -> Asset:
