@@ -211,3 +211,17 @@ def test_a_licence_is_revoked_by_its_grantor_or_by_a_majority_of_the_shares():
     licence_revoke(licence_id=first.licence_id, user=team.editor)
     licence_revoke(licence_id=first.licence_id, user=team.owner)  # 80 % asking: revoked
     assert ChainTx.objects.filter(function="revokeLicence").count() == 2
+
+
+def test_works_published_before_the_fingerprints_are_fingerprinted_by_a_command():
+    from django.core.management import call_command
+
+    from rights.models import PublishedPrint
+
+    team = project_with_team()
+    asset = image_render(team.project, team.owner, png(90), size=96, prompt="a quay", seed=90)
+    publication_publish(project=team.project, user=team.owner, asset_id=asset.pk, title="Quay", tags=["sea"],
+                        language="en")
+    PublishedPrint.objects.all().delete()  # as a gallery from before this release has it
+    call_command("gallery_fingerprint")
+    assert PublishedPrint.objects.get().asset == asset
