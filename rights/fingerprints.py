@@ -55,6 +55,14 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def _refuse_bombs(width: int, height: int) -> None:
+    """A picture is refused before it is decoded when it claims more pixels than Pillow's limit
+    (settings.IMAGE_MAX_PIXELS, set in core.apps): a few KB can claim 20,000 x 20,000."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and width * height > limit:
+        raise UnsupportedFile(f"larger than {limit // 1_000_000} megapixels ({width} x {height})")
+
+
 def _image_pixels(image: Image.Image) -> list[int]:
     """iscc-sdk's normalisation: EXIF orientation, white under transparency, grey, 32x32 bicubic."""
     image = ImageOps.exif_transpose(image)
@@ -101,12 +109,13 @@ def _frame_signatures(path: Path) -> list[tuple[int, ...]]:
 
 def _first_frame(path: Path) -> Image.Image:
     reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
     try:
+        meta = next(reader)
+        width, height = meta["size"]
+        _refuse_bombs(width, height)  # before a frame of that size is decoded
         frame = next(reader)
     finally:
         reader.close()
-    width, height = meta["size"]
     return Image.frombytes("RGB", (width, height), frame)
 
 
@@ -124,13 +133,18 @@ def fingerprint(handle: BinaryIO, *, max_bytes: int) -> Fingerprints:
         path.write_bytes(data)
         try:
             if mime.startswith("image/"):
-                with Image.open(path) as image:
+                with Image.open(path) as image:  # (reads the header only)
+                    _refuse_bombs(image.width, image.height)
                     image.load()
                     content = iscc_core.gen_image_code_v0(_image_pixels(image))["iscc"]
                     phash = str(imagehash.phash(image.convert("RGB")))
             else:
                 content = iscc_core.gen_video_code_v0(_frame_signatures(path))["iscc"]
                 phash = str(imagehash.phash(_first_frame(path)))
+        except UnsupportedFile:
+            raise
+        except Image.DecompressionBombError:  # Pillow's own check, at twice its limit
+            raise UnsupportedFile(f"larger than {Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels") from None
         except (OSError, subprocess.SubprocessError, StopIteration, ValueError) as error:
             raise UnsupportedFile(f"the {mime} file could not be read") from error
     data_code = iscc_core.gen_data_code_v0(io.BytesIO(data))["iscc"]

@@ -9,7 +9,7 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.scopes import TokenScopePermission
+from core.api.parsers import BoundedJSONParser
 from core.api.views import current_user, validated
 from core.errors import NotFound, ValidationFailed
 from generation.api.serializers import JobSerializer
@@ -214,7 +215,7 @@ class RemixView(APIView):
 
 
 class SignalsView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request={"application/json": SignalsInput, "multipart/form-data": SignalsInput},
                    responses={202: None}, description=(

@@ -1,7 +1,7 @@
 """GET/POST /api/v1/verify: public verification, no login needed (throttled per client)."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,6 +9,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.scopes import TokenScopePermission
+from core.api.parsers import BoundedJSONParser
 from core.api.views import validated
 from rights.api.verify_serializers import VerificationSerializer, VerifyInput, VerifyQueryInput
 from rights.verify import verify
@@ -24,7 +25,7 @@ class VerifyView(APIView):
     permission_classes = [AllowAny, TokenScopePermission]
     token_scope = "read"  # a POST here only reads
     throttle_classes = [AnonRateThrottle, UserRateThrottle]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
     @extend_schema(parameters=[OpenApiParameter("query", str, required=True, description=(
         "A SHA-256 (64 hex digits), an ISCC code (ISCC:…) or a transaction hash (0x and 64 hex digits)."))],

@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from accounts.api.serializers import (
     TokenSerializer,
 )
 from accounts.models import ApiToken
+from core.api.parsers import BoundedJSONParser
 from core.api.views import current_user, validated
 
 
@@ -34,7 +35,7 @@ class SignupView(APIView):
 
 
 class ProfileView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(responses=ProfileSerializer)
     def get(self, request: Request) -> Response:

@@ -1,0 +1,1 @@
+"""Issue 13: what one hostile or careless client can cost, bounded."""
