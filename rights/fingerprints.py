@@ -55,12 +55,15 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def _too_many_pixels() -> UnsupportedFile:
+    return UnsupportedFile(f"larger than {(Image.MAX_IMAGE_PIXELS or 0) // 1_000_000} megapixels")
+
+
 def _refuse_bombs(width: int, height: int) -> None:
     """A picture is refused before it is decoded when it claims more pixels than Pillow's limit
     (settings.IMAGE_MAX_PIXELS, set in core.apps): a few KB can claim 20,000 x 20,000."""
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit and width * height > limit:
-        raise UnsupportedFile(f"larger than {limit // 1_000_000} megapixels ({width} x {height})")
+    if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
+        raise _too_many_pixels()
 
 
 def _image_pixels(image: Image.Image) -> list[int]:
@@ -144,7 +147,7 @@ def fingerprint(handle: BinaryIO, *, max_bytes: int) -> Fingerprints:
         except UnsupportedFile:
             raise
         except Image.DecompressionBombError:  # Pillow's own check, at twice its limit
-            raise UnsupportedFile(f"larger than {Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels") from None
+            raise _too_many_pixels() from None
         except (OSError, subprocess.SubprocessError, StopIteration, ValueError) as error:
             raise UnsupportedFile(f"the {mime} file could not be read") from error
     data_code = iscc_core.gen_data_code_v0(io.BytesIO(data))["iscc"]

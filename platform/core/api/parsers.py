@@ -7,6 +7,7 @@ refused with 413 and one nested deeper than API_JSON_MAX_DEPTH with 400, before 
 """
 
 import json
+from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
@@ -46,7 +47,7 @@ def json_loads_bounded(text: str | bytes, *, max_depth: int) -> Any:
 
 class BoundedJSONParser(JSONParser):
     def parse(self, stream: IO[bytes] | None, media_type: str | None = None,
-              parser_context: dict[str, Any] | None = None) -> Any:
+              parser_context: Mapping[str, Any] | None = None) -> Any:
         limit = settings.API_JSON_MAX_BYTES
         data = stream.read(limit + 1) if stream is not None else b""
         if len(data) > limit:
