@@ -1,6 +1,6 @@
 """Reads for rights: works, for the people who made or own them and for projects' members."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -25,24 +25,25 @@ def work_get(*, work_id: str, user: AnyUser) -> Work:
     mine = (work.created_by_id == user.pk or str(user.pk) in work.entitled
             or any(owner.user_id == user.pk for owner in work.owners.all()))
     if not mine and not (work.project and membership_get(project=work.project, user=user)) and not (
-            work.status == WorkStatus.REVIEW and any(may_review(r, user) for r in work.reviews.all())):
+            work.status == WorkStatus.REVIEW and reviews_decided_by(user).filter(work=work).exists()):
         raise NotFound(_("No such work."))
     return work
 
 
-def may_review(review: WorkReview, user: AnyUser) -> bool:
-    """Who decides a look-alike's review: a moderator (staff), an owner of the registered work it
-    looks like, or an owner of the project that published the render it looks like."""
+def reviews_decided_by(user: AnyUser) -> QuerySet[WorkReview]:
+    """The reviews a person decides: a moderator (staff) all of them; others those of look-alikes
+    of a registered work they co-own, or of a render published by a project they own."""
     if not isinstance(user, User):
-        return False
+        return WorkReview.objects.none()
     if user.is_staff:
-        return True
-    if review.matched_work is not None:
-        return review.matched_work.owners.filter(user=user).exists()
-    if review.matched_asset is None:
-        return False
-    membership = membership_get(project=review.matched_asset.project, user=user)
-    return membership is not None and membership.role == Role.OWNER
+        return WorkReview.objects.all()
+    owners = Q(matched_work__owners__user=user) | Q(
+        matched_asset__project__memberships__user=user, matched_asset__project__memberships__role=Role.OWNER)
+    return WorkReview.objects.filter(pk__in=WorkReview.objects.filter(owners).values("pk"))
+
+
+def may_review(review: WorkReview, user: AnyUser) -> bool:
+    return reviews_decided_by(user).filter(pk=review.pk).exists()
 
 
 def consents_missing(work: Work) -> list[int]:
@@ -59,6 +60,5 @@ def consents_missing(work: Work) -> list[int]:
 def reviews_for(user: AnyUser) -> list[WorkReview]:
     """The pending reviews this person decides: of look-alikes of works they own, or of renders
     their projects published; moderators see them all."""
-    pending = (WorkReview.objects.filter(status=ReviewStatus.PENDING)
-               .select_related("work__created_by", "matched_work", "matched_asset__project"))
-    return [review for review in pending if may_review(review, user)]
+    return list(reviews_decided_by(user).filter(status=ReviewStatus.PENDING)
+                .select_related("work__created_by", "matched_work", "matched_asset__project"))

@@ -110,12 +110,22 @@ def near_matches(*, sha256: str, content_code: str, phash: str, exclude: Work | 
     for work, unit in near_candidates() if candidates is None else candidates:
         if work.sha256 == sha256 or (exclude is not None and work.pk == exclude.pk):
             continue
-        content_bits = content_distance(content_code, unit) if unit else None
-        phash_bits = phash_distance(phash, work.phash) if work.phash and phash else 64
-        close_content = content_bits is not None and content_bits <= NEAR_CONTENT_BITS
-        if close_content or phash_bits <= NEAR_PHASH_BITS:
-            found.append(NearMatch(work, content_bits, phash_bits))
+        distances = _closeness(content_code, phash, unit, work.phash)
+        if distances is not None:
+            found.append(NearMatch(work, *distances))
     return sorted(found, key=lambda m: (m.content_bits if m.content_bits is not None else 64, m.phash_bits))
+
+
+Distances = tuple[int | None, int]  # Content-Code bits apart (None: not comparable), pHash bits apart
+
+
+def _closeness(content_code: str, phash: str, other_unit: str, other_phash: str) -> Distances | None:
+    """How far apart two files are, when they look alike; None when they do not."""
+    content_bits = content_distance(content_code, other_unit) if content_code and other_unit else None
+    phash_bits = phash_distance(phash, other_phash) if phash and other_phash else 64
+    if (content_bits is not None and content_bits <= NEAR_CONTENT_BITS) or phash_bits <= NEAR_PHASH_BITS:
+        return content_bits, phash_bits
+    return None
 
 
 def work_content_unit(work: Work) -> str:
@@ -318,14 +328,11 @@ class SimilarWorks(Conflict):
 def _published_lookalikes(work: Work) -> list[tuple[Asset, int | None, int]]:
     """Published renders whose content is close to the work's (other than its own asset)."""
     unit = _content_unit(work.iscc)
-    found = []
+    found = []  # (a work from a render has the render's bytes: its own print is left out by them)
     for printed in PublishedPrint.objects.select_related("asset__project").exclude(asset__sha256=work.sha256):
-        if work.asset_id is not None and printed.asset_id == work.asset_id:
-            continue
-        content_bits = content_distance(unit, _content_unit(printed.iscc)) if unit else None
-        phash_bits = phash_distance(work.phash, printed.phash) if work.phash and printed.phash else 64
-        if (content_bits is not None and content_bits <= NEAR_CONTENT_BITS) or phash_bits <= NEAR_PHASH_BITS:
-            found.append((printed.asset, content_bits, phash_bits))
+        distances = _closeness(unit, work.phash, _content_unit(printed.iscc), printed.phash)
+        if distances is not None:
+            found.append((printed.asset, *distances))
     return found
 
 
