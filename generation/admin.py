@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from generation.deletion import asset_deletion_refusal
-from generation.models import Asset, Job, Webhook
+from generation.models import Asset, ComputeUse, Job, Webhook
 
 
 @admin.register(Job)
@@ -49,3 +49,12 @@ class WebhookAdmin(admin.ModelAdmin):
     list_display = ("url", "user", "created_at")
     raw_id_fields = ("user",)
     readonly_fields = ("secret",)
+
+
+@admin.register(ComputeUse)
+class ComputeUseAdmin(admin.ModelAdmin):
+    """The compute ledger (generation/quotas.py): what each job costs its requester's day."""
+
+    list_display = ("user", "job", "pixel_steps", "created_at")
+    raw_id_fields = ("user", "job")
+    readonly_fields = ("created_at",)

@@ -10,13 +10,17 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import torch
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from collab.models import Contribution
@@ -26,7 +30,7 @@ from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_d
 from generation.pipelines import WeightsMissing, pipeline_for
 from generation.presets import preset_get, presets
 from generation.provenance import Facts, embed
-from generation.quotas import quota_for
+from generation.quotas import compute_settle, quota_for
 from generation.runner import Cancelled, Progress, RenderRequest, render
 from generation.watermark import watermark
 from generation.webhooks import webhooks_notify
@@ -47,6 +51,7 @@ def _start(job_id: int) -> Job | None:
         if job.cancel_requested:
             job.status, job.finished_at = JobStatus.CANCELLED, timezone.now()
             job.save(update_fields=["status", "finished_at"])
+            compute_settle(job=job, steps_done=0)
             job_announce(job)
             return None
         job.status, job.attempts = JobStatus.RUNNING, job.attempts + 1
@@ -58,9 +63,13 @@ def _start(job_id: int) -> Job | None:
         return job
 
 
-def _finish(job: Job, status: str, error: str = "", **fields: Any) -> None:
-    """Record how the job ended (with any other `fields`), then tell its watchers and webhooks."""
+def _finish(job: Job, status: str, error: str = "", *, steps_done: int = 0, **fields: Any) -> None:
+    """Record how the job ended (with any other `fields`), then tell its watchers and webhooks. A
+    job that did not succeed is charged the compute of the `steps_done` that ran, and shows them."""
     with transaction.atomic():
+        if status != JobStatus.SUCCEEDED:
+            fields["step"] = steps_done
+            compute_settle(job=job, steps_done=steps_done)
         Job.objects.filter(pk=job.pk).update(status=status, error=error, finished_at=timezone.now(), **fields)
         job.refresh_from_db()
         job_announce(job)
@@ -76,11 +85,12 @@ class _Reporter:
         self.total = job.total_steps
         self.offset = 0  # steps of the clips already rendered
         self.clip = 1
+        self.done = 0  # steps done so far, however throttled the reports are (what a stop is charged)
         self.started = self.sent_at = self.preview_at = time.monotonic()
 
     def progress(self, progress: Progress) -> None:
         now = time.monotonic()
-        done = self.offset + progress.step
+        done = self.done = self.offset + progress.step
         if now - self.sent_at < PROGRESS_EVERY_S and done < self.total:
             return
         self.sent_at = now
@@ -150,6 +160,8 @@ def _failure(job: Job, exc: BaseException) -> tuple[str, str]:
     """What the people who asked see of a failure (no exception names, paths or commands), and
     the detail kept for staff (the admin); the traceback goes to the log."""
     detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, SoftTimeLimitExceeded):  # (raised by Celery at the task's soft time limit)
+        return time_limit_error(), detail
     if isinstance(exc, WeightsMissing):
         return (_("The model %(preset)s is not installed on the render workers yet; an administrator "
                   "needs to add its weights. Try another model meanwhile.") % {"preset": job.preset}, detail)
@@ -159,6 +171,24 @@ def _failure(job: Job, exc: BaseException) -> tuple[str, str]:
                                                         "frames": job.frames, "preset": job.preset}, detail)
     return (_("The render failed on the worker. Try again; if it fails again, give support the id "
               "%(id)s.") % {"id": job.public_id}, detail)
+
+
+def time_limit_error() -> str:
+    now = timezone.now()
+    limit = timesince(now - timedelta(seconds=settings.GENERATION_JOB_TIME_LIMIT_S), now)
+    return _("The render was stopped after %(limit)s, the longest a render may run. Try fewer frames "
+             "or steps, or a smaller size.") % {"limit": limit}
+
+
+def job_time_out(*, claim: str) -> None:
+    """Fail the job that the turn `claim` left running when its time limit stopped it outside the
+    job's own handling (its process killed at the hard limit): run again, it would only time out
+    again."""
+    job = Job.objects.filter(claim=claim, status=JobStatus.RUNNING).first()
+    if job is not None:
+        log.error("job %s stopped at its time limit", job.public_id)
+        _finish(job, JobStatus.FAILED, time_limit_error(), steps_done=job.step,
+                error_detail="stopped at the task's time limit")
 
 
 def job_execute(job_id: int) -> str | None:
@@ -185,20 +215,20 @@ def job_execute(job_id: int) -> str | None:
             timings["render_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
             _store(job, clips, timings, clock)
     except Cancelled:
-        _finish(job, JobStatus.CANCELLED)
+        _finish(job, JobStatus.CANCELLED, steps_done=reporter.done)
     except WeightsMissing as exc:
         log.error("job %s: %s", job.public_id, exc)
         message, detail = _failure(job, exc)
-        _finish(job, JobStatus.FAILED, message, error_detail=detail)
+        _finish(job, JobStatus.FAILED, message, steps_done=reporter.done, error_detail=detail)
     except torch.OutOfMemoryError as exc:
         log.exception("job %s ran out of memory", job.public_id)
         _free_memory()
         message, detail = _failure(job, exc)
-        _finish(job, JobStatus.FAILED, message, error_detail=detail)
+        _finish(job, JobStatus.FAILED, message, steps_done=reporter.done, error_detail=detail)
     except Exception as exc:  # the worker keeps serving other jobs
         log.exception("job %s failed", job.public_id)
         message, detail = _failure(job, exc)
-        _finish(job, JobStatus.FAILED, message, error_detail=detail)
+        _finish(job, JobStatus.FAILED, message, steps_done=reporter.done, error_detail=detail)
     return Job.objects.values_list("status", flat=True).get(pk=job.pk)
 
 

@@ -1,5 +1,6 @@
 """Turning rendered frames into the files a media asset keeps: an MP4 (H.264, yuv420p, through
-imageio-ffmpeg's bundled ffmpeg), a poster, an animated WebP preview and a thumbnail."""
+imageio-ffmpeg's bundled ffmpeg, run with a deadline by core.ffmpeg), a poster, an animated WebP
+preview and a thumbnail."""
 
 import io
 import tempfile
@@ -7,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import imageio_ffmpeg
 import numpy as np
 from PIL import Image
+
+from core import ffmpeg
 
 PREVIEW_WIDTH = 256  # the animated WebP
 PREVIEW_FRAMES = 24  # at most, evenly picked
@@ -28,17 +30,14 @@ class VideoInfo:
 
 def mp4_write(frames: np.ndarray, path: Path, fps: int) -> None:
     """Encode uint8 frames (count, height, width, 3) as H.264 in yuv420p, playable everywhere.
-    Width and height must be even (yuv420p); the presets keep them multiples of 8 or more."""
+    Width and height must be even (yuv420p); the presets keep them multiples of 8 or more.
+    FfmpegError (FfmpegTimeout past MEDIA_ENCODE_TIMEOUT_S) when ffmpeg does not finish well."""
     _, height, width, _ = frames.shape
-    writer = imageio_ffmpeg.write_frames(
-        str(path), (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p", quality=None,
-        macro_block_size=1, output_params=["-crf", "18", "-preset", "veryfast", "-movflags", "+faststart"])
-    writer.send(None)  # start ffmpeg
-    try:
-        for frame in frames:
-            writer.send(np.ascontiguousarray(frame))
-    finally:
-        writer.close()
+    ffmpeg.feed(["-loglevel", "warning", "-y", "-f", "rawvideo", "-vcodec", "rawvideo",
+                 "-s", f"{width}x{height}", "-pix_fmt", "rgb24", "-r", f"{fps:.02f}", "-i", "-",
+                 "-an", "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", "18", "-preset", "veryfast",
+                 "-movflags", "+faststart", str(path)],
+                (np.ascontiguousarray(frame).data for frame in frames), limits=ffmpeg.render_limits())
 
 
 @dataclass(frozen=True)
@@ -73,13 +72,14 @@ def encode_outputs(frames: np.ndarray, fps: int | None) -> dict[str, Encoded]:
 
 def mp4_info(path: Path) -> VideoInfo:
     """What the file holds, as ffmpeg reads it back (frames counted by decoding)."""
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    reader.close()
-    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
-    width, height = meta["size"]
-    return VideoInfo(frames=frames, seconds=round(seconds, 3), codec=meta["codec"],
-                     pix_fmt=meta["pix_fmt"].split("(")[0], width=width, height=height)
+    source = ["-i", str(path)]
+    info = ffmpeg.probe(source, limits=ffmpeg.render_limits())
+    if not info.videos:
+        raise ffmpeg.FfmpegError(f"{path.name} has no video stream")
+    frames, seconds = ffmpeg.count_frames(source, limits=ffmpeg.render_limits())
+    video = info.videos[0]
+    return VideoInfo(frames=frames, seconds=round(seconds, 3), codec=video.codec, pix_fmt=video.pix_fmt,
+                     width=video.width, height=video.height)
 
 
 def poster_png(frames: np.ndarray) -> bytes:

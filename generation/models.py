@@ -97,6 +97,25 @@ class Job(models.Model):
         return round(self.frames / self.fps, 3) if self.kind != JobKind.IMAGE else 0.0
 
 
+class ComputeUse(models.Model):
+    """What one job costs its requester's daily compute allowance (generation/quotas.py), in
+    pixel-steps (frames x width x height x denoising steps): the estimate, reserved at submit;
+    what ran, once a job fails or is cancelled. Kept when the job is deleted, so that deleting a
+    render never gives its compute back."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    job = models.OneToOneField(Job, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="compute_use")
+    pixel_steps = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="generation_compute_day")]
+
+    def __str__(self) -> str:
+        return f"{self.pixel_steps} pixel-steps for {self.job_id}"
+
+
 def asset_path(asset: "Asset", filename: str) -> str:
     return f"generation/{asset.project_id}/{asset.job.public_id}/{filename}"
 

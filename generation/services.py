@@ -17,7 +17,7 @@ from generation import scheduler
 from generation.events import job_announce
 from generation.models import FINISHED, MAX_PROMPT, MAX_SEED, Asset, Job, JobKind, JobStatus
 from generation.presets import Preset, presets
-from generation.quotas import quota_check
+from generation.quotas import compute_reserve, compute_settle, quota_check
 from generation.storyboard import storyboard_scenes
 from projects.models import Project
 from projects.roles import Action
@@ -146,6 +146,7 @@ def job_submit(*, project: Project, user: AnyUser, kind: str, preset: str, paren
     # A remix keeps what it needs of its source now: deleting the source later does not fail it.
     lineage = {"parent_sha256": parent.sha256, "remixed_from": parent.job.public_id} if parent else {}
     job = Job.objects.create(project=project, requester=membership.user, parent=parent, **lineage, **fields)
+    compute_reserve(job=job)  # the estimate, until it ends (a failed or cancelled one: what ran)
     transaction.on_commit(lambda: job_announce(job), robust=True)
     scheduler.dispatch_on_commit()
     return job
@@ -191,6 +192,7 @@ def job_cancel(*, project: Project, user: AnyUser, job_id: str) -> Job:
     job.cancel_requested = True
     if job.status == JobStatus.QUEUED:
         job.status, job.finished_at = JobStatus.CANCELLED, timezone.now()
+        compute_settle(job=job, steps_done=0)  # it never ran
     job.save(update_fields=["cancel_requested", "status", "finished_at"])
     transaction.on_commit(lambda: job_announce(job), robust=True)
     return job

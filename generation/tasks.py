@@ -1,13 +1,29 @@
 from typing import Any
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import worker_ready
+from django.conf import settings
 
+from core.celery import time_limits
 from generation import scheduler
 from generation.webhooks import DeliveryFailed, deliver
 
 
-@shared_task(name="generation.tasks.job_next", bind=True, acks_late=True, reject_on_worker_lost=True)
+class _Turn(Task[Any, Any]):
+    """A turn past its time limit that did not end its job cleanly (killed at the hard limit,
+    or stopped outside the job's own handling) fails the job: run again, it would only time out
+    again. Runs in the worker's main process for the hard limit, so the runner loads lazily."""
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
+            from generation.execution import job_time_out
+
+            job_time_out(claim=task_id)
+
+
+@shared_task(name="generation.tasks.job_next", base=_Turn, bind=True, acks_late=True,
+             reject_on_worker_lost=True, **time_limits(settings.GENERATION_JOB_TIME_LIMIT_S))
 def job_next(self: Task) -> str | None:
     """A turn on a GPU worker (the `gpu` queue, one job at a time per process): run the job the
     scheduler picks, then hand out a turn for the next one if any waits. The job runner is
@@ -41,8 +57,10 @@ def _queue_reconcile(sender: Any, **_: Any) -> None:
         scheduler.dispatch(scheduler.waiting())
 
 
-@shared_task(name="generation.tasks.webhook_deliver", autoretry_for=(DeliveryFailed,), retry_backoff=2,
-             retry_backoff_max=600, retry_jitter=True, max_retries=8)
+@shared_task(name="generation.tasks.webhook_deliver", autoretry_for=(DeliveryFailed, SoftTimeLimitExceeded),
+             retry_backoff=2, retry_backoff_max=600, retry_jitter=True, max_retries=8,
+             **time_limits(settings.WEBHOOK_DEADLINE_S + 10))
 def webhook_deliver(*, webhook_id: int, body: str) -> int | None:
-    """One webhook delivery; Celery retries it with exponential backoff until it gets a 2xx."""
+    """One webhook delivery (ended by WEBHOOK_DEADLINE_S; the time limits are a backstop);
+    Celery retries it with exponential backoff until it gets a 2xx."""
     return deliver(webhook_id=webhook_id, body=body)

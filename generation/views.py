@@ -5,7 +5,11 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Plan
 from accounts.views import AuthenticatedHttpRequest
-from generation.quotas import jobs_today, usage_get
+from generation.quotas import MEGA, jobs_today, usage_get
+
+
+def _percent(used: float, limit: float) -> int:
+    return min(100, round(100 * used / limit)) if limit else 100
 
 
 @login_required
@@ -13,8 +17,10 @@ from generation.quotas import jobs_today, usage_get
 def usage(request: AuthenticatedHttpRequest) -> HttpResponse:
     """What the user's plan allows and what they used today."""
     usage = usage_get(user=request.user)
-    limit = usage["video_seconds_per_day"]
+    allowances = [{**allowance, "percent": _percent(allowance["used"], allowance["limit"])}
+                  for allowance in usage["allowances"]]
+    jobs = [(job, (getattr(job, "pixel_steps", None) or 0) / MEGA)  # (annotated by jobs_today)
+            for job in jobs_today(user=request.user)[:100]]
     return render(request, "generation/usage.html", {
-        "usage": usage, "plan_label": Plan(usage["plan"]).label,
-        "seconds_percent": min(100, round(100 * usage["video_seconds_today"] / limit)) if limit else 100,
-        "jobs": jobs_today(user=request.user)[:100]})
+        "usage": usage, "plan_label": Plan(usage["plan"]).label, "allowances": allowances,
+        "compute_percent": _percent(usage["compute_today"], usage["compute_per_day"]), "jobs": jobs})

@@ -31,8 +31,12 @@ class PublicationAdmin(admin.ModelAdmin):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ["publication", "user", "reason", "resolved", "created_at"]
-    list_filter = ["reason", "resolved"]
+    """Every report, trusted or not (only trusted reporters can hold a work; the others are here)."""
+
+    list_display = ["publication", "user", "reason", "trusted", "weight", "resolved", "created_at"]
+    list_filter = ["resolved", "trusted", "reason"]
+    ordering = ["resolved", "-trusted", "-weight", "-created_at"]
+    readonly_fields = ["weight", "trusted"]
 
 
 @admin.register(Signal)

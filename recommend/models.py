@@ -195,6 +195,10 @@ class Report(models.Model):
     note = models.TextField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved = models.BooleanField(default=False)
+    # The reporter's standing when they reported (recommend.services.report_weight): a hold needs
+    # enough trusted reporters and enough weight; moderators see every report with both.
+    weight = models.FloatField(default=0.0)
+    trusted = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "publication"], name="recommend_report_once")]

@@ -55,14 +55,17 @@ def preferences_update(*, user: User, tag_weights: dict[str, float] | None = Non
         errors["variety"] = [_("A whole number from 0 (only what I like) to 100 (everything).")]
     creators = None
     if blocked_creators is not None:
-        names = [str(name).strip().lstrip("@") for name in blocked_creators if str(name).strip()]
-        found = {u.username: u for u in User.objects.filter(username__in=names)}
-        missing = [name for name in names if name not in found]
-        if missing:
-            errors["blocked_creators"] = [_("No such creator: %(names)s.") % {"names": ", ".join(missing)}]
-        elif len(found) > MAX_BLOCKED:
+        names = list(dict.fromkeys(str(name).strip().lstrip("@") for name in blocked_creators
+                                   if str(name).strip()))
+        if len(names) > MAX_BLOCKED:  # before asking the database about each name
             errors["blocked_creators"] = [_("At most %(n)s.") % {"n": MAX_BLOCKED}]
-        creators = [u for u in found.values() if u.pk != user.pk]
+        else:
+            found = {u.username: u for u in User.objects.filter(username__in=names)}
+            missing = [name for name in names if name not in found]
+            if missing:
+                message = _("No such creator: %(names)s.") % {"names": ", ".join(missing)}
+                errors["blocked_creators"] = [message]
+            creators = [u for u in found.values() if u.pk != user.pk]
     weights = None
     blocked = None
     try:

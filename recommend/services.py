@@ -4,20 +4,28 @@ Every engagement both changes the current state (a like, a save, a follow, a hid
 appends a Signal, the log the recommender trains on; counters on the publication move with it in
 the same transaction. A viewer's collaborative vector is refreshed after their positive signals
 (`user_vector_refresh`, on commit), so the feed follows them before the next retrain.
+
+Fairness: what the page sends by itself counts once per viewer, work and kind within
+RECOMMEND_SIGNAL_WINDOW_S, and a creator's engagement with their own work moves no counter; a work
+is held for a moderator only on reports from enough trusted people (`report_weight`).
 """
 
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.conf.locale import LANG_INFO
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import AccountTrust, accounts_trust
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from generation.models import Asset
 from projects.models import Project
@@ -196,12 +204,18 @@ def publication_update(*, publication_id: str, user: User, **changes: Any) -> Pu
 # --- engagement ------------------------------------------------------------------------------------
 
 
-def _visible(publication_id: str) -> Publication:
-    publication = Publication.objects.filter(public_id=publication_id,
-                                             status=PublicationStatus.PUBLISHED).first()
+def _visible(publication_id: str, *, lock: bool = False) -> Publication:
+    works = Publication.objects.filter(public_id=publication_id, status=PublicationStatus.PUBLISHED)
+    publication = (works.select_for_update() if lock else works).first()
     if publication is None:
         raise NotFound(_("No such publication."))
     return publication
+
+
+def _counts(publication: Publication, user: User) -> bool:
+    """Whether this viewer's engagement moves the work's counters: a creator's own does not (the
+    counters are what the feed's popularity is made of)."""
+    return publication.creator_id != user.pk
 
 
 def _signal(user: User, publication: Publication, kind: str, **context: Any) -> Signal:
@@ -217,20 +231,50 @@ def _context(feed: str = "", position: int | None = None, reason: str = "") -> d
     return {"feed": str(feed)[:40], "position": position, "reason": str(reason)[:20]}
 
 
-@transaction.atomic
-def signals_record(*, user: User, events: list[dict[str, Any]]) -> int:
-    """What the page reports on its own (impressions, views with dwell time, shares), in one batch
-    (navigator.sendBeacon). Each event: publication, kind, and optionally dwell_ms, feed, position,
-    reason. Unknown or unpublished works are skipped (they may have gone since); bad fields are
-    refused. Returns how many were recorded."""
-    if not isinstance(events, list) or not events or len(events) > 100:
-        raise ValidationFailed(_("Send 1 to 100 events."), fields={"events": [_("1 to 100 events.")]})
-    rows: list[Signal] = []
-    views: dict[int, int] = {}
-    shares: dict[int, int] = {}
-    ids = {str(event.get("publication", "")) for event in events if isinstance(event, dict)}
-    known = {p.public_id: p for p in Publication.objects.filter(public_id__in=ids,
-                                                                 status=PublicationStatus.PUBLISHED)}
+def signal_window_key(*, user_id: int, publication: str, kind: str) -> str:
+    """The cache key that marks (viewer, work, kind) as counted for RECOMMEND_SIGNAL_WINDOW_S. The
+    work's public id (random) rather than its pk keeps keys apart where a database reuses ids."""
+    return f"recommend:signal:{user_id}:{publication}:{kind}"
+
+
+Pair = tuple[Publication, str]
+
+
+def _first_in_window(user: User, pairs: list[Pair]) -> tuple[list[Pair], list[str]]:
+    """The (work, kind) pairs this viewer has not sent within the window, and the cache keys taken
+    for them. The cache's atomic add decides between concurrent requests; the signal log decides
+    what the cache has forgotten (a restarted embedded Valkey keeps nothing)."""
+    window = settings.RECOMMEND_SIGNAL_WINDOW_S
+    keyed = [(signal_window_key(user_id=user.pk, publication=p.public_id, kind=kind), (p, kind))
+             for p, kind in pairs]
+    seen = cache.get_many([key for key, _ in keyed])  # one round trip for a batch of repeats
+    won: list[Pair] = []
+    keys: list[str] = []
+    for key, pair in keyed:
+        if key not in seen and cache.add(key, 1, timeout=window):
+            won.append(pair)
+            keys.append(key)
+    if won:
+        since = timezone.now() - timedelta(seconds=window)
+        logged = set(Signal.objects.filter(
+            user=user, created_at__gte=since, publication_id__in={p.pk for p, _ in won},
+            kind__in={kind for _, kind in won}).values_list("publication_id", "kind"))
+        won = [(p, kind) for p, kind in won if (p.pk, kind) not in logged]
+    return won, keys
+
+
+def signals_batch_check(events: Any) -> None:
+    """Refuse a batch that is not a list of 1 to RECOMMEND_SIGNALS_PER_BATCH events, before any
+    event is looked at."""
+    limit = settings.RECOMMEND_SIGNALS_PER_BATCH
+    if not isinstance(events, list) or not events or len(events) > limit:
+        message = _("Send 1 to %(n)s events.") % {"n": limit}
+        raise ValidationFailed(message, fields={"events": [message]})
+
+
+def _events_check(events: Any) -> None:
+    """Refuse the whole batch over any bad event (nothing is recorded then)."""
+    signals_batch_check(events)
     for index, event in enumerate(events):
         if not isinstance(event, dict) or event.get("kind") not in BEACON_KINDS:
             raise ValidationFailed(_("Event %(n)s is not an impression, a view or a share.") % {"n": index},
@@ -243,11 +287,44 @@ def signals_record(*, user: User, events: list[dict[str, Any]]) -> int:
         if position is not None and (not isinstance(position, int) or position < 0):
             raise ValidationFailed(_("Event %(n)s: position is a whole number from 0.") % {"n": index},
                                    fields={"events": [_("position: 0 or more")]})
-        publication = known.get(str(event.get("publication", "")))
-        if publication is None:
-            continue
-        context = _context(event.get("feed", ""), position, event.get("reason", ""))
-        rows.append(Signal(user=user, publication=publication, kind=event["kind"], dwell_ms=dwell, **context))
+
+
+@transaction.atomic
+def signals_record(*, user: User, events: list[dict[str, Any]]) -> int:
+    """What the page reports on its own (impressions, views with dwell time, shares), in one batch
+    (navigator.sendBeacon). Each event: publication, kind, and optionally dwell_ms, feed, position,
+    reason. Unknown or unpublished works are skipped (they may have gone since); bad fields are
+    refused. A viewer's repeat of a kind on a work within RECOMMEND_SIGNAL_WINDOW_S, and a creator's
+    events on their own works, are accepted and dropped: they would only push the work up. Returns
+    how many were recorded."""
+    _events_check(events)
+    ids = {str(event.get("publication", "")) for event in events}
+    known = {p.public_id: p for p in Publication.objects.filter(public_id__in=ids,
+                                                                 status=PublicationStatus.PUBLISHED)}
+    counted = [(publication, event) for event in events
+               if (publication := known.get(str(event.get("publication", "")))) is not None
+               and _counts(publication, user)]
+    if settings.RECOMMEND_SIGNAL_WINDOW_S <= 0:  # no window: every event counts
+        return _signals_write(user, counted)
+    firsts: dict[tuple[int, str], tuple[Publication, dict[str, Any]]] = {}  # per (work, kind), the first
+    for publication, event in counted:
+        firsts.setdefault((publication.pk, event["kind"]), (publication, event))
+    pairs, keys = _first_in_window(user, [(p, event["kind"]) for p, event in firsts.values()])
+    try:
+        return _signals_write(user, [firsts[(p.pk, kind)] for p, kind in pairs])
+    except BaseException:
+        cache.delete_many(keys)  # not recorded: the next one in the window may be
+        raise
+
+
+def _signals_write(user: User, events: list[tuple[Publication, dict[str, Any]]]) -> int:
+    rows: list[Signal] = []
+    views: dict[int, int] = {}
+    shares: dict[int, int] = {}
+    for publication, event in events:
+        context = _context(event.get("feed", ""), event.get("position"), event.get("reason", ""))
+        rows.append(Signal(user=user, publication=publication, kind=event["kind"],
+                           dwell_ms=event.get("dwell_ms"), **context))
         if event["kind"] == SignalKind.VIEW:
             views[publication.pk] = views.get(publication.pk, 0) + 1
         elif event["kind"] == SignalKind.SHARE:
@@ -270,10 +347,12 @@ def like_set(*, user: User, publication_id: str, liked: bool, **context: Any) ->
     if liked:
         _, created = Like.objects.get_or_create(user=user, publication=publication)
         if created:
-            Publication.objects.filter(pk=publication.pk).update(likes=F("likes") + 1)
+            if _counts(publication, user):
+                Publication.objects.filter(pk=publication.pk).update(likes=F("likes") + 1)
             _signal(user, publication, SignalKind.LIKE, **_context(**context))
     elif Like.objects.filter(user=user, publication=publication).delete()[0]:
-        Publication.objects.filter(pk=publication.pk).update(likes=F("likes") - 1)
+        if _counts(publication, user):
+            Publication.objects.filter(pk=publication.pk).update(likes=F("likes") - 1)
         _signal(user, publication, SignalKind.UNLIKE, **_context(**context))
     publication.refresh_from_db()
     return publication
@@ -301,7 +380,8 @@ def save_set(*, user: User, publication_id: str, saved: bool, collection: str | 
         CollectionItem.objects.filter(collection=target, publication=publication).delete()
     now_saved = CollectionItem.objects.filter(collection__user=user, publication=publication).exists()
     if now_saved != was_saved:
-        Publication.objects.filter(pk=publication.pk).update(saves=F("saves") + (1 if now_saved else -1))
+        if _counts(publication, user):
+            Publication.objects.filter(pk=publication.pk).update(saves=F("saves") + (1 if now_saved else -1))
         _signal(user, publication, SignalKind.SAVE if now_saved else SignalKind.UNSAVE, **_context(**context))
     publication.refresh_from_db()
     return publication
@@ -324,9 +404,10 @@ def hide(*, user: User, publication_id: str, less_like_it: bool = False, **conte
     publication = _visible(publication_id)
     entry, created = Hide.objects.get_or_create(user=user, publication=publication,
                                                 defaults={"less_like_it": less_like_it})
-    if not created and less_like_it and not entry.less_like_it:
+    deepened = not created and less_like_it and not entry.less_like_it
+    if deepened:
         Hide.objects.filter(pk=entry.pk).update(less_like_it=True)
-    if created or less_like_it:
+    if created or deepened:  # a repeat logs nothing
         _signal(user, publication, SignalKind.SEE_LESS if less_like_it else SignalKind.HIDE,
                 **_context(**context))
 
@@ -336,11 +417,40 @@ def unhide(*, user: User, publication_id: str) -> None:
     Hide.objects.filter(user=user, publication__public_id=publication_id).delete()
 
 
+def report_weight(trust: AccountTrust | None) -> tuple[float, bool]:
+    """How much a report weighs (0 to 1) and whether its reporter is trusted. Half the weight is a
+    verified e-mail address, half the account's age up to RECOMMEND_REPORTER_MIN_AGE_DAYS; trusted
+    is both in full. Staff are trusted. Anyone can make accounts: only trusted ones can hide a work."""
+    if trust is None:  # no longer active
+        return 0.0, False
+    if trust.staff:
+        return 1.0, True
+    min_age = settings.RECOMMEND_REPORTER_MIN_AGE_DAYS
+    aged = min(trust.age_days / min_age, 1.0) if min_age > 0 else 1.0
+    weight = 0.5 * trust.email_verified + 0.5 * aged
+    return weight, trust.email_verified and aged >= 1.0
+
+
+def _hold_if_warranted(publication: Publication) -> None:
+    """Hold the work for a moderator once its open reports come from RECOMMEND_HOLD_AFTER_REPORTS
+    trusted people and weigh RECOMMEND_HOLD_WEIGHT together."""
+    totals = Report.objects.filter(publication=publication, resolved=False).aggregate(
+        trusted=Count("id", filter=Q(trusted=True)), weight=Sum("weight"))
+    if (totals["trusted"] >= settings.RECOMMEND_HOLD_AFTER_REPORTS
+            and (totals["weight"] or 0.0) >= settings.RECOMMEND_HOLD_WEIGHT):
+        from recommend.serving import catalogue_invalidate
+
+        if Publication.objects.filter(pk=publication.pk, status=PublicationStatus.PUBLISHED).update(
+                status=PublicationStatus.HELD):
+            transaction.on_commit(catalogue_invalidate)
+
+
 @transaction.atomic
 def report(*, user: User, publication_id: str, reason: str, note: str = "") -> Report:
-    """Report a work: it is hidden from the reporter at once, and held back from everyone once
-    RECOMMEND_HOLD_AFTER_REPORTS people have reported it, until a moderator decides."""
-    publication = _visible(publication_id)
+    """Report a work: it is hidden from the reporter at once, and held back from everyone, until a
+    moderator decides, once enough trusted people have reported it (_hold_if_warranted). Every
+    report reaches the moderators with its weight."""
+    publication = _visible(publication_id, lock=True)  # reports of one work are decided one by one
     if reason not in ReportReason.values:
         raise ValidationFailed(_("Choose a reason."), fields={
             "reason": [_("One of: %(allowed)s.") % {"allowed": ", ".join(ReportReason.values)}]})
@@ -349,15 +459,14 @@ def report(*, user: User, publication_id: str, reason: str, note: str = "") -> R
         raise ValidationFailed(message, fields={"note": [message]})
     if publication.creator_id == user.pk:
         raise PermissionDenied(_("You cannot report your own work; unpublish it instead."))
-    entry, created = Report.objects.get_or_create(user=user, publication=publication,
-                                                  defaults={"reason": reason, "note": note.strip()})
+    weight, trusted = report_weight(accounts_trust(user_ids=[user.pk]).get(user.pk))
+    entry, created = Report.objects.get_or_create(user=user, publication=publication, defaults={
+        "reason": reason, "note": note.strip(), "weight": weight, "trusted": trusted})
     if created:
         Hide.objects.get_or_create(user=user, publication=publication)
         Publication.objects.filter(pk=publication.pk).update(reports=F("reports") + 1)
         _signal(user, publication, SignalKind.REPORT)
-        Publication.objects.filter(pk=publication.pk, status=PublicationStatus.PUBLISHED,
-                                   reports__gte=settings.RECOMMEND_HOLD_AFTER_REPORTS).update(
-            status=PublicationStatus.HELD)
+        _hold_if_warranted(publication)
     return entry
 
 

@@ -2,7 +2,9 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 
+from core.celery import time_limits
 from recommend import embeddings, training
 
 
@@ -18,7 +20,9 @@ def user_vector_refresh(*, user_id: int) -> bool:
     return training.user_vector_refresh(user_id=user_id)
 
 
-@shared_task(name="recommend.tasks.retrain", ignore_result=True)
+# (A retrain stopped at its soft limit leaves the model in use as it was: the next one replaces it.)
+@shared_task(name="recommend.tasks.retrain", ignore_result=True,
+             **time_limits(settings.RECOMMEND_RETRAIN_TIME_LIMIT_S))
 def retrain() -> str | None:
     """Embed what is missing and retrain on every signal (Celery beat, every RECOMMEND_RETRAIN_S)."""
     embeddings.embed_missing()

@@ -3,6 +3,7 @@ from django.contrib import admin
 from rights.models import (
     Batch,
     BatchEntry,
+    ChainAllowanceUse,
     ChainCursor,
     ChainEvent,
     ChainTx,
@@ -92,3 +93,13 @@ class WorkReviewAdmin(admin.ModelAdmin):
 class PublishedPrintAdmin(admin.ModelAdmin):
     list_display = ["asset", "iscc", "phash", "created_at"]
     readonly_fields = ["asset", "iscc", "phash", "created_at"]
+
+
+@admin.register(ChainAllowanceUse)
+class ChainAllowanceUseAdmin(admin.ModelAdmin):
+    """Chain requests counted against accounts' daily allowance (rights/allowance.py)."""
+
+    list_display = ["user", "kind", "key", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["key"]
+    raw_id_fields = ["user"]

@@ -12,8 +12,11 @@ class RightsConfig(AppConfig):
 
     def ready(self) -> None:
         from generation.deletion import deletion_guards_register
+        from generation.quotas import usage_allowances_register
+        from rights.allowance import chain_allowance_usage
 
         deletion_guards_register(asset_registered)
+        usage_allowances_register(chain_allowance_usage)  # the Usage page's chain transactions
 
 
 def asset_registered(asset: "Asset") -> str | None:

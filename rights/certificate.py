@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
@@ -22,7 +21,13 @@ from accounts.models import User
 from core.errors import NotFound
 from projects.selectors import AnyUser, membership_get
 from rights import chain
-from rights.chain_reads import ChainUnavailable, chain_batch, chain_connect, node_errors
+from rights.chain_reads import (
+    ChainUnavailable,
+    chain_batch,
+    chain_connect,
+    node_errors,
+    remember_node_down,
+)
 from rights.merkle import merkle_verify, state_hash
 from rights.metadata import LICENCE_URLS, licence_text
 from rights.models import (
@@ -39,9 +44,6 @@ from rights.models import (
 )
 from rights.selectors import consents_missing, work_get
 
-CHAIN_TIMEOUT_S = 3  # per request to the node: the page must not hang on a dead one
-NODE_DOWN_KEY = "rights:certificate:node-down"
-NODE_DOWN_S = 20  # after a failure, pages say "unreachable" at once for this long
 EDITABLE = (WorkStatus.DRAFT, WorkStatus.CONFIRMING)
 
 
@@ -121,18 +123,6 @@ def _bytes(value: str) -> bytes:
     return bytes.fromhex(value.removeprefix("0x"))
 
 
-def _remembered_down() -> str:
-    try:
-        return str(cache.get(NODE_DOWN_KEY) or "")
-    except Exception:  # the cache being down must not fail the page either
-        return ""
-
-
-def _remember_down(reason: str) -> None:
-    with suppress(Exception):
-        cache.set(NODE_DOWN_KEY, reason, NODE_DOWN_S)
-
-
 def chain_check(work: Work) -> ChainCheck:
     """A registered work's record read live: `stateOf` against its owners' state hash, or, for a
     work anchored in a batch, `anchoredAt(root)` and `verifyInclusion(root, leaf, proof)`."""
@@ -142,11 +132,8 @@ def chain_check(work: Work) -> ChainCheck:
     sent = (WorkStatus.SUBMITTED, WorkStatus.REGISTERED)
     if work.mode == RegistrationMode.SINGLE and work.status not in sent:
         return ChainCheck("skipped")
-    down = _remembered_down()
-    if down:
-        return ChainCheck("unreachable", detail=down)
     try:
-        contract = chain_connect(timeout=CHAIN_TIMEOUT_S)
+        contract = chain_connect()
         if entry is not None:
             batch = chain_batch(contract, root=_bytes(entry.batch.root), leaf=_bytes(entry.leaf),
                                 proof=[_bytes(p) for p in entry.proof])
@@ -157,7 +144,7 @@ def chain_check(work: Work) -> ChainCheck:
         with node_errors():
             stored = bytes(contract.functions.stateOf(bytes.fromhex(work.sha256)).call())
     except ChainUnavailable as error:
-        _remember_down(str(error))
+        remember_node_down(str(error))
         return ChainCheck("unreachable", detail=str(error))
     if stored == b"\0" * 32:
         return ChainCheck("absent")

@@ -19,8 +19,13 @@ from rights.keys import platform_account
 FUNDING_WEI = 10**21  # what a development key gets on anvil (1,000 ETH)
 
 
-def web3(timeout: float = 10) -> Web3:
-    return Web3(Web3.HTTPProvider(settings.CHAIN_RPC_URL, request_kwargs={"timeout": timeout}))
+def web3(timeout: float = 10, *, retries: bool = True) -> Web3:
+    """A client of the configured node. `retries=False` for reads a page waits on: web3 retries a
+    timed-out read five times, so one stalled node would cost a page six timeouts."""
+    if retries:
+        return Web3(Web3.HTTPProvider(settings.CHAIN_RPC_URL, request_kwargs={"timeout": timeout}))
+    return Web3(Web3.HTTPProvider(settings.CHAIN_RPC_URL, request_kwargs={"timeout": timeout},
+                                  exception_retry_configuration=None))
 
 
 def _deployment_file() -> Path:

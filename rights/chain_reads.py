@@ -5,15 +5,21 @@ ChainUnavailable when the node fails: `chain_record` (a content hash's `stateOf`
 shares of its latest `WorkRegistered`/`OwnersChanged` event, checked against it), `chain_transaction`
 (the work a mined transaction names) and `chain_batch` (a batch root's anchoring and a proof).
 `ChainReader` connects once per answer and skips every read after a failure.
+
+Pages and public answers wait on these reads, so each node request has a short timeout
+(CHAIN_READ_TIMEOUT_S) and is never retried, and a node that failed is remembered as down for
+CHAIN_DOWN_MEMO_S: the pages in that time say "not live" at once instead of each waiting again.
 """
 
+import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 from eth_utils import keccak
@@ -25,8 +31,6 @@ from web3.exceptions import TransactionNotFound, Web3Exception
 from rights import chain
 from rights.contract import registry_at
 from rights.merkle import state_hash
-
-CHAIN_TIMEOUT_S = 5  # per node request: a public page must not hang on a dead node
 
 ZERO32 = b"\0" * 32
 _SIGNATURES = {
@@ -116,15 +120,39 @@ def node_errors() -> Iterator[None]:
             "error": type(error).__name__}) from error
 
 
-def chain_connect(*, timeout: float = CHAIN_TIMEOUT_S) -> Contract:
+def _down_key() -> str:
+    return "rights:chain-down:" + hashlib.sha256(settings.CHAIN_RPC_URL.encode()).hexdigest()[:16]
+
+
+def node_down_reason() -> str:
+    """Why the node was found down in the last CHAIN_DOWN_MEMO_S ("" when it was not)."""
+    try:
+        return str(cache.get(_down_key()) or "")
+    except Exception:  # the cache being down must not fail a page either
+        return ""
+
+
+def remember_node_down(reason: str) -> None:
+    with suppress(Exception):
+        cache.set(_down_key(), reason, settings.CHAIN_DOWN_MEMO_S)
+
+
+def chain_connect(*, timeout: float | None = None) -> Contract:
     """The configured registry, on a node that answers and serves CHAIN_ID."""
+    down = node_down_reason()
+    if down:
+        raise ChainUnavailable(down)
     try:
         address = chain.registry_address()
     except ImproperlyConfigured:
         raise ChainUnavailable(_("No registry contract is configured.")) from None
-    w3 = chain.web3(timeout=timeout)
-    with node_errors():
-        chain_id = w3.eth.chain_id
+    w3 = chain.web3(timeout=settings.CHAIN_READ_TIMEOUT_S if timeout is None else timeout, retries=False)
+    try:
+        with node_errors():
+            chain_id = w3.eth.chain_id
+    except ChainUnavailable as error:
+        remember_node_down(str(error))
+        raise
     if chain_id != settings.CHAIN_ID:
         raise ChainUnavailable(_("The node serves chain %(found)s, not %(expected)s.") % {
             "found": chain_id, "expected": settings.CHAIN_ID})
@@ -259,6 +287,7 @@ class ChainReader:
             return function(self.contract, *args, **kwargs)
         except ChainUnavailable as error:
             self.contract, self.error = None, str(error)
+            remember_node_down(self.error)
             return None
 
 

@@ -10,23 +10,27 @@ the perceptual hash (imagehash's pHash of the image, or of the video's first fra
 
 import hashlib
 import io
-import subprocess
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import imagehash
-import imageio_ffmpeg
 import iscc_core
 import numpy as np
-from PIL import Image, ImageOps
+from django.conf import settings
+from PIL import ExifTags, Image
 
-from core.files import sniff_image
+from core import ffmpeg
+from core.files import cut_short, sniff_image
+
+logger = logging.getLogger(__name__)
 
 MIMES = {"image/png", "image/jpeg", "image/webp", "video/mp4", "video/webm"}
 VIDEO_FPS = 5  # frames per second the video signature samples (iscc-sdk's default)
 _SIGELEM = 380  # values per MPEG-7 frame signature
+VIDEO_DEMUXERS = {"video/mp4": "mp4", "video/webm": "webm"}  # ffmpeg's names (mov..., matroska...)
 
 
 class UnsupportedFile(ValueError):
@@ -66,26 +70,82 @@ def _refuse_bombs(width: int, height: int) -> None:
         raise _too_many_pixels()
 
 
-def _image_pixels(image: Image.Image) -> list[int]:
-    """iscc-sdk's normalisation: EXIF orientation, white under transparency, grey, 32x32 bicubic."""
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "P"):
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image)
-    grey = image.convert("L").resize((32, 32), Image.Resampling.BICUBIC)
-    return [int(value) for value in grey.get_flattened_data()]  # type: ignore[arg-type]  # (one band: ints)
+_STRIP = 256  # rows converted at a time
+_ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                 8: Image.Transpose.ROTATE_90}  # EXIF orientation -> ImageOps.exif_transpose's method
 
 
-def _frame_signatures(path: Path) -> list[tuple[int, ...]]:
+def _on_white(strip: Image.Image) -> Image.Image:
+    """iscc-sdk's normalisation before grey: white under transparency."""
+    if strip.mode not in ("RGBA", "LA", "P"):
+        return strip
+    strip = strip.convert("RGBA")
+    return Image.alpha_composite(Image.new("RGBA", strip.size, (255, 255, 255, 255)), strip)
+
+
+def _greys(image: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """Grey versions of a decoded picture, for its Image-Code (on white, as iscc-sdk) and its pHash
+    (through RGB, as imagehash is given it), built a strip of rows at a time: every step is pixel
+    by pixel, so the values are those of converting the whole picture at once, without its full
+    size copies (three of 160 MB for a 40-megapixel picture with transparency)."""
+    iscc_grey = Image.new("L", image.size)
+    shared = image.mode in ("RGB", "L")  # (there both ways give the same grey)
+    phash_grey = iscc_grey if shared else Image.new("L", image.size)
+    for top in range(0, image.height, _STRIP):
+        box = (0, top, image.width, min(image.height, top + _STRIP))
+        strip = image.crop(box)
+        iscc_grey.paste(_on_white(strip).convert("L"), box)
+        if not shared:
+            phash_grey.paste(strip.convert("RGB").convert("L"), box)
+    return iscc_grey, phash_grey
+
+
+def _image_codes(image: Image.Image) -> tuple[str, str]:
+    """The ISCC Content-Code (Image-Code from iscc-sdk's 32x32 grey pixels, upright by the EXIF
+    orientation, white under transparency) and the pHash (imagehash, of the picture as stored)."""
+    image.load()
+    method = _ORIENTATIONS.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+    iscc_grey, phash_grey = _greys(image)
+    image.close()  # (its pixels are no longer needed)
+    if method is not None:
+        iscc_grey = iscc_grey.transpose(method)
+    pixels = iscc_grey.resize((32, 32), Image.Resampling.BICUBIC).get_flattened_data()
+    content = iscc_core.gen_image_code_v0([int(value) for value in pixels])["iscc"]  # type: ignore[arg-type]
+    del iscc_grey
+    return content, str(imagehash.phash(phash_grey))
+
+
+def _video_input(path: Path, mime: str) -> list[str]:
+    """ffmpeg's input options for an uploaded video: its demuxer forced from the sniffed type (no
+    other format, playlist or protocol is tried), two decoding threads, and no more than
+    VIDEO_MAX_SECONDS read whatever the file claims."""
+    return ["-threads", str(ffmpeg.DECODE_THREADS), "-f", VIDEO_DEMUXERS[mime],
+            "-t", str(settings.VIDEO_MAX_SECONDS), "-i", str(path)]
+
+
+def _refuse_large_videos(path: Path, mime: str) -> None:
+    """Refuse a video before any frame is decoded when its streams claim frames larger than
+    VIDEO_MAX_PIXELS or it lasts longer than VIDEO_MAX_SECONDS (read from its header)."""
+    info = ffmpeg.probe(_video_input(path, mime), limits=ffmpeg.upload_limits())
+    if not info.videos:
+        raise UnsupportedFile(f"the {mime} file holds no video that can be read")
+    limit = settings.VIDEO_MAX_PIXELS
+    if any(video.width * video.height > limit for video in info.videos):
+        raise UnsupportedFile(f"frames larger than {limit / 1_000_000:.1f} megapixels")
+    if info.seconds is not None and info.seconds > settings.VIDEO_MAX_SECONDS:
+        raise UnsupportedFile(f"longer than {settings.VIDEO_MAX_SECONDS} seconds")
+
+
+def _frame_signatures(path: Path, mime: str) -> list[tuple[int, ...]]:
     """MPEG-7 frame signatures (380 values in 0..2 each) from ffmpeg's signature filter."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "signature.bin"
         escaped = out.as_posix().replace(":", "\\\\:")
         sample = f"fps=fps={VIDEO_FPS},signature=format=binary:filename={escaped}"
-        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
-                        "-i", str(path), "-vf", sample, "-f", "null", "-"], check=True, capture_output=True,
-                       timeout=600)
+        ffmpeg.run(["-loglevel", "error", *_video_input(path, mime), "-map", "0:v:0", "-vf", sample,
+                    "-f", "null", "-"], limits=ffmpeg.upload_limits())
         data = out.read_bytes()
     bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
 
@@ -110,16 +170,14 @@ def _frame_signatures(path: Path) -> list[tuple[int, ...]]:
     return signatures
 
 
-def _first_frame(path: Path) -> Image.Image:
-    reader = imageio_ffmpeg.read_frames(str(path))
-    try:
-        meta = next(reader)
-        width, height = meta["size"]
-        _refuse_bombs(width, height)  # before a frame of that size is decoded
-        frame = next(reader)
-    finally:
-        reader.close()
-    return Image.frombytes("RGB", (width, height), frame)
+def _first_frame(path: Path, mime: str) -> Image.Image:
+    """The first frame, as RGB (a PPM from ffmpeg: its header says the size it was decoded at)."""
+    out = ffmpeg.run(["-loglevel", "error", *_video_input(path, mime), "-map", "0:v:0", "-frames:v", "1",
+                      "-f", "image2pipe", "-c:v", "ppm", "-pix_fmt", "rgb24", "-"],
+                     limits=ffmpeg.upload_limits()).stdout
+    with Image.open(io.BytesIO(out)) as image:
+        _refuse_bombs(image.width, image.height)
+        return image.convert("RGB")
 
 
 def fingerprint(handle: BinaryIO, *, max_bytes: int) -> Fingerprints:
@@ -131,6 +189,8 @@ def fingerprint(handle: BinaryIO, *, max_bytes: int) -> Fingerprints:
     mime = sniff(data[:16])
     if mime is None:
         raise UnsupportedFile("not a PNG, JPEG or WebP image, nor an MP4 or WebM video")
+    if cut_short(data, mime):  # ffmpeg would read the part that is there
+        raise UnsupportedFile(f"the {mime} file is cut short (its end is missing)")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "work"
         path.write_bytes(data)
@@ -138,18 +198,21 @@ def fingerprint(handle: BinaryIO, *, max_bytes: int) -> Fingerprints:
             if mime.startswith("image/"):
                 with Image.open(path) as image:  # (reads the header only)
                     _refuse_bombs(image.width, image.height)
-                    image.load()
-                    content = iscc_core.gen_image_code_v0(_image_pixels(image))["iscc"]
-                    phash = str(imagehash.phash(image.convert("RGB")))
+                    content, phash = _image_codes(image)
             else:
-                content = iscc_core.gen_video_code_v0(_frame_signatures(path))["iscc"]
-                phash = str(imagehash.phash(_first_frame(path)))
+                _refuse_large_videos(path, mime)  # before a frame is decoded
+                content = iscc_core.gen_video_code_v0(_frame_signatures(path, mime))["iscc"]
+                phash = str(imagehash.phash(_first_frame(path, mime)))
         except UnsupportedFile:
             raise
         except Image.DecompressionBombError:  # Pillow's own check, at twice its limit
             raise _too_many_pixels() from None
-        except (OSError, subprocess.SubprocessError, StopIteration, ValueError) as error:
-            raise UnsupportedFile(f"the {mime} file could not be read") from error
+        except ffmpeg.FfmpegTimeout as error:
+            logger.info("reading a %s upload took too long: %s", mime, error)
+            raise UnsupportedFile(f"the {mime} file took too long to read") from None
+        except (OSError, ffmpeg.FfmpegError, ValueError) as error:
+            logger.info("a %s upload could not be read: %s", mime, error)
+            raise UnsupportedFile(f"the {mime} file could not be read") from None
     data_code = iscc_core.gen_data_code_v0(io.BytesIO(data))["iscc"]
     instance = iscc_core.gen_instance_code_v0(io.BytesIO(data))["iscc"]
     iscc = iscc_core.gen_iscc_code_v0([content, data_code, instance])["iscc"]

@@ -334,3 +334,26 @@ class Custody(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} of {self.user_id}"
+
+
+class ChainRequest(models.TextChoices):
+    REGISTRATION = "registration", _("Registration")
+    TRANSFER = "transfer", _("Share transfer")
+    LICENCE_GRANT = "licence_grant", _("Licence granted")
+    LICENCE_REVOKE = "licence_revoke", _("Licence revoked")
+
+
+class ChainAllowanceUse(models.Model):
+    """A chain request an account made, counted against its plan's daily allowance
+    (rights/allowance.py); `key` makes asking twice for the same thing count once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=120, unique=True)  # e.g. "registration:<work id>"
+    kind = models.CharField(max_length=16, choices=ChainRequest.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="rights_allowance_day")]
+
+    def __str__(self) -> str:
+        return self.key

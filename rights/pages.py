@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import add_service_error
 from accounts.models import User
 from core.errors import NotFound, ServiceError
+from core.uploads import show_refusal, upload_limit, upload_refusal
 from generation.models import Asset
 from projects.roles import Role
 from rights import certificate
@@ -142,6 +143,7 @@ def _asset_param(request: HttpRequest) -> int | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@upload_limit("WORK_MAX_BYTES", page=True)  # read no more of an upload than this (core.uploads)
 def work_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     wanted = _asset_param(request)
@@ -150,7 +152,12 @@ def work_new(request: HttpRequest) -> HttpResponse:
                      .values_list("asset_id", flat=True))
     choices = [(a.pk, _asset_label(a)) for a in assets]
     status = 200
-    if request.method == "POST":
+    refusal = upload_refusal(request)
+    if refusal is not None:  # the form as it was not sent, with the reason
+        form = WorkCreateForm(initial={"source": Source.UPLOAD}, asset_choices=choices)
+        show_refusal(form, "file", refusal)
+        status = refusal.status_code
+    elif request.method == "POST":
         form = WorkCreateForm(request.POST, request.FILES, asset_choices=choices)
         status = 400
         if form.is_valid():

@@ -19,11 +19,13 @@ from web3 import Web3
 from accounts.models import User
 from core.errors import Conflict, NotFound, ValidationFailed
 from generation.models import Asset
+from rights.allowance import chain_allowance_use
 from rights.events import works_announce
 from rights.fingerprints import UnsupportedFile, fingerprint
 from rights.keys import platform_account, user_address
 from rights.models import (
     Batch,
+    ChainRequest,
     ChainTx,
     Licence,
     LicenceStatus,
@@ -140,7 +142,9 @@ def share_transfer(*, work_id: str, user: User, bps: int, to_user_id: int | None
         raise ValidationFailed(_("You can transfer from 1 to %(max)s basis points.") % {"max": most},
                                fields={"bps": [_("At most %(max)s.") % {"max": most}]})
     to = Web3.to_checksum_address(to_address)
-    return _enqueue(key=f"transfer:{work.sha256}:{uuid.uuid4().hex}", signer=owner.address,
+    key = f"transfer:{work.sha256}:{uuid.uuid4().hex}"
+    chain_allowance_use(user=user, key=key, kind=ChainRequest.TRANSFER)
+    return _enqueue(key=key, signer=owner.address,
                     function="transferShare", args=[f"0x{work.sha256}", None, None, to, bps], work=work,
                     signer_user=user, meta={"to_address": to, "to_user": to_user_id})
 
@@ -166,6 +170,7 @@ def licence_grant(*, work_id: str, user: User, terms: str, licensee_user_id: int
     licensee = Web3.to_checksum_address(licensee_address)
     licence_id = "0x" + keccak(encode(["bytes32", "address", "bytes32", "bytes32"], [
         bytes.fromhex(work.sha256), licensee, bytes.fromhex(terms_sha256), bytes.fromhex(salt[2:])])).hex()
+    chain_allowance_use(user=user, key=f"grant:{licence_id}", kind=ChainRequest.LICENCE_GRANT)
     licence = Licence.objects.create(work=work, licence_id=licence_id, salt=salt, licensee=licensee,
                                      licensee_user_id=licensee_user_id, terms=terms.strip(),
                                      terms_sha256=terms_sha256, expires_at=expires_at, granted_by=user)
@@ -194,6 +199,7 @@ def licence_revoke(*, licence_id: str, user: User) -> Licence:
         held = sum(o.bps for o in licence.work.owners.filter(user_id__in=voters))
         if held * 2 <= TOTAL_SHARES:
             return licence
+    chain_allowance_use(user=user, key=f"revoke:{licence_id}", kind=ChainRequest.LICENCE_REVOKE)
     _enqueue(key=f"revoke:{licence_id}", signer=owner.address, function="revokeLicence",
              args=[f"0x{licence.work.sha256}", None, None, licence_id], work=licence.work, signer_user=user,
              meta={"licence": licence.pk})

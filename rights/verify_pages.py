@@ -1,5 +1,6 @@
 """The public /verify/ page: paste an identifier (GET, so an answer can be linked to) or upload a
-file (POST); no login needed. rights.verify does the work; this only shows it."""
+file (POST); no login needed, throttled per client address with the API (THROTTLE_VERIFY), the
+file capped at VERIFY_MAX_BYTES before it is read. rights.verify does the work; this only shows it."""
 
 from django import forms
 from django.conf import settings
@@ -9,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from core.errors import ValidationFailed
+from core.uploads import show_refusal, upload_limit, upload_refusal
+from rights.api.verify_views import verify_wait
 from rights.verify import Verification, verify
 
 
@@ -28,7 +31,7 @@ class VerifyFileForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["file"].help_text = _("A PNG, JPEG or WebP image or an MP4 or WebM video, up to "
                                           "%(mb)s MB. It is checked, not kept.") % {
-                                              "mb": settings.WORK_MAX_BYTES // 2**20}
+                                              "mb": settings.VERIFY_MAX_BYTES // 2**20}
 
 
 def _show_error(form: forms.Form, error: ValidationFailed) -> None:
@@ -44,14 +47,26 @@ def _show_error(form: forms.Form, error: ValidationFailed) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@upload_limit("VERIFY_MAX_BYTES", page=True)
 def verify_page(request: HttpRequest) -> HttpResponse:
+    refusal = upload_refusal(request)
     query_form = VerifyQueryForm(request.GET if "query" in request.GET else None)
-    file_form = VerifyFileForm(request.POST, request.FILES) if request.method == "POST" else VerifyFileForm()
+    file_form = (VerifyFileForm(request.POST, request.FILES) if request.method == "POST" and refusal is None
+                 else VerifyFileForm())
     result: Verification | None = None
     status = 200
     asked: forms.Form | None = file_form if request.method == "POST" else (
         query_form if query_form.is_bound else None)
-    if asked is not None:
+    wait = verify_wait(request) if asked is not None and refusal is None else None
+    if refusal is not None:
+        show_refusal(file_form, "file", refusal)
+        status = refusal.status_code
+    elif wait is not None:
+        assert asked is not None
+        asked.add_error(None, _("Too many verifications from your address: try again in %(n)s "
+                                "seconds.") % {"n": wait})
+        status = 429
+    elif asked is not None:
         if asked.is_valid():
             data = asked.cleaned_data
             try:
@@ -60,5 +75,8 @@ def verify_page(request: HttpRequest) -> HttpResponse:
                 _show_error(asked, error)
         if result is None:
             status = 400
-    return render(request, "rights/verify.html", {"query_form": query_form, "file_form": file_form,
-                                                  "result": result}, status=status)
+    response = render(request, "rights/verify.html", {"query_form": query_form, "file_form": file_form,
+                                                      "result": result}, status=status)
+    if wait is not None:
+        response["Retry-After"] = str(wait)
+    return response

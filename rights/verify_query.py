@@ -85,7 +85,7 @@ def _content_code(code: str) -> str:
 
 
 def file_query(upload: IO[bytes]) -> tuple[Query, bytes]:
-    limit = settings.WORK_MAX_BYTES
+    limit = settings.VERIFY_MAX_BYTES  # (the upload was capped at this before it was read: core.uploads)
     data = upload.read(limit + 1)
     allowed = _("A PNG, JPEG or WebP image or an MP4 or WebM video, up to %(mb)s MB.") % {
         "mb": limit // 2**20}

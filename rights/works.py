@@ -27,6 +27,7 @@ from generation.models import Asset
 from projects.models import Project
 from projects.roles import Action, Role
 from projects.selectors import membership_get, membership_require
+from rights.allowance import chain_allowance_use
 from rights.events import works_announce
 from rights.fingerprints import (
     Fingerprints,
@@ -39,6 +40,7 @@ from rights.keys import user_address
 from rights.metadata import licence_text
 from rights.models import (
     IN_FLIGHT,
+    ChainRequest,
     LicenceKind,
     Owner,
     PublishedPrint,
@@ -352,6 +354,8 @@ def work_submit(*, work_id: str, user: User, acknowledge_similar: bool = False) 
     someone else's registered or published work first waits for their owners, or a moderator,
     to approve it."""
     work = _editable(work_get_for_update(work_id=work_id, user=user), user)
+    # The chain allowance counts the request once, to whoever asks (rights/allowance.py).
+    chain_allowance_use(user=user, key=f"registration:{work.public_id}", kind=ChainRequest.REGISTRATION)
     _refuse_exact_duplicate(work.sha256)
     matches = near_matches(sha256=work.sha256, content_code=_content_unit(work.iscc), phash=work.phash,
                            exclude=work)

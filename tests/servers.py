@@ -1,10 +1,12 @@
 """Real server processes for tests: uvicorn serving core.asgi on the test database and Redis."""
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -54,7 +56,8 @@ class AsgiServer:
         port = port or free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "core.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--ws", "websockets-sansio", "--ws-max-size", str(64 * 1024 * 1024),
+             "--port", str(port), "--ws", "websockets-sansio",
+             "--ws-max-size", str(settings.WS_MAX_FRAME_BYTES), "--no-proxy-headers",
              "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=child_env(**extra_env))
         server = cls(process, port)
         deadline = time.monotonic() + 30
@@ -120,3 +123,22 @@ class CeleryWorker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+
+class StalledNode:
+    """A server that accepts connections and never answers (a stalled chain node), counting them."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self.connections.append(self.server.accept()[0])
+
+    def close(self) -> None:
+        for sock in [*self.connections, self.server]:
+            sock.close()

@@ -16,6 +16,7 @@ import pytest
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+HEALTH_TOKEN = "boot-test-" + "h" * 32  # the detailed /healthz is for staff and monitors
 pytestmark = pytest.mark.slow
 
 
@@ -40,7 +41,9 @@ def _health(port: int, timeout: float) -> dict:
     last: object = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz",
+                                             headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
+            with urllib.request.urlopen(request, timeout=5) as resp:
                 return json.loads(resp.read())
         except urllib.error.HTTPError as exc:
             last = json.loads(exc.read())
@@ -48,6 +51,16 @@ def _health(port: int, timeout: float) -> dict:
             last = exc
         time.sleep(0.5)
     raise AssertionError(f"/healthz never returned 200; last answer: {last}")
+
+
+def _command_lines(pids: list[int]) -> list[str]:
+    lines = []
+    for pid in pids:
+        try:
+            lines.append((Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return lines
 
 
 def _boot_and_stop(env: dict[str, str], log: Path, marker: str, stop: int) -> dict:
@@ -58,13 +71,20 @@ def _boot_and_stop(env: dict[str, str], log: Path, marker: str, stop: int) -> di
         try:
             report = _health(port, timeout=120)
             assert _processes_with(marker), "no child processes found"
+            report["command_lines"] = _command_lines(_processes_with(marker))
             up.send_signal(stop)
             started = time.monotonic()
             assert up.wait(timeout=15) == 0, log.read_text()[-3000:]
             assert time.monotonic() - started < 10
         finally:
-            if up.poll() is None:
-                up.kill()
+            if up.poll() is None:  # a failed check: stop it as a person would, so nothing is left
+                up.send_signal(signal.SIGINT)
+                try:
+                    up.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    up.kill()
+                    for pid in _processes_with(marker):
+                        os.kill(pid, signal.SIGKILL)
     time.sleep(0.5)
     assert _processes_with(marker) == [], "children survived the stop"
     return report
@@ -76,10 +96,15 @@ def test_up_boots_on_clean_var_reports_healthy_and_stops(tmp_path):
     dropped = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(STORYLOOM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="core.settings.local",
-               ANVIL_PORT=str(free_port()))
+               ANVIL_PORT=str(free_port()), HEALTH_TOKEN=HEALTH_TOKEN)
 
     report = _boot_and_stop(env, tmp_path / "first.log", marker, signal.SIGTERM)
     assert report["status"] == "up"
+    # The web bounds websocket frames; webhook deliveries have a worker of their own.
+    commands = report["command_lines"]
+    assert any("uvicorn" in line and "--ws-max-size 1048576" in line and "--no-proxy-headers" in line
+               for line in commands), commands
+    assert any("worker -Q webhooks" in line for line in commands), commands
     assert {name for name, part in report["checks"].items() if part["status"] == "up"} == {
         "database", "redis", "workers", "chain"}
     first = (tmp_path / "first.log").read_text()

@@ -155,16 +155,33 @@ class JobCreateInput(AssetRemixInput):
                                    help_text="Up to 2,000 characters (a storyboard's scenes have their own).")
 
 
+class AllowanceSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Stable, for programs: e.g. chain_transactions.")
+    label = serializers.CharField()  # type: ignore[assignment]
+    used = serializers.FloatField(help_text="Today (UTC).")
+    limit = serializers.FloatField(help_text="A day, on your plan.")
+    help = serializers.CharField(help_text="What counts, in plain words.")
+
+
 class UsageSerializer(serializers.Serializer):
     plan = serializers.CharField()
-    video_seconds_today = serializers.FloatField()
-    video_seconds_per_day = serializers.FloatField()
+    compute_today = serializers.FloatField(help_text="Megapixel-steps used today, failed and cancelled jobs "
+                                                     "counted for the steps that ran.")
+    compute_per_day = serializers.FloatField(help_text="Megapixel-steps your plan renders a day: a job "
+                                                       "that would go past it is refused.")
+    compute_unit = serializers.CharField(help_text="Always megapixel-steps: frames × width × height × "
+                                                   "steps, in millions (an image is one frame).")
+    compute_help = serializers.CharField(help_text="The unit, explained for people.")
+    video_seconds_today = serializers.FloatField(help_text="Seconds of video queued or made today "
+                                                           "(shown, not limited).")
     jobs_in_flight = serializers.IntegerField()
     jobs_in_flight_max = serializers.IntegerField()
     max_side = serializers.IntegerField(help_text="The largest width or height the plan renders.")
     running_max = serializers.IntegerField(help_text="Your jobs that run at once; the rest wait their turn.")
     watermark = serializers.BooleanField(help_text="Whether the plan's outputs carry a visible mark.")
     resets_at = serializers.DateTimeField(help_text="When the daily allowance starts again (midnight UTC).")
+    allowances = AllowanceSerializer(many=True, help_text="Other daily allowances of your plan (chain "
+                                                          "transactions...).")
 
 
 class WebhookSerializer(serializers.ModelSerializer):

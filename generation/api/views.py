@@ -134,19 +134,22 @@ class AssetRemixView(APIView):
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
+CONTENT_TYPES = {".mp4": "video/mp4", ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg"}
+# A file as its type (a byte range: 206), or a redirect to object storage.
+MEDIA_RESPONSES: dict[object, object] = {
+    **{(code, kind): bytes for code in (200, 206) for kind in CONTENT_TYPES.values()}, 302: None}
+
+
 class AssetMediaView(APIView):
     """One of an asset's files, for the project's members; `?download=1` saves it. From object
     storage (S3) the answer is a redirect to a link signed for a few minutes."""
 
     @extend_schema(operation_id="projects_assets_media", parameters=[OpenApiParameter("download", bool)],
-                   responses={(200, "application/octet-stream"): bytes, 302: None})
+                   responses=MEDIA_RESPONSES)
     def get(self, request: Request, project_id: int, asset_id: int, name: str) -> HttpResponseBase:
         project = project_get(project_id=project_id, user=request.user)
         asset = selectors.asset_get(project=project, user=request.user, asset_id=asset_id)
         return asset_media_response(request, asset, name, filename=f"{asset.job.public_id}-{asset.role}")
-
-
-CONTENT_TYPES = {".mp4": "video/mp4", ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg"}
 
 
 def asset_media_response(request: Request, asset: Asset, name: str, *, filename: str) -> HttpResponseBase:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import FileResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -76,6 +76,18 @@ class VideoDeletedSerializer(serializers.Serializer):
     deleted = serializers.BooleanField()
 
 
+class OpenAIErrorSerializer(serializers.Serializer):
+    """OpenAI's error shape, every answer but a success's (documented as each operation's default)."""
+
+    error = inline_serializer("OpenAIErrorDetail", fields={
+        "message": serializers.CharField(), "type": serializers.CharField(),
+        "param": serializers.CharField(allow_null=True), "code": serializers.CharField(),
+        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))})
+
+
+ERRORS = {"default": OpenAIErrorSerializer}
+
+
 class VideosView(APIView):
     def get_exception_handler(self) -> Any:
         return openai_exception_handler
@@ -84,7 +96,7 @@ class VideosView(APIView):
 class VideoListView(VideosView):
     token_scope = "generate"  # POST renders; an API token needs the generate scope (accounts.scopes)
 
-    @extend_schema(operation_id="videos_list", responses=VideoListSerializer, parameters=[
+    @extend_schema(operation_id="videos_list", responses={200: VideoListSerializer, **ERRORS}, parameters=[
         OpenApiParameter("after", str), OpenApiParameter("limit", int),
         OpenApiParameter("order", str, enum=["asc", "desc"])], description="Your videos.")
     def get(self, request: Request) -> Response:
@@ -110,7 +122,8 @@ class VideoListView(VideosView):
         return Response({"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
                          "last_id": data[-1]["id"] if data else None, "has_more": len(page) > limit})
 
-    @extend_schema(operation_id="videos_create", request=CreateVideoInput, responses={200: VideoSerializer},
+    @extend_schema(operation_id="videos_create", request=CreateVideoInput,
+                   responses={200: VideoSerializer, **ERRORS},
                    parameters=[OpenApiParameter("OpenAI-Project", str, OpenApiParameter.HEADER,
                                                 description="A Storyloom project id (default: your own).")],
                    description="Start rendering a video.")
@@ -124,12 +137,12 @@ class VideoListView(VideosView):
 class VideoDetailView(VideosView):
     token_scope = "generate"  # DELETE
 
-    @extend_schema(operation_id="videos_retrieve", responses=VideoSerializer)
+    @extend_schema(operation_id="videos_retrieve", responses={200: VideoSerializer, **ERRORS})
     def get(self, request: Request, video_id: str) -> Response:
         job = services.video_get(user=current_user(request), video_id=video_id)
         return Response(services.video_object(job))
 
-    @extend_schema(operation_id="videos_delete", responses=VideoDeletedSerializer)
+    @extend_schema(operation_id="videos_delete", responses={200: VideoDeletedSerializer, **ERRORS})
     def delete(self, request: Request, video_id: str) -> Response:
         services.video_delete(user=current_user(request), video_id=video_id)
         return Response({"id": video_id, "object": "video.deleted", "deleted": True})
@@ -138,7 +151,8 @@ class VideoDetailView(VideosView):
 class VideoRemixView(VideosView):
     token_scope = "generate"
 
-    @extend_schema(operation_id="videos_remix", request=RemixInput, responses=VideoSerializer,
+    @extend_schema(operation_id="videos_remix", request=RemixInput,
+                   responses={200: VideoSerializer, **ERRORS},
                    description="A new video from a completed one, with a new prompt.")
     def post(self, request: Request, video_id: str) -> Response:
         job = services.video_remix(user=current_user(request), video_id=video_id,
@@ -156,7 +170,7 @@ class VideoContentView(VideosView):
 
     @extend_schema(operation_id="videos_content",
                    parameters=[OpenApiParameter("variant", str, enum=["video", "thumbnail"])],
-                   responses={(200, "video/mp4"): bytes, (200, "image/jpeg"): bytes})
+                   responses={(200, "video/mp4"): bytes, (200, "image/jpeg"): bytes, **ERRORS})
     def get(self, request: Request, video_id: str) -> Any:
         job = services.video_get(user=current_user(request), video_id=video_id)
         variant = request.query_params.get("variant", "video")

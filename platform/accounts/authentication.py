@@ -3,6 +3,7 @@ from rest_framework.request import Request
 
 from accounts.models import ApiToken, User
 from accounts.selectors import token_find, token_mark_used, token_refusal
+from accounts.throttles import FailureThrottle
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -19,9 +20,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
+        failures = FailureThrottle("bad_token")
+        wait = failures.refused(request)
+        if wait is not None:  # DRF throttles run after authentication: guessing is bounded here
+            raise exceptions.Throttled(wait)
         token = token_find(raw=header[1])
         refusal = token_refusal(token)
         if refusal is not None or token is None:
+            failures.failed(request)
             raise exceptions.AuthenticationFailed(refusal)
         token_mark_used(token)
         return token.user, token

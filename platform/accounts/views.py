@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import lockout, selectors, services
 from accounts.forms import (
     LoginForm,
     PasswordChangeForm,
@@ -30,7 +30,9 @@ from accounts.forms import (
     add_service_error,
 )
 from accounts.models import User
+from accounts.throttles import throttle_wait, wait_minutes
 from core.errors import ServiceError
+from core.uploads import show_refusal, upload_limit, upload_refusal
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -54,6 +56,13 @@ def _current_language() -> str:
     return codes.get(code, settings.LANGUAGE_CODE)
 
 
+def _too_many(response: HttpResponse, wait_s: int) -> HttpResponse:
+    """A page refused by a throttle: 429, and when to come back."""
+    response.status_code = 429
+    response["Retry-After"] = str(wait_s)
+    return response
+
+
 # --- sign up, log in, log out ---------------------------------------------------------------
 
 
@@ -66,7 +75,14 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request))
     form = SignupForm(request.POST or None)
     status = 200
-    if request.method == "POST":
+    wait_s = throttle_wait(request, "signup") if request.method == "POST" else None
+    if wait_s is not None:
+        minutes = wait_minutes(wait_s)
+        form.add_error(None, ngettext(
+            "Too many sign-ups from your network: try again in %(n)s minute.",
+            "Too many sign-ups from your network: try again in %(n)s minutes.", minutes) % {
+            "n": minutes})
+    elif request.method == "POST":
         status = 400
         if form.is_valid():
             data = form.cleaned_data
@@ -86,8 +102,9 @@ def signup(request: HttpRequest) -> HttpResponse:
                     "email": user.email})
                 return redirect(_next_url(request))
     next_url = request.POST.get("next") or request.GET.get("next", "")
-    return render(request, "accounts/signup.html", {"form": form, "next": next_url},
-                  status=status)
+    response = render(request, "accounts/signup.html", {"form": form, "next": next_url},
+                      status=status)
+    return response if wait_s is None else _too_many(response, wait_s)
 
 
 class LoginView(auth_views.LoginView):
@@ -139,10 +156,40 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Mails a reset link, at most THROTTLE_PASSWORD_RESET times per client address and per
+    address asked for. Unknown addresses are counted and answered like known ones ("sent")."""
+
     template_name = "accounts/password_reset.html"
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait_s = throttle_wait(request, "password_reset")
+        if wait_s is not None:
+            minutes = wait_minutes(wait_s)
+            return self._refused(self.get_form(), wait_s, ngettext(
+                "Too many password resets were asked for from your network: try again in "
+                "%(n)s minute.",
+                "Too many password resets were asked for from your network: try again in "
+                "%(n)s minutes.", minutes) % {"n": minutes})
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        wait_s = throttle_wait(self.request, "password_reset", target=form.cleaned_data["email"])
+        if wait_s is not None:
+            minutes = wait_minutes(wait_s)
+            return self._refused(form, wait_s, ngettext(
+                "Too many password resets were asked for this address: if the mails did not "
+                "come, check your spam folder, or try again in %(n)s minute.",
+                "Too many password resets were asked for this address: if the mails did not "
+                "come, check your spam folder, or try again in %(n)s minutes.", minutes) % {
+                "n": minutes})
+        return super().form_valid(form)
+
+    def _refused(self, form: Any, wait_s: int, message: str) -> HttpResponse:
+        form.add_error(None, message)
+        return _too_many(self.render_to_response(self.get_context_data(form=form)), wait_s)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -152,6 +199,13 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # The owner proved the mailbox: failed log-ins counted against the account (as by an
+        # attacker who locked it) no longer keep them out.
+        lockout.login_failures_forget(self.request, username=form.user.get_username())
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -164,7 +218,17 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @never_cache
 @require_GET
 def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """The link mailed to an address: verifies it and says so, or says why not."""
+    """The link mailed to an address: verifies it and says so, or says why not. Opened at
+    most THROTTLE_VERIFY_EMAIL times per client address (links are not to be probed)."""
+    wait_s = throttle_wait(request, "verify_email")
+    if wait_s is not None:
+        minutes = wait_minutes(wait_s)
+        error = ngettext(
+            "Too many verification links were opened from your network: try again in %(n)s minute.",
+            "Too many verification links were opened from your network: try again in %(n)s minutes.",
+            minutes) % {"n": minutes}
+        return _too_many(render(request, "accounts/verify_email.html",
+                                {"verified": False, "throttled": True, "error": error}), wait_s)
     try:
         user = services.email_verify(uidb64=uidb64, token=token)
     except ServiceError as exc:
@@ -194,10 +258,12 @@ def verify_email_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@upload_limit("AVATAR_MAX_BYTES", page=True)  # read no more of an upload than this (core.uploads)
 def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     status = 200
-    if request.method == "POST":
+    refusal = upload_refusal(request)
+    if request.method == "POST" and refusal is None:
         form = ProfileForm(request.POST, request.FILES)
         status = 400
         if form.is_valid():
@@ -228,6 +294,9 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         form = ProfileForm(initial={"email": user.email, "display_name": user.display_name,
                                     "bio": user.bio, "preferred_language": user.preferred_language})
+        if refusal is not None:  # an avatar over the cap: nothing was read
+            show_refusal(form, "avatar", refusal)
+            status = refusal.status_code
     return render(request, "accounts/profile.html", {"form": form}, status=status)
 
 

@@ -6,9 +6,15 @@ dropped. A bearer token needs the `read` scope to connect and `write` to edit (e
 is a viewer's). When a member's access changes (removed, role changed, project deleted) every
 process's room re-checks their sockets: closed with 4403, or may edit or not as the role says.
 
-Awareness (presence, carets) is relayed and never stored. A socket speaks for one client id,
-the first it announces; its state's `user` (name, colour) is the account's (collab.presence).
-A client's awareness is removed for everyone when its socket closes.
+Awareness (presence, carets) is relayed and kept only in memory for newcomers. A socket speaks
+for one client id, the first it announces; its state's `user` (name, colour) is the account's
+(collab.presence). A client's awareness is removed for everyone when its socket closes.
+
+What one socket may cost is bounded (settings WS_*): a frame over WS_MAX_FRAME_BYTES closes it
+with 1009; what it has not been sent yet may not exceed WS_OUTBOX_MAX_MESSAGES messages or
+WS_OUTBOX_MAX_BYTES bytes (a client that does not read, or asks for the whole document again
+and again, is closed with 1013); only the first WS_AWARENESS_MAX_ENTRIES entries of an
+awareness message are read.
 """
 
 import asyncio
@@ -19,12 +25,13 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
-from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from pycrdt import YMessageType, YSyncMessageType, merge_updates
 
 from accounts.models import TokenScope
 from collab.presence import awareness_state_clean, awareness_username, presence_user
 from collab.protocol import (
+    MAX_SAFE_INTEGER,
     MESSAGE_QUERY_AWARENESS,
     AwarenessEntry,
     ProtocolError,
@@ -35,6 +42,7 @@ from collab.protocol import (
 )
 from collab.rooms import Room, room_for, room_release
 from collab.writer import writer
+from core.ws_limits import BoundedConsumer
 from projects.models import Project
 from projects.selectors import actions_allowed, membership_get
 
@@ -42,17 +50,24 @@ log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_PROTOCOL = 4400
 CLOSE_INTERNAL = 1011
-CLOSE_TOO_SLOW = 1013  # "try again later"
-OUTBOX_LIMIT = 5000  # messages queued for one socket before it counts as not reading
+CLOSE_TOO_SLOW = 1013  # "try again later": it did not read what it was sent
 Queued = tuple[int, int, bytes, bytes]  # committed entries first..last: the update, and as a message
 
 
-class StoryboardConsumer(AsyncWebsocketConsumer):
+def _size(item: bytes | Queued) -> int:
+    return len(item) if isinstance(item, bytes) else len(item[3])
+
+
+class StoryboardConsumer(BoundedConsumer):
+    """(BoundedConsumer: frames over WS_MAX_FRAME_BYTES close it with 1009; it closes once.)"""
+
     room: Room | None = None
     sender: asyncio.Task | None = None
     rechecking: asyncio.Task | None = None
     revoked = False  # its access ended: it is closing, and what it sends is ignored
+    closing = False  # nothing more is queued for it, and what it sends is ignored
     close_code = CLOSE_TOO_SLOW  # what the None queued in its outbox closes it with
+    outbox_bytes = 0  # the size of what its outbox holds
 
     async def connect(self) -> None:
         self.project_id = int(self.scope["url_route"]["kwargs"]["project_id"])
@@ -78,8 +93,9 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         self.sent = room.seen.copy()  # what this client has, as of the state queued below
         self.push(sync_message(YSyncMessageType.SYNC_STEP1, room.doc.get_state()))
         self.push(sync_message(YSyncMessageType.SYNC_STEP2, room.doc.get_update()))
-        if room.awareness:
-            self.push(awareness_message(list(room.awareness.values())))
+        present = room.awareness_entries()
+        if present:
+            self.push(awareness_message(present))
         self.room = room
         room.members.add(self)
         self.sender = asyncio.create_task(self._send_queued())
@@ -125,11 +141,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             return
         log.info("storyboard %s: closing a client whose access ended", self.project_id)
         self.revoked, self.can_edit = True, False
-        if self.room is not None:
-            self.room.members.discard(self)  # nothing more is queued for it
-        self.outbox.clear()
-        self.close_code = CLOSE_FORBIDDEN
-        self._queue(None)
+        self._close_soon(CLOSE_FORBIDDEN)
 
     async def dispatch(self, message: dict) -> None:
         # Channels closes stale database connections before every message, a thread hop per
@@ -149,14 +161,15 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             if task is not None:
                 task.cancel()
         await writer().flushed()  # what the client sent before leaving is committed and relayed
-        gone = [AwarenessEntry(client_id, clock + 1, "null")
+        # (y-protocols also takes a null state at the same clock: lib0 reads no larger number.)
+        gone = [AwarenessEntry(client_id, min(clock + 1, MAX_SAFE_INTEGER), "null")
                 for client_id, clock in self.client_ids.items()]
         if gone:
             self._publish_awareness(awareness_message(gone))
         await room_release(room)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.room is None or self.revoked or bytes_data is None:
+        if self.room is None or self.revoked or self.closing or bytes_data is None:
             return
         try:
             message = message_parse(bytes_data)
@@ -165,7 +178,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
             elif message.kind == YMessageType.AWARENESS:
                 self._on_awareness(message.payload)
             elif message.kind == MESSAGE_QUERY_AWARENESS:
-                self.push(awareness_message(list(self.room.awareness.values())))
+                self.push(awareness_message(self.room.awareness_entries()))
         except ProtocolError as exc:
             log.info("storyboard %s: closing a client that sent %s", self.project_id, exc)
             await self.close(code=CLOSE_PROTOCOL)
@@ -200,7 +213,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
     def _on_awareness(self, payload: bytes) -> None:
         """Relay what the client says about its own client id, under its account's name."""
         kept = []
-        for entry in awareness_parse(payload):
+        for entry in awareness_parse(payload, limit=settings.WS_AWARENESS_MAX_ENTRIES):
             if entry.client_id != self.client_id and not self._claim(entry.client_id):
                 continue  # someone else's client: not this socket's to set or remove
             state = awareness_state_clean(entry.state, self.presence)
@@ -220,7 +233,7 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
         if self.client_id is not None:
             return False
         assert self.room is not None
-        known = self.room.awareness.get(client_id)
+        known = self.room.awareness_of(client_id)
         if known is not None and awareness_username(known.state) != self.presence["username"]:
             return False
         self.client_id = client_id
@@ -240,15 +253,42 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
     def push_update(self, first: int, last: int, update: bytes, message: bytes) -> None:
         self._queue((first, last, update, message))
 
-    def _queue(self, item: bytes | Queued | None) -> None:
-        if len(self.outbox) >= OUTBOX_LIMIT:  # it is not reading: drop it, it resyncs on reconnect
-            log.info("storyboard %s: closing a client %s messages behind", self.project_id, len(self.outbox))
-            if self.room is not None:
-                self.room.members.discard(self)
-            self.outbox.clear()
-            item = None
+    def _queue(self, item: bytes | Queued) -> None:
+        if self.closing:
+            return
+        size = _size(item)
+        if len(self.outbox) >= settings.WS_OUTBOX_MAX_MESSAGES or (
+                self.outbox and self.outbox_bytes + size > settings.WS_OUTBOX_MAX_BYTES):
+            # It is not reading (or asks faster than it reads): drop it; it resyncs on reconnect.
+            # (One message, however large, is queued when nothing else is: the document.)
+            log.info("storyboard %s: closing a client %s messages (%s bytes) behind",
+                     self.project_id, len(self.outbox), self.outbox_bytes)
+            self._close_soon(CLOSE_TOO_SLOW)
+            return
         self.outbox.append(item)
+        self.outbox_bytes += size
         self.wakeup.set()
+
+    def _stop_queueing(self) -> None:
+        """Nothing more is queued for it, and what was is dropped."""
+        self.closing = True
+        if self.room is not None:
+            self.room.members.discard(self)
+        self.outbox.clear()
+        self.outbox_bytes = 0
+
+    def _close_soon(self, code: int) -> None:
+        """Close it once what is being sent has gone (a socket is closed by its sender task)."""
+        if self.closing:
+            return
+        self._stop_queueing()
+        self.close_code = code
+        self.outbox.append(None)
+        self.wakeup.set()
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self._stop_queueing()
+        await super().close(code=code, reason=reason)
 
     async def _send_queued(self) -> None:
         try:
@@ -261,12 +301,15 @@ class StoryboardConsumer(AsyncWebsocketConsumer):
                 if item is None:
                     await self.close(code=self.close_code)
                     return
+                self.outbox_bytes -= _size(item)
                 if isinstance(item, bytes):
                     await self.send(bytes_data=item)
                     continue
                 run = [item]  # updates queued back to back go out as one message
                 while self.outbox and isinstance(self.outbox[0], tuple):
-                    run.append(self.outbox.popleft())  # type: ignore[arg-type]
+                    queued: Queued = self.outbox.popleft()  # type: ignore[assignment]
+                    self.outbox_bytes -= _size(queued)
+                    run.append(queued)
                 await self._send_updates([u for u in run if not self.sent.has(u[0], u[1])])
         except Exception as exc:  # the socket closed under us: disconnect() follows
             log.info("storyboard %s: stopped sending to a client: %r", self.project_id, exc)

@@ -5,13 +5,14 @@ server replaces the state's `user` field with the account's: the display name, t
 a colour from a fixed palette. So nobody can show up under someone else's name, and a colour is
 always a plain `#rrggbb` (the browser puts it into style attributes). The colour is the one the
 browser computes for avatars and comments (static/js/src/util.js `colorOf`), so they all agree.
-Everything else passes through, if the state is a JSON object of at most MAX_STATE_BYTES.
+Everything else passes through, if the state is a JSON object of at most
+settings.WS_AWARENESS_MAX_BYTES (as the client wrote it).
 """
 
 import json
 from typing import Any
 
-MAX_STATE_BYTES = 4096
+from django.conf import settings
 
 # static/js/src/util.js PALETTE: twelve distinct colours that keep white initials readable.
 PALETTE = ("#c92a2a", "#1971c2", "#2b8a3e", "#9c36b5", "#d9480f", "#0c8599",
@@ -46,7 +47,8 @@ def awareness_state_clean(state: str, user: dict[str, str]) -> str | None:
     gets `user` replaced; anything else (not JSON, not an object, too large) is None: dropped."""
     if state == "null":
         return state
-    if len(state) > MAX_STATE_BYTES or len(state.encode()) > MAX_STATE_BYTES:
+    limit = settings.WS_AWARENESS_MAX_BYTES
+    if len(state) > limit or len(state.encode()) > limit:
         return None
     try:
         parsed = json.loads(state, parse_constant=_no_constant)

@@ -10,10 +10,12 @@ batch of updates, instead of one per connected client per update.
 """
 
 import asyncio
+import time
 import weakref
 from typing import Protocol, runtime_checkable
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from pycrdt import Doc, YSyncMessageType
 
 from collab.attribution import Attributor
@@ -84,7 +86,8 @@ class Room:
         self.generation = 0  # bumped on every reload
         self.lock = asyncio.Lock()
         self.members: set[Member] = set()
-        self.awareness: dict[int, AwarenessEntry] = {}
+        # client id -> its latest entry, and when it came (time.monotonic()).
+        self.awareness: dict[int, tuple[AwarenessEntry, float]] = {}
         self.fanout: Fanout | None = None  # while it hears and tells the other processes
         self.joining: asyncio.Future | None = None
         self.checks: set[asyncio.Task] = set()  # members re-checking their access
@@ -110,13 +113,29 @@ class Room:
             member.push_update(first, last, update, message)
 
     def relay_awareness(self, data: bytes) -> None:
+        """Hand an awareness update (the server's: relayed by a consumer or another process)
+        to every local client, and keep its entries for newcomers."""
+        now = time.monotonic()
         for entry in awareness_parse(message_parse(data).payload):
             if entry.state == "null":
                 self.awareness.pop(entry.client_id, None)
             else:
-                self.awareness[entry.client_id] = entry
+                self.awareness[entry.client_id] = (entry, now)
         for member in list(self.members):  # the sender too, as y-websocket's server does
             member.push(data)
+
+    def awareness_entries(self) -> list[AwarenessEntry]:
+        """The clients present. An entry not renewed for WS_AWARENESS_TIMEOUT_S is forgotten,
+        as y-protocols forgets it (clients renew theirs every 15 s): its socket is gone without
+        a word, e.g. with the process that served it."""
+        oldest = time.monotonic() - settings.WS_AWARENESS_TIMEOUT_S
+        for client_id in [cid for cid, (_, at) in self.awareness.items() if at < oldest]:
+            del self.awareness[client_id]
+        return [entry for entry, _ in self.awareness.values()]
+
+    def awareness_of(self, client_id: int) -> AwarenessEntry | None:
+        known = self.awareness.get(client_id)
+        return known[0] if known is not None else None
 
     def access_changed(self, user_id: int | None) -> None:
         """The access of `user_id` (None: of everyone) to the project changed: the local members

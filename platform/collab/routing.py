@@ -1,7 +1,9 @@
 from django.urls import path
 
 from collab.consumers import StoryboardConsumer
+from core.ws_limits import ConnectRateLimit
 
 websocket_urlpatterns = [
-    path("ws/projects/<int:project_id>/storyboard", StoryboardConsumer.as_asgi()),
+    # Handshakes per account and per address are limited before the consumer runs.
+    path("ws/projects/<int:project_id>/storyboard", ConnectRateLimit(StoryboardConsumer.as_asgi())),
 ]

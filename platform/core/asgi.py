@@ -13,11 +13,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.ws_auth import BearerTokenMiddleware  # noqa: E402
 from core.routing import websocket_urlpatterns  # noqa: E402
+from core.uploads import BodyLimit  # noqa: E402
 from core.ws_origin import SessionOriginGuard  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Bodies over a route's cap are never read from the client (core.uploads).
+        "http": BodyLimit(django_asgi_app),
         # The session cookie counts only with one of our Origins (cross-site websocket
         # hijacking); a bearer token needs none, so programs join without one (core.ws_origin).
         "websocket": SessionOriginGuard(

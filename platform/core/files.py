@@ -4,6 +4,7 @@ A stored file is named `<random>.<extension of the type its bytes were sniffed a
 user chose (`x.html`) ever reaches storage, and a download is named after its title with the
 extension of its stored type."""
 
+import re
 import secrets
 from urllib.parse import quote
 
@@ -62,3 +63,75 @@ def sniff_image(head: bytes) -> str | None:
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return "image/gif"
     return None
+
+
+# --- containers whose end is missing ---------------------------------------------------------------
+
+_BOX_TYPE = re.compile(rb"[A-Za-z0-9 ]{4}")
+_EBML_TOP = {0x1A45DFA3, 0x18538067}  # the EBML header and the Segment
+
+
+def _boxes_cut_short(data: bytes) -> bool:
+    """An ISO BMFF file (MP4, MOV): a top-level box says it is longer than what is left. Bytes
+    after the last box that do not read as one (a ZIP appended, say) end the walk: not cut."""
+    pos = 0
+    while pos + 8 <= len(data):
+        size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        if not _BOX_TYPE.fullmatch(kind):
+            return False
+        header = 8
+        if size == 1:  # a 64-bit size follows the type
+            if pos + 16 > len(data):
+                return True
+            size, header = int.from_bytes(data[pos + 8:pos + 16], "big"), 16
+        elif size == 0:  # the box runs to the end of the file
+            return False
+        if size < header:
+            return False
+        if pos + size > len(data):
+            return True
+        pos += size
+    return False
+
+
+def _vint(data: bytes, pos: int, *, keep_marker: bool) -> tuple[int, int] | None:
+    """An EBML variable-length integer at `pos`: (value, length), or None when it is not one.
+    An all-ones size (unknown, as live streams write) reads as -1."""
+    if pos >= len(data) or data[pos] == 0:
+        return None
+    length = 9 - data[pos].bit_length()
+    if pos + length > len(data):
+        return None
+    value = int.from_bytes(data[pos:pos + length], "big")
+    if keep_marker:
+        return value, length
+    value &= (1 << (7 * length)) - 1
+    return (-1 if value == (1 << (7 * length)) - 1 else value), length
+
+
+def _ebml_cut_short(data: bytes) -> bool:
+    """A WebM (Matroska) file: its Segment says it is longer than what is left."""
+    pos = 0
+    while pos < len(data):
+        element = _vint(data, pos, keep_marker=True)
+        if element is None or element[0] not in _EBML_TOP:
+            return False  # not ours: bytes after the file
+        size = _vint(data, pos + element[1], keep_marker=False)
+        if size is None:
+            return True
+        if size[0] < 0:  # of unknown size: runs to the end
+            return False
+        pos += element[1] + size[1] + size[0]
+        if pos > len(data):
+            return True
+    return False
+
+
+def cut_short(data: bytes, mime: str) -> bool:
+    """Whether an MP4 or WebM file's own structure says that its end is missing (a truncated
+    upload: ffmpeg would still read the part that is there). Other types: False."""
+    if mime == "video/mp4":
+        return _boxes_cut_short(data)
+    if mime == "video/webm":
+        return _ebml_cut_short(data)
+    return False

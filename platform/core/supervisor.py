@@ -1,7 +1,10 @@
 """Start child processes, prefix their output, restart the ones that die, stop them all.
 
 Each child runs in its own session (process group), so Ctrl-C reaches only this supervisor,
-which then stops the children in order and kills whatever is left of each group.
+which then stops the children in order and kills whatever is left of each group. A child that
+keeps dying is restarted after a delay that doubles each time (up to a minute), and is never a
+reason to stop the others: a web process crashed by some request must not take the workers,
+the chain node and Redis down with it.
 """
 
 import contextlib
@@ -12,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO
 
 COLOURS = ["36", "35", "33", "32", "34", "31"]
@@ -26,11 +29,15 @@ class Child:
     ready: Callable[[subprocess.Popen], None] | None = None  # blocks until usable, or raises
     stop_signal: int = signal.SIGTERM  # anvil saves its state on SIGINT, as on a person's Ctrl-C
     process: subprocess.Popen | None = None
-    restarts: list[float] = field(default_factory=list)
+    started_at: float = 0.0
+    failures: int = 0  # exits in a row, each without a STABLE_AFTER_S run in between
+    restart_at: float | None = None  # when it is down, waiting for its next start
 
 
 class Supervisor:
-    MAX_RESTARTS_PER_MINUTE = 5
+    BACKOFF_FIRST_S = 1.0
+    BACKOFF_MAX_S = 60.0
+    STABLE_AFTER_S = 60.0  # a child up this long starts its backoff from the beginning again
 
     def __init__(self, *, out: IO[str] = sys.stdout, colour: bool | None = None) -> None:
         self.children: list[Child] = []
@@ -62,31 +69,47 @@ class Supervisor:
         child.process = subprocess.Popen(
             child.argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
+        child.started_at = time.monotonic()
         assert child.process.stdout is not None
         threading.Thread(target=self._pump, args=(child, child.process.stdout), daemon=True).start()
         if child.ready is not None:
             child.ready(child.process)
 
-    def watch(self, poll: float = 0.5) -> int:
-        """Restart children that exit until stop() is called; give up on one that keeps dying."""
+    def backoff(self, failures: int) -> float:
+        """Seconds before the next start of a child that failed `failures` times in a row (>= 1)."""
+        return min(self.BACKOFF_MAX_S, self.BACKOFF_FIRST_S * 2 ** (failures - 1))
+
+    def watch(self, poll: float = 0.5) -> None:
+        """Restart children that exit, each after its own backoff, until stop() is called."""
         while not self.stopping.wait(poll):
             for child in self.children:
+                if self.stopping.is_set():
+                    return
+                if child.restart_at is not None:
+                    if time.monotonic() >= child.restart_at:
+                        self._restart(child)
+                    continue
                 assert child.process is not None
                 code = child.process.poll()
-                if code is None or self.stopping.is_set():
+                if code is None:
+                    if child.failures and time.monotonic() - child.started_at >= self.STABLE_AFTER_S:
+                        child.failures = 0
                     continue
-                now = time.monotonic()
-                child.restarts = [t for t in child.restarts if now - t < 60] + [now]
-                if len(child.restarts) > self.MAX_RESTARTS_PER_MINUTE:
-                    self.log(child.name, f"exited with code {code} too often; stopping everything")
-                    return 1
-                self.log(child.name, f"exited with code {code}; restarting")
-                self._kill_group(child, signal.SIGKILL)
-                try:
-                    self.start(child)
-                except Exception as exc:  # a child that cannot come back is logged and retried
-                    self.log(child.name, f"restart failed: {exc}")
-        return 0
+                self._failed(child, f"exited with code {code}")
+
+    def _failed(self, child: Child, what: str) -> None:
+        self._kill_group(child, signal.SIGKILL)  # whatever it left behind
+        child.failures += 1
+        delay = self.backoff(child.failures)
+        child.restart_at = time.monotonic() + delay
+        self.log(child.name, f"{what}; restarting in {delay:g} s")
+
+    def _restart(self, child: Child) -> None:
+        child.restart_at = None
+        try:
+            self.start(child)
+        except Exception as exc:  # a child that cannot come back now is tried again later
+            self._failed(child, f"restart failed ({exc})")
 
     def stop(self, timeout: float = 8.0) -> None:
         """Stop children in reverse start order (web first, Valkey last); SIGKILL stragglers."""

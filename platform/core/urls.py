@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core.health import healthz, livez
+from core.health import healthz, livez, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
+    path("readyz", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("core.api.urls")),
     path("v1/", include("generation.videos_api.urls")),  # OpenAI's Videos API, by its paths

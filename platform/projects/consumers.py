@@ -11,6 +11,7 @@ from django.utils import translation
 from accounts.models import TokenScope
 from core.api.parsers import json_loads_bounded
 from core.errors import ServiceError
+from core.ws_limits import BoundedConsumer
 from projects.activity import project_group, verb_text
 from projects.roles import Action
 from projects.selectors import project_get
@@ -20,7 +21,9 @@ CLOSE_UNSUPPORTED = 1003  # a binary frame
 CLOSE_INVALID = 1007  # not JSON, or nested too deep
 
 
-class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
+class ProjectEventsConsumer(BoundedConsumer, AsyncJsonWebsocketConsumer):
+    """(BoundedConsumer: frames over WS_MAX_FRAME_BYTES close it with 1009; it closes once.)"""
+
     revoked = False
 
     async def connect(self) -> None:
@@ -66,7 +69,8 @@ class ProjectEventsConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
                       **kwargs: Any) -> None:
         """Clients send small JSON text frames (pings); anything else closes the socket with the
-        code that says why (1003: not text, 1007: not JSON, or nested too deep)."""
+        code that says why (1003: not text, 1007: not JSON, or nested too deep; 1009, over
+        WS_MAX_FRAME_BYTES, is BoundedConsumer's)."""
         if text_data is None:
             await self.close(code=CLOSE_UNSUPPORTED)
             return

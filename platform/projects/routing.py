@@ -1,7 +1,9 @@
 from django.urls import path
 
+from core.ws_limits import ConnectRateLimit
 from projects.consumers import ProjectEventsConsumer
 
 websocket_urlpatterns = [
-    path("ws/projects/<int:project_id>/events", ProjectEventsConsumer.as_asgi()),
+    # Handshakes per account and per address are limited before the consumer runs.
+    path("ws/projects/<int:project_id>/events", ConnectRateLimit(ProjectEventsConsumer.as_asgi())),
 ]

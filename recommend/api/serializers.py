@@ -2,13 +2,16 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from generation.models import Asset
 from recommend.feed import FeedPage
 from recommend.models import Collection, Preferences, Publication, ReportReason, Tag
+from recommend.preferences import MAX_BLOCKED, MAX_WEIGHTED_TAGS
 from recommend.reasons import reason_public
 from recommend.selectors import ViewerFacts, viewer_facts, with_remix_counts
 from rights.metadata import LICENCE_URLS
@@ -248,8 +251,11 @@ class SignalEventInput(serializers.Serializer):
 
 
 class SignalsInput(serializers.Serializer):
-    events = SignalEventInput(many=True, help_text="1 to 100 events. From navigator.sendBeacon, send a "
-                              "form with `events` as a JSON string and `csrfmiddlewaretoken`.")
+    # Counted before any event is validated: a body of 10,000 events costs one check.
+    events: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=SignalEventInput(), allow_empty=False, max_length=settings.RECOMMEND_SIGNALS_PER_BATCH,
+        help_text=f"1 to {settings.RECOMMEND_SIGNALS_PER_BATCH} events. From navigator.sendBeacon, send a "
+        "form with `events` as a JSON string and `csrfmiddlewaretoken`.")
 
 
 class TagWeightField(serializers.DictField):
@@ -279,11 +285,21 @@ class PreferencesSerializer(serializers.ModelSerializer):
         return obj.onboarded_at is not None
 
 
+class BoundedTagWeightField(TagWeightField):
+    """At most MAX_WEIGHTED_TAGS entries, counted before each one is read."""
+
+    def to_internal_value(self, data: Any) -> dict[str, float]:
+        if isinstance(data, dict) and len(data) > MAX_WEIGHTED_TAGS:
+            raise serializers.ValidationError(_("At most %(n)s tags.") % {"n": MAX_WEIGHTED_TAGS})
+        return dict(super().to_internal_value(data))
+
+
 class PreferencesInput(serializers.Serializer):
-    tag_weights = TagWeightField(required=False)
-    blocked_tags = serializers.ListField(child=serializers.CharField(max_length=41), required=False)
+    tag_weights = BoundedTagWeightField(required=False)
+    blocked_tags = serializers.ListField(child=serializers.CharField(max_length=41), required=False,
+                                         max_length=MAX_BLOCKED)
     blocked_creators = serializers.ListField(child=serializers.CharField(max_length=150), required=False,
-                                             help_text="Usernames.")
+                                             max_length=MAX_BLOCKED, help_text="Usernames.")
     variety = serializers.IntegerField(min_value=0, max_value=100, required=False, help_text=VARIETY_HELP)
 
 

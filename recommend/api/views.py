@@ -1,9 +1,10 @@
 """The gallery's API: the feed, publishing, engagement, signals, preferences. Thin: the services
 in recommend/ decide and check permissions."""
 
-import json
+from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
@@ -17,11 +18,11 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.scopes import TokenScopePermission
-from core.api.parsers import BoundedJSONParser
+from core.api.parsers import BoundedJSONParser, json_loads_bounded
 from core.api.views import current_user, validated
 from core.errors import NotFound, ValidationFailed
 from generation.api.serializers import JobSerializer
-from generation.api.views import asset_media_response
+from generation.api.views import MEDIA_RESPONSES, asset_media_response
 from generation.models import Asset
 from projects.selectors import project_get
 from recommend import feed as feeds
@@ -55,6 +56,14 @@ def _card(request: Request, publication: Publication, *, created: bool = False) 
     return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+def _cards_page(view: generics.GenericAPIView, request: Request,
+                publications: Sequence[Publication] | QuerySet[Publication]) -> Response:
+    """One page of publication cards, in the paginated shape of every list in the API."""
+    page = view.paginate_queryset(publications)  # type: ignore[arg-type]
+    assert page is not None  # (the API sets a pagination class for every list)
+    return view.get_paginated_response(publication_cards(request, list(page)))
+
+
 class FeedView(APIView):
     permission_classes = [AllowAny, TokenScopePermission]
 
@@ -79,11 +88,11 @@ class ProjectPublicationsView(generics.GenericAPIView):
     serializer_class = PublicationSerializer
 
     @extend_schema(responses=PublicationSerializer(many=True),
-                   description="The project's publications (published or not); members may see them.")
+                   description="The project's publications (published or not), newest first, a page at a "
+                               "time; members may see them.")
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get(project_id=project_id, user=request.user)
-        publications = list(selectors.project_publications(project=project))
-        return Response(publication_cards(request, publications))
+        return _cards_page(self, request, selectors.project_publications(project=project))
 
     @extend_schema(request=PublishInput, responses={201: PublicationSerializer},
                    description="Publish one of the project's renders in the gallery (project owners).")
@@ -121,7 +130,7 @@ class PublicationMediaView(APIView):
     permission_classes = [AllowAny, TokenScopePermission]
 
     @extend_schema(operation_id="gallery_works_media",
-                   responses={(200, "application/octet-stream"): bytes, 302: None})
+                   responses=MEDIA_RESPONSES)
     def get(self, request: Request, publication_id: str, name: str) -> HttpResponseBase:
         publication = selectors.publication_get(publication_id=publication_id, user=request.user)
         if name not in Asset.FILES:
@@ -150,14 +159,14 @@ class _Toggle(APIView):
                                                         user=request.user))
 
 
-@extend_schema(request=ContextInput, responses=PublicationSerializer, description=(
+@extend_schema(request=ContextInput, responses={200: PublicationSerializer}, description=(
     "POST likes the work, DELETE takes the like back. feed/position/reason say where it was liked."))
 class LikeView(_Toggle):
     def change(self, request: Request, publication_id: str, on: bool, data: dict[str, Any]) -> Publication:
         return services.like_set(user=current_user(request), publication_id=publication_id, liked=on, **data)
 
 
-@extend_schema(request=SaveInput, responses=PublicationSerializer, description=(
+@extend_schema(request=SaveInput, responses={200: PublicationSerializer}, description=(
     "POST saves the work to a collection (“Saved” unless named), DELETE takes it out of “Saved”."))
 class SaveView(_Toggle):
     input_class = SaveInput
@@ -184,8 +193,9 @@ class HideView(APIView):
 
 class ReportView(APIView):
     @extend_schema(request=ReportInput, responses={204: None}, description=(
-        "Report a work: it is hidden from you at once, and held back from everyone once several people "
-        "have reported it, until a moderator decides."))
+        "Report a work: it is hidden from you at once, and held back from everyone once several trusted "
+        "people (a verified e-mail address and an account some days old) have reported it, until a "
+        "moderator decides. Every report reaches the moderators."))
     def post(self, request: Request, publication_id: str) -> Response:
         data = validated(ReportInput, request)
         services.report(user=current_user(request), publication_id=publication_id, **data)
@@ -219,15 +229,19 @@ class SignalsView(APIView):
 
     @extend_schema(request={"application/json": SignalsInput, "multipart/form-data": SignalsInput},
                    responses={202: None}, description=(
-                       "What the page reports by itself: impressions, views with dwell time, shares."))
+                       "What the page reports by itself: impressions, views with dwell time, shares. "
+                       "A viewer's repeat of a kind on a work within a window (30 minutes by default), "
+                       "and a creator's events on their own works, are accepted and not counted."))
     def post(self, request: Request) -> Response:
         data: Any = request.data
         if hasattr(data, "getlist") and isinstance(data.get("events"), str):  # a beacon's form
-            try:
-                data = {"events": json.loads(data["events"])}
+            try:  # bounded as a JSON body is: a deep list must not take the process down
+                data = {"events": json_loads_bounded(data["events"], max_depth=settings.API_JSON_MAX_DEPTH)}
             except ValueError:
                 message = _("events is not JSON.")
                 raise ValidationFailed(message, fields={"events": [_("A JSON list.")]}) from None
+        if isinstance(data, dict) and isinstance(data.get("events"), list):  # (a JSON body may be a list)
+            services.signals_batch_check(data["events"])  # counted first: each event costs a validation
         serializer = SignalsInput(data=data)
         serializer.is_valid(raise_exception=True)
         events = [dict(event) for event in serializer.validated_data["events"]]
@@ -325,4 +339,4 @@ class CollectionItemsView(generics.GenericAPIView):
         user = current_user(request)
         collection = selectors.collection_get(user=user, collection_id=collection_id)
         works = selectors.collection_publications(collection=collection, user=user)
-        return Response(publication_cards(request, works))
+        return _cards_page(self, request, works)

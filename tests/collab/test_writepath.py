@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from collab.attribution import Attributor, UpdateStats, apply_with_stats
-from collab.consumers import OUTBOX_LIMIT, StoryboardConsumer
+from collab.consumers import StoryboardConsumer
 from collab.fanout import fanout
 from collab.models import Contribution, StoryboardUpdate
 from collab.rooms import SeqTracker, room_for, room_release
@@ -137,7 +137,7 @@ def test_a_client_that_stops_reading_is_dropped_not_waited_for():
         room = room_for(10**9)
         consumer.room = room
         room.members.add(consumer)
-        for seq in range(1, OUTBOX_LIMIT + 2):
+        for seq in range(1, settings.WS_OUTBOX_MAX_MESSAGES + 2):
             room.relay(seq, seq, b"update")
         return list(consumer.outbox), consumer in room.members
 

@@ -5,12 +5,21 @@ from django.test import Client
 
 from core import health
 from tests.rights.conftest import anvil, platform_chain  # noqa: F401 (fixtures)
+from tests.servers import StalledNode
 
 pytestmark = pytest.mark.django_db
 
 
+TOKEN = "monitor-" + "t" * 32
+
+
+@pytest.fixture(autouse=True)
+def health_token(settings) -> None:
+    settings.HEALTH_TOKEN = TOKEN
+
+
 def _get() -> tuple[int, dict]:
-    response = Client().get("/healthz")
+    response = Client().get("/healthz", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response["Content-Type"] == "application/json"
     assert "no-cache" in response["Cache-Control"]
     return response.status_code, response.json()
@@ -78,3 +87,54 @@ def test_healthz_reports_the_chain_down(a_worker: None, settings) -> None:
     status, body = _get()
     assert status == 503 and body["checks"]["chain"]["status"] == "down"
     assert body["checks"]["database"]["status"] == "up"
+
+
+# --- who sees what, and what it costs ----------------------------------------------------------
+
+
+def test_the_detailed_report_is_for_staff_and_the_monitors_token(a_worker: None) -> None:
+    from accounts.models import User
+
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_AUTHORIZATION": TOKEN}):
+        response = Client().get("/healthz", **headers)
+        assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+        assert "workers" not in response.content.decode() and "celery@" not in response.content.decode()
+    person = Client()
+    person.force_login(User.objects.create_user("pat", "pat@example.org", "pw"))
+    assert person.get("/healthz").status_code == 403
+    staff = Client()
+    staff.force_login(User.objects.create_user("op", "op@example.org", "pw", is_staff=True))
+    assert "workers" in staff.get("/healthz").json()["checks"]
+
+
+def test_with_no_token_set_only_staff_see_the_report(settings) -> None:
+    settings.HEALTH_TOKEN = ""
+    assert Client().get("/healthz", HTTP_AUTHORIZATION="Bearer ").status_code == 403
+
+
+def test_the_report_is_built_once_per_cache_period(settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.HEALTH_CACHE_S = 60
+    pings: list[float] = []
+    monkeypatch.setattr(health.celery_app.control, "ping", lambda timeout: pings.append(timeout) or [])
+    for _ in range(5):
+        _get()
+    assert len(pings) == 1
+
+
+def test_a_stalled_chain_node_is_down_within_the_checks_deadline(a_worker: None, settings) -> None:
+    node = StalledNode()
+    settings.CHAIN_RPC_URL, settings.HEALTH_TIMEOUT_S = node.url, 0.5
+    try:
+        status, body = _get()
+        assert status == 503 and body["checks"]["chain"]["status"] == "down"
+        assert len(node.connections) == 1  # one request timed out; web3's retries are off
+    finally:
+        node.close()
+
+
+def test_readyz_is_anonymous_cheap_and_names_nothing_inside(settings) -> None:
+    response = Client().get("/readyz")
+    assert response.status_code == 200 and response.json() == {"status": "up"}
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = Client().get("/readyz")
+    assert response.status_code == 503 and response.json() == {"status": "down", "down": ["redis"]}

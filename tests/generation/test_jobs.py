@@ -144,8 +144,8 @@ def test_a_job_whose_preset_left_the_configuration_fails_and_says_so(team):
 
 def test_plans_with_a_watermark_get_it_on_every_frame_and_the_others_do_not(team, settings):
     settings.GENERATION_QUOTAS = {
-        "free": {"video_seconds_per_day": 100, "max_side": 512, "jobs_in_flight": 4, "watermark": True},
-        "pro": {"video_seconds_per_day": 100, "max_side": 512, "jobs_in_flight": 4, "watermark": False}}
+        "free": {"compute_per_day": 10_000, "max_side": 512, "jobs_in_flight": 4, "watermark": True},
+        "pro": {"compute_per_day": 10_000, "max_side": 512, "jobs_in_flight": 4, "watermark": False}}
     team.owner.plan = "pro"
     team.owner.save()
     posters = []

@@ -5,13 +5,14 @@ from rest_framework.test import APIClient
 
 from accounts.models import Plan
 from core.errors import QuotaExceeded
+from generation.execution import job_execute
 from generation.models import Job, JobStatus
 from generation.services import job_cancel, job_submit
 
 pytestmark = pytest.mark.django_db
 
-QUOTAS = {"free": {"video_seconds_per_day": 10, "max_side": 256, "jobs_in_flight": 2},
-          "pro": {"video_seconds_per_day": 600, "max_side": 768, "jobs_in_flight": 8}}
+QUOTAS = {"free": {"compute_per_day": 100, "max_side": 256, "jobs_in_flight": 2},
+          "pro": {"compute_per_day": 10_000, "max_side": 768, "jobs_in_flight": 8}}
 
 
 @pytest.fixture(autouse=True)
@@ -45,26 +46,33 @@ def test_jobs_at_a_time_are_capped_and_a_finished_one_frees_a_place(team):
     assert clip(team, user=team.owner, seconds=1)  # another person's jobs are theirs
 
 
-def test_seconds_of_video_a_day_count_what_ran_or_will_run(team):
-    done = clip(team, seconds=4)
+def test_compute_a_day_counts_what_ran_or_will_run(team):
+    # (The daily allowance was seconds of video; it is compute now: tests/abuse/test_compute_quota.py.)
+    done = clip(team, seconds=4)  # 33 frames x 256 x 256 x 20 steps: 43.25 megapixel-steps
     Job.objects.filter(pk=done.pk).update(status=JobStatus.SUCCEEDED)
     failed = clip(team, seconds=4)
-    Job.objects.filter(pk=failed.pk).update(status=JobStatus.FAILED)  # does not count
-    clip(team, seconds=4)  # queued: counts; 8.25 s used (frames are on the 8-frame grid)
+    Job.objects.filter(pk=failed.pk).update(preset="retired-model")
+    assert job_execute(failed.pk) == JobStatus.FAILED  # before any step: counts nothing
+    clip(team, seconds=4)  # queued: counts; 86.5 used
     with pytest.raises(QuotaExceeded) as caught:
         clip(team, seconds=4)
-    assert "10 seconds of video a day; 8.2 are used today and this clip needs 4.1" in caught.value.message
+    assert caught.value.code == "compute_allowance"
+    assert "costs 43.3 megapixel-steps" in caught.value.message
+    assert "Free plan has 13.5 of its 100 left today" in caught.value.message
     usage = APIClient()
     usage.force_login(team.editor)
     body = usage.get("/api/v1/generation/usage").json()
     assert body.pop("resets_at").endswith("T00:00:00Z")
+    assert "megapixel-steps" in body.pop("compute_help")
+    assert body.pop("allowances")[0]["name"] == "chain_transactions"  # (rights adds its own)
     assert body == {
-        "plan": "free", "video_seconds_today": 8.25, "video_seconds_per_day": 10.0, "jobs_in_flight": 1,
-        "jobs_in_flight_max": 2, "max_side": 256, "running_max": 1, "watermark": False}
+        "plan": "free", "compute_today": 86.508, "compute_per_day": 100.0, "compute_unit": "megapixel-steps",
+        "video_seconds_today": 8.25, "jobs_in_flight": 1, "jobs_in_flight_max": 2, "max_side": 256,
+        "running_max": 1, "watermark": False}
     page = usage.get("/accounts/usage/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "8.25 of 10 seconds (82%)" in html and "1 of 2" in html
+    assert "86.5 of 100 megapixel-steps (87%)" in html and "8.25 s" in html and "1 of 2" in html
     assert html.count("<tr>") == 1 + 3  # the header and today's three jobs (the failed one listed too)
     assert APIClient().get("/accounts/usage/").status_code == 302  # to the login page
 

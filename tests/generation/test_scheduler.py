@@ -14,8 +14,8 @@ from projects.models import Role
 from tests.projects.factories import MembershipFactory, project_with_team
 
 pytestmark = pytest.mark.django_db
-QUOTAS = {"free": {"video_seconds_per_day": 100, "max_side": 512, "jobs_in_flight": 10, "running": 1},
-          "pro": {"video_seconds_per_day": 100, "max_side": 512, "jobs_in_flight": 10, "running": 2,
+QUOTAS = {"free": {"compute_per_day": 10_000, "max_side": 512, "jobs_in_flight": 10, "running": 1},
+          "pro": {"compute_per_day": 10_000, "max_side": 512, "jobs_in_flight": 10, "running": 2,
                   "priority_s": 600}}
 
 

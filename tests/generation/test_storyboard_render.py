@@ -10,6 +10,7 @@ from generation import provenance
 from generation.execution import job_execute
 from generation.media import mp4_info
 from generation.models import Asset, JobStatus
+from generation.quotas import pixel_steps_ran
 from generation.services import job_submit
 from projects.activity import verb_text
 from projects.models import Activity
@@ -76,9 +77,14 @@ def test_a_storyboard_needs_a_video_model(team):
     assert "makes image" in caught.value.fields["preset"][0]
 
 
-def test_a_storyboards_length_counts_against_the_daily_video_quota(team, settings):
-    settings.GENERATION_QUOTAS = {"free": {"video_seconds_per_day": 5, "max_side": 512, "jobs_in_flight": 4}}
-    for _ in range(3):
+def test_a_storyboards_scenes_together_count_against_the_daily_compute(team, settings):
+    settings.GENERATION_QUOTAS = {"free": {"compute_per_day": 0.5, "max_side": 512, "jobs_in_flight": 4}}
+    scene_add(project=team.project, user=team.editor, prompt="waves", duration=1)
+    for _ in range(2):
         scene_add(project=team.project, user=team.editor, prompt="waves", duration=2)
+    job = render_storyboard(team)  # (9 + 17 + 17) frames x 64 x 64 x 2 steps: 0.35 megapixel-steps
+    assert job.compute_use.pixel_steps == 43 * 64 * 64 * 2
     with pytest.raises(QuotaExceeded):
-        render_storyboard(team)  # 3 x 17 frames at 8 fps: 6.4 s
+        render_storyboard(team)
+    # Stopped after 3 steps (the first scene's 2, one of the second's), it counts what those rendered.
+    assert pixel_steps_ran(job, 3) == (9 * 2 + 17) * 64 * 64

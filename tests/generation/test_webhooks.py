@@ -108,7 +108,7 @@ def test_a_failing_receiver_gets_the_delivery_again_with_backoff(receiver):
     assert [json.loads(b)["id"] for _, b in receiver.requests] == ["evt_1", "evt_1"]
     assert DeliveryFailed in webhook_deliver.autoretry_for
     assert webhook_deliver.retry_backoff and webhook_deliver.max_retries == 8
-    assert app.amqp.router.route({}, webhook_deliver.name)["queue"].name == "default"  # not the GPU queue
+    assert app.amqp.router.route({}, webhook_deliver.name)["queue"].name == "webhooks"  # their own workers
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/hook", "http://localhost/hook", "http://10.1.2.3/",

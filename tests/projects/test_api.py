@@ -109,6 +109,15 @@ def test_project_detail_update_and_delete(api: APIClient, team: Team) -> None:
     assert_error(api.get(url), 404, "not_found")
 
 
+def test_a_delete_without_a_body_confirms_the_name_in_the_query(api: APIClient, team: Team) -> None:
+    """OpenAPI gives a DELETE no body (and some clients send none): the schema documents the query."""
+    url = f"/api/v1/projects/{team.project.pk}"
+    as_user(api, team.owner)
+    assert_error(api.delete(f"{url}?confirm_name=nope"), 400, "invalid", fields={"confirm_name"})
+    assert api.delete(f"{url}?confirm_name={team.project.name.replace(' ', '%20')}").status_code == 204
+    assert not Project.objects.filter(pk=team.project.pk).exists()
+
+
 def test_archive_and_unarchive(api: APIClient, team: Team) -> None:
     base = f"/api/v1/projects/{team.project.pk}"
     as_user(api, team.owner)

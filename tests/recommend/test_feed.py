@@ -104,7 +104,8 @@ def test_blocked_hidden_reported_and_own_works_never_appear(shown_gallery: dict[
     assert not {by_pk[pk] for pk in own} & {"ocean", "city"}
 
 
-def test_works_shown_again_and_again_but_ignored_fade(shown_gallery: dict[str, Any]) -> None:
+def test_works_shown_again_and_again_but_ignored_fade(shown_gallery: dict[str, Any], settings: Any) -> None:
+    settings.RECOMMEND_SIGNAL_WINDOW_S = 0  # six showings as if in six windows (one window keeps one)
     viewer: User = UserFactory()
     preferences.onboarding_complete(user=viewer, tags=["forest"], variety=0)
     first = [pk for pk, _ in ranked(viewer, size=5, seed=1)]

@@ -22,7 +22,7 @@ from rights.models import ChainTx, Licence, LicenceStatus, Owner, RegistrationMo
 from tests.generation.factories import image_render
 from tests.projects.factories import Team
 from tests.rights.conftest import anvil, platform_chain, settle  # noqa: F401 (fixtures)
-from tests.servers import free_port
+from tests.servers import StalledNode, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -314,6 +314,25 @@ def test_the_certificate_works_with_the_node_unreachable(client: Client, team: T
     assert response.status_code == 200
     assert 'data-chain-state="unreachable"' in html(response) and "could not be reached" in html(response)
 
+
+
+def test_a_stalled_node_is_asked_once_then_pages_say_not_live_at_once(client: Client, team: Team,
+                                                                      settings: Any) -> None:
+    node = StalledNode()
+    settings.CHAIN_RPC_URL, settings.REGISTRY_ADDRESS = node.url, "0x" + "11" * 20
+    settings.CHAIN_READ_TIMEOUT_S = 0.5
+    try:
+        work = registered_work(team)
+        response = client.get(detail(work))
+        assert response.status_code == 200 and 'data-chain-state="unreachable"' in html(response)
+        # The timed-out read was not retried, and the next pages do not wait on the node again.
+        assert len(node.connections) == 1
+        page = client.get("/verify/", {"query": work.sha256})
+        assert page.status_code == 200 and b'data-live="false"' in page.content
+        assert client.get(detail(work)).status_code == 200
+        assert len(node.connections) == 1
+    finally:
+        node.close()
 
 
 @pytest.mark.usefixtures("platform_chain")

@@ -7,6 +7,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
@@ -21,19 +22,27 @@ from accounts.api.serializers import (
     TokenSerializer,
 )
 from accounts.models import ApiToken
+from accounts.throttles import AccountRateThrottle
 from core.api.parsers import BoundedJSONParser
 from core.api.views import current_user, validated
+from core.uploads import upload_limit
 
 
 class SignupView(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "signup"  # per client address, with the sign-up page (THROTTLE_SIGNUP)
 
-    @extend_schema(request=SignupInput, responses={201: ProfileSerializer}, auth=[])
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [*super().get_throttles(), AccountRateThrottle()]
+
+    @extend_schema(request=SignupInput, responses={201: ProfileSerializer}, auth=[],
+                   description="Sign-ups are limited per client address (429 `throttled`).")
     def post(self, request: Request) -> Response:
         user = services.user_signup(**validated(SignupInput, request))
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+@upload_limit("AVATAR_MAX_BYTES")  # read no more of an upload than this (core.uploads)
 class ProfileView(APIView):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 

@@ -12,6 +12,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.api.parsers import TooLarge
 from core.errors import ServiceError
+from core.uploads import UploadTooLarge
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -47,6 +48,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, UploadTooLarge):  # files over the route's cap (core.uploads)
+        exc = TooLarge(str(exc))
     elif isinstance(exc, RequestDataTooBig):  # a form body over DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = TooLarge()
 

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "csp",
+    "axes",  # log-in lock-out after repeated failures (accounts/lockout.py)
     "core",
     "accounts",
     "projects",
@@ -49,12 +50,14 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.uploads.UploadLimitMiddleware",  # caps bodies before the CSRF check reads a form
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last (axes' docs): turns a lock-out into its page
 ]
 
 ROOT_URLCONF = "core.urls"
@@ -108,6 +111,28 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "projects:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# --- log-in lock-out (django-axes; the policy and its reasons are in accounts/lockout.py) ---
+# Failed log-ins for one username from one client address before that pair is locked...
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# ...and from all addresses together before the username is locked everywhere (a password reset
+# unlocks it for its owner).
+LOGIN_USERNAME_FAILURE_LIMIT = env.int("LOGIN_USERNAME_FAILURE_LIMIT", default=30)
+# A lock ends this long after the last failed attempt.
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out attempt before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "accounts.lockout.LockoutHandler"  # counts in the cache (Redis), see lockout.py
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_FAILURE_LIMIT = "accounts.lockout.username_failure_limit"
+AXES_COOLOFF_TIME = "accounts.lockout.cooloff"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttles.client_address"  # the TRUSTED_PROXIES rule
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True  # a successful log-in forgets that name's failures from that address
+AXES_ENABLE_ADMIN = False  # attempts live in the cache, not in axes' tables: nothing to show
+
 # --- i18n ---
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -146,7 +171,7 @@ if MEDIA_S3_BUCKET:
     }}
 # No URL serves MEDIA_ROOT as a folder: every file goes out through a view that checks the
 # caller's right to it (assets, works, avatars), or as a short-lived signed object-storage link.
-AVATAR_MAX_BYTES = 2 * 1024 * 1024
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)  # (read before the upload is)
 AVATAR_MAX_PIXELS = 4096
 
 # --- browser security headers (every configuration) ---
@@ -213,7 +238,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "generation.tasks.webhook_deliver": {"queue": "default"},  # (exact names win over patterns)
+    # Their own workers: a slow receiver never holds a render or a chain transaction.
+    "generation.tasks.webhook_deliver": {"queue": "webhooks"},  # (exact names win over patterns)
     "generation.tasks.jobs_recover": {"queue": "default"},
     "generation.*": {"queue": "gpu"},
     "rights.*": {"queue": "chain"},
@@ -224,6 +250,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest job, so a slow render is not handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+# Every task ends: at its soft limit SoftTimeLimitExceeded is raised in it (to end cleanly), at the
+# hard one its process is killed. Long tasks set their own soft limit (core.celery.time_limits),
+# with a hard one as far after it as here; all below the visibility timeout.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -260,6 +291,39 @@ API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 # Pictures larger than this many pixels are refused before they are decoded (decompression bombs).
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 
+# --- websockets: what one socket may cost (collab.consumers, projects.consumers, core.ws_limits) ---
+# Largest frame a client may send (uvicorn's --ws-max-size; consumers close 1009 above it too).
+WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=1024 * 1024)
+# A storyboard socket whose unsent messages exceed either bound is not reading: it is closed (1013).
+WS_OUTBOX_MAX_MESSAGES = env.int("WS_OUTBOX_MAX_MESSAGES", default=5000)
+WS_OUTBOX_MAX_BYTES = env.int("WS_OUTBOX_MAX_BYTES", default=8 * 1024 * 1024)
+# One client's awareness (presence) state, as JSON; larger states are dropped.
+WS_AWARENESS_MAX_BYTES = env.int("WS_AWARENESS_MAX_BYTES", default=4096)
+# Entries read from one awareness message (a socket speaks for one client; the rest is skipped).
+WS_AWARENESS_MAX_ENTRIES = env.int("WS_AWARENESS_MAX_ENTRIES", default=64)
+# Awareness not renewed for this long is forgotten, as y-protocols does (clients renew every 15 s).
+WS_AWARENESS_TIMEOUT_S = env.int("WS_AWARENESS_TIMEOUT_S", default=30)
+# Websocket handshakes per minute, per account and per client address; above: HTTP 429 (core.ws_limits).
+WS_CONNECTS_PER_MINUTE_ACCOUNT = env.int("WS_CONNECTS_PER_MINUTE_ACCOUNT", default=120)
+WS_CONNECTS_PER_MINUTE_ADDRESS = env.int("WS_CONNECTS_PER_MINUTE_ADDRESS", default=600)
+# Request bodies are capped before they are read (core/uploads.py): over a route's cap for files
+# (WORK_MAX_BYTES, VERIFY_MAX_BYTES, AVATAR_MAX_BYTES) plus the largest other part a body may carry,
+# a Content-Length is answered 413 at once and a body without one stops being read. Routes that
+# take no file refuse files over this:
+UPLOAD_DEFAULT_MAX_BYTES = env.int("UPLOAD_DEFAULT_MAX_BYTES", default=1024 * 1024)
+# A file checked on /verify/ or POST /api/v1/verify (anonymous, so smaller than WORK_MAX_BYTES).
+VERIFY_MAX_BYTES = env.int("VERIFY_MAX_BYTES", default=50 * 1024 * 1024)
+# Uploaded videos (core/ffmpeg.py, rights/fingerprints.py): refused from their header, before any
+# frame is decoded, with larger frames (pixels: DCI 4K) or a longer duration (seconds).
+VIDEO_MAX_PIXELS = env.int("VIDEO_MAX_PIXELS", default=4096 * 2160)
+VIDEO_MAX_SECONDS = env.int("VIDEO_MAX_SECONDS", default=600)
+# Each ffmpeg run on an uploaded file: wall-clock seconds, CPU seconds and address space (bytes).
+FFMPEG_TIMEOUT_S = env.int("FFMPEG_TIMEOUT_S", default=120)
+FFMPEG_CPU_S = env.int("FFMPEG_CPU_S", default=120)
+FFMPEG_MEMORY_BYTES = env.int("FFMPEG_MEMORY_BYTES", default=1536 * 1024 * 1024)
+# Encoding (and reading back) the platform's own renders: wall-clock seconds per ffmpeg run.
+MEDIA_ENCODE_TIMEOUT_S = env.int("MEDIA_ENCODE_TIMEOUT_S", default=900)
+
 REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "core.api.parsers.BoundedJSONParser",
@@ -288,7 +352,20 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="600/min"),
+        # Verifications (/verify/ and /api/v1/verify, counted together): anonymous, and each one
+        # fingerprints a file or reads the chain.
+        "verify": env.str("THROTTLE_VERIFY", default="20/min"),
     },
+}
+# Account actions anyone may try, counted per client address (the TRUSTED_PROXIES rule) by the
+# pages and the API together (accounts/throttles.py); a password reset also per e-mail address.
+# Read at each request, unlike DEFAULT_THROTTLE_RATES (DRF copies those at import).
+ACCOUNT_THROTTLE_RATES = {
+    "signup": env.str("THROTTLE_SIGNUP", default="10/hour"),
+    "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
+    "verify_email": env.str("THROTTLE_VERIFY_EMAIL", default="30/hour"),
+    # Bearer tokens that authenticate nobody, per client address; then 429 before any lookup.
+    "bad_token": env.str("THROTTLE_BAD_TOKEN", default="30/min"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Storyloom API",
@@ -306,7 +383,17 @@ SPECTACULAR_SETTINGS = {
         "BeaconKindEnum": "recommend.api.serializers.BEACON_KINDS",
         "ReasonCodeEnum": "recommend.api.serializers.REASON_CODES",
     },
+    # Every operation documents its errors (the one error shape) as its `default` response.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "core.api.schema.error_responses"],
 }
+
+# --- health (core/health.py) ---
+# The detailed /healthz is for staff, or a monitor sending `Authorization: Bearer <HEALTH_TOKEN>`
+# (empty: staff only); it is built at most once per HEALTH_CACHE_S, each check within HEALTH_TIMEOUT_S.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+HEALTH_CACHE_S = env.int("HEALTH_CACHE_S", default=5)
+HEALTH_TIMEOUT_S = env.float("HEALTH_TIMEOUT_S", default=2.0)
 
 # --- e-mail ---
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -327,10 +414,13 @@ GENERATION_PRESETS: dict[str, dict[str, Any]] = env.json("GENERATION_PRESETS", d
 VIDEOS_API_MODELS: dict[str, str] = env.json("VIDEOS_API_MODELS", default={
     "sora-2": "tiny-ltx-video", "sora-2-pro": "tiny-wan"})
 # What each plan may render (generation/quotas.py); JSON in the environment to change it.
+# compute_per_day: megapixel-steps (frames x width x height x steps / 10⁶) a UTC day, images
+# included; free's 50,000 is about 26 default LTX-Video clips (768x512, 121 frames, 40 steps) or
+# 390 default tiny ones, and three 60 fps 768² clips at 100 steps.
 GENERATION_QUOTAS: dict[str, dict[str, Any]] = env.json("GENERATION_QUOTAS", default={
-    "free": {"video_seconds_per_day": 120, "max_side": 768, "jobs_in_flight": 4, "running": 1,
+    "free": {"compute_per_day": 50_000, "max_side": 768, "jobs_in_flight": 4, "running": 1,
              "priority_s": 0, "watermark": True},
-    "pro": {"video_seconds_per_day": 3600, "max_side": 1920, "jobs_in_flight": 16, "running": 4,
+    "pro": {"compute_per_day": 1_500_000, "max_side": 1920, "jobs_in_flight": 16, "running": 4,
             "priority_s": 120, "watermark": False},
 })
 # Jobs of one project running at once, whoever asked (generation/scheduler.py).
@@ -339,9 +429,15 @@ GENERATION_PROJECT_RUNNING = env.int("GENERATION_PROJECT_RUNNING", default=4)
 GENERATION_STALE_AFTER_S = env.int("GENERATION_STALE_AFTER_S", default=120)
 # A worker keeps the pipelines it loaded up to this many bytes of weights (most recent first).
 GENERATION_PIPELINE_CACHE_BYTES = env.int("GENERATION_PIPELINE_CACHE_BYTES", default=16 * 1024**3)
+# A render running longer is stopped and fails with a message saying so (its task's soft limit).
+GENERATION_JOB_TIME_LIMIT_S = env.int("GENERATION_JOB_TIME_LIMIT_S", default=4 * 3600)
 
 # Webhooks may point at loopback and private addresses (development); never in production.
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# One delivery, from resolving the name to the last byte read, whatever the receiver's pace.
+WEBHOOK_DEADLINE_S = env.float("WEBHOOK_DEADLINE_S", default=10.0)
+# Bytes read of a failed delivery's answer (an excerpt for the log); the rest is never read.
+WEBHOOK_RESPONSE_MAX_BYTES = env.int("WEBHOOK_RESPONSE_MAX_BYTES", default=1024)
 
 # --- chain (rights/chain.py) ---
 # Any EVM JSON-RPC endpoint (Sepolia, Base...); unset: `make up` runs anvil on ANVIL_PORT, its state
@@ -360,12 +456,22 @@ CHAIN_CONFIRMATIONS = env.int("CHAIN_CONFIRMATIONS", default=1)
 CHAIN_USE_FINALIZED = env.bool("CHAIN_USE_FINALIZED", default=not EMBEDDED_CHAIN)
 CHAIN_MAX_FEE_GWEI = env.float("CHAIN_MAX_FEE_GWEI", default=200.0)  # never pay more per gas
 CHAIN_STUCK_AFTER_S = env.int("CHAIN_STUCK_AFTER_S", default=90)  # then replace with a higher fee
+# A chain task's soft time limit (a pass of a signer, a batch, the indexer); what is left goes on later.
+CHAIN_TASK_TIME_LIMIT_S = env.int("CHAIN_TASK_TIME_LIMIT_S", default=600)
+# Reads that a page or a public answer waits on (rights/chain_reads.py): each node request's timeout,
+# never retried; a node that failed is taken as down, without asking, for CHAIN_DOWN_MEMO_S.
+CHAIN_READ_TIMEOUT_S = env.float("CHAIN_READ_TIMEOUT_S", default=1.5)
+CHAIN_DOWN_MEMO_S = env.int("CHAIN_DOWN_MEMO_S", default=20)
 # The platform's signing key: CHAIN_PRIVATE_KEY, or an encrypted (scrypt) keystore file and its
 # password; with neither, a development key is made into var/chain/ (and funded on anvil).
 CHAIN_PRIVATE_KEY = env.str("CHAIN_PRIVATE_KEY", default="")
 # Batch mode: at most this many works per Merkle root, and none waits longer than this.
 RIGHTS_BATCH_SIZE = env.int("RIGHTS_BATCH_SIZE", default=256)
 RIGHTS_BATCH_WAIT_S = env.int("RIGHTS_BATCH_WAIT_S", default=60)
+# Chain requests the platform pays gas for, per account, plan and UTC day (rights/allowance.py): a
+# registration request (single or batch), a share transfer, a licence grant or revocation.
+RIGHTS_CHAIN_TX_PER_DAY: dict[str, int] = env.json("RIGHTS_CHAIN_TX_PER_DAY",
+                                                   default={"free": 50, "pro": 1000})
 WORK_MAX_BYTES = env.int("WORK_MAX_BYTES", default=200 * 1024 * 1024)  # an upload to register
 CHAIN_DIR = Path(env.str("CHAIN_DIR", default=str(VAR_DIR / "chain")))
 CHAIN_KEYSTORE = Path(env.str("CHAIN_KEYSTORE", default=str(CHAIN_DIR / "keystore.json")))
@@ -373,8 +479,20 @@ CHAIN_KEYSTORE_PASSWORD = env.str("CHAIN_KEYSTORE_PASSWORD", default="")
 
 # --- gallery and feed (recommend/) ---
 RECOMMEND_DIR = env.path("RECOMMEND_DIR", default=VAR_DIR / "recommend")  # trained models, by version
-RECOMMEND_HOLD_AFTER_REPORTS = env.int("RECOMMEND_HOLD_AFTER_REPORTS", default=3)  # then a moderator decides
+# A work is held for a moderator once this many distinct trusted reporters (a verified e-mail and an
+# account RECOMMEND_REPORTER_MIN_AGE_DAYS old, or staff) reported it and all reports weigh
+# RECOMMEND_HOLD_WEIGHT together (each 0 to 1, by account age and verified e-mail): fresh accounts
+# never hide a work on their own; their reports still reach the moderators.
+RECOMMEND_HOLD_AFTER_REPORTS = env.int("RECOMMEND_HOLD_AFTER_REPORTS", default=3)
+RECOMMEND_REPORTER_MIN_AGE_DAYS = env.int("RECOMMEND_REPORTER_MIN_AGE_DAYS", default=7)
+RECOMMEND_HOLD_WEIGHT = env.float("RECOMMEND_HOLD_WEIGHT", default=3.0)
+# One viewer's impression, view or share of one work counts once in this window (repeats are
+# accepted and dropped): one account cannot push a work up by repeating itself.
+RECOMMEND_SIGNAL_WINDOW_S = env.int("RECOMMEND_SIGNAL_WINDOW_S", default=1800)
+RECOMMEND_SIGNALS_PER_BATCH = env.int("RECOMMEND_SIGNALS_PER_BATCH", default=100)  # events in one beacon
 RECOMMEND_MODELS_KEPT = env.int("RECOMMEND_MODELS_KEPT", default=3)  # older versions are deleted
+# A retrain's soft time limit (the model in use stays until a retrain finishes).
+RECOMMEND_RETRAIN_TIME_LIMIT_S = env.int("RECOMMEND_RETRAIN_TIME_LIMIT_S", default=1800)
 RECOMMEND_CATALOGUE_TTL_S = env.float("RECOMMEND_CATALOGUE_TTL_S", default=30.0)  # then rebuilt in the back
 
 # --- provenance: C2PA Content Credentials (generation/provenance.py) ---
@@ -392,6 +510,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # httpx logs every webhook delivery's full URL at INFO (receivers' URLs often hold a secret).
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 Path(VAR_DIR).mkdir(parents=True, exist_ok=True)

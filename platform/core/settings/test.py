@@ -48,8 +48,18 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="1000/min"),
         "user": env.str("THROTTLE_USER", default="1000/min"),
+        "verify": env.str("THROTTLE_VERIFY", default="1000/min"),  # tests/abuse lowers it to test it
     },
 }
+# The suite signs up, resets and logs in far more often than people do; the account limits'
+# tests (tests/abuse/test_account_throttles.py) lower these rates and turn the lock-out on.
+ACCOUNT_THROTTLE_RATES = {scope: env.str(f"THROTTLE_{scope.upper()}", default="1000/min")
+                          for scope in ("signup", "password_reset", "verify_email", "bad_token")}
+# (also: Django's test client logs in without a request, which axes' backend refuses)
+AXES_ENABLED = env.bool("AXES_ENABLED", default=False)  # (on in benchmarks/abuse_limits.py)
+# Every test socket comes from 127.0.0.1 and fuzzers open hundreds (tests/abuse lowers these).
+WS_CONNECTS_PER_MINUTE_ACCOUNT = env.int("WS_CONNECTS_PER_MINUTE_ACCOUNT", default=100_000)
+WS_CONNECTS_PER_MINUTE_ADDRESS = env.int("WS_CONNECTS_PER_MINUTE_ADDRESS", default=100_000)
 
 # A file, not memory: browser tests run the server in a second process on the same database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -58,5 +68,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # whitenoise serves from the finders here; an existing STATIC_ROOT keeps it from warning.
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 WEBHOOK_ALLOW_PRIVATE = True  # the tests' receivers listen on 127.0.0.1 (test_webhooks checks the guard)
+HEALTH_CACHE_S = 0  # every test sees its own report (tests/core/test_health.py checks the cache)
 RECOMMEND_DIR = env.path("RECOMMEND_DIR", default=VAR_DIR / "test-recommend")
 RECOMMEND_CATALOGUE_TTL_S = 3600.0  # rebuilt when the services change the gallery, not behind a test's back

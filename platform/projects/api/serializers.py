@@ -56,7 +56,7 @@ class InvitationSerializer(serializers.ModelSerializer):
     (the project's owners, and the invitee); others get it masked (a•••@example.com) for an
     invitation by e-mail, and an empty string for one to an account (see `invitee`)."""
 
-    invitee = UserBriefSerializer(read_only=True)
+    invitee = UserBriefSerializer(read_only=True, allow_null=True)  # none for an e-mail invitation
     invited_by = UserBriefSerializer(read_only=True)
     project = serializers.SerializerMethodField()
     email = serializers.SerializerMethodField(

@@ -80,12 +80,17 @@ class ProjectDetailView(APIView):
         project = services.project_update(project=project, user=request.user, **data)
         return Response(_project_data(request, project))
 
-    @extend_schema(request=ProjectDeleteInput, responses={204: None},
-                   description="Owners only; the body must repeat the project's name.")
+    # OpenAPI gives a DELETE no body (and some clients send none): the name may come in the query.
+    @extend_schema(parameters=[OpenApiParameter(
+        "confirm_name", str, required=True,
+        description="The project's exact name, to confirm (or as `confirm_name` in a JSON body).")],
+        responses={204: None}, description="Owners only; confirm_name must repeat the project's name.")
     def delete(self, request: Request, project_id: int) -> Response:
         project = selectors.project_get(project_id=project_id, user=request.user)
-        services.project_delete(project=project, user=request.user,
-                                **validated(ProjectDeleteInput, request))
+        given = request.data if "confirm_name" in request.data else request.query_params
+        confirm = ProjectDeleteInput(data=given)
+        confirm.is_valid(raise_exception=True)
+        services.project_delete(project=project, user=request.user, **confirm.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

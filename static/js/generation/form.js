@@ -117,7 +117,8 @@ export async function refreshUsage() {
   const usage = await loadUsage();
   if (!usage) return;
   el("gen-usage").textContent = label("usage", {
-    used: duration(usage.video_seconds_today), limit: duration(usage.video_seconds_per_day),
+    used: integer.format(usage.compute_today), limit: integer.format(usage.compute_per_day),
+    video: duration(usage.video_seconds_today),
     jobs: integer.format(usage.jobs_in_flight), max: integer.format(usage.jobs_in_flight_max) });
   const preset = currentPreset();
   if (preset) {

@@ -1,0 +1,76 @@
+"""The supervisor restarts a child that keeps dying with a growing delay, and never stops the
+healthy ones because of it (a web process crashed by requests must not take the workers down)."""
+
+import io
+import sys
+import threading
+import time
+
+from core.supervisor import Child, Supervisor
+
+
+def fast_supervisor() -> tuple[Supervisor, io.StringIO]:
+    out = io.StringIO()
+    supervisor = Supervisor(out=out, colour=False)
+    supervisor.BACKOFF_FIRST_S, supervisor.BACKOFF_MAX_S = 0.05, 0.4
+    return supervisor, out
+
+
+def test_the_delay_doubles_up_to_its_ceiling() -> None:
+    supervisor = Supervisor(out=io.StringIO())
+    assert [supervisor.backoff(n) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+
+
+def test_a_child_that_keeps_crashing_never_takes_the_healthy_ones_down() -> None:
+    supervisor, out = fast_supervisor()
+    healthy = Child("worker", [sys.executable, "-c", "import time; time.sleep(120)"])
+    crashing = Child("web", [sys.executable, "-c", "import os; os.abort()"])
+    supervisor.start(healthy)
+    supervisor.start(crashing)
+    first_pid = healthy.process.pid if healthy.process else None
+    watcher = threading.Thread(target=supervisor.watch, kwargs={"poll": 0.02}, daemon=True)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 60
+        while crashing.failures < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert crashing.failures >= 8, out.getvalue()
+        assert watcher.is_alive()  # still supervising, not given up
+        assert healthy.process is not None and healthy.process.poll() is None
+        assert healthy.process.pid == first_pid and healthy.failures == 0
+        log = out.getvalue()
+        assert "web      | exited with code -6; restarting in 0.05 s" in log
+        assert "restarting in 0.4 s" in log  # the delay grew to its ceiling
+        assert "stopping everything" not in log
+    finally:
+        supervisor.stop(timeout=2)
+        watcher.join(timeout=5)
+    assert not watcher.is_alive()
+    assert healthy.process.poll() is not None
+
+
+def test_a_child_that_cannot_start_is_tried_again_later() -> None:
+    supervisor, out = fast_supervisor()
+    attempts: list[int] = []
+
+    def ready(process: object) -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise TimeoutError("did not answer")
+
+    child = Child("web", [sys.executable, "-c", "import time; time.sleep(120)"], ready=ready)
+    supervisor.children.append(child)
+    child.failures, child.restart_at = 1, time.monotonic()
+    watcher = threading.Thread(target=supervisor.watch, kwargs={"poll": 0.02}, daemon=True)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(attempts) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(attempts) == 3
+        assert out.getvalue().count("restart failed (did not answer)") == 2
+        time.sleep(0.3)
+        assert child.process is not None and child.process.poll() is None and child.restart_at is None
+    finally:
+        supervisor.stop(timeout=2)
+        watcher.join(timeout=5)
