@@ -6,6 +6,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -91,6 +92,17 @@ ERRORS = {"default": OpenAIErrorSerializer}
 class VideosView(APIView):
     def get_exception_handler(self) -> Any:
         return openai_exception_handler
+
+
+@extend_schema(exclude=True)
+class UnknownPathView(VideosView):
+    """Any other path under /v1/ answers in OpenAI's error shape too, not with the site's page."""
+
+    permission_classes = [AllowAny]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound(_("No API endpoint at %(path)s.") % {"path": request.path})
 
 
 class VideoListView(VideosView):

@@ -9,9 +9,9 @@ Schemathesis infers between operations (an id one answer gives, the next request
 
 Most cases name objects that exist (the client's project, render, video, work, publication...) so
 that they get past the 404 into the serializers and services, and every operation must have
-succeeded at least once: a fuzz that only ever met 401s or 404s proves nothing. Nothing renders or
-reaches the chain: no worker consumes the queues here, and what the requests queued is purged
-afterwards so that later tests' workers do not find it.
+succeeded at least once: a fuzz that only ever met 401s or 404s proves nothing. Nothing renders and
+no chain transaction is sent: no worker consumes the queues here, and what the requests queued is
+purged afterwards so that later tests' workers do not find it.
 """
 
 import json
@@ -27,6 +27,7 @@ from django.core.files.base import ContentFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
+from django.test import Client
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -56,7 +57,7 @@ from tests.recommend.gallery_data import image_asset, png, publish, register
 
 SEED = 1313
 MAX_EXAMPLES = 25  # generated cases per operation (Schemathesis' coverage cases come on top)
-WORKFLOWS, WORKFLOW_STEPS = 15, 6
+WORKFLOWS, WORKFLOW_STEPS = 25, 8
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, ignored_auth]
@@ -328,3 +329,12 @@ def test_workflows_answer_as_documented(world: World) -> None:
                                     derandomize=True, **HYPOTHESIS))
     steps = sum(sum(statuses.values()) for statuses in world.statuses.values())
     assert steps > WORKFLOWS, "no workflow went past its first step"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/v1/videos/a%2Fb", "/v1/videos/a/b/content", "/v1/nothing"])
+def test_an_unknown_path_of_the_videos_api_answers_in_its_error_shape(path: str) -> None:
+    """No operation of the schema, so no fuzz case: an id with a slash in it was Django's HTML page."""
+    response = Client().get(path)
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json()["error"]["type"] == "invalid_request_error"

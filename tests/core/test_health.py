@@ -115,7 +115,12 @@ def test_with_no_token_set_only_staff_see_the_report(settings) -> None:
 def test_the_report_is_built_once_per_cache_period(settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.HEALTH_CACHE_S = 60
     pings: list[float] = []
-    monkeypatch.setattr(health.celery_app.control, "ping", lambda timeout: pings.append(timeout) or [])
+
+    def ping(timeout: float) -> list[dict]:
+        pings.append(timeout)
+        return []
+
+    monkeypatch.setattr(health.celery_app.control, "ping", ping)
     for _ in range(5):
         _get()
     assert len(pings) == 1
