@@ -134,8 +134,18 @@ def password_change(*, user: User, old_password: str, new_password: str,
                     revoke_tokens: bool = False) -> int:
     """Change the password; with `revoke_tokens`, every active API token of the user stops
     working too. Returns how many tokens were revoked. (Other sessions end by themselves: their
-    session hash no longer matches; the views keep the current one.)"""
+    session hash no longer matches; the views keep the current one.)
+
+    Wrong current passwords are counted per account: past PASSWORD_CHECK_FAILURE_LIMIT in
+    PASSWORD_CHECK_WINDOW_S the check is refused (429) without trying, so that a stolen session
+    cannot be used to guess the password at the API's rate."""
+    failures_key = f"accounts:password-check-failures:{user.pk}"
+    if cache.get(failures_key, 0) >= settings.PASSWORD_CHECK_FAILURE_LIMIT:
+        raise QuotaExceeded(_("Too many wrong current passwords: try again later, or reset your "
+                              "password by e-mail."), code="throttled")
     if not user.check_password(old_password):
+        if not cache.add(failures_key, 1, settings.PASSWORD_CHECK_WINDOW_S):
+            cache.incr(failures_key)
         raise ValidationFailed(_("The current password is wrong."),
                                fields={"old_password": [_("The current password is wrong.")]})
     try:

@@ -337,3 +337,34 @@ def test_guessing_bearer_tokens_is_refused_past_the_rate_even_a_right_guess(sett
     owner_client = APIClient(REMOTE_ADDR="192.0.2.1")
     for _ in range(5):
         assert owner_client.get("/api/v1/profile", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+
+
+# --- the current password, checked when changing it ---------------------------------------------
+
+
+def test_guessing_the_current_password_from_a_signed_in_session_is_bounded(settings) -> None:
+    settings.PASSWORD_CHECK_FAILURE_LIMIT = 3
+    user = UserFactory()
+    api = APIClient()
+    api.force_authenticate(user)
+    answers = [api.post("/api/v1/profile/password", {"old_password": f"guess{n}",
+                                                      "new_password": "A-new-long-password-9"},
+                        format="json").status_code for n in range(4)]
+    assert answers == [400, 400, 400, 429]
+    right = api.post("/api/v1/profile/password", {"old_password": DEFAULT_PASSWORD,
+                                                   "new_password": "A-new-long-password-9"}, format="json")
+    assert right.status_code == 429 and right.json()["error"]["code"] == "throttled"
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)  # not changed
+    page = Client()
+    page.force_login(user)
+    response = page.post(reverse("accounts:password_change"), {
+        "old_password": DEFAULT_PASSWORD, "new_password1": "A-new-long-password-9",
+        "new_password2": "A-new-long-password-9"})
+    assert response.status_code == 429 and "Too many wrong current passwords" in response.content.decode()
+    # Another account is not held back.
+    other = UserFactory()
+    api.force_authenticate(other)
+    assert api.post("/api/v1/profile/password", {"old_password": DEFAULT_PASSWORD,
+                                                  "new_password": "A-new-long-password-9"},
+                    format="json").status_code == 204

@@ -119,6 +119,9 @@ LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_USERNAME_FAILURE_LIMIT = env.int("LOGIN_USERNAME_FAILURE_LIMIT", default=30)
 # A lock ends this long after the last failed attempt.
 LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+# Wrong current passwords when changing it (page and API), per account in a window; then 429.
+PASSWORD_CHECK_FAILURE_LIMIT = env.int("PASSWORD_CHECK_FAILURE_LIMIT", default=10)
+PASSWORD_CHECK_WINDOW_S = env.int("PASSWORD_CHECK_WINDOW_S", default=3600)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out attempt before the password check
     "django.contrib.auth.backends.ModelBackend",
