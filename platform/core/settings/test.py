@@ -55,6 +55,8 @@ REST_FRAMEWORK = {
 # tests (tests/abuse/test_account_throttles.py) lower these rates and turn the lock-out on.
 ACCOUNT_THROTTLE_RATES = {scope: env.str(f"THROTTLE_{scope.upper()}", default="1000/min")
                           for scope in ("signup", "password_reset", "verify_email", "bad_token")}
+# The API fuzzer sends many wrong current passwords before a right one (tests/abuse lowers it).
+PASSWORD_CHECK_FAILURE_LIMIT = env.int("PASSWORD_CHECK_FAILURE_LIMIT", default=100_000)
 # (also: Django's test client logs in without a request, which axes' backend refuses)
 AXES_ENABLED = env.bool("AXES_ENABLED", default=False)  # (on in benchmarks/abuse_limits.py)
 # Every test socket comes from 127.0.0.1 and fuzzers open hundreds (tests/abuse lowers these).
