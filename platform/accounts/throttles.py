@@ -5,13 +5,13 @@ bucket in the cache."""
 
 import hashlib
 from math import ceil
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from rest_framework.throttling import ScopedRateThrottle
 
+from core.api.throttles import AddressRateThrottle
+from core.api.throttles import throttle_wait as core_throttle_wait
 from core.client_address import address_from_request
 
 
@@ -21,7 +21,7 @@ def client_address(request: HttpRequest) -> str | None:
     return address_from_request(request)
 
 
-class AccountRateThrottle(ScopedRateThrottle):
+class AccountRateThrottle(AddressRateThrottle):
     """DRF's scoped throttle (the view's `throttle_scope`) counted per client address, signed
     in or not: one person's accounts are not a second budget for sign-ups.
 
@@ -31,9 +31,6 @@ class AccountRateThrottle(ScopedRateThrottle):
     def get_rate(self) -> str | None:
         rate: str | None = settings.ACCOUNT_THROTTLE_RATES[str(self.scope)]
         return rate
-
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class TargetRateThrottle(AccountRateThrottle):
@@ -53,11 +50,7 @@ def throttle_wait(request: HttpRequest, scope: str, *, target: str | None = None
 
     None when it is allowed; else the seconds to wait, and nothing is counted."""
     throttle = AccountRateThrottle() if target is None else TargetRateThrottle(target)
-    view = SimpleNamespace(throttle_scope=scope)  # where DRF's scoped throttle reads the scope
-    if throttle.allow_request(cast(Any, request), cast(Any, view)):
-        return None
-    wait = throttle.wait()  # (None when more than the rate were counted, e.g. before a change)
-    return max(1, ceil(wait if wait is not None else getattr(throttle, "duration", 60)))
+    return core_throttle_wait(throttle, request, scope)
 
 
 def wait_minutes(seconds: int) -> int:

@@ -1,22 +1,19 @@
 """GET/POST /api/v1/verify: public verification, no login needed (throttled per client, uploads
 capped at VERIFY_MAX_BYTES before they are read)."""
 
-from math import ceil
-from types import SimpleNamespace
-from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.scopes import TokenScopePermission
 from core.api.parsers import BoundedJSONParser
+from core.api.throttles import AddressRateThrottle, throttle_wait
 from core.api.views import validated
 from core.uploads import upload_limit
 from rights.api.verify_serializers import VerificationSerializer, VerifyInput, VerifyQueryInput
@@ -29,27 +26,15 @@ _DESCRIPTION = ("The exact match and similar registered works, each with its on-
                 "follows is then what Storyloom's database records, not verified on chain.")
 
 
-class VerifyThrottle(ScopedRateThrottle):
-    """Verifications per client address (the connection's, or as NUM_PROXIES says), signed in or
-    not, on the page and the API counted together: each one fingerprints a file or reads the
-    chain, and needs no account. The rate is DEFAULT_THROTTLE_RATES["verify"] (THROTTLE_VERIFY)."""
-
-    def get_rate(self) -> str | None:
-        # Read at each request: DRF's class attribute keeps the rates it found at import.
-        rate: str | None = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope or "")
-        return rate
-
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+class VerifyThrottle(AddressRateThrottle):
+    """Verifications per client address, signed in or not, on the page and the API counted
+    together: each one fingerprints a file or reads the chain, and needs no account. The rate is
+    DEFAULT_THROTTLE_RATES["verify"] (THROTTLE_VERIFY)."""
 
 
 def verify_wait(request: HttpRequest) -> int | None:
-    """Count one verification on the page: None when it may go on; else the seconds to wait
-    (and nothing is counted)."""
-    throttle = VerifyThrottle()
-    if throttle.allow_request(request, SimpleNamespace(throttle_scope="verify")):  # type: ignore[arg-type]
-        return None
-    return max(1, ceil(throttle.wait() or 1))
+    """Count one verification on the page: None when it may go on; else the seconds to wait."""
+    return throttle_wait(VerifyThrottle(), request, "verify")
 
 
 @upload_limit("VERIFY_MAX_BYTES")
