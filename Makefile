@@ -41,6 +41,7 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+	PYTHONPATH=platform $(VENV)/bin/lint-imports
 
 e2e: $(STAMP) $(NODE_STAMP) browser
 	$(PY) -m pytest -m e2e

@@ -339,7 +339,7 @@ def _forget_counts() -> None:
     import redis
     from django.conf import settings
 
-    from core.redis_urls import for_redis_py
+    from kernel.redis_urls import for_redis_py
 
     client = redis.Redis.from_url(for_redis_py(settings.REDIS_URL))
     for key in client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*", count=1000):

@@ -9,7 +9,7 @@ returns why it must be kept, or None. Every path that deletes assets asks them f
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from core.errors import Conflict
+from kernel.errors import Conflict
 
 if TYPE_CHECKING:
     from generation.models import Asset

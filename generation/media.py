@@ -1,5 +1,5 @@
 """Turning rendered frames into the files a media asset keeps: an MP4 (H.264, yuv420p, through
-imageio-ffmpeg's bundled ffmpeg, run with a deadline by core.ffmpeg), a poster, an animated WebP
+imageio-ffmpeg's bundled ffmpeg, run with a deadline by kernel.ffmpeg), a poster, an animated WebP
 preview and a thumbnail."""
 
 import io
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core import ffmpeg
+from kernel import ffmpeg
 
 PREVIEW_WIDTH = 256  # the animated WebP
 PREVIEW_FRAMES = 24  # at most, evenly picked

@@ -29,8 +29,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Plan, User
-from core.errors import QuotaExceeded
 from generation.models import ComputeUse, Job, JobKind, JobStatus
+from kernel.errors import QuotaExceeded
 
 MEGA = 1_000_000  # pixel-steps in a megapixel-step
 UNIT = "megapixel-steps"

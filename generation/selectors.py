@@ -4,8 +4,8 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from core.errors import NotFound
 from generation.models import Asset, Job
+from kernel.errors import NotFound
 from projects.models import Project
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require

@@ -12,13 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collab.selectors import storyboard_get
-from core.errors import NotFound, ValidationFailed
 from generation import scheduler
 from generation.events import job_announce
 from generation.models import FINISHED, MAX_PROMPT, MAX_SEED, Asset, Job, JobKind, JobStatus
 from generation.presets import Preset, presets
 from generation.quotas import compute_reserve, compute_settle, quota_check
 from generation.storyboard import storyboard_scenes
+from kernel.errors import NotFound, ValidationFailed
 from projects.models import Project
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require

@@ -5,9 +5,9 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import worker_ready
 from django.conf import settings
 
-from core.celery import time_limits
 from generation import scheduler
 from generation.webhooks import DeliveryFailed, deliver
+from kernel.tasks import time_limits
 
 
 class _Turn(Task[Any, Any]):

@@ -33,8 +33,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import NotFound, ValidationFailed
 from generation.models import Asset, Job, JobStatus, Webhook
+from kernel.errors import NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
 EVENTS = {JobStatus.SUCCEEDED: "job.succeeded", JobStatus.FAILED: "job.failed"}

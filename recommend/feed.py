@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from threadpoolctl import threadpool_limits
 
 from accounts.models import User
-from core.errors import ValidationFailed
+from kernel.errors import ValidationFailed
 from recommend.models import (
     CollectionItem,
     Follow,

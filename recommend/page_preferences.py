@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import add_service_error
 from accounts.models import User
-from core.errors import ServiceError
+from kernel.errors import ServiceError
 from recommend import selectors
 from recommend.page_forms import PreferencesForm, words
 from recommend.preferences import preferences_get, preferences_update

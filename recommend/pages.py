@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import add_service_error
 from accounts.models import User
-from core.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from generation.selectors import asset_get
+from kernel.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from projects.roles import Action, role_allows
 from projects.selectors import membership_get, project_get
 from recommend import selectors, services

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import ValidationFailed
+from kernel.errors import ValidationFailed
 from recommend.models import Preferences
 from recommend.services import tags_clean, tags_get
 

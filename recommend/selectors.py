@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import NotFound
+from kernel.errors import NotFound
 from projects.models import Membership
 from projects.roles import Action, role_allows
 from projects.selectors import membership_get

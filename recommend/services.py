@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import AccountTrust, accounts_trust
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from generation.models import Asset
+from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from projects.models import Project
 from projects.roles import Action
 from projects.selectors import membership_require

@@ -4,7 +4,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from core.celery import time_limits
+from kernel.tasks import time_limits
 from recommend import embeddings, training
 
 

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Plan, User
-from core.errors import QuotaExceeded
 from generation.quotas import Allowance, day_start
+from kernel.errors import QuotaExceeded
 from rights.models import ChainAllowanceUse, ChainRequest
 
 HELP = gettext_lazy(

@@ -18,7 +18,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import NotFound
+from kernel.errors import NotFound
 from projects.selectors import AnyUser, membership_get
 from rights import chain
 from rights.chain_reads import (

@@ -22,8 +22,8 @@ import numpy as np
 from django.conf import settings
 from PIL import ExifTags, Image
 
-from core import ffmpeg
-from core.files import cut_short, sniff_image
+from kernel import ffmpeg
+from kernel.files import cut_short, sniff_image
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import Conflict
 from generation import provenance
 from generation.models import Asset
+from kernel.errors import Conflict
 from projects.roles import Action, role_allows
 from projects.selectors import membership_get
 from rights.fingerprints import Fingerprints

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import add_service_error
 from accounts.models import User
-from core.errors import NotFound, ServiceError
-from core.uploads import show_refusal, upload_limit, upload_refusal
 from generation.models import Asset
+from kernel.errors import NotFound, ServiceError
+from kernel.uploads import show_refusal, upload_limit, upload_refusal
 from projects.roles import Role
 from rights import certificate
 from rights.certificate import Access
@@ -143,7 +143,7 @@ def _asset_param(request: HttpRequest) -> int | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@upload_limit("WORK_MAX_BYTES", page=True)  # read no more of an upload than this (core.uploads)
+@upload_limit("WORK_MAX_BYTES", page=True)  # read no more of an upload than this (kernel.uploads)
 def work_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     wanted = _asset_param(request)

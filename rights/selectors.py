@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import NotFound
+from kernel.errors import NotFound
 from projects.models import Project
 from projects.roles import Action, Role
 from projects.selectors import AnyUser, membership_get, membership_require

@@ -17,8 +17,8 @@ from eth_utils import keccak
 from web3 import Web3
 
 from accounts.models import User
-from core.errors import Conflict, NotFound, ValidationFailed
 from generation.models import Asset
+from kernel.errors import Conflict, NotFound, ValidationFailed
 from rights.allowance import chain_allowance_use
 from rights.events import works_announce
 from rights.fingerprints import UnsupportedFile, fingerprint

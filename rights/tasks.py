@@ -5,7 +5,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from core.celery import time_limits
+from kernel.tasks import time_limits
 from rights import batches, indexer, outbox
 
 log = logging.getLogger(__name__)

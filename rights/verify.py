@@ -26,9 +26,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
-from core.errors import ValidationFailed
 from generation import provenance
 from generation.models import Asset
+from kernel.errors import ValidationFailed
 from rights.chain_reads import (
     ChainReader,
     ChainRecord,

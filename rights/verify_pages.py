@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from core.errors import ValidationFailed
-from core.uploads import show_refusal, upload_limit, upload_refusal
+from kernel.errors import ValidationFailed
+from kernel.uploads import show_refusal, upload_limit, upload_refusal
 from rights.api.verify_views import verify_wait
 from rights.verify import Verification, verify
 

@@ -9,7 +9,7 @@ import iscc_core
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from core.errors import ValidationFailed
+from kernel.errors import ValidationFailed
 from rights.fingerprints import UnsupportedFile, fingerprint
 
 
@@ -85,7 +85,7 @@ def _content_code(code: str) -> str:
 
 
 def file_query(upload: IO[bytes]) -> tuple[Query, bytes]:
-    limit = settings.VERIFY_MAX_BYTES  # (the upload was capped at this before it was read: core.uploads)
+    limit = settings.VERIFY_MAX_BYTES  # (the upload was capped at this before it was read: kernel.uploads)
     data = upload.read(limit + 1)
     allowed = _("A PNG, JPEG or WebP image or an MP4 or WebM video, up to %(mb)s MB.") % {
         "mb": limit // 2**20}

@@ -1,9 +1,9 @@
 from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
 
-from core.errors import NotFound
-from core.files import content_disposition, download_name
-from core.ranges import file_response
+from kernel.errors import NotFound
+from kernel.files import content_disposition, download_name
+from kernel.ranges import file_response
 from rights.metadata import work_metadata
 from rights.models import Batch, Work
 from rights.selectors import work_get

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from collab.models import Contribution
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from core.files import stored_name
 from generation.models import Asset
+from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kernel.files import stored_name
 from projects.models import Project
 from projects.roles import Action, Role
 from projects.selectors import membership_get, membership_require

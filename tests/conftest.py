@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from core.redis_urls import socket_path
 from core.valkey import valkey_command, valkey_wait
+from kernel.redis_urls import socket_path
 from tests.servers import AsgiServer
 
 
@@ -36,7 +36,7 @@ def _clear_cache(redis_server: str) -> None:
     import redis
     from django.core.cache import cache
 
-    from core.redis_urls import for_redis_py
+    from kernel.redis_urls import for_redis_py
 
     # Only this run's keys: a shared Redis may hold a running platform's data.
     client = redis.Redis.from_url(for_redis_py(settings.REDIS_URL))

@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.fields import ChoiceField
 from generation.models import Asset, Job, JobKind, Webhook
+from kernel.api.fields import ChoiceField
 
 
 class LineageSerializer(serializers.Serializer):

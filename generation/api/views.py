@@ -12,9 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from storages.backends.s3 import S3Storage
 
-from core.api.views import current_user, validated
-from core.errors import NotFound
-from core.ranges import file_response
+from accounts.selectors import current_user
 from generation import selectors, services
 from generation.api.serializers import (
     AssetRemixInput,
@@ -31,6 +29,9 @@ from generation.models import Asset, Job, Webhook
 from generation.presets import presets
 from generation.quotas import usage_get
 from generation.webhooks import webhook_create, webhook_delete
+from kernel.api.views import validated
+from kernel.errors import NotFound
+from kernel.ranges import file_response
 from projects.selectors import project_get
 
 

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.services import asset_remix, job_cancel, job_submit
+from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from projects.models import Project
 from projects.roles import Action, Role
 from projects.selectors import membership_get, membership_require, project_get

@@ -11,11 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.errors import exception_handler as platform_handler
-from core.api.views import current_user, validated
-from core.errors import NotFound, ValidationFailed
+from accounts.selectors import current_user
 from generation.models import Asset, JobStatus
 from generation.videos_api import services
+from kernel.api.errors import exception_handler as platform_handler
+from kernel.api.views import validated
+from kernel.errors import NotFound, ValidationFailed
 
 OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                 404: "invalid_request_error", 409: "invalid_request_error", 429: "rate_limit_error"}

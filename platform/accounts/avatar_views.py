@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
-from core.files import IMAGE_TYPES, extension_for, mime_for_name, sniff_image
-from core.ranges import file_response
+from kernel.files import IMAGE_TYPES, extension_for, mime_for_name, sniff_image
+from kernel.ranges import file_response
 
 FOREVER = "public, max-age=31536000, immutable"  # the URL changes with the avatar
 BRIEFLY = "public, max-age=300"  # an old or missing version: check again soon

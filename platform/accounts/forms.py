@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DEFAULT_TOKEN_SCOPES, TokenScope
 from accounts.selectors import user_find
-from core.errors import ServiceError
+from kernel.errors import ServiceError
 
 
 def add_service_error(form: forms.Form, exc: ServiceError,

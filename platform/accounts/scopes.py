@@ -13,7 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from accounts.models import ApiToken, TokenScope
-from core.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 
 
 def scope_needed(*, method: str, view: Any) -> str:

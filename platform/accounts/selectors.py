@@ -1,6 +1,8 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.request import Request
 
 from accounts.models import ApiToken, User
 from accounts.tokens import TOKEN_SCHEME, token_hash
@@ -86,3 +88,10 @@ def accounts_trust(*, user_ids: list[int]) -> dict[int, AccountTrust]:
     return {pk: AccountTrust(user_id=pk, age_days=max((now - joined).total_seconds(), 0.0) / 86400.0,
                              email_verified=verified_at is not None, staff=staff)
             for pk, joined, verified_at, staff in rows}
+
+
+def current_user(request: Request) -> User:
+    """The authenticated user of an API request (views behind IsAuthenticated only)."""
+    if not isinstance(request.user, User):
+        raise exceptions.NotAuthenticated()
+    return request.user

@@ -21,7 +21,7 @@ from accounts.avatars import avatar_validate
 from accounts.models import DEFAULT_TOKEN_SCOPES, ApiToken, Plan, TokenScope, User
 from accounts.tokens import token_generate
 from accounts.verification import email_verification_token, verification_url
-from core.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
+from kernel.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
 
 USERNAME_RULE = _("Letters, digits and @/./+/-/_ only, at most 150 characters.")
 

@@ -10,13 +10,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from core.api.throttles import AddressRateThrottle
-from core.api.throttles import throttle_wait as core_throttle_wait
-from core.client_address import address_from_request
+from kernel.api.throttles import AddressRateThrottle
+from kernel.api.throttles import throttle_wait as core_throttle_wait
+from kernel.client_address import address_from_request
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The client's address by the TRUSTED_PROXIES rule (core.client_address); the log-in
+    """The client's address by the TRUSTED_PROXIES rule (kernel.client_address); the log-in
     lock-out (django-axes, AXES_CLIENT_IP_CALLABLE) counts by it."""
     return address_from_request(request)
 

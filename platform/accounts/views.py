@@ -31,8 +31,8 @@ from accounts.forms import (
 )
 from accounts.models import User
 from accounts.throttles import throttle_wait, wait_minutes
-from core.errors import ServiceError
-from core.uploads import show_refusal, upload_limit, upload_refusal
+from kernel.errors import ServiceError
+from kernel.uploads import show_refusal, upload_limit, upload_refusal
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -258,7 +258,7 @@ def verify_email_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@upload_limit("AVATAR_MAX_BYTES", page=True)  # read no more of an upload than this (core.uploads)
+@upload_limit("AVATAR_MAX_BYTES", page=True)  # read no more of an upload than this (kernel.uploads)
 def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     status = 200

@@ -42,7 +42,7 @@ from collab.protocol import (
 )
 from collab.rooms import Room, room_for, room_release
 from collab.writer import writer
-from core.ws_limits import BoundedConsumer
+from kernel.ws_limits import BoundedConsumer
 from projects.models import Project
 from projects.selectors import actions_allowed, membership_get
 

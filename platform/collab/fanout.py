@@ -27,7 +27,7 @@ import redis
 import redis.asyncio
 from django.conf import settings
 
-from core.redis_urls import for_redis_py
+from kernel.redis_urls import for_redis_py
 
 if TYPE_CHECKING:
     from collab.rooms import Room

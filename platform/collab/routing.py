@@ -1,7 +1,7 @@
 from django.urls import path
 
 from collab.consumers import StoryboardConsumer
-from core.ws_limits import ConnectRateLimit
+from kernel.ws_limits import ConnectRateLimit
 
 websocket_urlpatterns = [
     # Handshakes per account and per address are limited before the consumer runs.

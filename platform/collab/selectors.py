@@ -8,7 +8,7 @@ from pycrdt import Doc
 
 from collab.models import Contribution, StoryboardDocument, StoryboardUpdate, StoryboardVersion
 from collab.schema import doc_json, doc_new
-from core.errors import NotFound
+from kernel.errors import NotFound
 from projects.models import Project
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require

@@ -17,7 +17,7 @@ from collab.models import StoryboardDocument, StoryboardUpdate, StoryboardVersio
 from collab.schema import doc_json, doc_new, doc_replace_content, scene_new, scenes_of
 from collab.selectors import document_for, document_load
 from collab.updatelog import LogEntry, updates_append
-from core.errors import NotFound, ServiceError, ValidationFailed
+from kernel.errors import NotFound, ServiceError, ValidationFailed
 from projects.activity import activity_record
 from projects.models import Project
 from projects.roles import Action

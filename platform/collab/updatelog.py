@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from collab.attribution import STAT_FIELDS, UpdateStats
 from collab.models import Contribution, StoryboardDocument, StoryboardUpdate
-from core.errors import ServiceError
+from kernel.errors import ServiceError
 from projects.activity import activity_record
 from projects.models import Membership, Project
 from projects.roles import Action

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from core.errors import NotFound
+from kernel.errors import NotFound
 from projects.models import Project
 from projects.roles import Role
 from projects.selectors import actions_allowed, membership_get, project_get

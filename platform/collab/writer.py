@@ -20,7 +20,7 @@ from pycrdt import merge_updates
 from collab.attribution import UpdateStats
 from collab.rooms import Room
 from collab.updatelog import LogEntry, updates_append
-from core.errors import ServiceError
+from kernel.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from core.api.errors import error_body
 from core.celery import app as celery_app
-from core.redis_urls import for_redis_py
+from kernel.api.errors import error_body
+from kernel.redis_urls import for_redis_py
 
 REPORT_KEY = "core:health:report"
 

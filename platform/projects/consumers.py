@@ -9,9 +9,9 @@ from django.conf import settings
 from django.utils import translation
 
 from accounts.models import TokenScope
-from core.api.parsers import json_loads_bounded
-from core.errors import ServiceError
-from core.ws_limits import BoundedConsumer
+from kernel.api.parsers import json_loads_bounded
+from kernel.errors import ServiceError
+from kernel.ws_limits import BoundedConsumer
 from projects.activity import project_group, verb_text
 from projects.roles import Action
 from projects.selectors import project_get

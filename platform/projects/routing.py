@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core.ws_limits import ConnectRateLimit
+from kernel.ws_limits import ConnectRateLimit
 from projects.consumers import ProjectEventsConsumer
 
 websocket_urlpatterns = [

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import email_masked
-from core.errors import NotFound, PermissionDenied, ServiceError
+from kernel.errors import NotFound, PermissionDenied, ServiceError
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, Action, Role, role_allows
 

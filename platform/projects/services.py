@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import email_masked, user_find
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from projects.activity import activity_record
 from projects.models import Invitation, InvitationStatus, Membership, Project
 from projects.roles import Action, Role

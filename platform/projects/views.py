@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import add_service_error
 from accounts.models import User
-from core.errors import NotFound, ServiceError
+from kernel.errors import NotFound, ServiceError
 from projects import selectors, services
 from projects.activity import verb_text
 from projects.forms import DeleteForm, InviteForm, ProjectForm

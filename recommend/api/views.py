@@ -18,12 +18,13 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.scopes import TokenScopePermission
-from core.api.parsers import BoundedJSONParser, json_loads_bounded
-from core.api.views import current_user, validated
-from core.errors import NotFound, ValidationFailed
+from accounts.selectors import current_user
 from generation.api.serializers import JobSerializer
 from generation.api.views import MEDIA_RESPONSES, asset_media_response
 from generation.models import Asset
+from kernel.api.parsers import BoundedJSONParser, json_loads_bounded
+from kernel.api.views import validated
+from kernel.errors import NotFound, ValidationFailed
 from projects.selectors import project_get
 from recommend import feed as feeds
 from recommend import preferences, selectors, services

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from core.api.fields import ChoiceField
+from kernel.api.fields import ChoiceField
 from rights.models import LicenceKind, Owner, RegistrationMode, Work, WorkReview
 from rights.selectors import consents_missing
 from rights.works import near_candidates, near_matches, work_content_unit

@@ -12,10 +12,10 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.scopes import TokenScopePermission
-from core.api.parsers import BoundedJSONParser
-from core.api.throttles import AddressRateThrottle, throttle_wait
-from core.api.views import validated
-from core.uploads import upload_limit
+from kernel.api.parsers import BoundedJSONParser
+from kernel.api.throttles import AddressRateThrottle, throttle_wait
+from kernel.api.views import validated
+from kernel.uploads import upload_limit
 from rights.api.verify_serializers import VerificationSerializer, VerifyInput, VerifyQueryInput
 from rights.verify import verify
 

@@ -6,8 +6,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.views import current_user, validated
-from core.uploads import upload_limit
+from accounts.selectors import current_user
+from kernel.api.views import validated
+from kernel.uploads import upload_limit
 from projects.selectors import project_get
 from rights import works
 from rights.api.serializers import (
@@ -44,7 +45,7 @@ class ProjectWorkListView(generics.ListAPIView):
         return _created(work)
 
 
-@upload_limit("WORK_MAX_BYTES")  # read no more of an upload than this (core.uploads)
+@upload_limit("WORK_MAX_BYTES")  # read no more of an upload than this (kernel.uploads)
 class WorkListView(generics.ListAPIView):
     """The works you made or co-own."""
 

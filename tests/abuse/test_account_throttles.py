@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.verification import verification_path
-from core.redis_urls import for_redis_py
+from kernel.redis_urls import for_redis_py
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.core.helpers import assert_error
 

@@ -21,9 +21,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from core.ffmpeg import FfmpegTimeout
-from core.paths import BASE_DIR
 from generation.media import mp4_write
+from kernel.ffmpeg import FfmpegTimeout
+from kernel.paths import BASE_DIR
 from rights import keys
 from rights.models import ProvenanceAttempt, Work
 from tests.abuse.bad_files import BadFile, corpus, small_mp4

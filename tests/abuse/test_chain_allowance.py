@@ -12,7 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import Plan, User
-from core.errors import QuotaExceeded
+from kernel.errors import QuotaExceeded
 from rights import keys
 from rights.keys import user_address
 from rights.models import ChainAllowanceUse, ChainTx, Licence, Owner, RegistrationMode, Work, WorkStatus

@@ -6,11 +6,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.services import token_create
-from core.errors import QuotaExceeded
 from generation import execution
 from generation.execution import job_execute
 from generation.models import Job, JobStatus
 from generation.services import job_cancel, job_submit
+from kernel.errors import QuotaExceeded
 from tests.projects.factories import Team, project_with_team
 
 pytestmark = pytest.mark.django_db

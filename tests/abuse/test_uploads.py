@@ -1,4 +1,4 @@
-"""Request bodies are capped before they are read (core.uploads), on every route that takes a file
+"""Request bodies are capped before they are read (kernel.uploads), on every route that takes a file
 and on those that take none: a Content-Length over the cap is answered 413 at once, and a body
 that goes past it (chunked, or files over the cap in a body under it) stops being read there.
 
@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from core.asgi import application
-from core.uploads import body_ceiling
+from kernel.uploads import body_ceiling
 from rights.models import Work
 from tests.accounts.factories import UserFactory, image_file
 from tests.servers import AsgiServer

@@ -31,8 +31,8 @@ from collab.fanout import AWARENESS, channel_for, frame
 from collab.protocol import AwarenessEntry, awareness_message, awareness_parse, message_parse, sync_message
 from collab.services import scene_add
 from core.asgi import application
-from core.client_address import address_from_request, address_from_scope
-from core.redis_urls import for_redis_py
+from kernel.client_address import address_from_request, address_from_scope
+from kernel.redis_urls import for_redis_py
 from tests.projects.factories import Team, project_with_team
 from tests.servers import AsgiServer
 from tests.ws import headers, run

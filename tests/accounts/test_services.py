@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import selectors, services
 from accounts.models import ApiToken, Plan, User
-from core.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
+from kernel.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
 from tests.accounts.factories import DEFAULT_PASSWORD, ApiTokenFactory, UserFactory, image_file
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from collab.attribution import apply_with_stats
 from collab.models import Contribution, StoryboardDocument, StoryboardUpdate
 from collab.schema import doc_json, doc_new, scene_new, scenes_of, title_of
 from collab.selectors import document_for, document_load
-from core.errors import NotFound, ValidationFailed
+from kernel.errors import NotFound, ValidationFailed
 from projects.models import Activity
 from tests.projects.factories import project_with_team
 

@@ -18,8 +18,8 @@ from collab.schema import doc_json, doc_new, scene_new, scenes_of, title_of
 from collab.selectors import document_for, document_load
 from collab.services import document_compact
 from collab.updatelog import LogEntry, updates_append
-from core.errors import NotFound, PermissionDenied
-from core.redis_urls import for_redis_py
+from kernel.errors import NotFound, PermissionDenied
+from kernel.redis_urls import for_redis_py
 from tests.projects.factories import project_with_team
 from tests.ws import run
 

@@ -5,8 +5,8 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.test import APIClient
 
-from core.api.errors import exception_handler
-from core.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
+from kernel.api.errors import exception_handler
+from kernel.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from tests.accounts.factories import UserFactory
 from tests.core.helpers import assert_error
 

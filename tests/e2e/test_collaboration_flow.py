@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from core.paths import VAR_DIR
+from kernel.paths import VAR_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "velvet-harbour-lantern-42"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from core.paths import VAR_DIR
+from kernel.paths import VAR_DIR
 from recommend.embeddings import embed_missing
 from recommend.models import Publication, Signal, SignalKind
 from tests.accounts.factories import UserFactory

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 
 from collab.services import scene_add
-from core.paths import VAR_DIR
 from generation.media import mp4_write, poster_png, preview_webp, thumbnail_jpeg
 from generation.models import Asset, Job, JobKind, JobStatus
+from kernel.paths import VAR_DIR
 from projects.models import Project
 from tests.e2e.conftest import log_in
 from tests.projects.factories import project_with_team

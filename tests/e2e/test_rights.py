@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from core.paths import VAR_DIR
 from generation.execution import job_execute
 from generation.models import JobStatus
 from generation.services import job_submit
+from kernel.paths import VAR_DIR
 from rights import keys
 from rights.chain import chain_setup, registry_address
 from rights.keys import user_address

@@ -8,7 +8,7 @@ from itertools import zip_longest
 
 import pytest
 
-from core.paths import VAR_DIR
+from kernel.paths import VAR_DIR
 from tests.e2e.conftest import log_in
 from tests.projects.factories import project_with_team
 

@@ -6,11 +6,11 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from core.errors import NotFound, PermissionDenied, ValidationFailed
 from generation.execution import job_execute
 from generation.media import mp4_info
 from generation.models import Asset, Job, JobStatus
 from generation.services import job_cancel, job_submit
+from kernel.errors import NotFound, PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Plan
-from core.errors import QuotaExceeded
 from generation.execution import job_execute
 from generation.models import Job, JobStatus
 from generation.services import job_cancel, job_submit
+from kernel.errors import QuotaExceeded
 
 pytestmark = pytest.mark.django_db
 

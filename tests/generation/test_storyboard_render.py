@@ -5,13 +5,13 @@ import pytest
 from django.core.files.storage import default_storage
 
 from collab.services import scene_add
-from core.errors import QuotaExceeded, ValidationFailed
 from generation import provenance
 from generation.execution import job_execute
 from generation.media import mp4_info
 from generation.models import Asset, JobStatus
 from generation.quotas import pixel_steps_ran
 from generation.services import job_submit
+from kernel.errors import QuotaExceeded, ValidationFailed
 from projects.activity import verb_text
 from projects.models import Activity
 

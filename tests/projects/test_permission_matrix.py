@@ -18,9 +18,9 @@ from accounts.models import User
 from collab import selectors as collab_selectors
 from collab import services as collab_services
 from collab.models import StoryboardUpdate, StoryboardVersion
-from core.errors import NotFound, PermissionDenied, ServiceError
 from generation import services as generation_services
 from generation.models import Asset, Job
+from kernel.errors import NotFound, PermissionDenied, ServiceError
 from projects import selectors, services
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, RANK, Action, Role

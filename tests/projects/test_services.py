@@ -6,7 +6,7 @@ from django.core import mail
 from django.utils import timezone, translation
 
 from accounts import services as account_services
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from projects import selectors, services, tasks
 from projects.activity import activity_payload, verb_text
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from accounts.models import User
-from core.errors import ValidationFailed
+from kernel.errors import ValidationFailed
 from recommend import embeddings, preferences, services, serving, training
 from recommend.feed import Reason, feed_page, mmr, ranked
 from recommend.models import ModelVersion, Publication, UserVector

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from recommend import preferences, services
 from recommend.models import (
     Follow,

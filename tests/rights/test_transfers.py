@@ -7,7 +7,7 @@ import time
 import pytest
 
 from accounts.models import User
-from core.errors import Conflict, NotFound, ValidationFailed
+from kernel.errors import Conflict, NotFound, ValidationFailed
 from rights.chain import registry, web3
 from rights.keys import user_address
 from rights.merkle import state_hash

@@ -11,10 +11,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from core.errors import ValidationFailed
 from generation.execution import job_execute
 from generation.models import Asset
 from generation.services import asset_remix, job_submit
+from kernel.errors import ValidationFailed
 from rights import keys
 from rights.batches import batch_collect
 from rights.chain import registry

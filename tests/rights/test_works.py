@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from collab.services import scene_add
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from generation.execution import job_execute
 from generation.services import job_submit
+from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from rights import keys
 from rights.keys import user_address
 from rights.models import ChainTx, Work, WorkStatus

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from core.paths import BASE_DIR
+from kernel.paths import BASE_DIR
 from tests.projects.factories import project_with_team
 
 TEMPLATES = BASE_DIR / "templates"

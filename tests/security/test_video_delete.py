@@ -162,7 +162,7 @@ def test_deleting_a_project_keeps_its_registered_renders_and_removes_the_other_f
         team: Team, django_capture_on_commit_callbacks) -> None:
     """The project's deletion asks the same guards: a registered render stops it (409, why); once
     nothing keeps them, its renders go with it, files included."""
-    from core.errors import Conflict
+    from kernel.errors import Conflict
     from projects.services import project_delete
     from tests.generation.factories import image_render
 

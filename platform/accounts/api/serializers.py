@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from accounts.avatar_views import avatar_url
 from accounts.models import ApiToken, TokenScope, User
-from core.api.fields import ChoiceField
+from kernel.api.fields import ChoiceField
 
 
 class UserBriefSerializer(serializers.ModelSerializer):

@@ -22,10 +22,11 @@ from accounts.api.serializers import (
     TokenSerializer,
 )
 from accounts.models import ApiToken
+from accounts.selectors import current_user
 from accounts.throttles import AccountRateThrottle
-from core.api.parsers import BoundedJSONParser
-from core.api.views import current_user, validated
-from core.uploads import upload_limit
+from kernel.api.parsers import BoundedJSONParser
+from kernel.api.views import validated
+from kernel.uploads import upload_limit
 
 
 class SignupView(APIView):
@@ -42,7 +43,7 @@ class SignupView(APIView):
         return Response(ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-@upload_limit("AVATAR_MAX_BYTES")  # read no more of an upload than this (core.uploads)
+@upload_limit("AVATAR_MAX_BYTES")  # read no more of an upload than this (kernel.uploads)
 class ProfileView(APIView):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 

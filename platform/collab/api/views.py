@@ -15,7 +15,7 @@ from collab.api.serializers import (
     VersionSerializer,
 )
 from collab.models import Contribution, StoryboardVersion
-from core.api.views import validated
+from kernel.api.views import validated
 from projects.selectors import project_get
 
 

@@ -8,8 +8,8 @@ import environ
 from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
-from core.paths import BASE_DIR, VAR_DIR, valkey_socket
-from core.redis_urls import for_celery, for_channel_layer, for_redis_py
+from kernel.paths import BASE_DIR, VAR_DIR, valkey_socket
+from kernel.redis_urls import for_celery, for_channel_layer, for_redis_py
 
 env = environ.Env()
 
@@ -50,7 +50,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "core.uploads.UploadLimitMiddleware",  # caps bodies before the CSRF check reads a form
+    "kernel.uploads.UploadLimitMiddleware",  # caps bodies before the CSRF check reads a form
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
@@ -254,7 +254,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest job, so a slow render is not handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 # Every task ends: at its soft limit SoftTimeLimitExceeded is raised in it (to end cleanly), at the
-# hard one its process is killed. Long tasks set their own soft limit (core.celery.time_limits),
+# hard one its process is killed. Long tasks set their own soft limit (kernel.tasks.time_limits),
 # with a hard one as far after it as here; all below the visibility timeout.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
@@ -288,13 +288,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- API ---
-# Request bodies the API parses as JSON: larger ones get 413, deeper ones 400 (core/api/parsers.py).
+# Request bodies the API parses as JSON: larger ones get 413, deeper ones 400 (kernel/api/parsers.py).
 API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=1024 * 1024)
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 # Pictures larger than this many pixels are refused before they are decoded (decompression bombs).
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 
-# --- websockets: what one socket may cost (collab.consumers, projects.consumers, core.ws_limits) ---
+# --- websockets: what one socket may cost (collab.consumers, projects.consumers, kernel.ws_limits) ---
 # Largest frame a client may send (uvicorn's --ws-max-size; consumers close 1009 above it too).
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=1024 * 1024)
 # A storyboard socket whose unsent messages exceed either bound is not reading: it is closed (1013).
@@ -306,17 +306,17 @@ WS_AWARENESS_MAX_BYTES = env.int("WS_AWARENESS_MAX_BYTES", default=4096)
 WS_AWARENESS_MAX_ENTRIES = env.int("WS_AWARENESS_MAX_ENTRIES", default=64)
 # Awareness not renewed for this long is forgotten, as y-protocols does (clients renew every 15 s).
 WS_AWARENESS_TIMEOUT_S = env.int("WS_AWARENESS_TIMEOUT_S", default=30)
-# Websocket handshakes per minute, per account and per client address; above: HTTP 429 (core.ws_limits).
+# Websocket handshakes per minute, per account and per client address; above: HTTP 429 (kernel.ws_limits).
 WS_CONNECTS_PER_MINUTE_ACCOUNT = env.int("WS_CONNECTS_PER_MINUTE_ACCOUNT", default=120)
 WS_CONNECTS_PER_MINUTE_ADDRESS = env.int("WS_CONNECTS_PER_MINUTE_ADDRESS", default=600)
-# Request bodies are capped before they are read (core/uploads.py): over a route's cap for files
+# Request bodies are capped before they are read (kernel/uploads.py): over a route's cap for files
 # (WORK_MAX_BYTES, VERIFY_MAX_BYTES, AVATAR_MAX_BYTES) plus the largest other part a body may carry,
 # a Content-Length is answered 413 at once and a body without one stops being read. Routes that
 # take no file refuse files over this:
 UPLOAD_DEFAULT_MAX_BYTES = env.int("UPLOAD_DEFAULT_MAX_BYTES", default=1024 * 1024)
 # A file checked on /verify/ or POST /api/v1/verify (anonymous, so smaller than WORK_MAX_BYTES).
 VERIFY_MAX_BYTES = env.int("VERIFY_MAX_BYTES", default=50 * 1024 * 1024)
-# Uploaded videos (core/ffmpeg.py, rights/fingerprints.py): refused from their header, before any
+# Uploaded videos (kernel/ffmpeg.py, rights/fingerprints.py): refused from their header, before any
 # frame is decoded, with larger frames (pixels: DCI 4K) or a longer duration (seconds).
 VIDEO_MAX_PIXELS = env.int("VIDEO_MAX_PIXELS", default=4096 * 2160)
 VIDEO_MAX_SECONDS = env.int("VIDEO_MAX_SECONDS", default=600)
@@ -329,7 +329,7 @@ MEDIA_ENCODE_TIMEOUT_S = env.int("MEDIA_ENCODE_TIMEOUT_S", default=900)
 
 REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
-        "core.api.parsers.BoundedJSONParser",
+        "kernel.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -341,10 +341,10 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.scopes.TokenScopePermission",  # what an API token may do (its scopes)
     ],
-    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "kernel.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "kernel.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -388,7 +388,7 @@ SPECTACULAR_SETTINGS = {
     },
     # Every operation documents its errors (the one error shape) as its `default` response.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "core.api.schema.error_responses"],
+                             "kernel.api.schema.error_responses"],
 }
 
 # --- health (core/health.py) ---

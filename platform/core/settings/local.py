@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from core.paths import VAR_DIR
 from core.secret import local_secret_key
+from kernel.paths import VAR_DIR
 
 from .base import *  # noqa: F403
 from .base import STATIC_ROOT, env

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from core.paths import VAR_DIR, valkey_socket
+from kernel.paths import VAR_DIR, valkey_socket
 
 from .base import *  # noqa: F403
 from .base import (
@@ -29,7 +29,7 @@ CHAIN_KEYSTORE = CHAIN_DIR / "keystore.json"
 
 if EMBEDDED_REDIS:
     # tests/conftest.py starts a Valkey of their own on this socket.
-    from core.redis_urls import for_celery, for_channel_layer, for_redis_py
+    from kernel.redis_urls import for_celery, for_channel_layer, for_redis_py
 
     # One per run: two test runs on one checkout must not share (or delete) each other's server.
     REDIS_URL = f"unix://{valkey_socket(f'test-valkey-{os.getpid()}')}"

@@ -6,8 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.views import validated
-from core.errors import ValidationFailed
+from kernel.api.views import validated
+from kernel.errors import ValidationFailed
 from projects import selectors, services
 from projects.api.serializers import (
     ActivitySerializer,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core.paths import VAR_DIR
+from kernel.paths import VAR_DIR
 from recommend.evaluation.data import DatasetError, Ratings, load_movielens, synthetic
 from recommend.evaluation.protocol import run_evaluation
 from recommend.evaluation.report import table, write_report

@@ -16,10 +16,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from core.demo import demo_ensure
-from core.paths import BASE_DIR, VAR_DIR
-from core.redis_urls import socket_path
 from core.supervisor import Child, Supervisor
 from core.valkey import valkey_command, valkey_wait
+from kernel.paths import BASE_DIR, VAR_DIR
+from kernel.redis_urls import socket_path
 from rights.anvil import anvil_command, anvil_wait
 
 CELERY_QUEUES = "default,gpu,chain"

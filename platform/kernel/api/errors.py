@@ -10,9 +10,9 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.api.parsers import TooLarge
-from core.errors import ServiceError
-from core.uploads import UploadTooLarge
+from kernel.api.parsers import TooLarge
+from kernel.errors import ServiceError
+from kernel.uploads import UploadTooLarge
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -48,7 +48,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, UploadTooLarge):  # files over the route's cap (core.uploads)
+    elif isinstance(exc, UploadTooLarge):  # files over the route's cap (kernel.uploads)
         exc = TooLarge(str(exc))
     elif isinstance(exc, RequestDataTooBig):  # a form body over DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = TooLarge()

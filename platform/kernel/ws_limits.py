@@ -5,7 +5,7 @@ passed by `manage.py up` and tests/servers.py); consumers (BoundedConsumer) chec
 close with 1009, so that a server started without the flag is bounded too.
 
 Handshakes: at most WS_CONNECTS_PER_MINUTE_ACCOUNT per account and WS_CONNECTS_PER_MINUTE_ADDRESS
-per client address (core.client_address: X-Forwarded-For only behind TRUSTED_PROXIES), counted
+per client address (kernel.client_address: X-Forwarded-For only behind TRUSTED_PROXIES), counted
 in the cache (Redis, shared by every server process) over the minute that starts with the first
 one. Over the limit the handshake itself is refused, before the consumer runs: HTTP 429 with
 Retry-After where the server can answer a handshake with a response (uvicorn), else a plain
@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from core.client_address import address_from_scope
+from kernel.client_address import address_from_scope
 
 CLOSE_TOO_BIG = 1009  # RFC 6455 "message too big"
 CLOSE_REFUSED = 1008  # (a refused handshake: browsers see 1006 whatever it says)

@@ -2,10 +2,8 @@
 
 from typing import Any
 
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
-
-from accounts.models import User
 
 
 def validated(serializer_class: type[serializers.Serializer], request: Request,
@@ -14,10 +12,3 @@ def validated(serializer_class: type[serializers.Serializer], request: Request,
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-def current_user(request: Request) -> User:
-    """The authenticated user (views behind IsAuthenticated only)."""
-    if not isinstance(request.user, User):
-        raise exceptions.NotAuthenticated()
-    return request.user

@@ -4,7 +4,7 @@ from typing import Any
 
 ERROR_COMPONENT = "Error"
 
-# core.api.errors.error_body, as JSON Schema.
+# kernel.api.errors.error_body, as JSON Schema.
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Every refusal and failure: a code clients can branch on, a message for people "

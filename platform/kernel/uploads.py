@@ -101,7 +101,7 @@ def view_at(path: str) -> Callable[..., Any] | None:
 
 
 def refusal_response(error: UploadTooLarge) -> HttpResponse:
-    from core.api.errors import error_body  # (the API's errors know this module's exception)
+    from kernel.api.errors import error_body  # (the API's errors know this module's exception)
 
     return JsonResponse(error_body("too_large", str(error)), status=413)
 
