@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from generation.deletion import asset_deletion_refusal
+from generation.extensions import asset_deletion_refusal
 from generation.models import Asset, ComputeUse, Job, Webhook
 
 
@@ -22,7 +22,7 @@ class JobAdmin(admin.ModelAdmin):
         return {name: action for name, action in actions.items() if name != "delete_selected"}
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A job whose render is published or registered is kept (generation.deletion).
+        # A job whose render is published or registered is kept (generation.extensions).
         if obj is not None and any(asset_deletion_refusal(asset) for asset in obj.assets.all()):
             return False
         return super().has_delete_permission(request, obj)

@@ -10,11 +10,19 @@ class GenerationConfig(AppConfig):
         from django.utils.translation import ngettext
 
         from generation.models import Asset, assets_delete
-        from projects.activity import verbs_register
-        from projects.services import project_deletion_hooks_register
+        from projects.extensions import (
+            PagePart,
+            project_deletion_hooks_register,
+            project_page_part_register,
+            verbs_register,
+        )
 
         # A project's renders go with it, files included, unless an app above keeps one.
         project_deletion_hooks_register(lambda project: assets_delete(Asset.objects.filter(project=project)))
+
+        # The studio (generate, queue, media library) on the project page.
+        project_page_part_register(PagePart(key="generation.studio", context=lambda project, user: {},
+                                            template="generation/_studio.html", slot="workspace"))
 
         verbs_register({
             "generation.rendered_image": lambda d: _("rendered an image: “%(prompt)s”") % d,

@@ -3,7 +3,7 @@
 from typing import Any
 
 from generation.models import Job, JobStatus
-from projects.activity import project_event_send
+from projects.services import project_event_send
 
 
 def job_payload(job: Job) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from generation.quotas import compute_settle, quota_for
 from generation.runner import Cancelled, Progress, RenderRequest, render
 from generation.watermark import watermark
 from generation.webhooks import webhooks_notify
-from projects.activity import activity_record
+from projects.services import activity_record
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.25  # at most this often to the job row and the project's stream

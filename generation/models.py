@@ -7,8 +7,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from generation.deletion import assets_deletion_check
-from projects.models import Project
+from generation.extensions import assets_deletion_check
 
 
 class JobKind(models.TextChoices):
@@ -37,7 +36,7 @@ def new_public_id() -> str:
 class Job(models.Model):
     public_id = models.CharField(max_length=40, unique=True, default=new_public_id, editable=False)
     kind = models.CharField(max_length=12, choices=JobKind.choices)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="jobs")
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                   related_name="generation_jobs")
     preset = models.CharField(max_length=64)
@@ -123,7 +122,7 @@ def asset_path(asset: "Asset", filename: str) -> str:
 class Asset(models.Model):
     FILES = ("file", "poster", "preview", "thumbnail")
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="assets")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assets")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="assets")
     kind = models.CharField(max_length=12, choices=JobKind.choices)
     role = models.CharField(max_length=20, default="output")  # a job's main output, or one of its parts
     file = models.FileField(upload_to=asset_path)  # the MP4, or the PNG of an image
@@ -160,7 +159,7 @@ class Asset(models.Model):
 
 def assets_delete(assets: "models.QuerySet[Asset]") -> None:
     """Delete the assets, and their files once the deletion commits (a rollback keeps both);
-    Conflict when an app above keeps one of them (generation.deletion: a published or registered
+    Conflict when an app above keeps one of them (generation.extensions: a published or registered
     render)."""
     assets = assets.all()
     assets_deletion_check(assets)

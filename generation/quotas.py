@@ -14,23 +14,29 @@ limit. Apps above generation add their own daily allowances to the Usage page an
 (`usage_allowances_register`).
 """
 
-from collections.abc import Callable
+
+from __future__ import annotations
+
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F, FloatField, QuerySet, Sum
 from django.db.models.functions import Cast
-from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Plan, User
+from accounts.plans import Plan
+from accounts.services import user_lock
+from generation.extensions import day_start, usage_allowance_sources
 from generation.models import ComputeUse, Job, JobKind, JobStatus
 from kernel.errors import QuotaExceeded
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MEGA = 1_000_000  # pixel-steps in a megapixel-step
 UNIT = "megapixel-steps"
@@ -61,32 +67,6 @@ def quota_for(plan: str) -> Quota:
     return Quota(**config)
 
 
-@dataclass(frozen=True)
-class Allowance:
-    """A daily allowance an app above generation meters, shown with the plan's own."""
-
-    name: str  # for API clients, stable: "chain_transactions"
-    label: str  # for people
-    used: float
-    limit: float
-    help: str = ""  # what counts, in plain words
-
-
-AllowanceSource = Callable[[User], Allowance]
-_allowance_sources: list[AllowanceSource] = []
-
-
-def usage_allowances_register(source: AllowanceSource) -> None:
-    """Show `source(user)` on the Usage page and in the usage API (from an AppConfig.ready)."""
-    if source not in _allowance_sources:
-        _allowance_sources.append(source)
-
-
-def day_start() -> datetime:
-    """The start of today's allowances: midnight UTC."""
-    return datetime.combine(timezone.now().astimezone(UTC).date(), time.min, tzinfo=UTC)
-
-
 def usage_get(*, user: User) -> dict[str, Any]:
     """Today's use against the user's plan."""
     quota = quota_for(user.plan)
@@ -96,7 +76,7 @@ def usage_get(*, user: User) -> dict[str, Any]:
             "jobs_in_flight": _in_flight(user), "jobs_in_flight_max": quota.jobs_in_flight,
             "max_side": quota.max_side, "running_max": quota.running, "watermark": quota.watermark,
             "resets_at": day_start() + timedelta(days=1),
-            "allowances": [asdict(source(user)) for source in _allowance_sources]}
+            "allowances": [asdict(source(user)) for source in usage_allowance_sources()]}
 
 
 def jobs_today(*, user: User) -> QuerySet[Job]:
@@ -108,7 +88,7 @@ def jobs_today(*, user: User) -> QuerySet[Job]:
 
 def quota_check(*, user: User, job: dict[str, Any]) -> None:
     """Refuse a job (its validated fields) that would take the user past their plan."""
-    User.objects.select_for_update().filter(pk=user.pk).first()  # one submit at a time per user
+    user_lock(user)  # one submit at a time per user
     quota = quota_for(user.plan)
     plan = Plan(user.plan).label
     if max(job["width"], job["height"]) > quota.max_side:

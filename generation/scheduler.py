@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import Plan
+from accounts.plans import Plan
 from generation.models import Job, JobStatus
 from generation.quotas import Quota, quota_for
 

@@ -1,14 +1,21 @@
 """Reads for generation: a project's jobs and media, for its members."""
 
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from generation.models import Asset, Job
 from kernel.errors import NotFound
-from projects.models import Project
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require
+
+if TYPE_CHECKING:
+    from projects.models import Project
 
 
 def job_list(*, project: Project, user: AnyUser) -> QuerySet[Job]:

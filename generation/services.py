@@ -4,8 +4,11 @@ A job is validated against its preset at submit (every problem reported per fiel
 for the GPU workers once the transaction commits.
 """
 
+
+from __future__ import annotations
+
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,9 +22,11 @@ from generation.presets import Preset, presets
 from generation.quotas import compute_reserve, compute_settle, quota_check
 from generation.storyboard import storyboard_scenes
 from kernel.errors import NotFound, ValidationFailed
-from projects.models import Project
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require
+
+if TYPE_CHECKING:
+    from projects.models import Project
 
 MAX_FPS = 60
 MAX_GUIDANCE = 30.0

@@ -11,6 +11,9 @@ redirects (a 3xx is a failed delivery), http and https only, and the connection 
 checked at that very delivery (never the platform's own network).
 """
 
+
+from __future__ import annotations
+
 import asyncio
 import hashlib
 import hmac
@@ -24,7 +27,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Coroutine, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import certifi
 import httpx
@@ -32,9 +35,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from generation.models import Asset, Job, JobStatus, Webhook
 from kernel.errors import NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 log = logging.getLogger(__name__)
 EVENTS = {JobStatus.SUCCEEDED: "job.succeeded", JobStatus.FAILED: "job.failed"}

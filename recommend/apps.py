@@ -1,9 +1,11 @@
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
 
 if TYPE_CHECKING:
+    from accounts.models import User
     from generation.models import Asset
+    from projects.models import Project
 
 
 class RecommendConfig(AppConfig):
@@ -11,13 +13,25 @@ class RecommendConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from generation.deletion import deletion_guards_register
+        from generation.extensions import deletion_guards_register
+        from projects.extensions import PagePart, project_page_part_register
 
         deletion_guards_register(asset_published)
+        project_page_part_register(PagePart(key="recommend.gallery_links", context=project_page_links))
+
+
+def project_page_links(project: "Project", user: "User") -> dict[str, Any]:
+    """The media library's player links each published render to its gallery page."""
+    from django.urls import reverse
+
+    from recommend.selectors import project_publications
+
+    return {"published": {str(asset_id): reverse("gallery:work", args=[public_id]) for asset_id, public_id
+                          in project_publications(project=project).values_list("asset_id", "public_id")}}
 
 
 def asset_published(asset: "Asset") -> str | None:
-    """A render in the gallery is kept until it leaves it (generation.deletion): deleting it
+    """A render in the gallery is kept until it leaves it (generation.extensions): deleting it
     would take the publication, its likes and its remix lineage with it."""
     from django.utils.translation import gettext as _
 

@@ -17,11 +17,14 @@ pages never repeat or skip; when it runs out, the next page starts a new session
 what was shown.
 """
 
+
+from __future__ import annotations
+
 import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,7 +34,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from threadpoolctl import threadpool_limits
 
-from accounts.models import User
 from kernel.errors import ValidationFailed
 from recommend.models import (
     CollectionItem,
@@ -48,6 +50,9 @@ from recommend.models import (
 )
 from recommend.serving import ActiveModel, Catalogue, catalogue
 from recommend.training import row_from_weights, signal_rows, signal_weight, viewer_weights
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 PAGE_SIZE = 20
 SESSION_LENGTH = 60  # items ranked per session (three pages)

@@ -14,9 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from generation.models import Asset
-from projects.models import Project
-from rights.models import LicenceKind
+from rights.licences import LicenceKind
 
 
 def new_publication_id() -> str:
@@ -42,8 +40,8 @@ class PublicationStatus(models.TextChoices):
 
 class Publication(models.Model):
     public_id = models.CharField(max_length=40, unique=True, default=new_publication_id, editable=False)
-    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, related_name="publication")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="publications")
+    asset = models.OneToOneField("generation.Asset", on_delete=models.CASCADE, related_name="publication")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="publications")
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="publications")
     title = models.CharField(max_length=140)

@@ -7,7 +7,7 @@ from django import forms
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
 
-from rights.models import LicenceKind
+from rights.licences import LicenceKind
 
 VARIETY_HELP = _("0: only what you like. 100: show me everything. In between, the feed mixes in works "
                  "unlike what you usually see, and spreads out works that look alike.")

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import add_service_error
-from accounts.models import User
+from accounts.selectors import current_user
 from kernel.errors import ServiceError
+from kernel.forms import add_service_error
 from recommend import selectors
 from recommend.page_forms import PreferencesForm, words
 from recommend.preferences import preferences_get, preferences_update
@@ -67,8 +67,7 @@ def _posted_weights(request: HttpRequest) -> tuple[list[tuple[str, str]], dict[s
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences_page(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)  # behind login_required
+    user = current_user(request)
     prefs = preferences_get(user=user)
     status = 200
     if request.method == "POST":

@@ -4,7 +4,10 @@ check permissions, and their refusals come back onto the forms. The cards are th
 (recommend.api.serializers.publication_cards); the scripts in static/js/gallery/ add more from the
 API and send what the viewer does."""
 
-from typing import Any
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,10 +19,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import add_service_error
-from accounts.models import User
+from accounts.selectors import current_user, signed_in
 from generation.selectors import asset_get
 from kernel.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from kernel.forms import add_service_error
 from projects.roles import Action, role_allows
 from projects.selectors import membership_get, project_get
 from recommend import selectors, services
@@ -31,19 +34,19 @@ from recommend.page_preferences import preferences_page  # noqa: F401 (a page of
 from recommend.preferences import onboarding_complete, preferences_get
 from rights.models import IN_FLIGHT, Work
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 CREATOR_PAGE = 24
 ONBOARDING_TAGS = 24
 
 
 def _viewer(request: HttpRequest) -> User | None:
-    user = request.user
-    return user if isinstance(user, User) and user.is_authenticated else None
+    return signed_in(request.user)
 
 
 def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # behind login_required
-    return user
+    return current_user(request)
 
 
 def _publication_or_404(request: HttpRequest, publication_id: str) -> Publication:

@@ -1,17 +1,23 @@
 """What a viewer tells the feed: tags they like (and how much), tags and creators never to show,
 and how much variety they want. Onboarding asks for a few tags the first time."""
 
+
+from __future__ import annotations
+
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.selectors import users_by_username
 from kernel.errors import ValidationFailed
 from recommend.models import Preferences
 from recommend.services import tags_clean, tags_get
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 MIN_WEIGHT, MAX_WEIGHT = -1.0, 2.0
 ONBOARDING_WEIGHT = 1.0
@@ -60,7 +66,7 @@ def preferences_update(*, user: User, tag_weights: dict[str, float] | None = Non
         if len(names) > MAX_BLOCKED:  # before asking the database about each name
             errors["blocked_creators"] = [_("At most %(n)s.") % {"n": MAX_BLOCKED}]
         else:
-            found = {u.username: u for u in User.objects.filter(username__in=names)}
+            found = users_by_username(names)
             missing = [name for name in names if name not in found]
             if missing:
                 message = _("No such creator: %(names)s.") % {"names": ", ".join(missing)}

@@ -1,13 +1,16 @@
 """Reading the gallery: a publication as its viewer may see it, creators, collections, tags, and
 the per-viewer facts a card shows (liked, saved, following, registered)."""
 
+
+from __future__ import annotations
+
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.selectors import signed_in, user_active, users_by_id
 from kernel.errors import NotFound
 from projects.models import Membership
 from projects.roles import Action, role_allows
@@ -26,11 +29,14 @@ from recommend.models import (
 )
 from rights.models import IN_FLIGHT, Work
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 AnyUser = Any
 
 
 def _authenticated(user: AnyUser) -> User | None:
-    return user if isinstance(user, User) and user.is_authenticated else None
+    return signed_in(user)
 
 
 def publication_get(*, publication_id: str, user: AnyUser) -> Publication:
@@ -81,7 +87,7 @@ def viewer_facts(*, user: AnyUser, publications: list[Publication],
     facts.publications = {p.pk: p for p in Publication.objects.filter(pk__in=referenced).order_by()
                           .only("id", "public_id", "title")}
     creators = {r["creator"] for r in reasons if r.get("creator")}
-    facts.creators = {u.pk: u for u in User.objects.filter(pk__in=creators)}
+    facts.creators = users_by_id(creators)
     return facts
 
 
@@ -91,7 +97,7 @@ def onboarded(*, user: User) -> bool:
 
 
 def creator_get(*, username: str) -> User:
-    creator = User.objects.filter(username=username, is_active=True).first()
+    creator = user_active(username=username)
     if creator is None:
         raise NotFound(_("No such creator."))
     return creator

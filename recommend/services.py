@@ -10,11 +10,14 @@ RECOMMEND_SIGNAL_WINDOW_S, and a creator's engagement with their own work moves 
 is held for a moderator only on reports from enough trusted people (`report_weight`).
 """
 
+
+from __future__ import annotations
+
 import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.conf.locale import LANG_INFO
@@ -24,11 +27,9 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from accounts.selectors import AccountTrust, accounts_trust
 from generation.models import Asset
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from projects.models import Project
 from projects.roles import Action
 from projects.selectors import membership_require
 from recommend.models import (
@@ -45,8 +46,13 @@ from recommend.models import (
     SignalKind,
     Tag,
 )
-from rights.models import IN_FLIGHT, LicenceKind, Work
+from rights.licences import LicenceKind
+from rights.models import IN_FLIGHT, Work
 from rights.services import published_print_record
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from projects.models import Project
 
 MAX_TAGS = 10
 TAG_PATTERN = re.compile(r"^[\w-]{1,40}$", re.UNICODE)

@@ -15,16 +15,24 @@ The gas payments custodial keys need (`fund`) follow the call that needed them a
 counted apart.
 """
 
+
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Plan, User
-from generation.quotas import Allowance, day_start
+from accounts.plans import Plan
+from accounts.services import user_lock
+from generation.extensions import Allowance, day_start
 from kernel.errors import QuotaExceeded
 from rights.models import ChainAllowanceUse, ChainRequest
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 HELP = gettext_lazy(
     "Registrations (each request, also in a batch), share transfers, licence grants and revocations "
@@ -43,7 +51,7 @@ def chain_allowance_used(user: User) -> int:
 def chain_allowance_use(*, user: User, key: str, kind: ChainRequest) -> None:
     """Count one request (`key`: the same thing asked for again counts once), or refuse it when
     the day's allowance is spent. Call inside the transaction that queues it."""
-    User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per account
+    user_lock(user)  # one request at a time per account
     if ChainAllowanceUse.objects.filter(key=key).exists():
         return
     limit = chain_allowance_limit(user)

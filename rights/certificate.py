@@ -7,17 +7,20 @@ Drafts, failed attempts, the media, the project and pending operations are for t
 owners and its project's members.
 """
 
+
+from __future__ import annotations
+
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.selectors import users_by_id
 from kernel.errors import NotFound
 from projects.selectors import AnyUser, membership_get
 from rights import chain
@@ -28,8 +31,9 @@ from rights.chain_reads import (
     node_errors,
     remember_node_down,
 )
+from rights.licences import LICENCE_URLS
 from rights.merkle import merkle_verify, state_hash
-from rights.metadata import LICENCE_URLS, licence_text
+from rights.metadata import licence_text
 from rights.models import (
     IN_FLIGHT,
     ChainTx,
@@ -43,6 +47,9 @@ from rights.models import (
     WorkStatus,
 )
 from rights.selectors import consents_missing, work_get
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 EDITABLE = (WorkStatus.DRAFT, WorkStatus.CONFIRMING)
 
@@ -219,7 +226,7 @@ def record(work: Work) -> Record:
 def _people(addresses: list[str], ids: list[int]) -> tuple[dict[str, User], dict[int, User]]:
     by_address = {c.address.lower(): c.user for c in Custody.objects.filter(address__in=addresses)
                   .select_related("user")}
-    return by_address, {u.pk: u for u in User.objects.filter(pk__in=ids)}
+    return by_address, users_by_id(ids)
 
 
 def _who(address: str, user_id: int | None, by_address: dict[str, User], by_id: dict[int, User]) -> str:

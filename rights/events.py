@@ -3,7 +3,7 @@ project's live stream)."""
 
 from collections.abc import Iterable
 
-from projects.activity import project_event_send
+from projects.services import project_event_send
 from rights.models import Work
 
 

@@ -1,8 +1,11 @@
 """Forms of the rights pages (rights/pages.py): they parse what people type; the services in
 rights/works.py and rights/services.py decide, and their refusals come back onto these forms."""
 
+
+from __future__ import annotations
+
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -10,9 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from eth_utils import is_hex_address
 
-from accounts.models import User
-from rights.models import LicenceKind, RegistrationMode
+from accounts.selectors import user_active
+from rights.licences import LicenceKind
+from rights.models import RegistrationMode
 from rights.shares import TOTAL_SHARES
+
+if TYPE_CHECKING:
+    pass
 
 PERSON_HELP = _("A username here (e.g. @ada) or an Ethereum address (0x and 40 hexadecimal digits).")
 
@@ -26,7 +33,7 @@ def person_or_address(text: str) -> dict[str, Any]:
                                         code="address")
         return {"address": value}
     username = value.removeprefix("@")
-    user = User.objects.filter(username__iexact=username, is_active=True).first() if username else None
+    user = user_active(username=username, exact_case=False) if username else None
     if user is None:
         raise forms.ValidationError(_("Nobody here has the username “%(name)s”. Give a username or an "
                                       "0x address."), params={"name": username}, code="person")

@@ -2,14 +2,8 @@
 
 from typing import Any
 
-from rights.models import LicenceKind, Work
-
-LICENCE_URLS = {
-    LicenceKind.CC_BY: "https://creativecommons.org/licenses/by/4.0/",
-    LicenceKind.CC_BY_NC: "https://creativecommons.org/licenses/by-nc/4.0/",
-    LicenceKind.CC_BY_ND: "https://creativecommons.org/licenses/by-nd/4.0/",
-}
-
+from rights.licences import LICENCE_URLS, LicenceKind
+from rights.models import Work
 
 # Fixed English names (not the translated labels): the text's hash goes on chain.
 LICENCE_NAMES = {LicenceKind.CC_BY: "CC BY 4.0", LicenceKind.CC_BY_NC: "CC BY-NC 4.0",

@@ -11,16 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from generation.models import Asset
-from projects.models import Project
-
-
-class LicenceKind(models.TextChoices):
-    CC_BY = "cc-by-4.0", "CC BY 4.0"
-    CC_BY_NC = "cc-by-nc-4.0", "CC BY-NC 4.0"
-    CC_BY_ND = "cc-by-nd-4.0", "CC BY-ND 4.0"
-    ALL_RIGHTS_RESERVED = "all-rights-reserved", _("All rights reserved")
-    CUSTOM = "custom", _("Custom terms")
+from rights.licences import LicenceKind
 
 
 class WorkStatus(models.TextChoices):
@@ -55,9 +46,10 @@ class Work(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=5000)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="works")
-    project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True,
+    project = models.ForeignKey("projects.Project", on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="works")
-    asset = models.ForeignKey(Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="works")
+    asset = models.ForeignKey("generation.Asset", on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="works")
     file = models.FileField(upload_to=work_path, blank=True)  # an upload (a generated work keeps its asset)
     mime = models.CharField(max_length=60)
     size = models.PositiveBigIntegerField()
@@ -240,7 +232,7 @@ class PublishedPrint(models.Model):
     """The fingerprints of an asset published in the gallery, so that look-alike uploads are found
     among published works as well as registered ones. Kept after unpublishing: the work was out."""
 
-    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, related_name="published_print")
+    asset = models.OneToOneField("generation.Asset", on_delete=models.CASCADE, related_name="published_print")
     iscc = models.CharField(max_length=120)
     phash = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -261,7 +253,7 @@ class WorkReview(models.Model):
 
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="reviews")
     matched_work = models.ForeignKey(Work, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    matched_asset = models.ForeignKey(Asset, on_delete=models.CASCADE, null=True, blank=True,
+    matched_asset = models.ForeignKey("generation.Asset", on_delete=models.CASCADE, null=True, blank=True,
                                       related_name="+")
     content_bits = models.PositiveIntegerField(null=True, blank=True)
     phash_bits = models.PositiveIntegerField(null=True, blank=True)
@@ -284,7 +276,8 @@ class ProvenanceAttempt(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     sha256 = models.CharField(max_length=64, db_index=True)
     reason = models.CharField(max_length=40)  # the refusal's code
-    asset = models.ForeignKey(Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    asset = models.ForeignKey("generation.Asset", on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
     manifest = models.JSONField(default=dict, blank=True)  # what the file's C2PA manifest said
     detail = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

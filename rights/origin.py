@@ -11,13 +11,15 @@ Look-alikes (ISCC Content-Code or pHash close) of registered or published works 
 their registration waits for the owners of what they look like, or a moderator (WorkReview).
 """
 
+
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from generation import provenance
 from generation.models import Asset
 from kernel.errors import Conflict
@@ -25,6 +27,9 @@ from projects.roles import Action, role_allows
 from projects.selectors import membership_get
 from rights.fingerprints import Fingerprints
 from rights.models import ProvenanceAttempt
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 log = logging.getLogger(__name__)
 

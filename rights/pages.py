@@ -3,7 +3,10 @@ owners' controls while the owners settle it), transfers and licences. Thin: form
 services in rights/works.py and rights/services.py decide and check permissions, and their
 refusals come back onto the forms; rights/certificate.py reads what the certificate shows."""
 
-from typing import Any
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,10 +18,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import add_service_error
-from accounts.models import User
+from accounts.selectors import current_user, users_by_id
 from generation.models import Asset
 from kernel.errors import NotFound, ServiceError
+from kernel.forms import add_service_error
 from kernel.uploads import show_refusal, upload_limit, upload_refusal
 from projects.roles import Role
 from rights import certificate
@@ -47,13 +50,14 @@ from rights.works import (
     works_of,
 )
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 ASSETS_OFFERED = 60
 
 
 def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # behind login_required
-    return user
+    return current_user(request)
 
 
 def _work_url(work: Work | str, anchor: str = "") -> str:
@@ -246,7 +250,7 @@ def _render_work(request: HttpRequest, work: Work, access: Access, *, status: in
         "transfer_form": transfer_form or TransferForm(),
         "licence_form": licence_form or LicenceForm(),
         "unconfirmed": [o for o in work.owners.all() if o.user_id and o.confirmed_at is None],
-        "consents_needed": User.objects.filter(pk__in=consents_missing(work)) if access.member else [],
+        "consents_needed": list(users_by_id(consents_missing(work)).values()) if access.member else [],
         "permalink": request.build_absolute_uri(_work_url(work)),
     }
     return render(request, "rights/work.html", context, status=status)

@@ -1,14 +1,21 @@
 """Reads for rights: works, for the people who made or own them and for projects' members."""
 
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.selectors import signed_in
 from kernel.errors import NotFound
-from projects.models import Project
 from projects.roles import Action, Role
 from projects.selectors import AnyUser, membership_get, membership_require
 from rights.models import ReviewStatus, Work, WorkReview, WorkStatus
+
+if TYPE_CHECKING:
+    from projects.models import Project
 
 
 def project_works(*, project: Project, user: AnyUser) -> QuerySet[Work]:
@@ -33,7 +40,8 @@ def work_get(*, work_id: str, user: AnyUser) -> Work:
 def reviews_decided_by(user: AnyUser) -> QuerySet[WorkReview]:
     """The reviews a person decides: a moderator (staff) all of them; others those of look-alikes
     of a registered work they co-own, or of a render published by a project they own."""
-    if not isinstance(user, User):
+    user = signed_in(user)
+    if user is None:
         return WorkReview.objects.none()
     if user.is_staff:
         return WorkReview.objects.all()

@@ -1,11 +1,15 @@
 """Writes for rights that go on chain through the outbox: registrations, batch anchors, share
 transfers, licences (and the gas payments custodial keys need)."""
 
+
+from __future__ import annotations
+
 import hashlib
 import logging
 import secrets
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -16,8 +20,7 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3 import Web3
 
-from accounts.models import User
-from generation.models import Asset
+from accounts.selectors import user_by_id
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from rights.allowance import chain_allowance_use
 from rights.events import works_announce
@@ -37,6 +40,10 @@ from rights.models import (
     WorkStatus,
 )
 from rights.shares import TOTAL_SHARES
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from generation.models import Asset
 
 log = logging.getLogger(__name__)
 NEVER_EXPIRES = 2**64 - 1  # the contract's type(uint64).max
@@ -126,7 +133,7 @@ def share_transfer(*, work_id: str, user: User, bps: int, to_user_id: int | None
     is told by the user's own (custodial) key."""
     work, owner = _owned_registered(work_id, user)
     if to_user_id is not None:
-        if not User.objects.filter(pk=to_user_id).exists():
+        if user_by_id(to_user_id) is None:
             raise ValidationFailed(_("No such person."), fields={"to": [_("Choose a person or an address.")]})
         to_address = user_address(to_user_id)
     if not (to_address.startswith("0x") and len(to_address) == 42):

@@ -38,9 +38,10 @@ from rights.chain_reads import (
     chain_transaction,
     configured_address,
 )
+from rights.licences import LICENCE_URLS, LicenceKind
 from rights.merkle import merkle_verify
-from rights.metadata import LICENCE_URLS, licence_text
-from rights.models import IN_FLIGHT, BatchEntry, ChainTx, LicenceKind, Work, WorkStatus
+from rights.metadata import licence_text
+from rights.models import IN_FLIGHT, BatchEntry, ChainTx, Work, WorkStatus
 from rights.verify_query import Query, file_query, parse_query
 from rights.works import near_matches, work_content_unit
 

@@ -6,11 +6,14 @@ half goes to the storyboard's writers in proportion to the text each wrote (the 
 requester when nobody wrote any). Owners then change them; every change asks everyone again.
 """
 
+
+from __future__ import annotations
+
 import hashlib
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -19,12 +22,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.selectors import users_by_id
 from collab.models import Contribution
 from generation.models import Asset
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kernel.files import stored_name
-from projects.models import Project
 from projects.roles import Action, Role
 from projects.selectors import membership_get, membership_require
 from rights.allowance import chain_allowance_use
@@ -53,6 +55,10 @@ from rights.models import (
 from rights.origin import claim_check
 from rights.selectors import consents_missing, may_review
 from rights.shares import TOTAL_SHARES as TOTAL
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from projects.models import Project
 
 NEAR_CONTENT_BITS = 12  # of 64: a re-encoded, resized or lightly edited copy
 NEAR_PHASH_BITS = 10
@@ -235,7 +241,7 @@ def _owners_replace(work: Work, owners: Iterable[dict[str, Any]], *, confirmed_b
         problems.append(_("From 1 to %(max)s owners.") % {"max": MAX_OWNERS})
     addresses = []
     wanted = [row["user"] for row in rows if row.get("user")]
-    users: dict[int, User] = {u.pk: u for u in User.objects.filter(pk__in=wanted)}
+    users: dict[int, User] = users_by_id(wanted)
     for number, row in enumerate(rows, 1):
         bps = row.get("bps")
         if not isinstance(bps, int) or isinstance(bps, bool) or not 1 <= bps <= TOTAL:

@@ -6,14 +6,16 @@ header (a Storyloom project id, which OpenAI's SDKs send when configured with a 
 else the caller's own "Videos API" project, made on first use.
 """
 
+
+from __future__ import annotations
+
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.services import asset_remix, job_cancel, job_submit
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -21,6 +23,9 @@ from projects.models import Project
 from projects.roles import Action, Role
 from projects.selectors import membership_get, membership_require, project_get
 from projects.services import project_create
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 STATUS = {JobStatus.QUEUED: "queued", JobStatus.RUNNING: "in_progress", JobStatus.SUCCEEDED: "completed",
@@ -91,7 +96,7 @@ def video_remix(*, user: User, video_id: str, prompt: str) -> Job:
 def video_delete(*, user: User, video_id: str) -> None:
     """Delete a video and its files; one still rendering is cancelled first. Its requester or an
     owner of its project may; a video published in the gallery or registered as a work is kept
-    (Conflict, saying why: generation.deletion)."""
+    (Conflict, saying why: generation.extensions)."""
     job = video_get(user=user, video_id=video_id)
     membership = membership_require(project=job.project, user=user, action=Action.GENERATE)
     if job.requester_id != membership.user_id and membership.role != Role.OWNER:

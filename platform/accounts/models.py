@@ -4,10 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class Plan(models.TextChoices):
-    FREE = "free", _("Free")
-    PRO = "pro", _("Pro")
+from accounts.plans import Plan
 
 
 class User(AbstractUser):

@@ -1,4 +1,7 @@
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -90,8 +93,31 @@ def accounts_trust(*, user_ids: list[int]) -> dict[int, AccountTrust]:
             for pk, joined, verified_at, staff in rows}
 
 
-def current_user(request: Request) -> User:
-    """The authenticated user of an API request (views behind IsAuthenticated only)."""
+def current_user(request: Request | HttpRequest) -> User:
+    """The signed-in user of a request (views behind IsAuthenticated or login_required only)."""
     if not isinstance(request.user, User):
         raise exceptions.NotAuthenticated()
     return request.user
+
+
+def signed_in(user: object) -> User | None:
+    """The user if signed in, else None (for code that serves visitors too)."""
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def users_by_id(ids: Iterable[int]) -> dict[int, User]:
+    return {u.pk: u for u in User.objects.filter(pk__in=list(ids))}
+
+
+def users_by_username(names: Iterable[str]) -> dict[str, User]:
+    return {u.username: u for u in User.objects.filter(username__in=list(names))}
+
+
+def user_active(*, username: str, exact_case: bool = True) -> User | None:
+    """The active account with this username (case-insensitively unless `exact_case`), or None."""
+    lookup = "username" if exact_case else "username__iexact"
+    return User.objects.filter(**{lookup: username}, is_active=True).first()
+
+
+def user_by_id(pk: int | None) -> User | None:
+    return User.objects.filter(pk=pk).first() if pk is not None else None

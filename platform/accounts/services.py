@@ -18,7 +18,8 @@ from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 
 from accounts.avatars import avatar_validate
-from accounts.models import DEFAULT_TOKEN_SCOPES, ApiToken, Plan, TokenScope, User
+from accounts.models import DEFAULT_TOKEN_SCOPES, ApiToken, TokenScope, User
+from accounts.plans import Plan
 from accounts.tokens import token_generate
 from accounts.verification import email_verification_token, verification_url
 from kernel.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
@@ -325,3 +326,9 @@ def demo_users_ensure(*, password_for: dict[str, str]) -> list[User]:
             user.save(update_fields=["email_verified_at"])
         users.append(user)
     return users
+
+
+def user_lock(user: User) -> User | None:
+    """Lock the account's row until the transaction ends: one quota-counted request at a time per
+    account (inside transaction.atomic)."""
+    return User.objects.select_for_update().filter(pk=user.pk).first()

@@ -27,11 +27,11 @@ from accounts.forms import (
     ProfileForm,
     SignupForm,
     TokenCreateForm,
-    add_service_error,
 )
 from accounts.models import User
 from accounts.throttles import throttle_wait, wait_minutes
 from kernel.errors import ServiceError
+from kernel.forms import add_service_error
 from kernel.uploads import show_refusal, upload_limit, upload_refusal
 
 

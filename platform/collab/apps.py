@@ -10,8 +10,7 @@ class CollabConfig(AppConfig):
         from django.utils.translation import ngettext
 
         from collab.fanout import announce_access
-        from projects.activity import verbs_register
-        from projects.signals import access_changed
+        from projects.extensions import access_changed, verbs_register
 
         def storyboard_access_changed(*, project_id: int, user_id: int | None, **_: object) -> None:
             # Every process's room of the project (this one's too) re-checks the sockets concerned.

@@ -28,7 +28,7 @@ from channels.exceptions import StopConsumer
 from django.conf import settings
 from pycrdt import YMessageType, YSyncMessageType, merge_updates
 
-from accounts.models import TokenScope
+from accounts.scopes import TokenScope
 from collab.presence import awareness_state_clean, awareness_username, presence_user
 from collab.protocol import (
     MAX_SAFE_INTEGER,

@@ -3,11 +3,9 @@
 from django.conf import settings
 from django.db import models
 
-from projects.models import Project
-
 
 class StoryboardDocument(models.Model):
-    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="storyboard")
+    project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="storyboard")
     # Every update up to snapshot_seq is folded into snapshot; the log holds the ones after it.
     snapshot = models.BinaryField(default=b"")
     snapshot_seq = models.BigIntegerField(default=0)

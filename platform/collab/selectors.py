@@ -1,6 +1,9 @@
 """Reads for storyboards: the document as the log says it is, versions and contributions."""
 
-from typing import Any
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -9,9 +12,11 @@ from pycrdt import Doc
 from collab.models import Contribution, StoryboardDocument, StoryboardUpdate, StoryboardVersion
 from collab.schema import doc_json, doc_new
 from kernel.errors import NotFound
-from projects.models import Project
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require
+
+if TYPE_CHECKING:
+    from projects.models import Project
 
 
 def document_for(*, project: Project) -> StoryboardDocument:

@@ -4,13 +4,16 @@ Every accepted update gets the next sequence number of its document and is commi
 before anyone is told about it; the channel layer only carries notifications.
 """
 
+
+from __future__ import annotations
+
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 from pycrdt import Doc
 
-from accounts.models import User
 from collab.attribution import UpdateStats, apply_with_stats
 from collab.fanout import announce_update
 from collab.models import StoryboardDocument, StoryboardUpdate, StoryboardVersion
@@ -18,10 +21,13 @@ from collab.schema import doc_json, doc_new, doc_replace_content, scene_new, sce
 from collab.selectors import document_for, document_load
 from collab.updatelog import LogEntry, updates_append
 from kernel.errors import NotFound, ServiceError, ValidationFailed
-from projects.activity import activity_record
-from projects.models import Project
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require
+from projects.services import activity_record
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from projects.models import Project
 
 
 def update_append(*, project: Project, user: User, update: bytes, stats: UpdateStats) -> int:

@@ -6,22 +6,29 @@ ORM's queries cost about 1.9 ms per batch, most of a small batch's time (measure
 collaboration relay benchmark).
 """
 
+
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.selectors import user_by_id
 from collab.attribution import STAT_FIELDS, UpdateStats
 from collab.models import Contribution, StoryboardDocument, StoryboardUpdate
 from kernel.errors import ServiceError
-from projects.activity import activity_record
 from projects.models import Membership, Project
 from projects.roles import Action
 from projects.selectors import action_refusal
+from projects.services import activity_record
+
+if TYPE_CHECKING:
+    pass
 
 
 @dataclass
@@ -159,5 +166,5 @@ def _record_scenes(entry: LogEntry) -> None:
                         ("storyboard.scene_removed", entry.stats.scenes_removed)):
         if count:  # rare: the full objects are read only here
             activity_record(project=Project.objects.get(pk=entry.project_id),
-                            actor=User.objects.filter(pk=entry.user_id).first(), verb=verb,
+                            actor=user_by_id(entry.user_id), verb=verb,
                             data={"count": count})

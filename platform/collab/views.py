@@ -2,7 +2,10 @@
 Yjs document over `/ws/projects/<id>/storyboard` and reads versions and contributions from the
 REST API. The role table only decides which controls are shown: the server enforces it."""
 
-from typing import Any
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,11 +15,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from accounts.models import User
+from accounts.selectors import current_user
 from kernel.errors import NotFound
-from projects.models import Project
 from projects.roles import Role
 from projects.selectors import actions_allowed, membership_get, project_get
+
+if TYPE_CHECKING:
+    from projects.models import Project
 
 # Suggestions offered in the scene's style and model fields (free text is allowed too).
 STYLE_PRESETS = ["cinematic", "photoreal", "anime", "watercolor", "noir", "claymation",
@@ -70,8 +75,7 @@ def _strings() -> dict[str, str]:
 @login_required
 @require_GET
 def storyboard_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)  # behind login_required
+    user = current_user(request)
     try:
         project: Project = project_get(project_id=project_id, user=user)
     except NotFound:

@@ -1,16 +1,21 @@
 """Recording activity and pushing it live to the project's websocket group."""
 
+
+from __future__ import annotations
+
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from projects.models import Activity, Project
 from projects.roles import Role
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def _with_role(data: dict[str, Any]) -> dict[str, Any]:
@@ -19,7 +24,7 @@ def _with_role(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "role": Role(role).label if role in Role.values else role}
 
 
-# How each verb reads on a page; other apps add theirs with verbs_register.
+# How each verb reads on a page; other apps add theirs with extensions.verbs_register.
 VERB_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "project.created": lambda d: _("created the project"),
     "project.renamed": lambda d: _("renamed the project to “%(name)s”") % d,
@@ -34,10 +39,6 @@ VERB_TEXT: dict[str, Callable[[dict[str, Any]], str]] = {
     "member.left": lambda d: _("left the project"),
     "invitation.revoked": lambda d: _("revoked the invitation of %(invitee)s") % d,
 }
-
-
-def verbs_register(texts: dict[str, Callable[[dict[str, Any]], str]]) -> None:
-    VERB_TEXT.update(texts)
 
 
 def project_group(project_id: int) -> str:

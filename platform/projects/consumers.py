@@ -8,7 +8,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
-from accounts.models import TokenScope
+from accounts.scopes import TokenScope
 from kernel.api.parsers import json_loads_bounded
 from kernel.errors import ServiceError
 from kernel.ws_limits import BoundedConsumer

@@ -1,17 +1,21 @@
 """Reads for projects, with the membership checks every caller relies on."""
 
+from typing import TYPE_CHECKING, TypeAlias
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from accounts.selectors import email_masked
+from accounts.selectors import email_masked, signed_in
 from kernel.errors import NotFound, PermissionDenied, ServiceError
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, Action, Role, role_allows
 
-AnyUser = User | AnonymousUser
+if TYPE_CHECKING:
+    from accounts.models import User
+
+AnyUser: TypeAlias = "User | AnonymousUser"
 
 
 def membership_get(*, project: Project, user: AnyUser) -> Membership | None:
@@ -127,9 +131,9 @@ def activity_data_public(activity: Activity) -> dict:
 def invitation_list_for_user(*, user: AnyUser) -> QuerySet[Invitation]:
     """Pending invitations addressed to the user: to their account, or to their e-mail address
     once it is verified (anyone can sign up with an address they do not own)."""
-    if not user.is_authenticated:
+    user = signed_in(user)
+    if user is None:
         return Invitation.objects.none()
-    assert isinstance(user, User)
     addressed = Q(invitee=user)
     if user.email_verified:
         addressed |= Q(invitee__isnull=True, email__iexact=user.email)

@@ -1,7 +1,10 @@
 """Writes for projects, memberships and invitations. Every permission rule lives here."""
 
-from collections.abc import Callable
+
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -14,23 +17,27 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from accounts.selectors import email_masked, user_find
+from accounts.selectors import email_masked, signed_in, user_find
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from projects.activity import activity_record
+from projects.activity import activity_record as activity_record  # (public: other apps record theirs)
+from projects.activity import project_event_send as project_event_send
+from projects.extensions import project_deletion_hooks
 from projects.models import Invitation, InvitationStatus, Membership, Project
 from projects.roles import Action, Role
 from projects.selectors import AnyUser, membership_get, membership_require
 from projects.signals import access_announce
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 ROLE_CHOICES_TEXT = ", ".join(Role.values)
 
 
 def _require_user(user: AnyUser) -> User:
-    if not user.is_authenticated:
+    signed = signed_in(user)
+    if signed is None:
         raise PermissionDenied(_("Sign in first."), code="not_authenticated")
-    assert isinstance(user, User)
-    return user
+    return signed
 
 
 def _clean_text(*, name: str | None = None, description: str | None = None) -> dict[str, str]:
@@ -95,24 +102,13 @@ def project_set_archived(*, project: Project, user: AnyUser, archived: bool) -> 
     return project
 
 
-ProjectDeletionHook = Callable[[Project], None]
-_deletion_hooks: list[ProjectDeletionHook] = []
-
-
-def project_deletion_hooks_register(hook: ProjectDeletionHook) -> None:
-    """Call `hook(project)` inside a project's deletion, before its row goes: the apps above
-    remove what they keep of it (and its files), or raise a ServiceError saying why it stays."""
-    if hook not in _deletion_hooks:
-        _deletion_hooks.append(hook)
-
-
 @transaction.atomic
 def project_delete(*, project: Project, user: AnyUser, confirm_name: str) -> None:
     membership_require(project=project, user=user, action=Action.DELETE)
     if confirm_name.strip() != project.name:
         raise ValidationFailed(_("Type the project's name to confirm deletion."), fields={
             "confirm_name": [_("Must be exactly “%(name)s”.") % {"name": project.name}]})
-    for hook in _deletion_hooks:
+    for hook in project_deletion_hooks():
         hook(project)
     project_id = project.pk  # delete() clears it
     project.delete()

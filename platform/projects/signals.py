@@ -12,15 +12,11 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.dispatch import Signal
 
 from projects.activity import project_group
+from projects.extensions import access_changed
 
 log = logging.getLogger(__name__)
-
-# Sent with project_id (int) and user_id (int, or None: everyone's access changed, e.g. the
-# project was deleted), after the change has committed.
-access_changed = Signal()
 
 ACCESS_MESSAGE = "project.access"
 

@@ -2,6 +2,7 @@
 the role table is only used here to hide controls a role cannot use."""
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,20 +16,18 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import add_service_error
-from accounts.models import User
+from accounts.selectors import current_user
 from kernel.errors import NotFound, ServiceError
+from kernel.forms import add_service_error
 from projects import selectors, services
 from projects.activity import verb_text
+from projects.extensions import SLOTS, project_page_parts
 from projects.forms import DeleteForm, InviteForm, ProjectForm
 from projects.models import Membership, Project
 from projects.roles import Role
-from recommend.selectors import project_publications
-from rights.selectors import project_works
 
 ACTIVITY_SHOWN = 50
 PROJECTS_PER_PAGE = 20
-PROJECT_WORKS_SHOWN = 50
 
 
 # --- shared by every page -------------------------------------------------------------------
@@ -59,8 +58,7 @@ def _detail_url(project: Project, anchor: str = "") -> str:
 
 def _render_list(request: HttpRequest, *, archived: bool, form: ProjectForm,
                  status: int = 200) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)  # behind login_required
+    user = current_user(request)
     page = Paginator(selectors.project_list(user=user, archived=archived),
                      PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
     ids = [project.id for project in page]
@@ -119,7 +117,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 def _render_detail(request: HttpRequest, project: Project, *, status: int = 200,
                    update_form: ProjectForm | None = None,
                    invite_form: InviteForm | None = None) -> HttpResponse:
-    user = request.user
+    user = current_user(request)
     membership = selectors.membership_get(project=project, user=user)
     if membership is None:  # removed between the check and now
         raise Http404(_("No such project."))
@@ -140,6 +138,11 @@ def _render_detail(request: HttpRequest, project: Project, *, status: int = 200,
     for invitation in invitations:
         invitation.shown_label = selectors.invitee_label(  # type: ignore[attr-defined]
             invitation=invitation, show_email=show_email)
+    # What the apps above add to the page (rights' works, the studio, gallery links).
+    parts = project_page_parts()
+    parts_context: dict[str, Any] = {}
+    for part in parts:
+        parts_context.update(part.context(project, user))
     return render(request, "projects/detail.html", {
         "project": project,
         "membership": membership,
@@ -157,10 +160,9 @@ def _render_detail(request: HttpRequest, project: Project, *, status: int = 200,
         # allows it (their role may have changed while the page was open).
         "show_update": can["update"] or update_form is not None,
         "show_invite": can["invite"] or invite_form is not None,
-        "works": list(project_works(project=project, user=user)[:PROJECT_WORKS_SHOWN]),
-        # The media library's player links each published render to its gallery page.
-        "published": {str(asset_id): reverse("gallery:work", args=[public_id]) for asset_id, public_id
-                      in project_publications(project=project).values_list("asset_id", "public_id")},
+        **parts_context,
+        "page_parts": {slot: [part.template for part in parts if part.template and part.slot == slot]
+                       for slot in SLOTS},
     }, status=status)
 
 

@@ -14,8 +14,7 @@ from recommend.models import Collection, Preferences, Publication, ReportReason,
 from recommend.preferences import MAX_BLOCKED, MAX_WEIGHTED_TAGS
 from recommend.reasons import reason_public
 from recommend.selectors import ViewerFacts, viewer_facts, with_remix_counts
-from rights.metadata import LICENCE_URLS
-from rights.models import LicenceKind
+from rights.licences import LICENCE_URLS, LicenceKind
 
 VARIETY_HELP = "0 (only what I like) to 100 (show me everything)."
 BEACON_KINDS = [("impression", "impression"), ("view", "view"), ("share", "share")]

@@ -16,9 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from accounts.scopes import TokenScopePermission
-from accounts.selectors import current_user
+from accounts.selectors import current_user, signed_in
 from generation.api.serializers import JobSerializer
 from generation.api.views import MEDIA_RESPONSES, asset_media_response
 from generation.models import Asset
@@ -79,7 +78,7 @@ class FeedView(APIView):
         size = request.query_params.get("size", str(feeds.PAGE_SIZE))
         if not size.isdigit():
             raise ValidationFailed(_("size is a whole number from 1 to 50."), fields={"size": [_("1 to 50")]})
-        user = request.user if isinstance(request.user, User) else None
+        user = signed_in(request.user)
         page = feeds.feed_page(user=user, cursor=request.query_params.get("cursor") or None, size=int(size))
         items = feed_items(request, page)
         return Response({"feed": page.feed, "items": items, "next_cursor": page.next_cursor})

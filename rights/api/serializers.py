@@ -1,13 +1,20 @@
-from typing import Any
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.selectors import users_by_id
 from kernel.api.fields import ChoiceField
-from rights.models import LicenceKind, Owner, RegistrationMode, Work, WorkReview
+from rights.licences import LicenceKind
+from rights.models import Owner, RegistrationMode, Work, WorkReview
 from rights.selectors import consents_missing
 from rights.works import near_candidates, near_matches, work_content_unit
+
+if TYPE_CHECKING:
+    pass
 
 
 class OwnerSerializer(serializers.ModelSerializer):
@@ -66,7 +73,7 @@ class WorkSerializer(serializers.ModelSerializer):
     def get_consents_needed(self, work: Work) -> list[str]:
         """Makers whose share was cut or removed and who have not agreed yet (usernames)."""
         missing = consents_missing(work)
-        return list(User.objects.filter(pk__in=missing).values_list("username", flat=True)) if missing else []
+        return [user.username for user in users_by_id(missing).values()] if missing else []
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_reviews(self, work: Work) -> list[dict[str, Any]]:

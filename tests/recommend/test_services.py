@@ -20,7 +20,8 @@ from recommend.models import (
     SignalKind,
     Tag,
 )
-from rights.models import LicenceKind, Work, WorkStatus
+from rights.licences import LicenceKind
+from rights.models import Work, WorkStatus
 from tests.accounts.factories import UserFactory
 from tests.projects.factories import Team, project_with_team
 from tests.recommend.gallery_data import image_asset, publish

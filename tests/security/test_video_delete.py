@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import token_create
 from generation import execution
-from generation.deletion import asset_deletion_refusal
 from generation.execution import job_execute
+from generation.extensions import asset_deletion_refusal
 from generation.models import Asset, Job, JobKind, JobStatus
 from projects.models import Project
 from recommend.models import Publication

@@ -6,14 +6,6 @@ from accounts.models import ApiToken, TokenScope, User
 from kernel.api.fields import ChoiceField
 
 
-class UserBriefSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(read_only=True)
-
-    class Meta:
-        model = User
-        fields = ["id", "username", "name"]
-
-
 class ProfileSerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
     email_verified = serializers.BooleanField(

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from accounts.api.serializers import UserBriefSerializer
 from collab.models import Contribution, StoryboardVersion
+from kernel.api.serializers import UserBriefSerializer
 
 
 class ReplySerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from accounts.api.serializers import UserBriefSerializer
 from kernel.api.fields import ChoiceField
+from kernel.api.serializers import UserBriefSerializer
 from projects.activity import verb_text
 from projects.models import Activity, Invitation, Membership, Project
 from projects.roles import Role
