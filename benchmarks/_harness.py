@@ -1,5 +1,5 @@
 """Shared set-up for benchmarks: Django on a throwaway test database and an embedded Valkey,
-and the result file format of DESIGN.md section 6."""
+and the result file format benchmarks/README.md describes."""
 
 import json
 import os

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
-from collab.models import Contribution
+from collab.selectors import storyboard_contributions
 from generation.events import job_announce
 from generation.media import encode_outputs
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
@@ -242,8 +242,7 @@ def _facts(job: Job) -> Facts:
     storyboard, everyone who wrote it (most text first) are its authors."""
     people = [job.requester] if job.requester else []
     if job.kind == JobKind.STORYBOARD:
-        people += [c.user for c in Contribution.objects.filter(document__project_id=job.project_id)
-                   .select_related("user").order_by("-chars_inserted", "user_id")]
+        people += [c.user for c in storyboard_contributions(project_id=job.project_id)]
     authors = list(dict.fromkeys(person.name or person.username for person in people))
     prompt_sha256 = hashlib.sha256(job.prompt.encode()).hexdigest()
     # A remix names its source by the hash it kept when queued (the source may be deleted since).

@@ -8,12 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from generation.extensions import assets_deletion_check
-
-
-class JobKind(models.TextChoices):
-    IMAGE = "image", _("Image")
-    VIDEO = "video", _("Video")
-    STORYBOARD = "storyboard", _("Storyboard")  # the project's scenes, rendered and joined
+from generation.kinds import JobKind
 
 
 class JobStatus(models.TextChoices):

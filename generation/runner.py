@@ -2,7 +2,7 @@
 
 Progress comes from diffusers' step callback. Cancelling raises from that callback, so the
 render stops at the next step boundary, before the VAE decode: setting the pipeline's
-`_interrupt` flag would still decode (DESIGN.md section 4).
+`_interrupt` flag would still decode (docs/ARCHITECTURE.md, measured traps).
 """
 
 import time

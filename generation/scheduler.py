@@ -30,6 +30,7 @@ from django.utils import timezone
 from accounts.plans import Plan
 from generation.models import Job, JobStatus
 from generation.quotas import Quota, quota_for
+from kernel.tasks import enqueue
 
 log = logging.getLogger(__name__)
 CANDIDATES = 1000  # the oldest queued jobs considered at each claim
@@ -102,10 +103,8 @@ def waiting() -> int:
 
 def dispatch(count: int = 1) -> None:
     """Send `count` tokens to the GPU workers."""
-    from generation.tasks import job_next
-
     for _ in range(count):
-        job_next.delay()
+        enqueue("generation.tasks.job_next")
 
 
 def dispatch_on_commit() -> None:

@@ -9,6 +9,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from generation import provenance
 from generation.models import Asset, Job
 from kernel.errors import NotFound
 from projects.roles import Action
@@ -51,3 +52,55 @@ def asset_get(*, project: Project, user: AnyUser, asset_id: int) -> Asset:
     if asset is None:
         raise NotFound(_("No such asset."))
     return asset
+
+
+# --- for the apps above: renders by id, bytes or job, and the credentials files carry --------
+
+def asset_find(*, asset_id: int | None) -> Asset | None:
+    """The render with this id (with its job, requester and project), with no check of who asks:
+    callers check access to its project themselves."""
+    if asset_id is None:
+        return None
+    return Asset.objects.select_related("job__requester", "project").filter(pk=asset_id).first()
+
+
+def asset_by_sha256(*, sha256: str) -> Asset | None:
+    """The first render with exactly these bytes (with its job, requester and project)."""
+    return (Asset.objects.select_related("job__requester", "project")
+            .filter(sha256=sha256).order_by("id").first())
+
+
+def job_output(*, job_public_id: str) -> Asset | None:
+    """The output of the job with this public id (what a Content Credentials manifest names)."""
+    return (Asset.objects.select_related("job__requester", "project")
+            .filter(job__public_id=job_public_id, role="output").first())
+
+
+def assets_of_projects(*, project_ids: list[int]) -> QuerySet[Asset]:
+    """The renders of these projects, newest first (with their job and project)."""
+    return (Asset.objects.filter(project_id__in=project_ids).select_related("project", "job")
+            .order_by("-created_at", "-id"))
+
+
+def credentials_supported(mime: str) -> bool:
+    """Whether a file of this type carries Content Credentials the platform can read."""
+    return mime in provenance.MIMES
+
+
+def credentials_read(*, data: bytes, mime: str) -> provenance.Report | None:
+    """The C2PA Content Credentials in a file: None for a type that cannot carry them; raises
+    ValueError, OSError or ImproperlyConfigured when they cannot be read."""
+    return provenance.read(data, mime) if credentials_supported(mime) else None
+
+
+def asset_media_names() -> tuple[str, ...]:
+    """The files a render may have: the file itself, its poster, preview and thumbnail."""
+    return Asset.FILES
+
+
+def remix_counts(*, asset_ids: list[int] | None) -> dict[int, int]:
+    """How many renders name each asset as their source (in its project or another); None: all."""
+    jobs = Job.objects.filter(parent__isnull=False) if asset_ids is None else Job.objects.filter(
+        parent_id__in=asset_ids)
+    rows = jobs.values("parent_id").annotate(n=Count("id"))
+    return {row["parent_id"]: row["n"] for row in rows}

@@ -3,8 +3,8 @@
 They are built the way diffusers' own tests build pipelines (small configs, random weights),
 with two differences: the VAE keeps the real model's compression (LTX-Video 32x spatial and
 8x temporal, Wan 8x and 4x, PixArt 8x), because with the test suite's 1x-4x VAEs a short clip
-takes minutes on a CPU instead of a second (DESIGN.md section 4); and the T5 tokenizer is built
-in memory rather than downloaded. Each is saved once with `save_pretrained` and then loaded
+takes minutes on a CPU instead of a second (docs/ARCHITECTURE.md, measured traps); and the T5
+tokenizer is built in memory rather than downloaded. Each is saved once with `save_pretrained` and then loaded
 like real weights, through `from_pretrained`.
 """
 

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from generation.models import Asset, Job, JobStatus, Webhook
 from kernel.errors import NotFound, ValidationFailed
+from kernel.tasks import enqueue
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -126,14 +127,12 @@ def webhooks_notify(job: Job) -> None:
     """Queue a delivery to each of the requester's webhooks (after the job's state commits)."""
     if job.status not in EVENTS or job.requester_id is None:
         return
-    from generation.tasks import webhook_deliver
-
     body = json.dumps(event_body(job))
     webhook_ids = list(Webhook.objects.filter(user_id=job.requester_id).values_list("pk", flat=True))
 
     def queue() -> None:
         for webhook_id in webhook_ids:
-            webhook_deliver.delay(webhook_id=webhook_id, body=body)
+            enqueue("generation.tasks.webhook_deliver", webhook_id=webhook_id, body=body)
 
     if webhook_ids:
         transaction.on_commit(queue, robust=True)

@@ -12,8 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import current_user
-from kernel.errors import ServiceError
-from kernel.forms import add_service_error
+from kernel.forms import form_submit
 from recommend import selectors
 from recommend.page_forms import PreferencesForm, words
 from recommend.preferences import preferences_get, preferences_update
@@ -73,21 +72,15 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = PreferencesForm(request.POST)
         rows, weights, weight_errors = _posted_weights(request)
-        status = 400
-        valid = form.is_valid()
-        for message in weight_errors:
+        for message in weight_errors:  # (the form is then invalid, and the service not called)
             form.add_error("tag_weights", message)
-        if valid and not weight_errors:
-            data = form.cleaned_data
-            try:
-                preferences_update(user=user, tag_weights=weights, blocked_tags=words(data["blocked_tags"]),
-                                   blocked_creators=words(data["blocked_creators"]), variety=data["variety"])
-            except ServiceError as exc:
-                add_service_error(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, _("Preferences saved: your gallery follows them from now on."))
-                return redirect("gallery:preferences")
+        submitted = form_submit(form, lambda data: preferences_update(
+            user=user, tag_weights=weights, blocked_tags=words(data["blocked_tags"]),
+            blocked_creators=words(data["blocked_creators"]), variety=data["variety"]))
+        if submitted.ok:
+            messages.success(request, _("Preferences saved: your gallery follows them from now on."))
+            return redirect("gallery:preferences")
+        status = submitted.status
         weighted = weight_rows(rows)
     else:
         form = PreferencesForm(initial={

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import current_user, signed_in
 from generation.selectors import asset_get
 from kernel.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
-from kernel.forms import add_service_error
+from kernel.forms import form_submit
 from projects.roles import Action, role_allows
 from projects.selectors import membership_get, project_get
 from recommend import selectors, services
@@ -32,10 +32,11 @@ from recommend.models import Follow, Publication, PublicationStatus
 from recommend.page_forms import OnboardingForm, PublishForm, RemixForm, words
 from recommend.page_preferences import preferences_page  # noqa: F401 (a page of this module's urls)
 from recommend.preferences import onboarding_complete, preferences_get
-from rights.models import IN_FLIGHT, Work
+from rights.selectors import registered_works
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from projects.models import Project
 
 CREATOR_PAGE = 24
 ONBOARDING_TAGS = 24
@@ -90,19 +91,14 @@ def onboarding(request: HttpRequest) -> HttpResponse:
         if "skip" in request.POST:
             onboarding_complete(user=user, tags=[])
             return redirect("gallery:home")
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                onboarding_complete(user=user, tags=[*data["tags"], *words(data["other"])],
-                                    variety=data["variety"])
-            except ServiceError as exc:
-                add_service_error(form, exc, aliases={"tags": "other", "tag_weights": "other"})
-                status = exc.status
-            else:
-                messages.success(request, _("Your gallery starts from what you picked, and learns from what "
-                                            "you like. Change it any time in your gallery preferences."))
-                return redirect("gallery:home")
+        submitted = form_submit(form, lambda data: onboarding_complete(
+            user=user, tags=[*data["tags"], *words(data["other"])], variety=data["variety"]),
+            aliases={"tags": "other", "tag_weights": "other"})
+        if submitted.ok:
+            messages.success(request, _("Your gallery starts from what you picked, and learns from what "
+                                        "you like. Change it any time in your gallery preferences."))
+            return redirect("gallery:home")
+        status = submitted.status
     else:
         form = OnboardingForm(tag_choices=choices, initial={"variety": preferences_get(user=user).variety})
     return render(request, "recommend/onboarding.html", {"form": form}, status=status)
@@ -148,23 +144,22 @@ def remix(request: HttpRequest, publication_id: str) -> HttpResponse:
     user = _user(request)
     publication = _publication_or_404(request, publication_id)
     form = RemixForm(request.POST, project_choices=selectors.remix_projects(user))
-    status = 400
-    if form.is_valid():
-        prompt = form.cleaned_data["prompt"].strip()
+
+    def remix(data: dict[str, Any]) -> Project:
+        prompt = data["prompt"].strip()
         changes = {"prompt": prompt} if prompt and prompt != publication.prompt.strip() else {}
-        try:
-            project = project_get(project_id=form.cleaned_data["project"], user=user)
-            services.gallery_remix(user=user, publication_id=publication.public_id, project=project,
-                                   **changes)
-        except ServiceError as exc:
-            add_service_error(form, exc)
-            status = exc.status
-        else:
-            messages.success(request, _("Remix of “%(title)s” queued in %(project)s: it appears in the queue "
-                                        "and then in the media library.") % {
-                                            "title": publication.title, "project": project.name})
-            return redirect(reverse("projects:detail", args=[project.pk]) + "#jobs")
-    return _render_work(request, publication, remix_form=form, status=status)
+        project = project_get(project_id=data["project"], user=user)
+        services.gallery_remix(user=user, publication_id=publication.public_id, project=project, **changes)
+        return project
+
+    submitted = form_submit(form, remix)
+    if submitted.ok:
+        project = submitted.result
+        messages.success(request, _("Remix of “%(title)s” queued in %(project)s: it appears in the queue "
+                                    "and then in the media library.") % {
+                                        "title": publication.title, "project": project.name})
+        return redirect(reverse("projects:detail", args=[project.pk]) + "#jobs")
+    return _render_work(request, publication, remix_form=form, status=submitted.status)
 
 
 @login_required
@@ -249,25 +244,20 @@ def publish(request: HttpRequest, project_id: int, asset_id: int) -> HttpRespons
     if existing is not None:
         messages.info(request, _("This render is published already."))
         return redirect(_work_url(existing))
-    registered = Work.objects.filter(asset=asset, status__in=IN_FLIGHT).order_by("-id").first()
+    registered = registered_works(asset_ids=[asset.pk]).get(asset.pk)
     fixed = registered.licence if registered is not None else None
     status = 200
     if request.method == "POST":
         form = PublishForm(request.POST, fixed_licence=fixed)
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                publication = services.publication_publish(
-                    project=project, user=user, asset_id=asset.pk, title=data["title"],
-                    description=data["description"], tags=data["tags"], language=data["language"],
-                    licence=fixed or data["licence"])
-            except ServiceError as exc:
-                add_service_error(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, _("“%(title)s” is in the gallery.") % {"title": publication.title})
-                return redirect(_work_url(publication))
+        submitted = form_submit(form, lambda data: services.publication_publish(
+            project=project, user=user, asset_id=asset.pk, title=data["title"],
+            description=data["description"], tags=data["tags"], language=data["language"],
+            licence=fixed or data["licence"]))
+        if submitted.ok:
+            publication = submitted.result
+            messages.success(request, _("“%(title)s” is in the gallery.") % {"title": publication.title})
+            return redirect(_work_url(publication))
+        status = submitted.status
     else:
         prompt = " ".join(asset.job.prompt.split()) if asset.job_id else ""
         form = PublishForm(fixed_licence=fixed, initial={

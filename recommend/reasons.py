@@ -4,7 +4,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from recommend.feed import Reason
+from recommend.ranking import Reason
 from recommend.selectors import ViewerFacts
 
 

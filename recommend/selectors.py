@@ -11,11 +11,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.selectors import signed_in, user_active, users_by_id
+from generation.selectors import remix_counts
 from kernel.errors import NotFound
-from projects.models import Membership
 from projects.roles import Action, role_allows
-from projects.selectors import membership_get
-from recommend.feed import publications_for, remix_counts
+from projects.selectors import membership_get, projects_allowing
+from recommend.feed import publications_for
 from recommend.models import (
     Collection,
     CollectionItem,
@@ -27,10 +27,11 @@ from recommend.models import (
     PublicationStatus,
     Tag,
 )
-from rights.models import IN_FLIGHT, Work
+from rights.selectors import registered_works
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from rights.models import Work
 
 AnyUser = Any
 
@@ -51,7 +52,7 @@ def publication_get(*, publication_id: str, user: AnyUser) -> Publication:
         owner = membership is not None and role_allows(membership.role, Action.PUBLISH)
         if viewer is None or not (viewer.is_staff or owner):
             raise NotFound(_("No such publication."))
-    publication.remix_count = remix_counts([publication.asset_id]).get(  # type: ignore[attr-defined]
+    publication.remix_count = remix_counts(asset_ids=[publication.asset_id]).get(  # type: ignore[attr-defined]
         publication.asset_id, 0)
     return publication
 
@@ -80,8 +81,7 @@ def viewer_facts(*, user: AnyUser, publications: list[Publication],
                           .values_list("publication_id", flat=True))
         facts.following = set(Follow.objects.filter(follower=viewer, creator_id__in={
             p.creator_id for p in publications}).values_list("creator_id", flat=True))
-    for work in Work.objects.filter(asset_id__in=[p.asset_id for p in publications], status__in=IN_FLIGHT):
-        facts.registered.setdefault(work.asset_id, work)  # type: ignore[arg-type]
+    facts.registered = registered_works(asset_ids=[p.asset_id for p in publications])
     reasons = reasons or []
     referenced = {r["publication"] for r in reasons if r.get("publication")}
     facts.publications = {p.pk: p for p in Publication.objects.filter(pk__in=referenced).order_by()
@@ -120,7 +120,7 @@ def project_publications(*, project: Any) -> QuerySet[Publication]:
 
 
 def with_remix_counts(publications: list[Publication]) -> list[Publication]:
-    counts = remix_counts([p.asset_id for p in publications])
+    counts = remix_counts(asset_ids=[p.asset_id for p in publications])
     for publication in publications:
         publication.remix_count = counts.get(publication.asset_id, 0)  # type: ignore[attr-defined]
     return publications
@@ -183,6 +183,4 @@ def remix_projects(user: User | None) -> list[tuple[int, str]]:
     """The viewer's projects where they may generate (a remix renders there)."""
     if user is None:
         return []
-    memberships = (Membership.objects.filter(user=user, project__archived_at__isnull=True)
-                   .select_related("project").order_by("-project__updated_at", "project__name"))
-    return [(m.project.pk, m.project.name) for m in memberships if role_allows(m.role, Action.GENERATE)]
+    return [(project.pk, project.name) for project in projects_allowing(user=user, action=Action.GENERATE)]

@@ -28,8 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import AccountTrust, accounts_trust
-from generation.models import Asset
+from generation.kinds import JobKind
+from generation.selectors import asset_find
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from kernel.tasks import enqueue_on_commit
 from projects.roles import Action
 from projects.selectors import membership_require
 from recommend.models import (
@@ -47,11 +49,12 @@ from recommend.models import (
     Tag,
 )
 from rights.licences import LicenceKind
-from rights.models import IN_FLIGHT, Work
+from rights.selectors import registered_works
 from rights.services import published_print_record
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from generation.models import Asset
     from projects.models import Project
 
 MAX_TAGS = 10
@@ -117,7 +120,7 @@ def _fields_check(*, title: str, description: str, language: str, licence: str) 
 
 
 def _registered_licence(asset: Asset) -> str | None:
-    work = Work.objects.filter(asset=asset, status__in=IN_FLIGHT).order_by("-id").first()
+    work = registered_works(asset_ids=[asset.pk]).get(asset.pk)
     return work.licence if work is not None else None
 
 
@@ -127,8 +130,8 @@ def publication_publish(*, project: Project, user: User, asset_id: int, title: s
     """Publish one of the project's renders (its owners may). A registered work's licence is the
     one it was registered under; otherwise the owner chooses (CC BY 4.0 unless said)."""
     membership_require(project=project, user=user, action=Action.PUBLISH)
-    asset = Asset.objects.filter(project=project, pk=asset_id).select_related("job").first()
-    if asset is None:
+    asset = asset_find(asset_id=asset_id)
+    if asset is None or asset.project_id != project.pk:
         raise NotFound(_("No such render in this project."))
     if Publication.objects.filter(asset=asset).exists():
         raise Conflict(_("This render is published already."), code="already_published")
@@ -153,10 +156,8 @@ def publication_publish(*, project: Project, user: User, asset_id: int, title: s
 
 def _embed_on_commit(publication: Publication) -> None:
     from recommend.serving import catalogue_invalidate
-    from recommend.tasks import publication_embed
-
     transaction.on_commit(catalogue_invalidate)
-    transaction.on_commit(lambda: publication_embed.delay(publication_id=publication.pk), robust=True)
+    enqueue_on_commit("recommend.tasks.publication_embed", publication_id=publication.pk)
 
 
 def _owned(*, publication_id: str, user: User) -> Publication:
@@ -227,9 +228,7 @@ def _counts(publication: Publication, user: User) -> bool:
 def _signal(user: User, publication: Publication, kind: str, **context: Any) -> Signal:
     signal = Signal.objects.create(user=user, publication=publication, kind=kind, **context)
     if kind in POSITIVE and kind != SignalKind.VIEW:
-        from recommend.tasks import user_vector_refresh
-
-        transaction.on_commit(lambda: user_vector_refresh.delay(user_id=user.pk), robust=True)
+        enqueue_on_commit("recommend.tasks.user_vector_refresh", user_id=user.pk)
     return signal
 
 
@@ -341,9 +340,7 @@ def _signals_write(user: User, events: list[tuple[Publication, dict[str, Any]]])
     for pk, count in shares.items():
         Publication.objects.filter(pk=pk).update(shares=F("shares") + count)
     if shares:
-        from recommend.tasks import user_vector_refresh
-
-        transaction.on_commit(lambda: user_vector_refresh.delay(user_id=user.pk), robust=True)
+        enqueue_on_commit("recommend.tasks.user_vector_refresh", user_id=user.pk)
     return len(rows)
 
 
@@ -496,7 +493,6 @@ def report_resolve(*, publication_id: str, moderator: User, remove: bool) -> Pub
 def gallery_remix(*, user: User, publication_id: str, project: Project, **changes: Any) -> Any:
     """Remix a published work into one of your projects (you need to be able to generate there): a
     job with the work's settings and `changes`, the work's asset recorded as its parent."""
-    from generation.models import JobKind
     from generation.services import remix_submit
 
     publication = _visible(publication_id)

@@ -117,14 +117,14 @@ def reduced(embeddings: np.ndarray) -> np.ndarray:
 
 
 def _build(model: ActiveModel | None) -> Catalogue:
-    from recommend.feed import remix_counts
+    from generation.selectors import remix_counts
 
     rows = list(Publication.objects.filter(status=PublicationStatus.PUBLISHED).order_by("id").values_list(
         "id", "creator_id", "published_at", "likes", "saves", "views", "shares", "embedding", "asset_id"))
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
     index = {int(pk): i for i, pk in enumerate(ids)}
-    remixes = remix_counts(None)
+    remixes = remix_counts(asset_ids=None)
     now = time.time()
     published = np.fromiter((r[2].timestamp() for r in rows), dtype=np.float64, count=n)
     popularity = np.array([popularity_score(likes=r[3], saves=r[4], views=r[5], shares=r[6],

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from recommend.hybrid import HybridModel, HybridParams
 from recommend.models import Hide, ModelVersion, PublicationStatus, Signal, SignalKind, UserVector
+from recommend.ranking import row_from_weights
 
 log = logging.getLogger(__name__)
 
@@ -145,15 +146,6 @@ def user_row(user_id: int, item_index: dict[int, int], n_items: int) -> sp.csr_m
     """One viewer's current row over a model's columns (works the model does not know are left out)."""
     hidden = {item for _user, item in _hidden_pairs(user_id=user_id)}
     return row_from_weights(viewer_weights(signal_rows(user_id=user_id), hidden), item_index, n_items)
-
-
-def row_from_weights(weights: dict[int, float], item_index: dict[int, int], n_items: int) -> sp.csr_matrix:
-    cols = [(item_index[item], weight) for item, weight in weights.items() if item in item_index]
-    if not cols:
-        return sp.csr_matrix((1, n_items), dtype=np.float32)
-    return sp.csr_matrix((np.array([w for _, w in cols], dtype=np.float32),
-                          (np.zeros(len(cols), dtype=np.int64), np.array([c for c, _ in cols]))),
-                         shape=(1, n_items))
 
 
 def user_vector_refresh(*, user_id: int) -> bool:

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
-from generation import provenance
-from generation.models import Asset
+from generation.selectors import asset_by_sha256, credentials_read, job_output
 from kernel.errors import Conflict
 from projects.roles import Action, role_allows
 from projects.selectors import membership_get
@@ -30,6 +29,7 @@ from rights.models import ProvenanceAttempt
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from generation.models import Asset
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,14 @@ class Origin:
 def _output_of_job(job_public_id: object) -> Asset | None:
     if not isinstance(job_public_id, str) or not job_public_id:
         return None
-    return (Asset.objects.select_related("job__requester", "project")
-            .filter(job__public_id=job_public_id, role="output").first())
+    return job_output(job_public_id=job_public_id)
 
 
 def origin_of(*, data: bytes, prints: Fingerprints) -> Origin | None:
     """The render this file is or was made from, by its bytes or its Content Credentials; None
     for a file the platform did not make."""
-    asset = (Asset.objects.select_related("job__requester", "project")
-             .filter(sha256=prints.sha256).order_by("id").first())
-    report = provenance.read(data, prints.mime) if prints.mime in provenance.MIMES else None
+    asset = asset_by_sha256(sha256=prints.sha256)
+    report = credentials_read(data=data, mime=prints.mime)
     facts = report.facts if report is not None and report.present and report.facts else None
     if asset is not None:
         return Origin(asset, "exact", facts or {}, bool(report and report.valid))

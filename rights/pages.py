@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import current_user, users_by_id
-from generation.models import Asset
+from generation.selectors import assets_of_projects
 from kernel.errors import NotFound, ServiceError
-from kernel.forms import add_service_error
+from kernel.forms import form_submit
 from kernel.uploads import show_refusal, upload_limit, upload_refusal
-from projects.roles import Role
+from projects.roles import Action
+from projects.selectors import projects_allowing
 from rights import certificate
 from rights.certificate import Access
 from rights.forms import (
@@ -52,6 +53,7 @@ from rights.works import (
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from generation.models import Asset
 
 ASSETS_OFFERED = 60
 
@@ -122,8 +124,8 @@ def review_decide_page(request: HttpRequest, review_id: int, decision: str) -> H
 def _assets_offered(user: User, wanted: int | None) -> list[Asset]:
     """Renders of the projects where the user may register works, newest first (and the one
     asked for by ?asset=, if the user may register it)."""
-    mine = Q(project__memberships__user=user, project__memberships__role__in=[Role.EDITOR, Role.OWNER])
-    qs = Asset.objects.filter(mine).select_related("project", "job").order_by("-created_at", "-id")
+    projects = projects_allowing(user=user, action=Action.REGISTER_WORK)
+    qs = assets_of_projects(project_ids=[project.pk for project in projects])
     assets = list(qs[:ASSETS_OFFERED])
     if wanted is not None and all(a.pk != wanted for a in assets):
         extra = qs.filter(pk=wanted).first()
@@ -163,23 +165,23 @@ def work_new(request: HttpRequest) -> HttpResponse:
         status = refusal.status_code
     elif request.method == "POST":
         form = WorkCreateForm(request.POST, request.FILES, asset_choices=choices)
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
+
+        def create(data: dict[str, Any]) -> Work:
             upload = data["file"] if data["source"] == Source.UPLOAD else None
-            try:
-                work, _similar = work_create(
-                    user=user, title=data["title"], description=data["description"], licence=data["licence"],
-                    terms=data["terms"] if data["licence"] == "custom" else "", mode=data["mode"],
-                    asset_id=data["asset"] if upload is None else None, upload=upload,
-                    filename=upload.name if upload is not None else "")
-            except ServiceError as exc:
-                add_service_error(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, _("“%(title)s” is a draft: check its owners and shares, then ask "
-                                            "your co-owners and register it.") % {"title": work.title})
-                return redirect(_work_url(work))
+            work, _similar = work_create(
+                user=user, title=data["title"], description=data["description"], licence=data["licence"],
+                terms=data["terms"] if data["licence"] == "custom" else "", mode=data["mode"],
+                asset_id=data["asset"] if upload is None else None, upload=upload,
+                filename=upload.name if upload is not None else "")
+            return work
+
+        submitted = form_submit(form, create)
+        if submitted.ok:
+            work = submitted.result
+            messages.success(request, _("“%(title)s” is a draft: check its owners and shares, then ask "
+                                        "your co-owners and register it.") % {"title": work.title})
+            return redirect(_work_url(work))
+        status = submitted.status
     else:
         initial: dict[str, Any] = {}
         chosen = next((a for a in assets if a.pk == wanted), None)
@@ -334,19 +336,13 @@ def work_confirm_page(request: HttpRequest, work_id: str) -> HttpResponse:
 def transfer(request: HttpRequest, work_id: str) -> HttpResponse:
     work, access = _page_work(request, work_id)
     form = TransferForm(request.POST)
-    status = 400
-    if form.is_valid():
-        to = form.cleaned_data["to"]
-        try:
-            share_transfer(work_id=work.public_id, user=_user(request), bps=form.cleaned_data["bps"],
-                           to_user_id=to.get("user"), to_address=to.get("address", ""))
-        except ServiceError as exc:
-            add_service_error(form, exc)
-            status = exc.status
-        else:
-            messages.success(request, _("Transfer queued: it goes on the chain in a moment."))
-            return redirect(_work_url(work, "operations"))
-    return _render_work(request, work, access, status=status, transfer_form=form)
+    submitted = form_submit(form, lambda data: share_transfer(
+        work_id=work.public_id, user=_user(request), bps=data["bps"],
+        to_user_id=data["to"].get("user"), to_address=data["to"].get("address", "")))
+    if submitted.ok:
+        messages.success(request, _("Transfer queued: it goes on the chain in a moment."))
+        return redirect(_work_url(work, "operations"))
+    return _render_work(request, work, access, status=submitted.status, transfer_form=form)
 
 
 @login_required
@@ -354,20 +350,14 @@ def transfer(request: HttpRequest, work_id: str) -> HttpResponse:
 def licence_new(request: HttpRequest, work_id: str) -> HttpResponse:
     work, access = _page_work(request, work_id)
     form = LicenceForm(request.POST)
-    status = 400
-    if form.is_valid():
-        licensee = form.cleaned_data["licensee"]
-        try:
-            licence_grant(work_id=work.public_id, user=_user(request), terms=form.cleaned_data["terms"],
-                          licensee_user_id=licensee.get("user"), licensee_address=licensee.get("address", ""),
-                          expires_at=form.expires_at())
-        except ServiceError as exc:
-            add_service_error(form, exc, aliases={"expires_at": "expires_on"})
-            status = exc.status
-        else:
-            messages.success(request, _("Licence queued: it is granted once the chain confirms it."))
-            return redirect(_work_url(work, "licences"))
-    return _render_work(request, work, access, status=status, licence_form=form)
+    submitted = form_submit(form, lambda data: licence_grant(
+        work_id=work.public_id, user=_user(request), terms=data["terms"],
+        licensee_user_id=data["licensee"].get("user"), licensee_address=data["licensee"].get("address", ""),
+        expires_at=form.expires_at()), aliases={"expires_at": "expires_on"})
+    if submitted.ok:
+        messages.success(request, _("Licence queued: it is granted once the chain confirms it."))
+        return redirect(_work_url(work, "licences"))
+    return _render_work(request, work, access, status=submitted.status, licence_form=form)
 
 
 @login_required

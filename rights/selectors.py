@@ -12,7 +12,7 @@ from accounts.selectors import signed_in
 from kernel.errors import NotFound
 from projects.roles import Action, Role
 from projects.selectors import AnyUser, membership_get, membership_require
-from rights.models import ReviewStatus, Work, WorkReview, WorkStatus
+from rights.models import IN_FLIGHT, ReviewStatus, Work, WorkReview, WorkStatus
 
 if TYPE_CHECKING:
     from projects.models import Project
@@ -40,13 +40,13 @@ def work_get(*, work_id: str, user: AnyUser) -> Work:
 def reviews_decided_by(user: AnyUser) -> QuerySet[WorkReview]:
     """The reviews a person decides: a moderator (staff) all of them; others those of look-alikes
     of a registered work they co-own, or of a render published by a project they own."""
-    user = signed_in(user)
-    if user is None:
+    person = signed_in(user)
+    if person is None:
         return WorkReview.objects.none()
-    if user.is_staff:
+    if person.is_staff:
         return WorkReview.objects.all()
-    owners = Q(matched_work__owners__user=user) | Q(
-        matched_asset__project__memberships__user=user, matched_asset__project__memberships__role=Role.OWNER)
+    owners = Q(matched_work__owners__user=person) | Q(matched_asset__project__memberships__user=person,
+                                                      matched_asset__project__memberships__role=Role.OWNER)
     return WorkReview.objects.filter(pk__in=WorkReview.objects.filter(owners).values("pk"))
 
 
@@ -70,3 +70,10 @@ def reviews_for(user: AnyUser) -> list[WorkReview]:
     their projects published; moderators see them all."""
     return list(reviews_decided_by(user).filter(status=ReviewStatus.PENDING)
                 .select_related("work__created_by", "matched_work", "matched_asset__project"))
+
+
+def registered_works(*, asset_ids: list[int]) -> dict[int, Work]:
+    """The work each of these renders is registered as (registered, or on its way to the chain):
+    asset id → work, the latest if several."""
+    works = Work.objects.filter(asset_id__in=asset_ids, status__in=IN_FLIGHT).order_by("id")
+    return {work.asset_id: work for work in works if work.asset_id is not None}

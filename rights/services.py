@@ -22,6 +22,7 @@ from web3 import Web3
 
 from accounts.selectors import user_by_id
 from kernel.errors import Conflict, NotFound, ValidationFailed
+from kernel.tasks import enqueue_on_commit
 from rights.allowance import chain_allowance_use
 from rights.events import works_announce
 from rights.fingerprints import UnsupportedFile, fingerprint
@@ -58,8 +59,6 @@ def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | N
              batch: Batch | None = None, signer_user: User | None = None,
              meta: dict | None = None) -> ChainTx:
     """The outbox row for `key`, created once however often (and however concurrently) asked."""
-    from rights.tasks import chain_send
-
     try:
         with transaction.atomic():
             tx, created = ChainTx.objects.get_or_create(
@@ -68,7 +67,7 @@ def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | N
     except IntegrityError:  # created by a concurrent request between the get and the create
         tx, created = ChainTx.objects.get(key=key), False
     if created:
-        transaction.on_commit(lambda: chain_send.delay(signer=signer), robust=True)
+        enqueue_on_commit("rights.tasks.chain_send", signer=signer)
     return tx
 
 

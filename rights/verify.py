@@ -17,17 +17,19 @@ whether an unregistered file is one of our assets when only its hash is given (w
 file has it; a hash proves nothing).
 """
 
+
+from __future__ import annotations
+
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
-from generation import provenance
-from generation.models import Asset
+from generation.selectors import asset_by_sha256, asset_find, credentials_read, credentials_supported
 from kernel.errors import ValidationFailed
 from rights.chain_reads import (
     ChainReader,
@@ -44,6 +46,9 @@ from rights.metadata import licence_text
 from rights.models import IN_FLIGHT, BatchEntry, ChainTx, Work, WorkStatus
 from rights.verify_query import Query, file_query, parse_query
 from rights.works import near_matches, work_content_unit
+
+if TYPE_CHECKING:
+    from generation.models import Asset
 
 NEAR_SHOWN = 10
 LINEAGE_DEPTH = 32
@@ -261,13 +266,13 @@ def _licence(work: Work, record: ChainRecord | None) -> Licence:
 
 
 def _provenance(data: bytes, mime: str, source: str) -> Provenance | None:
-    if mime not in provenance.MIMES:
-        return None
     try:
-        report = provenance.read(data, mime)
+        report = credentials_read(data=data, mime=mime)
     except (ValueError, OSError, ImproperlyConfigured) as error:
         return Provenance(read_from=source, present=False, valid=False, state="", signer=None,
                           failures=[str(error)], facts=None)
+    if report is None:
+        return None
     facts = {key: report.facts.get(key) for key in PUBLIC_FACTS} if report.facts else None
     return Provenance(read_from=source, present=report.present, valid=report.valid, state=report.state,
                       signer=report.signer, failures=report.errors, facts=facts)
@@ -275,7 +280,7 @@ def _provenance(data: bytes, mime: str, source: str) -> Provenance | None:
 
 def _asset_provenance(asset: Asset | None, mime: str) -> Provenance | None:
     """The C2PA manifest of our stored file of a generated asset."""
-    if asset is None or not asset.file or mime not in provenance.MIMES:
+    if asset is None or not asset.file or not credentials_supported(mime):
         return None
     try:
         if asset.file.size > settings.WORK_MAX_BYTES:
@@ -300,7 +305,7 @@ def lineage(asset: Asset | None) -> list[LineageStep]:
                 or Work.objects.filter(sha256=asset.sha256, status__in=IN_FLIGHT).order_by("-id").first())
         steps.append(LineageStep(depth=len(steps), sha256=asset.sha256, kind=asset.kind,
                                  created_at=asset.created_at, work=_work_ref(work) if work else None))
-        asset = Asset.objects.filter(pk=asset.parent_id).first() if asset.parent_id else None
+        asset = asset_find(asset_id=asset.parent_id)
     return steps
 
 
@@ -309,7 +314,7 @@ def _asset_of(work: Work) -> Asset | None:
     file registered by uploading it)."""
     if work.asset is not None:
         return work.asset
-    return Asset.objects.filter(sha256=work.sha256).order_by("id").first()
+    return asset_by_sha256(sha256=work.sha256)
 
 
 def _same_owners(a: list[OwnerShare], b: list[OwnerShare]) -> bool:
@@ -391,7 +396,7 @@ def verify(*, query: str = "", upload: IO[bytes] | None = None) -> Verification:
     file_report = _provenance(data, parsed.mime, "upload") if data else None
     file_asset = None
     if data:  # whoever has the file may see that it is one of our assets, and its lineage
-        file_asset = Asset.objects.filter(sha256=parsed.sha256).order_by("id").first()
+        file_asset = asset_by_sha256(sha256=parsed.sha256)
     file_lineage = lineage(file_asset) if file_asset is not None else []
 
     exact = None

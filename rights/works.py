@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import users_by_id
-from collab.models import Contribution
-from generation.models import Asset
+from collab.selectors import storyboard_contributions
+from generation.selectors import asset_find
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kernel.files import stored_name
 from projects.roles import Action, Role
@@ -58,6 +58,7 @@ from rights.shares import TOTAL_SHARES as TOTAL
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from generation.models import Asset
     from projects.models import Project
 
 NEAR_CONTENT_BITS = 12  # of 64: a re-encoded, resized or lightly edited copy
@@ -87,7 +88,7 @@ def default_shares(asset: Asset) -> dict[int, int]:
     """User id → basis points, from who asked for the render and who wrote the storyboard."""
     requester = asset.job.requester_id
     writers = {c.user_id: float(c.chars_inserted) for c in
-               Contribution.objects.filter(document__project_id=asset.project_id, chars_inserted__gt=0)}
+               storyboard_contributions(project_id=asset.project_id) if c.chars_inserted > 0}
     if requester is None and not writers:
         return {}
     if not writers:
@@ -191,7 +192,7 @@ def work_create(*, user: User, title: str, licence: str, terms: str = "", descri
                                fields={"file": [_("Give either an asset or a file.")]})
     asset = None
     if asset_id is not None:
-        asset = Asset.objects.select_related("job", "project").filter(pk=asset_id).first()
+        asset = asset_find(asset_id=asset_id)
         if asset is None:
             raise NotFound(_("No such asset."))
         membership_require(project=asset.project, user=user, action=Action.REGISTER_WORK)

@@ -1,19 +1,15 @@
-from pathlib import Path
 
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
-from django.shortcuts import redirect
-from django.utils.http import content_disposition_header
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from storages.backends.s3 import S3Storage
 
 from accounts.selectors import current_user
 from generation import selectors, services
+from generation.api.media import MEDIA_RESPONSES, asset_media_response
 from generation.api.serializers import (
     AssetRemixInput,
     JobCreateInput,
@@ -30,8 +26,6 @@ from generation.presets import presets
 from generation.quotas import usage_get
 from generation.webhooks import webhook_create, webhook_delete
 from kernel.api.views import validated
-from kernel.errors import NotFound
-from kernel.ranges import file_response
 from projects.selectors import project_get
 
 
@@ -135,12 +129,6 @@ class AssetRemixView(APIView):
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-CONTENT_TYPES = {".mp4": "video/mp4", ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg"}
-# A file as its type (a byte range: 206), or a redirect to object storage.
-MEDIA_RESPONSES: dict[object, object] = {
-    **{(code, kind): bytes for code in (200, 206) for kind in CONTENT_TYPES.values()}, 302: None}
-
-
 class AssetMediaView(APIView):
     """One of an asset's files, for the project's members; `?download=1` saves it. From object
     storage (S3) the answer is a redirect to a link signed for a few minutes."""
@@ -151,24 +139,3 @@ class AssetMediaView(APIView):
         project = project_get(project_id=project_id, user=request.user)
         asset = selectors.asset_get(project=project, user=request.user, asset_id=asset_id)
         return asset_media_response(request, asset, name, filename=f"{asset.job.public_id}-{asset.role}")
-
-
-def asset_media_response(request: Request, asset: Asset, name: str, *, filename: str) -> HttpResponseBase:
-    """One of an asset's files (byte ranges answered); `?download=1` saves it as `filename`. From
-    object storage (S3) the answer is a redirect to a link signed for a few minutes. Permissions
-    are the caller's to check."""
-    field = getattr(asset, name) if name in Asset.FILES else None
-    if not field:
-        raise NotFound(_("This asset has no %(name)s.") % {"name": name})
-    suffix = Path(field.name).suffix
-    filename = f"{filename}{suffix}"
-    download = request.query_params.get("download") in ("1", "true")
-    if isinstance(field.storage, S3Storage):
-        parameters = {"ResponseContentType": CONTENT_TYPES.get(suffix, "application/octet-stream")}
-        if download:
-            parameters["ResponseContentDisposition"] = content_disposition_header(True, filename) or ""
-        return redirect(field.storage.url(field.name, parameters=parameters))
-    response = file_response(request, field.open("rb"), size=field.size, filename=filename,
-                             content_type=CONTENT_TYPES.get(suffix), as_attachment=download)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response

@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.services import asset_remix, job_cancel, job_submit
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from projects.models import Project
 from projects.roles import Action, Role
-from projects.selectors import membership_get, membership_require, project_get
+from projects.selectors import membership_get, membership_require, project_get, project_owned_named
 from projects.services import project_create
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from projects.models import Project
 
 SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 STATUS = {JobStatus.QUEUED: "queued", JobStatus.RUNNING: "in_progress", JobStatus.SUCCEEDED: "completed",
@@ -38,8 +38,7 @@ def videos_project(*, user: User, project_id: str | None) -> Project:
         if not project_id.isdigit():
             raise NotFound(_("No such project."))
         return project_get(project_id=int(project_id), user=user)
-    owned = Project.objects.filter(name=PERSONAL_PROJECT, created_by=user,
-                                   memberships__user=user, memberships__role=Role.OWNER).first()
+    owned = project_owned_named(user=user, name=PERSONAL_PROJECT)
     return owned or project_create(user=user, name=PERSONAL_PROJECT)
 
 

@@ -31,7 +31,7 @@ from accounts.forms import (
 from accounts.models import User
 from accounts.throttles import throttle_wait, wait_minutes
 from kernel.errors import ServiceError
-from kernel.forms import add_service_error
+from kernel.forms import form_submit
 from kernel.uploads import show_refusal, upload_limit, upload_refusal
 
 
@@ -83,24 +83,20 @@ def signup(request: HttpRequest) -> HttpResponse:
             "Too many sign-ups from your network: try again in %(n)s minutes.", minutes) % {
             "n": minutes})
     elif request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                user = services.user_signup(
-                    username=data["username"], email=data["email"], password=data["password1"],
-                    display_name=data["display_name"], preferred_language=_current_language())
-            except ServiceError as exc:
-                add_service_error(form, exc, aliases={"password": "password1"})
-                status = exc.status
-            else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, _("Welcome to Storyloom, %(name)s! Create your first "
-                                            "project below.") % {"name": user.name})
-                messages.info(request, _("We sent a link to %(email)s: follow it to verify your "
-                                         "address (invitations sent to it need that).") % {
-                    "email": user.email})
-                return redirect(_next_url(request))
+        submitted = form_submit(form, lambda data: services.user_signup(
+            username=data["username"], email=data["email"], password=data["password1"],
+            display_name=data["display_name"], preferred_language=_current_language()),
+            aliases={"password": "password1"})
+        if submitted.ok:
+            user = submitted.result
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to Storyloom, %(name)s! Create your first "
+                                        "project below.") % {"name": user.name})
+            messages.info(request, _("We sent a link to %(email)s: follow it to verify your "
+                                     "address (invitations sent to it need that).") % {
+                "email": user.email})
+            return redirect(_next_url(request))
+        status = submitted.status
     next_url = request.POST.get("next") or request.GET.get("next", "")
     response = render(request, "accounts/signup.html", {"form": form, "next": next_url},
                       status=status)
@@ -132,26 +128,22 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                revoked = services.password_change(
-                    user=request.user, old_password=data["old_password"],
-                    new_password=data["new_password1"], revoke_tokens=data["revoke_tokens"])
-            except ServiceError as exc:
-                add_service_error(form, exc, aliases={"new_password": "new_password1"})
-                status = exc.status
-            else:
-                # Stay signed in here; other sessions end (their session hash no longer matches).
-                update_session_auth_hash(request, request.user)
-                messages.success(request, _("Your password was changed. Other browsers where you "
-                                            "were signed in are signed out."))
-                if revoked:
-                    messages.info(request, ngettext(
-                        "%(n)s API token was revoked.", "%(n)s API tokens were revoked.",
-                        revoked) % {"n": revoked})
-                return redirect("accounts:profile")
+        submitted = form_submit(form, lambda data: services.password_change(
+            user=request.user, old_password=data["old_password"],
+            new_password=data["new_password1"], revoke_tokens=data["revoke_tokens"]),
+            aliases={"new_password": "new_password1"})
+        if submitted.ok:
+            revoked = submitted.result
+            # Stay signed in here; other sessions end (their session hash no longer matches).
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your password was changed. Other browsers where you "
+                                        "were signed in are signed out."))
+            if revoked:
+                messages.info(request, ngettext(
+                    "%(n)s API token was revoked.", "%(n)s API tokens were revoked.",
+                    revoked) % {"n": revoked})
+            return redirect("accounts:profile")
+        status = submitted.status
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
@@ -265,32 +257,26 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     refusal = upload_refusal(request)
     if request.method == "POST" and refusal is None:
         form = ProfileForm(request.POST, request.FILES)
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            old_email = user.email
-            try:
-                services.profile_update(
-                    user=user, avatar=data["avatar"], remove_avatar=data["remove_avatar"],
-                    display_name=data["display_name"], bio=data["bio"],
-                    preferred_language=data["preferred_language"], email=data["email"])
-            except ServiceError as exc:
-                add_service_error(form, exc)
-                status = exc.status
-            else:
-                # Show the page in the language just chosen, also where a switcher cookie is set.
-                translation.activate(user.preferred_language)
-                messages.success(request, _("Your profile was saved."))
-                if user.email != old_email:
-                    messages.info(request, _("We sent a link to %(email)s: follow it to verify "
-                                             "your new address.") % {"email": user.email})
-                response = redirect("accounts:profile")
-                if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
-                    response.set_cookie(
-                        settings.LANGUAGE_COOKIE_NAME, user.preferred_language,
-                        max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
-                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
-                return response
+        old_email = user.email
+        submitted = form_submit(form, lambda data: services.profile_update(
+            user=user, avatar=data["avatar"], remove_avatar=data["remove_avatar"],
+            display_name=data["display_name"], bio=data["bio"],
+            preferred_language=data["preferred_language"], email=data["email"]))
+        if submitted.ok:
+            # Show the page in the language just chosen, also where a switcher cookie is set.
+            translation.activate(user.preferred_language)
+            messages.success(request, _("Your profile was saved."))
+            if user.email != old_email:
+                messages.info(request, _("We sent a link to %(email)s: follow it to verify "
+                                         "your new address.") % {"email": user.email})
+            response = redirect("accounts:profile")
+            if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME, user.preferred_language,
+                    max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+            return response
+        status = submitted.status
     else:
         form = ProfileForm(initial={"email": user.email, "display_name": user.display_name,
                                     "bio": user.bio, "preferred_language": user.preferred_language})
@@ -313,19 +299,13 @@ def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     created = secret = None
     status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                created, secret = services.token_create(
-                    user=request.user, name=data["name"], scopes=data["scopes"],
-                    expires_in_days=data["expires_in_days"])
-            except ServiceError as exc:
-                add_service_error(form, exc)
-                status = exc.status
-            else:
-                form = TokenCreateForm()
-                status = 200
+        submitted = form_submit(form, lambda data: services.token_create(
+            user=request.user, name=data["name"], scopes=data["scopes"],
+            expires_in_days=data["expires_in_days"]))
+        if submitted.ok:
+            created, secret = submitted.result
+            form = TokenCreateForm()
+        status = submitted.status
     return render(request, "accounts/tokens.html", {
         "form": form,
         "tokens": selectors.token_list(user=request.user),

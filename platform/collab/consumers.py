@@ -43,8 +43,7 @@ from collab.protocol import (
 from collab.rooms import Room, room_for, room_release
 from collab.writer import writer
 from kernel.ws_limits import BoundedConsumer
-from projects.models import Project
-from projects.selectors import actions_allowed, membership_get
+from projects.selectors import actions_allowed, membership_get, project_find
 
 log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
@@ -119,7 +118,7 @@ class StoryboardConsumer(BoundedConsumer):
         scopes = self.scope.get("token_scopes")  # None: a session, not limited by scopes
         if scopes is not None and TokenScope.READ.value not in scopes:
             return None
-        project = Project.objects.filter(pk=self.project_id).first()
+        project = project_find(project_id=self.project_id)
         membership = membership_get(project=project, user=self.user) if project and self.user else None
         if project is None or membership is None:
             return None

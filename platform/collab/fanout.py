@@ -5,7 +5,7 @@ Every batch of committed updates and every awareness change is announced to the 
 processes' rooms; so is every change of a member's access (ACCESS, published from synchronous
 code after the change commits, heard by every process's room including the publisher's).
 channels-redis's group_send costs about 1.5 ms of CPU per call (a Lua script
-and several round trips; DESIGN.md measured ~670/s): with one call per room per batch it was
+and several round trips; docs/ARCHITECTURE.md: ~670/s measured): with one call per room per batch it was
 most of the server's CPU with 20 busy rooms. Here a batch's announcements for all rooms go out
 in one pipeline of PUBLISH commands.
 

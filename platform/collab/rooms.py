@@ -22,7 +22,7 @@ from collab.attribution import Attributor
 from collab.fanout import AWARENESS, UPDATE, Fanout, fanout
 from collab.protocol import AwarenessEntry, awareness_parse, message_parse, sync_message
 from collab.selectors import document_for, document_load, log_since
-from projects.models import Project
+from projects.selectors import project_find
 
 
 class SeqTracker:
@@ -162,7 +162,9 @@ class Room:
 
     async def _reload(self) -> None:
         def read() -> tuple[Doc, int, int]:
-            document = document_for(project=Project.objects.get(pk=self.project_id))
+            project = project_find(project_id=self.project_id)
+            assert project is not None  # (a room closes when its project goes)
+            document = document_for(project=project)
             doc, seq = document_load(document=document)
             return doc, seq, document.pk
 

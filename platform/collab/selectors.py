@@ -78,3 +78,10 @@ def contribution_list(*, project: Project, user: AnyUser) -> QuerySet[Contributi
     membership_require(project=project, user=user, action=Action.VIEW)
     return (Contribution.objects.filter(document__project=project).select_related("user")
             .order_by("-chars_inserted", "user__username"))
+
+
+def storyboard_contributions(*, project_id: int) -> list[Contribution]:
+    """Who wrote the project's storyboard and how much, most text first (with their users): the
+    authors of a storyboard render, and the basis of its co-owners' shares."""
+    return list(Contribution.objects.filter(document__project_id=project_id)
+                .select_related("user").order_by("-chars_inserted", "user_id"))

@@ -22,9 +22,9 @@ from accounts.selectors import user_by_id
 from collab.attribution import STAT_FIELDS, UpdateStats
 from collab.models import Contribution, StoryboardDocument, StoryboardUpdate
 from kernel.errors import ServiceError
-from projects.models import Membership, Project
+from kernel.tasks import enqueue_on_commit
 from projects.roles import Action
-from projects.selectors import action_refusal
+from projects.selectors import action_refusal, member_roles, project_find
 from projects.services import activity_record
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def updates_append(entries: Sequence[LogEntry]) -> list[int | ServiceError]:
     """
     if not entries:
         return []
-    authors = _authors({(e.project_id, e.user_id) for e in entries})
+    authors = member_roles({(e.project_id, e.user_id) for e in entries})
     results: list[int | ServiceError] = []
     accepted: list[tuple[int, LogEntry]] = []
     for index, entry in enumerate(entries):
@@ -100,19 +100,6 @@ def _table(model: type) -> str:
 
 def _in(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
-
-
-def _authors(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, bool]]:
-    """(role, project archived) of each (project, user) that is a membership."""
-    projects, users = sorted({p for p, _ in pairs}), sorted({u for _, u in pairs})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.project_id, m.user_id, m.role, p.archived_at FROM {_table(Membership)} m "
-            f"JOIN {_table(Project)} p ON p.id = m.project_id "
-            f"WHERE m.project_id IN ({_in(projects)}) AND m.user_id IN ({_in(users)})",
-            [*projects, *users])
-        return {(project_id, user_id): (role, archived_at is not None)
-                for project_id, user_id, role, archived_at in cursor.fetchall()}
 
 
 def _documents_locked(project_ids: set[int]) -> dict[int, _Document]:
@@ -156,15 +143,15 @@ def _compact_when_due(document: _Document) -> None:
     every = settings.STORYBOARD_COMPACT_EVERY
     past = document.head_seq - document.snapshot_seq
     if past // every > (document.first_new - 1 - document.snapshot_seq) // every:
-        from collab.tasks import document_compact
 
-        transaction.on_commit(lambda: document_compact.delay(document_id=document.pk), robust=True)
+        enqueue_on_commit("collab.tasks.document_compact", document_id=document.pk)
 
 
 def _record_scenes(entry: LogEntry) -> None:
     for verb, count in (("storyboard.scene_added", entry.stats.scenes_added),
                         ("storyboard.scene_removed", entry.stats.scenes_removed)):
-        if count:  # rare: the full objects are read only here
-            activity_record(project=Project.objects.get(pk=entry.project_id),
+        project = project_find(project_id=entry.project_id) if count else None
+        if project is not None:  # rare: the full objects are read only here
+            activity_record(project=project,
                             actor=user_by_id(entry.user_id), verb=verb,
                             data={"count": count})

@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-from kernel.api.errors import error_body
+from kernel.errors import error_body
 
 
 def _is_api(request: HttpRequest) -> bool:

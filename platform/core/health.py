@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from core.celery import app as celery_app
-from kernel.api.errors import error_body
+from kernel.errors import error_body
 from kernel.redis_urls import for_redis_py
 
 REPORT_KEY = "core:health:report"

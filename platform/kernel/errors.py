@@ -44,3 +44,8 @@ class Conflict(ServiceError):
 class QuotaExceeded(ServiceError):
     code = "quota_exceeded"
     status = 429
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+    """The one error shape, for responses built outside DRF's exception handler."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}

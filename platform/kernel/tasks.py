@@ -8,6 +8,7 @@ import math
 from typing import Any, TypedDict
 
 from celery import current_app
+from django.db import transaction
 
 
 class TimeLimits(TypedDict):
@@ -28,4 +29,14 @@ def time_limits(soft_s: float) -> TimeLimits:
 
 def enqueue(name: str, **kwargs: Any) -> None:
     """Queue the task registered as `name` with these keyword arguments."""
+    if current_app.conf.task_always_eager:  # (tests that run tasks in this process, as .delay would)
+        current_app.loader.import_default_modules()
+        current_app.tasks[name].apply_async(kwargs=kwargs)
+        return
     current_app.send_task(name, kwargs=kwargs)
+
+
+def enqueue_on_commit(name: str, **kwargs: Any) -> None:
+    """Queue the task once the current transaction commits (at once outside one), so that it never
+    runs before the rows it reads exist; a broker error then is logged, not raised."""
+    transaction.on_commit(lambda: enqueue(name, **kwargs), robust=True)

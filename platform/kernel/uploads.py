@@ -33,6 +33,8 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
+from kernel.errors import error_body
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -101,8 +103,6 @@ def view_at(path: str) -> Callable[..., Any] | None:
 
 
 def refusal_response(error: UploadTooLarge) -> HttpResponse:
-    from kernel.api.errors import error_body  # (the API's errors know this module's exception)
-
     return JsonResponse(error_body("too_large", str(error)), status=413)
 
 

@@ -1,8 +1,12 @@
 """Reads for projects, with the membership checks every caller relies on."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +19,7 @@ from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, Action, Role, role_a
 if TYPE_CHECKING:
     from accounts.models import User
 
-AnyUser: TypeAlias = "User | AnonymousUser"
+AnyUser: TypeAlias = "User | AnonymousUser"  # (a string: User is imported for type checking only)
 
 
 def membership_get(*, project: Project, user: AnyUser) -> Membership | None:
@@ -131,12 +135,12 @@ def activity_data_public(activity: Activity) -> dict:
 def invitation_list_for_user(*, user: AnyUser) -> QuerySet[Invitation]:
     """Pending invitations addressed to the user: to their account, or to their e-mail address
     once it is verified (anyone can sign up with an address they do not own)."""
-    user = signed_in(user)
-    if user is None:
+    person = signed_in(user)
+    if person is None:
         return Invitation.objects.none()
-    addressed = Q(invitee=user)
-    if user.email_verified:
-        addressed |= Q(invitee__isnull=True, email__iexact=user.email)
+    addressed = Q(invitee=person)
+    if person.email_verified:
+        addressed |= Q(invitee__isnull=True, email__iexact=person.email)
     return (Invitation.objects
             .filter(addressed, status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
             .select_related("project", "invited_by"))
@@ -145,3 +149,46 @@ def invitation_list_for_user(*, user: AnyUser) -> QuerySet[Invitation]:
 def activity_list(*, project: Project, user: AnyUser) -> QuerySet[Activity]:
     membership_require(project=project, user=user, action=Action.VIEW_ACTIVITY)
     return project.activities.select_related("actor")
+
+
+def project_find(*, project_id: int) -> Project | None:
+    """The project with this id, or None, with no check of who asks: for code that checks access
+    itself (a socket re-reading its membership) or acts for the platform (its activity log)."""
+    return Project.objects.filter(pk=project_id).first()
+
+
+def project_owned_named(*, user: User, name: str) -> Project | None:
+    """The user's own project (created by them, still theirs as owner) with this name."""
+    return Project.objects.filter(name=name, created_by=user, memberships__user=user,
+                                  memberships__role=Role.OWNER).first()
+
+
+def projects_allowing(*, user: User, action: str) -> list[Project]:
+    """The user's projects where they may do `action` (their role allows it, and the project is
+    not archived unless the action is one an archived project allows), the latest changed first."""
+    memberships = (Membership.objects.filter(user=user).select_related("project")
+                   .order_by("-project__updated_at", "project__name"))
+    return [m.project for m in memberships if action_refusal(
+        role=m.role, archived=m.project.archived_at is not None, action=action) is None]
+
+
+def _table(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
+
+
+def _in(values: Sequence[object]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def member_roles(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, bool]]:
+    """(role, project archived) of each (project, user) pair that is a membership: one query for a
+    whole batch of the storyboard's write path, so in SQL."""
+    projects, users = sorted({p for p, _ in pairs}), sorted({u for _, u in pairs})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.project_id, m.user_id, m.role, p.archived_at FROM {_table(Membership)} m "
+            f"JOIN {_table(Project)} p ON p.id = m.project_id "
+            f"WHERE m.project_id IN ({_in(projects)}) AND m.user_id IN ({_in(users)})",
+            [*projects, *users])
+        return {(project_id, user_id): (role, archived_at is not None)
+                for project_id, user_id, role, archived_at in cursor.fetchall()}

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.selectors import current_user
 from kernel.errors import NotFound, ServiceError
-from kernel.forms import add_service_error
+from kernel.forms import form_submit
 from projects import selectors, services
 from projects.activity import verb_text
 from projects.extensions import SLOTS, project_page_parts
@@ -97,18 +97,13 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def project_create(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            project = services.project_create(user=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
-            status = exc.status
-        else:
-            messages.success(request, _("Project “%(name)s” created. Invite your collaborators "
-                                        "below.") % {"name": project.name})
-            return redirect(_detail_url(project))
-    return _render_list(request, archived=False, form=form, status=status)
+    submitted = form_submit(form, lambda data: services.project_create(user=request.user, **data))
+    if submitted.ok:
+        project = submitted.result
+        messages.success(request, _("Project “%(name)s” created. Invite your collaborators "
+                                    "below.") % {"name": project.name})
+        return redirect(_detail_url(project))
+    return _render_list(request, archived=False, form=form, status=submitted.status)
 
 
 # --- project page ---------------------------------------------------------------------------
@@ -177,18 +172,13 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
 def project_update(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project_or_404(request, project_id)
     form = ProjectForm(request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            services.project_update(project=project, user=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
-            status = exc.status
-            project.refresh_from_db()
-        else:
-            messages.success(request, _("Project details saved."))
-            return redirect(_detail_url(project))
-    return _render_detail(request, project, update_form=form, status=status)
+    submitted = form_submit(form, lambda data: services.project_update(project=project, user=request.user,
+                                                                       **data))
+    if submitted.ok:
+        messages.success(request, _("Project details saved."))
+        return redirect(_detail_url(project))
+    project.refresh_from_db()  # (a refused change may have been applied to the object)
+    return _render_detail(request, project, update_form=form, status=submitted.status)
 
 
 @login_required
@@ -222,20 +212,14 @@ def project_delete(request: HttpRequest, project_id: int) -> HttpResponse:
         return render(request, "projects/delete.html",
                       {"project": project, "form": DeleteForm()})
     form = DeleteForm(request.POST)
-    status = 400
-    if form.is_valid():
-        name = project.name
-        try:
-            services.project_delete(project=project, user=request.user,
-                                    confirm_name=form.cleaned_data["confirm_name"])
-        except ServiceError as exc:
-            add_service_error(form, exc)
-            status = exc.status
-        else:
-            messages.success(request, _("Project “%(name)s” was deleted.") % {"name": name})
-            return redirect("projects:list")
+    name = project.name
+    submitted = form_submit(form, lambda data: services.project_delete(
+        project=project, user=request.user, confirm_name=data["confirm_name"]))
+    if submitted.ok:
+        messages.success(request, _("Project “%(name)s” was deleted.") % {"name": name})
+        return redirect("projects:list")
     return render(request, "projects/delete.html", {"project": project, "form": form},
-                  status=status)
+                  status=submitted.status)
 
 
 # --- members and invitations ----------------------------------------------------------------
@@ -284,19 +268,14 @@ def member_remove(request: HttpRequest, project_id: int, membership_id: int) -> 
 def invitation_create(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _project_or_404(request, project_id)
     form = InviteForm(request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            invitation = services.invitation_create(project=project, user=request.user,
-                                                    **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
-            status = exc.status
-        else:
-            messages.success(request, _("Invited %(invitee)s as %(role)s.") % {
-                "invitee": invitation.invitee_label, "role": Role(invitation.role).label})
-            return redirect(_detail_url(project, "invitations"))
-    return _render_detail(request, project, invite_form=form, status=status)
+    submitted = form_submit(form, lambda data: services.invitation_create(project=project, user=request.user,
+                                                                          **data))
+    if submitted.ok:
+        invitation = submitted.result
+        messages.success(request, _("Invited %(invitee)s as %(role)s.") % {
+            "invitee": invitation.invitee_label, "role": Role(invitation.role).label})
+        return redirect(_detail_url(project, "invitations"))
+    return _render_detail(request, project, invite_form=form, status=submitted.status)
 
 
 @login_required

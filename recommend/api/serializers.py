@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from generation.models import Asset
+from generation.selectors import asset_media_names
 from recommend.feed import FeedPage
 from recommend.models import Collection, Preferences, Publication, ReportReason, Tag
 from recommend.preferences import MAX_BLOCKED, MAX_WEIGHTED_TAGS
@@ -109,7 +109,7 @@ class PublicationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MediaSerializer)
     def get_media(self, obj: Publication) -> dict[str, str | None]:
-        return {name: media_url(obj, name) for name in Asset.FILES}
+        return {name: media_url(obj, name) for name in asset_media_names()}
 
     @extend_schema_field(CountsSerializer)
     def get_counts(self, obj: Publication) -> dict[str, int]:

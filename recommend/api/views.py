@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 
 from accounts.scopes import TokenScopePermission
 from accounts.selectors import current_user, signed_in
+from generation.api.media import MEDIA_RESPONSES, asset_media_response
 from generation.api.serializers import JobSerializer
-from generation.api.views import MEDIA_RESPONSES, asset_media_response
-from generation.models import Asset
+from generation.selectors import asset_media_names
 from kernel.api.parsers import BoundedJSONParser, json_loads_bounded
 from kernel.api.views import validated
 from kernel.errors import NotFound, ValidationFailed
@@ -133,7 +133,7 @@ class PublicationMediaView(APIView):
                    responses=MEDIA_RESPONSES)
     def get(self, request: Request, publication_id: str, name: str) -> HttpResponseBase:
         publication = selectors.publication_get(publication_id=publication_id, user=request.user)
-        if name not in Asset.FILES:
+        if name not in asset_media_names():
             raise NotFound(_("No such file."))
         response = asset_media_response(request, publication.asset, name, filename=publication.public_id)
         if publication.status == PublicationStatus.PUBLISHED:

@@ -11,8 +11,9 @@ import scipy.sparse as sp
 from accounts.models import User
 from kernel.errors import ValidationFailed
 from recommend import embeddings, preferences, services, serving, training
-from recommend.feed import Reason, feed_page, mmr, ranked
+from recommend.feed import feed_page, ranked
 from recommend.models import ModelVersion, Publication, UserVector
+from recommend.ranking import Reason, mmr
 from tests.accounts.factories import UserFactory
 from tests.projects.factories import project_with_team
 from tests.recommend.gallery_data import publish

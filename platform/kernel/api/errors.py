@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from kernel.api.parsers import TooLarge
-from kernel.errors import ServiceError
+from kernel.errors import ServiceError, error_body
 from kernel.uploads import UploadTooLarge
 
 
@@ -31,10 +31,6 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     else:
         out[prefix or "non_field_errors"] = [str(detail)]
     return out
-
-
-def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
