@@ -11,6 +11,9 @@ from core.valkey import valkey_command, valkey_wait
 from kernel.redis_urls import socket_path
 from tests.servers import AsgiServer
 
+# Fixtures shared across packages (pytest reads pytest_plugins in the root conftest only).
+pytest_plugins = ["tests.plugins.chain", "tests.plugins.works"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def redis_server() -> Iterator[str]:

@@ -15,6 +15,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from tests.waiting import WaitTimeout, wait_until
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -60,16 +62,22 @@ class AsgiServer:
              "--ws-max-size", str(settings.WS_MAX_FRAME_BYTES), "--no-proxy-headers",
              "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=child_env(**extra_env))
         server = cls(process, port)
-        deadline = time.monotonic() + 30
-        while True:
+
+        def live() -> bool:
             try:
                 urllib.request.urlopen(f"{server.url}/livez", timeout=2).close()
-                return server
             except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    server.kill()
-                    raise RuntimeError("the test server did not start") from None
-                time.sleep(0.1)
+                if process.poll() is not None:
+                    raise RuntimeError("it exited") from None
+                return False
+            return True
+
+        try:
+            wait_until(live, timeout=60, interval=0.1, message="the test server did not answer /livez")
+        except (RuntimeError, WaitTimeout) as error:
+            server.kill()
+            raise RuntimeError(f"the test server did not start: {error}") from None
+        return server
 
     def stop(self) -> None:
         self.process.terminate()
@@ -102,12 +110,20 @@ class CeleryWorker:
                  "--loglevel", "INFO", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         worker = cls(process, log_path)
-        deadline = time.monotonic() + 60
-        while b" ready." not in log_path.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                worker.stop()
-                raise RuntimeError(f"the Celery worker did not start: {log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
+
+        def ready() -> bool:
+            if b" ready." in log_path.read_bytes():
+                return True
+            if process.poll() is not None:
+                raise RuntimeError("it exited")
+            return False
+
+        try:
+            wait_until(ready, timeout=120, interval=0.1, message="it never said it was ready")
+        except (RuntimeError, WaitTimeout) as error:
+            worker.stop()
+            log = log_path.read_text()[-3000:]
+            raise RuntimeError(f"the Celery worker did not start ({error}): {log}") from None
         return worker
 
     def children(self) -> list[int]:

@@ -5,7 +5,6 @@ settings of the worker that runs the task, checked here with real worker process
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from rights.models import ChainTx, TxStatus
 from rights.tasks import chain_send
 from tests.projects.factories import project_with_team
 from tests.servers import CeleryWorker
+from tests.waiting import wait_until
 
 OURS = {"generation.tasks.job_next", "generation.tasks.jobs_recover", "generation.tasks.webhook_deliver",
         "rights.tasks.chain_send", "rights.tasks.chain_sweep", "rights.tasks.batch_collect",
@@ -66,13 +66,12 @@ def generation_dirs(settings, tmp_path) -> dict[str, str]:
 
 
 def wait_for(job: Job, statuses: set[str], timeout: float = 180) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def arrived() -> bool:
         job.refresh_from_db()
-        if job.status in statuses:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job still {job.status} after {timeout} s")
+        return job.status in statuses
+
+    wait_until(arrived, timeout=timeout, interval=0.2, message=lambda: f"job still {job.status}")
+    return job
 
 
 def assert_failed_for_time(job: Job) -> None:
@@ -166,9 +165,8 @@ def test_a_chain_pass_stopped_at_its_time_limit_leaves_its_transactions_to_the_n
     log_path = Path(tmp_path / "worker.log")
     try:
         chain_send.delay(signer=signer)
-        deadline = time.monotonic() + 60
-        while log_path.read_text().count("reached its time limit") < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: log_path.read_text().count("reached its time limit") >= 2, timeout=120,
+                   interval=0.2, message=lambda: "not two passes stopped: " + log_path.read_text()[-3000:])
         log = log_path.read_text()
     finally:
         worker.stop()

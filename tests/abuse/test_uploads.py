@@ -132,7 +132,8 @@ class Client_:
     async def receive(self) -> dict:
         chunk = next(self.chunks, None)
         if chunk is None:
-            await asyncio.sleep(3600)  # (no more: the application is cancelled waiting)
+            # No more: the client goes quiet for good; the application is cancelled waiting.
+            await asyncio.get_running_loop().create_future()
         assert chunk is not None
         self.pulled += len(chunk)
         return {"type": "http.request", "body": chunk, "more_body": True}

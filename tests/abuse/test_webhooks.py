@@ -26,6 +26,7 @@ from generation.tasks import webhook_deliver
 from generation.webhooks import DeliveryFailed, deliver
 from tests.projects.factories import project_with_team
 from tests.servers import CeleryWorker
+from tests.waiting import assert_nothing_within
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,7 @@ class Receiver:
     def trickle(self, connection: socket.socket, count: int = TRICKLE_BYTES) -> None:
         for _ in range(count):
             self.send(connection, b"a")
-            time.sleep(TRICKLE_EVERY_S)
+            time.sleep(TRICKLE_EVERY_S)  # the fake's attack: a slow sender (not a wait of the test's)
 
     def close(self) -> None:
         self.stopped.set()
@@ -142,7 +143,7 @@ def test_a_receiver_trickling_its_status_line_is_cut_off_at_the_deadline(receive
     def respond(receiver: Receiver, connection: socket.socket) -> None:
         for byte in b"HTTP/1.1 200 OK\r\nX-Slow: ":
             receiver.send(connection, bytes([byte]))
-            time.sleep(TRICKLE_EVERY_S)
+            time.sleep(TRICKLE_EVERY_S)  # the fake's attack: a slow sender
         receiver.trickle(connection)
         receiver.send(connection, b"\r\nContent-Length: 0\r\n\r\n")
 
@@ -243,7 +244,8 @@ def test_a_redirect_to_another_scheme_leads_nowhere(receivers, listener):
     webhook = webhook_to(receiver.url())
     with pytest.raises(DeliveryFailed, match="answered 302"):
         deliver(webhook_id=webhook.pk, body=BODY)
-    time.sleep(0.5)  # (a follower would have connected by now)
+    # deliver() has returned: a client that followed the redirect would be connecting by now.
+    assert_nothing_within(0.5, lambda: listener.connections, message="the redirect was followed")
     assert listener.connections == 0
 
 
@@ -252,7 +254,7 @@ def test_a_stored_url_of_another_scheme_is_dropped_at_delivery_not_retried(liste
     """Rows made before the checks, or by hand: delivery accepts http and https only."""
     webhook = webhook_to(f"{scheme}://127.0.0.1:{listener.port}/etc/passwd")
     assert deliver(webhook_id=webhook.pk, body=BODY) is None
-    time.sleep(0.5)
+    assert_nothing_within(0.5, lambda: listener.connections, message="the stored URL was connected to")
     assert listener.connections == 0
 
 

@@ -35,6 +35,7 @@ from kernel.client_address import address_from_request, address_from_scope
 from kernel.redis_urls import for_redis_py
 from tests.projects.factories import Team, project_with_team
 from tests.servers import AsgiServer
+from tests.waiting import async_wait_until
 from tests.ws import headers, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -188,7 +189,9 @@ def test_a_client_that_stops_reading_is_closed_by_the_server(team, limited_serve
                            max_size=None, max_queue=1, open_timeout=TIMEOUT) as websocket:
             for _ in range(400):
                 await websocket.send(STEP1_EMPTY)
-            await asyncio.sleep(3)  # not reading
+            # Deliberate: the attack is a client that reads nothing for a while. (Nothing the server
+            # does meanwhile reaches a client that is not reading, so there is no sign to wait on.)
+            await asyncio.sleep(3)
             replies = 0
             try:
                 while True:
@@ -323,7 +326,12 @@ def test_awareness_of_a_process_that_died_is_forgotten(team, settings):
         heard = awareness_of(await watcher.receive_from(timeout=TIMEOUT))
         await watcher.send_to(bytes_data=QUERY_AWARENESS)
         fresh = awareness_of(await watcher.receive_from(timeout=TIMEOUT))
-        await asyncio.sleep(1.5)
+
+        async def forgotten() -> bool:  # asked again until WS_AWARENESS_TIMEOUT_S has passed
+            await watcher.send_to(bytes_data=QUERY_AWARENESS)
+            return awareness_of(await watcher.receive_from(timeout=TIMEOUT)) == []
+
+        await async_wait_until(forgotten, timeout=20, interval=0.1, message="the ghost is still handed out")
         await watcher.send_to(bytes_data=QUERY_AWARENESS)
         stale = awareness_of(await watcher.receive_from(timeout=TIMEOUT))
         await watcher.disconnect()

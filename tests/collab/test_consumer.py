@@ -1,6 +1,5 @@
 """The storyboard websocket through the whole ASGI stack, message by message."""
 
-import asyncio
 import json
 
 import pytest
@@ -128,7 +127,7 @@ def test_sync_step1_is_answered_with_what_the_client_misses(team):
         writer = socket(team.project.pk, team.h["owner"])
         await joined(writer)
         await writer.send_to(bytes_data=update_message(an_edit()))
-        await asyncio.sleep(0.2)
+        await writer.receive_from(timeout=TIMEOUT)  # its echo: the room has the update (and logged it)
         reader = socket(team.project.pk, team.h["viewer"])
         await joined(reader)
         await reader.send_to(bytes_data=sync_message(YSyncMessageType.SYNC_STEP1, doc_new().get_state()))
@@ -199,7 +198,7 @@ def test_programs_authenticate_with_a_bearer_token(team):
         client = socket(team.project.pk, [*headers(), (b"authorization", f"Bearer {raw}".encode())])
         await joined(client)
         await client.send_to(bytes_data=update_message(an_edit("By script")))
-        await asyncio.sleep(0.3)
+        await client.receive_from(timeout=TIMEOUT)  # its echo: the update is logged
         await client.disconnect()
 
     run(scenario())

@@ -84,7 +84,7 @@ def test_clients_on_two_server_processes_converge(team):
                     title_of(a).insert(0, "a")
                     title_of(b).insert(len(str(title_of(b))), "b")
                     if index % 10 == 0:
-                        await asyncio.sleep(0)
+                        await asyncio.sleep(0)  # not a wait: yields to the providers, to send while typing
                 scenes_of(b)[0]["prompt"].insert(0, "edited on two: ")
                 await settle(a, b, c, timeout=60)
                 return doc_json(a), doc_json(c)

@@ -21,6 +21,7 @@ from collab.updatelog import LogEntry, updates_append
 from kernel.errors import NotFound, PermissionDenied
 from kernel.redis_urls import for_redis_py
 from tests.projects.factories import project_with_team
+from tests.waiting import async_wait_until
 from tests.ws import run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,18 +110,19 @@ def test_rooms_catch_up_after_their_subscription_is_dropped():
         await fanout().pubsub.ping()  # the subscription's own connection, to be dropped
         name = f"storyboard-test-{id(room)}"
         await fanout().pubsub.execute_command("CLIENT", "SETNAME", name)
-        await asyncio.sleep(0.1)
-        for client in await killer.client_list(_type="pubsub"):
-            if client.get("name") == name:
-                await killer.client_kill_filter(_id=client["id"])
+
+        async def named() -> list[dict]:
+            clients = await killer.client_list(_type="pubsub")
+            return [client for client in clients if client.get("name") == name]
+
+        for client in await async_wait_until(named, timeout=10, message="the subscription was not found"):
+            await killer.client_kill_filter(_id=client["id"])
         await killer.aclose()
         # Committed while the subscription is down, and never announced.
         update, stats = await sync_to_async(title_update)(team.project, "ebb")
         await sync_to_async(updates_append)([LogEntry(team.project.id, team.owner.id, update, stats)])
-        for _ in range(100):
-            if member.updates:
-                break
-            await asyncio.sleep(0.1)
+        await async_wait_until(lambda: member.updates, timeout=20, interval=0.1,
+                               message="the room did not catch up")
         room.members.discard(member)
         title = doc_json(room.doc)["title"]
         await room_release(room)

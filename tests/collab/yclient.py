@@ -9,6 +9,7 @@ from pycrdt import Doc, Provider
 from websockets.asyncio.client import ClientConnection, connect
 
 from collab.schema import doc_json, doc_new
+from tests.waiting import async_wait_until
 
 
 class WebsocketChannel:
@@ -56,10 +57,5 @@ async def yclient(base_url: str, project_id: int, token: str,
 
 async def settle(*docs: Doc, timeout: float = 20.0) -> None:
     """Wait until every doc holds the same state."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        if len({json.dumps(doc_json(doc), sort_keys=True) for doc in docs}) == 1:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("documents did not converge")
-        await asyncio.sleep(0.05)
+    await async_wait_until(lambda: len({json.dumps(doc_json(doc), sort_keys=True) for doc in docs}) == 1,
+                           timeout=timeout, message="documents did not converge")

@@ -1,6 +1,8 @@
-"""Assertions shared by the API tests."""
+"""Assertions and clients shared by the API tests."""
 
 from typing import Any
+
+from rest_framework.test import APIClient
 
 
 def assert_error(response: Any, status: int, code: str, *, fields: set[str] | None = None) -> dict:
@@ -19,3 +21,10 @@ def assert_error(response: Any, status: int, code: str, *, fields: set[str] | No
         for name, messages in error["fields"].items():
             assert messages and all(isinstance(m, str) and m for m in messages), (name, messages)
     return error
+
+
+def client_for(user: Any) -> APIClient:
+    """An API client logged in (by session) as `user`."""
+    api = APIClient()
+    api.force_login(user)
+    return api

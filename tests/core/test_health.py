@@ -4,7 +4,6 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from core import health
-from tests.rights.conftest import anvil, platform_chain  # noqa: F401 (fixtures)
 from tests.servers import StalledNode
 
 pytestmark = pytest.mark.django_db

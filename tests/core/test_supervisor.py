@@ -7,6 +7,10 @@ import threading
 import time
 
 from core.supervisor import Child, Supervisor
+from tests.waiting import assert_nothing_within, wait_until
+
+# A child that stays up (and ends by itself should it ever be left behind).
+STAYS_UP = [sys.executable, "-c", "import time; time.sleep(120)"]
 
 
 def fast_supervisor() -> tuple[Supervisor, io.StringIO]:
@@ -23,7 +27,7 @@ def test_the_delay_doubles_up_to_its_ceiling() -> None:
 
 def test_a_child_that_keeps_crashing_never_takes_the_healthy_ones_down() -> None:
     supervisor, out = fast_supervisor()
-    healthy = Child("worker", [sys.executable, "-c", "import time; time.sleep(120)"])
+    healthy = Child("worker", STAYS_UP)
     crashing = Child("web", [sys.executable, "-c", "import os; os.abort()"])
     supervisor.start(healthy)
     supervisor.start(crashing)
@@ -31,9 +35,7 @@ def test_a_child_that_keeps_crashing_never_takes_the_healthy_ones_down() -> None
     watcher = threading.Thread(target=supervisor.watch, kwargs={"poll": 0.02}, daemon=True)
     watcher.start()
     try:
-        deadline = time.monotonic() + 60
-        while crashing.failures < 8 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: crashing.failures >= 8, timeout=60, message=out.getvalue)
         assert crashing.failures >= 8, out.getvalue()
         assert watcher.is_alive()  # still supervising, not given up
         assert healthy.process is not None and healthy.process.poll() is None
@@ -58,18 +60,18 @@ def test_a_child_that_cannot_start_is_tried_again_later() -> None:
         if len(attempts) < 3:
             raise TimeoutError("did not answer")
 
-    child = Child("web", [sys.executable, "-c", "import time; time.sleep(120)"], ready=ready)
+    child = Child("web", STAYS_UP, ready=ready)
     supervisor.children.append(child)
     child.failures, child.restart_at = 1, time.monotonic()
     watcher = threading.Thread(target=supervisor.watch, kwargs={"poll": 0.02}, daemon=True)
     watcher.start()
     try:
-        deadline = time.monotonic() + 30
-        while len(attempts) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(attempts) >= 3, timeout=30, message=out.getvalue)
         assert len(attempts) == 3
         assert out.getvalue().count("restart failed (did not answer)") == 2
-        time.sleep(0.3)
+        # The third start succeeded: for a while (many of the watcher's polls) it is kept, not failed again.
+        assert_nothing_within(0.3, lambda: child.restart_at is not None or child.process is None
+                              or child.process.poll() is not None, message=out.getvalue)
         assert child.process is not None and child.process.poll() is None and child.restart_at is None
     finally:
         supervisor.stop(timeout=2)

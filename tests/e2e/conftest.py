@@ -2,15 +2,11 @@
 shares the test database and Redis."""
 
 import os
-import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from tests.accounts.factories import DEFAULT_PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -42,20 +38,3 @@ def browser() -> Iterator[object]:
             launched.close()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
-def log_in(browser: Any, base: str, user: Any, url: str, *, before: Callable[[Any], None] | None = None,
-           **viewport: int) -> tuple[Any, Any]:
-    """A new browser context signed in as `user` (the factories' password), on `url`; `before`
-    gets the page first (to watch or route its websockets before any opens)."""
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
-    page = context.new_page()
-    if before is not None:
-        before(page)
-    page.goto(f"{base}/accounts/login/?next={url}")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.locator("form").filter(has=page.locator("input[name=password]")).locator(
-        "button[type=submit]").click()
-    page.wait_for_url(re.compile(re.escape(url) + "$"))
-    return context, page

@@ -32,8 +32,10 @@ class Watcher:
         context.on("weberror", lambda error: self.errors.append(str(error.error)))
 
     def check(self, page: Any, where: str) -> None:
-        page.wait_for_timeout(300)  # late scripts, images and styles
-        events = page.evaluate("window.__cspViolations || []")
+        # Late scripts, images and styles: until the page has fetched all it asks for, then one
+        # more turn of its event loop (violation events are dispatched as tasks).
+        page.wait_for_load_state("networkidle")
+        events = page.evaluate("new Promise(done => setTimeout(() => done(window.__cspViolations || [])))")
         assert not self.console and not events, f"{where}: {self.console} {events}"
         assert not self.errors, f"{where}: {self.errors}"
 
@@ -59,7 +61,7 @@ def test_the_main_pages_run_without_a_single_violation(browser: Any, tmp_path: P
     from accounts.services import profile_update
     from recommend.embeddings import embed_missing
     from tests.accounts.factories import image_file
-    from tests.e2e.conftest import log_in
+    from tests.e2e.helpers import log_in
     from tests.recommend.gallery_data import publish
     from tests.servers import AsgiServer
 

@@ -6,7 +6,6 @@ reported what it showed (impressions, a view with its dwell time) next to the li
 
 import os
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,11 @@ from kernel.paths import VAR_DIR
 from recommend.embeddings import embed_missing
 from recommend.models import Publication, Signal, SignalKind
 from tests.accounts.factories import UserFactory
-from tests.e2e.conftest import log_in
+from tests.e2e.helpers import log_in
 from tests.projects.factories import project_with_team
 from tests.recommend.gallery_data import image_asset, publish
 from tests.servers import AsgiServer
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = Path(os.environ.get("E2E_SHOTS_DIR", VAR_DIR / "e2e"))
@@ -67,11 +67,7 @@ def _shown(page: Any, tags: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _wait_for(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    wait_until(check, timeout=timeout, interval=0.2, message=f"timed out waiting for {what}")
 
 
 def test_a_viewer_steers_the_feed(browser: Any, tmp_path: Path, settings: Any) -> None:
@@ -83,8 +79,11 @@ def test_a_viewer_steers_the_feed(browser: Any, tmp_path: Path, settings: Any) -
     server = AsgiServer.start(MEDIA_ROOT=str(settings.MEDIA_ROOT))
     context = None
     try:
-        # The first visit: the welcome offers the popular tags; the viewer skips it.
-        context, page = log_in(browser, server.url, viewer, "/gallery/welcome/")
+        # The first visit: the welcome offers the popular tags; the viewer skips it. The page's
+        # clock is Playwright's: time flows as usual, and the test moves it on where the page's
+        # own timers (impressions after a second in view, a view's dwell time) are what it waits for.
+        context, page = log_in(browser, server.url, viewer, "/gallery/welcome/",
+                               before=lambda page: page.clock.install())
         expect(page.locator(".tag-chip", has_text="#ocean")).to_be_visible()
         page.screenshot(path=str(SHOTS / "gallery-welcome.png"), full_page=True)
         page.get_by_role("button", name="Skip for now").click()
@@ -107,7 +106,7 @@ def test_a_viewer_steers_the_feed(browser: Any, tmp_path: Path, settings: Any) -
         expect(reason).to_be_hidden()
         expect(why).to_be_focused()
         expect(why).to_have_attribute("aria-expanded", "false")
-        page.wait_for_timeout(1500)  # the first row has been seen: impressions
+        page.clock.run_for(1500)  # the first row has been seen (IMPRESSION_MS): impressions
 
         # The end of the grid comes near: the second page arrives (then the end).
         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
@@ -166,7 +165,7 @@ def test_a_viewer_steers_the_feed(browser: Any, tmp_path: Path, settings: Any) -
         expect(page.locator("#work-title")).to_be_visible()
         page.get_by_role("button", name="Share").click()
         expect(page.locator("#gallery-toast")).to_contain_text(re.compile(r"Link copied|Copy this link"))
-        page.wait_for_timeout(1300)
+        page.clock.run_for(1300)  # watched for over MIN_DWELL_MS
         page.screenshot(path=str(SHOTS / "gallery-work.png"), full_page=True)
         page.go_back()
         page.wait_for_url(re.compile(r"/gallery/$"))
@@ -180,7 +179,7 @@ def test_a_viewer_steers_the_feed(browser: Any, tmp_path: Path, settings: Any) -
         assert not {hidden, reported, *liked} & {public_id for public_id, _tag in after}
         because = page.locator(".gcard__reason-text", has_text="Because you liked")
         expect(cards.filter(has=because)).not_to_have_count(0)
-        page.wait_for_timeout(1200)
+        page.clock.run_for(1200)  # the new feed's first row has been seen too
         page.screenshot(path=str(SHOTS / "gallery-feed.png"), full_page=True)
         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
         expect(page.locator("#feed-end")).to_be_visible(timeout=TIMEOUT)

@@ -19,9 +19,9 @@ from rights import keys
 from rights.chain import chain_setup, registry_address
 from rights.keys import user_address
 from rights.models import ChainTx, TxStatus, Work, WorkStatus
-from tests.e2e.conftest import log_in
+from tests.e2e.helpers import log_in
 from tests.projects.factories import project_with_team
-from tests.rights.conftest import DevChain, anvil, point_at_chain  # noqa: F401 (the anvil fixture)
+from tests.rights.helpers import DevChain, point_at_chain
 from tests.servers import AsgiServer, CeleryWorker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,7 +32,7 @@ CHAIN_TIMEOUT = 60_000  # the worker signs, anvil mines, the worker confirms
 
 
 
-def test_an_editor_registers_a_render_and_a_stranger_verifies_it(browser: Any, anvil: DevChain,  # noqa: F811
+def test_an_editor_registers_a_render_and_a_stranger_verifies_it(browser: Any, anvil: DevChain,
                                                                  tmp_path: Path, settings: Any) -> None:
     from playwright.sync_api import expect
 

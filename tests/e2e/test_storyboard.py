@@ -2,15 +2,16 @@
 into the same scene prompt at once and converge, see each other's caret and presence; a viewer
 follows along read-only; the server's copy matches. Then scenes, comments, versions, offline."""
 
+import contextlib
 import re
-import time
 from itertools import zip_longest
 
 import pytest
 
 from kernel.paths import VAR_DIR
-from tests.e2e.conftest import log_in
+from tests.e2e.helpers import log_in
 from tests.projects.factories import project_with_team
+from tests.waiting import WaitTimeout, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = VAR_DIR / "e2e"
@@ -39,29 +40,33 @@ TEXT_OF = """el => { const copy = el.cloneNode(true);
 
 
 def _expect_text(locator, expected: str, timeout: int = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout / 1000
-    text = None
-    while time.monotonic() < deadline:
+    text = [None]
+
+    def reads() -> bool:
         try:
-            text = locator.evaluate(TEXT_OF, timeout=1000)
+            text[0] = locator.evaluate(TEXT_OF, timeout=1000)
         except Exception:  # the card was being re-rendered (a reorder)
-            text = None
-        if text == expected:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"expected the editor to read {expected!r}, it reads {text!r}")
+            text[0] = None
+        return text[0] == expected
+
+    wait_until(reads, timeout=timeout / 1000,
+               message=lambda: f"expected the editor to read {expected!r}, it reads {text[0]!r}")
 
 
 def _server_storyboard(context, base: str, project_id: int, check) -> dict:
-    """The document as the server's REST API returns it, once `check` accepts it."""
-    deadline = time.monotonic() + TIMEOUT / 1000
-    while True:
+    """The document as the server's REST API returns it, once `check` accepts it (or as it is
+    when TIMEOUT passes first: the caller's asserts say what is wrong with it)."""
+    data: list[dict] = []
+
+    def accepted() -> bool:
         response = context.request.get(f"{base}/api/v1/projects/{project_id}/storyboard")
         assert response.ok, response.text()
-        data = response.json()
-        if check(data) or time.monotonic() > deadline:
-            return data
-        time.sleep(0.1)
+        data[:] = [response.json()]
+        return bool(check(data[0]))
+
+    with contextlib.suppress(WaitTimeout):
+        wait_until(accepted, timeout=TIMEOUT / 1000, interval=0.1)
+    return data[0]
 
 
 def test_two_people_type_in_one_prompt_and_a_viewer_follows(browser, live_server_url):
@@ -263,6 +268,8 @@ def test_offline_edits_merge_on_reconnect(browser, live_server_url):
         owner.click("#add-scene")
         owner.keyboard.type("Lighthouse beam")
         _expect_text(_prompt(editor, 0), "Lighthouse beam")
+        editor_here = owner.locator(f'#presence [data-client-id][title="{team.editor.name}"]')
+        expect(editor_here).to_have_count(1, timeout=TIMEOUT)  # (to see it go away below)
 
         editor.evaluate("window.storyloomStoryboard.provider.disconnect()")
         expect(editor.locator("#storyboard-status")).to_have_attribute("data-state", "offline")
@@ -274,8 +281,9 @@ def test_offline_edits_merge_on_reconnect(browser, live_server_url):
         owner.keyboard.type("Sweeping ")
         _expect_text(_prompt(editor, 0), "Lighthouse beam over fog")
         _expect_text(_prompt(owner, 0), "Sweeping Lighthouse beam")
-        # The other page's socket going away does not disturb this one.
-        owner.wait_for_timeout(500)
+        # The other page's socket going away does not disturb this one (once the server has
+        # handled it: the editor is gone from the owner's presence).
+        expect(editor_here).to_have_count(0, timeout=TIMEOUT)
         expect(owner.locator("#storyboard-status")).to_have_attribute("data-state", "connected")
         editor.evaluate("window.storyloomStoryboard.provider.connect()")
         _connected(editor)

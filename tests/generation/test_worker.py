@@ -4,12 +4,13 @@ the project's stream, assets; a worker process killed in the middle of a job."""
 import asyncio
 import os
 import signal
-import time
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from generation import provenance
 from generation.media import mp4_info
@@ -18,19 +19,28 @@ from generation.services import job_submit
 from projects.activity import project_group
 from tests.projects.factories import project_with_team
 from tests.servers import CeleryWorker
+from tests.waiting import wait_until
 from tests.ws import run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_for(job: Job, statuses: set[str], timeout: float = 120) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def arrived() -> bool:
         job.refresh_from_db()
-        if job.status in statuses:
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job still {job.status} after {timeout} s")
+        return job.status in statuses
+
+    wait_until(arrived, timeout=timeout, interval=0.1, message=lambda: f"job still {job.status}")
+    return job
+
+
+def wait_for_step(job: Job, step: int, timeout: float = 60) -> None:
+    """Until the job reports denoising step `step` (it is in the middle of its loop)."""
+    def reached() -> bool:
+        job.refresh_from_db()
+        return job.step >= step
+
+    wait_until(reached, timeout=timeout, message=lambda: f"job {job.status} still at step {job.step}")
 
 
 def test_a_submitted_job_runs_on_a_worker_and_streams_its_progress(generation_dirs, tmp_path):
@@ -96,10 +106,7 @@ def test_a_job_whose_worker_process_is_killed_runs_again_and_leaves_one_set_of_a
         job = job_submit(project=team.project, user=team.editor, kind="video", preset="tiny-ltx-video",
                          prompt="storm over the harbour", width=256, height=256, frames=97, steps=100)
         wait_for(job, {JobStatus.RUNNING})
-        deadline = time.monotonic() + 60
-        while job.step < 2 and time.monotonic() < deadline:  # in the middle of the denoising loop
-            time.sleep(0.05)
-            job.refresh_from_db()
+        wait_for_step(job, 2)  # in the middle of the denoising loop
         children = worker.children()
         assert len(children) == 1
         os.kill(children[0], signal.SIGKILL)
@@ -119,15 +126,16 @@ def test_a_job_whose_whole_worker_vanished_is_taken_up_by_the_next_worker_to_sta
         job = job_submit(project=team.project, user=team.editor, kind="video", preset="tiny-ltx-video",
                          prompt="a ferry in the rain", width=256, height=256, frames=97, steps=100)
         wait_for(job, {JobStatus.RUNNING})
-        while job.step < 2:
-            time.sleep(0.05)
-            job.refresh_from_db()
+        wait_for_step(job, 2)
         for pid in [*first.children(), first.process.pid]:  # the machine goes away: no goodbye
             os.kill(pid, signal.SIGKILL)
         first.process.wait(timeout=10)
     finally:
         first.stop()
-    time.sleep(3)  # silent for longer than GENERATION_STALE_AFTER_S
+    # Until the job has been silent for longer than GENERATION_STALE_AFTER_S (2 s here).
+    wait_until(lambda: Job.objects.filter(pk=job.pk, heartbeat_at__lt=timezone.now() - timedelta(
+        seconds=float(env["GENERATION_STALE_AFTER_S"]))).exists(), timeout=60, interval=0.1,
+        message="the job's last heartbeat is still recent")
     second = CeleryWorker.start(tmp_path / "second.log", **env)
     try:
         job = wait_for(job, {JobStatus.SUCCEEDED, JobStatus.FAILED}, timeout=240)

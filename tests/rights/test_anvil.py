@@ -7,7 +7,7 @@ from eth_account import Account
 from web3 import Web3
 
 from rights.anvil import CHAIN_ID, Anvil, rpc
-from tests.rights.conftest import DevChain
+from tests.rights.helpers import DevChain
 
 # anvil's documented first dev key (of the "test ... junk" mnemonic).
 FIRST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"

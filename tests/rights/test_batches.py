@@ -15,7 +15,7 @@ from rights.merkle import merkle_verify
 from rights.models import BatchStatus, Owner, RegistrationMode, Work, WorkStatus
 from rights.works import work_submit
 from tests.projects.factories import UserFactory
-from tests.rights.conftest import settle
+from tests.rights.helpers import settle
 
 pytestmark = pytest.mark.django_db
 

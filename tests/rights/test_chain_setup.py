@@ -15,7 +15,7 @@ from rights.chain import chain_setup, registry, web3
 from rights.contract import NAIVE, deploy
 from rights.models import Custody
 from tests.projects.factories import UserFactory
-from tests.rights.conftest import point_at_chain
+from tests.rights.helpers import point_at_chain
 from tests.servers import free_port
 
 

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from rights.contract import ARTIFACTS, artifact
-from tests.rights.conftest import require_node_tool
+from tests.rights.helpers import require_node_tool
 from tests.servers import ROOT
 
 NAMES = ["StoryloomRegistry", "NaiveRegistry"]

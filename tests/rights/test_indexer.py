@@ -7,13 +7,12 @@ from django.core.management import CommandError, call_command
 from rights.indexer import index_events
 from rights.models import ChainCursor, ChainEvent, Licence, LicenceStatus, Owner
 from rights.services import licence_grant, share_transfer
-from tests.rights.conftest import settle
-from tests.rights.test_transfers import registered  # noqa: F401 (the fixture)
+from tests.rights.helpers import settle
 
 pytestmark = pytest.mark.django_db
 
 
-def test_events_are_indexed_once_and_the_database_follows_them(registered):  # noqa: F811
+def test_events_are_indexed_once_and_the_database_follows_them(registered):
     work, ada, ben = registered
     share_transfer(work_id=work.public_id, user=ada, bps=2500, to_user_id=ben.pk)
     licence = licence_grant(work_id=work.public_id, user=ada, terms="Screenings", licensee_user_id=ben.pk)

@@ -20,7 +20,7 @@ from rights.models import ChainTx, Owner, TxStatus, Work, WorkStatus
 from rights.outbox import signer_run
 from rights.services import registration_submit
 from tests.projects.factories import UserFactory
-from tests.rights.conftest import point_at_chain, settle
+from tests.rights.helpers import point_at_chain, settle
 from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,8 +1,6 @@
 """Transfers and licences on a registered work, signed by the owners' own custodial keys (which
 the platform funds with gas money when they lack it), against a real anvil."""
 
-import hashlib
-import time
 
 import pytest
 
@@ -11,28 +9,13 @@ from kernel.errors import Conflict, NotFound, ValidationFailed
 from rights.chain import registry, web3
 from rights.keys import user_address
 from rights.merkle import state_hash
-from rights.models import ChainTx, LicenceStatus, Owner, TxStatus, Work, WorkStatus
-from rights.services import licence_grant, licence_revoke, registration_submit, share_transfer
+from rights.models import ChainTx, LicenceStatus, Owner, TxStatus, Work
+from rights.services import licence_grant, licence_revoke, share_transfer
 from tests.projects.factories import UserFactory
-from tests.rights.conftest import settle
+from tests.rights.helpers import settle
 
 pytestmark = pytest.mark.django_db
 
-
-
-@pytest.fixture
-def registered(platform_chain) -> tuple[Work, User, User]:
-    ada: User = UserFactory()
-    ben: User = UserFactory()
-    digest = hashlib.sha256(f"lighthouse {time.monotonic_ns()}".encode()).hexdigest()
-    work = Work.objects.create(title="Lighthouse", created_by=ada, mime="video/mp4", size=10, sha256=digest,
-                               iscc="ISCC:KMAQOL3YEOFZ4SC3WN6QL6GIQOARGWZCSVZU36FHWQ", terms_sha256="0" * 64)
-    Owner.objects.create(work=work, user=ada, address=user_address(ada.pk), bps=10_000)
-    registration_submit(work=work)
-    settle()
-    work.refresh_from_db()
-    assert work.status == WorkStatus.REGISTERED
-    return work, ada, ben
 
 
 def chain_state(work: Work) -> bytes:

@@ -28,8 +28,7 @@ from rights.verify import Verdict, verify
 from rights.verify_query import parse_query
 from rights.works import owners_set, work_create, work_submit
 from tests.projects.factories import UserFactory, project_with_team
-from tests.rights.conftest import settle
-from tests.rights.test_works import png
+from tests.rights.helpers import png, settle
 from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db

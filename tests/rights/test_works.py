@@ -4,11 +4,9 @@ confirming before the registration is queued."""
 
 import io
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from collab.services import scene_add
 from generation.execution import job_execute
@@ -20,6 +18,7 @@ from rights.models import ChainTx, Work, WorkStatus
 from rights.services import registration_submit
 from rights.works import SimilarWorks, owners_set, work_confirm, work_create, work_submit
 from tests.projects.factories import project_with_team
+from tests.rights.helpers import png
 
 pytestmark = pytest.mark.django_db
 
@@ -34,17 +33,6 @@ def dirs(settings, tmp_path):
     settings.EMBEDDED_CHAIN, settings.CHAIN_PRIVATE_KEY = True, ""
     yield
     keys._platform_key.cache_clear()
-
-
-def png(seed: int = 0, *, reencoded: bool = False) -> io.BytesIO:
-    """A picture (a PNG, or the same picture saved again as a JPEG: another file, the same work)."""
-    rng = np.random.default_rng(seed)
-    picture = Image.fromarray((rng.random((6, 6, 3)) * 255).astype(np.uint8)).resize(
-        (192, 192), Image.Resampling.BICUBIC)
-    buffer = io.BytesIO()
-    picture.save(buffer, "JPEG" if reencoded else "PNG")
-    buffer.seek(0)
-    return buffer
 
 
 @pytest.fixture

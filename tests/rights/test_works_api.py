@@ -5,28 +5,12 @@ import io
 import pytest
 from rest_framework.test import APIClient
 
-from rights import keys
 from rights.models import ChainTx, Work
+from tests.core.helpers import client_for
 from tests.projects.factories import project_with_team
-from tests.rights.test_works import png
+from tests.rights.helpers import png
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def dirs(settings, tmp_path):
-    keys._platform_key.cache_clear()
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.CHAIN_DIR = tmp_path / "chain"
-    settings.CHAIN_KEYSTORE = tmp_path / "chain" / "keystore.json"
-    yield
-    keys._platform_key.cache_clear()
-
-
-def client_for(user) -> APIClient:
-    api = APIClient()
-    api.force_login(user)
-    return api
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("works_dirs")]  # tests/plugins/works.py
 
 
 def test_upload_set_owners_ask_and_confirm_through_the_api():

@@ -28,12 +28,12 @@ from rights.models import (
 from rights.services import licence_revoke
 from rights.works import work_create
 from tests.accounts.factories import UserFactory
+from tests.core.helpers import client_for
 from tests.generation.factories import image_render
 from tests.projects.factories import MembershipFactory, project_with_team
 from tests.recommend.gallery_data import png
-from tests.rights.test_works_api import client_for, dirs  # noqa: F401  (dirs: keys and media per test)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("works_dirs")]  # keys and media per test
 
 
 def signed_render(team, seed: int = 1) -> Asset:

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from accounts.services import token_create
 from collab.models import StoryboardUpdate
 from collab.protocol import message_parse, sync_message
+from collab.rooms import room_for
 from collab.schema import doc_json, doc_new, scene_new, scenes_of, title_of
 from core.asgi import application
 from projects import services
@@ -30,6 +31,7 @@ from projects.models import Project
 from projects.roles import Role
 from tests.projects.factories import Team, project_with_team
 from tests.servers import AsgiServer
+from tests.waiting import async_wait_until
 from tests.ws import headers, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,6 +89,18 @@ async def closed_code(client: WebsocketCommunicator, within: float) -> Any:
 
 async def member_id(project: Project, user: Any) -> int:
     return (await database_sync_to_async(lambda: project.memberships.get(user=user).pk)())
+
+
+async def rechecked(project_id: int, may_edit: dict[int, bool]) -> None:
+    """Until this process's storyboard sockets have re-read their access after a change: each
+    user's (by id) may edit or not as `may_edit` says."""
+    room = room_for(project_id)
+
+    def now() -> dict[int, bool]:
+        return {member.user.pk: member.can_edit for member in room.members}
+
+    await async_wait_until(lambda: now() == may_edit, timeout=WITHIN * 10,
+                           message=lambda: f"the sockets' access is {now()}, not {may_edit}")
 
 
 # --- in one process ----------------------------------------------------------------------------
@@ -168,7 +182,7 @@ def test_a_downgraded_editors_edits_are_dropped_and_an_upgraded_viewers_kept(tea
             await database_sync_to_async(services.membership_change_role)(
                 project=team.project, user=team.owner, membership_id=await member_id(team.project, user),
                 role=role)
-        await asyncio.sleep(WITHIN)
+        await rechecked(team.project.pk, {team.editor.pk: False, team.viewer.pk: True, team.owner.pk: True})
         await editor.send_to(bytes_data=update_message(an_edit("Demoted")))
         dropped = await owner.receive_nothing(timeout=0.5)
         await viewer.send_to(bytes_data=update_message(an_edit("Promoted")))
@@ -224,7 +238,9 @@ def test_a_member_removed_on_one_server_is_closed_on_another(team, live_server_u
             connect(events_url, additional_headers=bearer) as events,
         ):
             await board.recv()  # joined: sync step 1
-            await asyncio.sleep(0.2)  # the events socket has joined its group
+            # The events socket joins its group before it accepts; a ping's answer shows it serving.
+            await events.send(json.dumps({"type": "ping"}))
+            await asyncio.wait_for(events.recv(), TIMEOUT)
             status = await asyncio.to_thread(
                 api, second_server, "DELETE",
                 f"/api/v1/projects/{team.project.pk}/members/{membership}", owner_token)
@@ -253,6 +269,8 @@ def test_a_downgrade_on_one_server_drops_edits_on_another(team, live_server_url,
                 api, second_server, "PATCH", f"/api/v1/projects/{team.project.pk}/members/{membership}",
                 owner_token, {"role": "viewer"})
             assert status == 200
+            # Deliberate: the claim is that a change reaches every server's sockets within WITHIN,
+            # and nothing of it reaches this client to wait on (a probing edit would be stored).
             await asyncio.sleep(WITHIN)
             await editor.send(update_message(an_edit("Too late")))
             try:

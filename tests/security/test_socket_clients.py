@@ -27,6 +27,7 @@ from collab.schema import doc_json, doc_new, scene_new, scenes_of, title_of
 from core.asgi import application
 from tests.collab.yclient import WebsocketChannel, settle
 from tests.projects.factories import Team, project_with_team
+from tests.waiting import async_wait_until
 from tests.ws import headers, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,11 +83,9 @@ def test_a_pycrdt_program_with_a_token_and_no_origin_joins_and_edits(team, live_
         ):
             await asyncio.wait_for(provider.synced.wait(), TIMEOUT)
             title_of(doc).insert(0, "Written by a bot")
-            for _ in range(100):
-                if await asyncio.to_thread(
-                        StoryboardUpdate.objects.filter(document__project_id=team.project.pk).exists):
-                    break
-                await asyncio.sleep(0.05)
+            stored = StoryboardUpdate.objects.filter(document__project_id=team.project.pk).exists
+            await async_wait_until(lambda: asyncio.to_thread(stored), timeout=10,
+                                   message="nothing was stored")
             return doc_json(doc)
 
     assert run(scenario())["title"] == "Written by a bot"
@@ -332,8 +331,8 @@ def test_two_program_clients_without_origin_converge(team, live_server_url):
             await asyncio.wait_for(provider.synced.wait(), TIMEOUT)
             scenes_of(doc).append(scene_new(prompt=text))
             await settle(doc, other)
-            while not all(len(scenes_of(d)) == 2 for d in (doc, other)):
-                await asyncio.sleep(0.05)
+            await async_wait_until(lambda: all(len(scenes_of(d)) == 2 for d in (doc, other)), timeout=20,
+                                   message="the two scenes are not in both documents")
             done.set()
 
     async def scenario() -> tuple[dict, dict]:

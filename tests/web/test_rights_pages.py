@@ -21,7 +21,7 @@ from rights.keys import user_address
 from rights.models import ChainTx, Licence, LicenceStatus, Owner, RegistrationMode, TxStatus, Work, WorkStatus
 from tests.generation.factories import image_render
 from tests.projects.factories import Team
-from tests.rights.conftest import anvil, platform_chain, settle  # noqa: F401 (fixtures)
+from tests.rights.helpers import settle
 from tests.servers import StalledNode, free_port
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,71 @@
+"""Helpers for the tests that use the chain and the works (rights, and the pages, browser and
+health tests that need a chain). The fixtures built on them (`anvil`, `platform_chain`, `works_dirs`)
+are in tests/plugins/."""
+
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from rights import keys
+from rights.anvil import AnvilError
+from rights.models import ChainTx, TxStatus
+from rights.outbox import signer_run, signers_in_flight
+from tests.waiting import wait_until
+
+
+def require_node_tool(check: Callable[[], object]) -> None:
+    """Skips (fails on CI) when a tool that `npm ci` installs is missing."""
+    try:
+        check()
+    except (AnvilError, FileNotFoundError) as error:
+        if os.environ.get("CI"):
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+
+
+@dataclass(frozen=True)
+class DevChain:
+    url: str
+    keys: list[str]  # the private keys of the accounts anvil funds (from its default mnemonic)
+
+
+def point_at_chain(settings: Any, tmp_path: Path, url: str) -> None:
+    """Settings for the platform's chain code: the node at `url`, a signing key made in tmp_path."""
+    keys._platform_key.cache_clear()
+    settings.CHAIN_RPC_URL, settings.EMBEDDED_CHAIN, settings.CHAIN_ID = url, True, 31337
+    settings.CHAIN_DIR = tmp_path / "chain"
+    settings.CHAIN_KEYSTORE = tmp_path / "chain" / "keystore.json"
+    settings.CHAIN_PRIVATE_KEY = settings.CHAIN_KEYSTORE_PASSWORD = settings.REGISTRY_ADDRESS = ""
+    settings.CHAIN_USE_FINALIZED, settings.CHAIN_CONFIRMATIONS = False, 1
+
+
+def settle(timeout: float = 60) -> None:
+    """Run every signer with work in flight until none has any (what the `chain` worker does),
+    fund payments included."""
+
+    def one_pass() -> bool:
+        signers = signers_in_flight()
+        for signer in signers:
+            signer_run(signer)
+        return not signers
+
+    wait_until(one_pass, timeout=timeout, message=lambda: "transactions still in flight: " + repr(
+        list(ChainTx.objects.exclude(status=TxStatus.CONFIRMED).values())))
+
+
+def png(seed: int = 0, *, reencoded: bool = False) -> io.BytesIO:
+    """A picture (a PNG, or the same picture saved again as a JPEG: another file, the same work)."""
+    rng = np.random.default_rng(seed)
+    picture = Image.fromarray((rng.random((6, 6, 3)) * 255).astype(np.uint8)).resize(
+        (192, 192), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG" if reencoded else "PNG")
+    buffer.seek(0)
+    return buffer
