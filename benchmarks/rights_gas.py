@@ -36,8 +36,8 @@ from eth_account import Account  # noqa: E402
 from web3 import Web3  # noqa: E402
 from web3.types import TxReceipt  # noqa: E402
 
-from rights.anvil import Anvil, anvil_binary, dev_keys  # noqa: E402
-from rights.contract import NAIVE, REGISTRY, artifact, deploy, transact  # noqa: E402
+from rights.chain.anvil import Anvil, anvil_binary, dev_keys  # noqa: E402
+from rights.chain.contract import NAIVE, REGISTRY, artifact, deploy, transact  # noqa: E402
 from rights.merkle import leaf_for, merkle_proof, merkle_root  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"

@@ -1,7 +1,7 @@
 """Rights: registrations per second through the outbox, on a local anvil.
 
 Workload: N works (one owner each) asked for registration at once, then the signer's passes
-(rights.outbox.signer_run, what the `chain` worker runs) until every one is confirmed; timed from
+(rights.chain.outbox.signer_run, what the `chain` worker runs) until every one is confirmed; timed from
 the first request to the last confirmation. Both run in this process against one anvil that mines
 a block every --block-time seconds (as a real chain does; 0: a block per transaction, at once),
 on the embedded test database.
@@ -9,7 +9,7 @@ on the embedded test database.
 - ours: the outbox: every registration stored first, then signed with consecutive nonces and sent
   without waiting for receipts, receipts collected afterwards;
 - baseline: registrations sent one by one the way a script without a nonce manager must, each
-  waiting for its receipt before the next (rights.contract.transact); --baseline-works of them.
+  waiting for its receipt before the next (rights.chain.contract.transact); --baseline-works of them.
 
     .venv/bin/python benchmarks/rights_outbox.py [--works 200] [--block-time 1]
 """
@@ -39,12 +39,12 @@ def main() -> None:
 
         from accounts.services import user_signup
         from rights import keys
-        from rights.anvil import Anvil
-        from rights.chain import chain_setup, registry, web3
-        from rights.contract import transact
+        from rights.chain.anvil import Anvil
+        from rights.chain.client import chain_setup, registry, web3
+        from rights.chain.contract import transact
+        from rights.chain.outbox import signer_run
         from rights.keys import platform_account, user_address
         from rights.models import ChainTx, Owner, TxStatus, Work
-        from rights.outbox import signer_run
         from rights.services import metadata_uri, registration_submit
 
         node = Anvil.start(args=["--block-time", str(args.block_time)] if args.block_time else [])
@@ -101,7 +101,7 @@ def main() -> None:
             metrics["registrations_per_s"] / baseline["registrations_per_s"], 2)}
         chain = f"anvil, a block every {args.block_time:g} s" if args.block_time else "anvil, automine"
         write_result("rights_outbox", {"works": args.works, "chain": chain, "owners": 1},
-                     metrics, "one at a time, each waiting for its receipt (rights.contract.transact)",
+                     metrics, "one at a time, each waiting for its receipt (rights.chain.contract.transact)",
                      baseline, ratios)
         print(f"outbox        {metrics['registrations_per_s']:>7} registrations/s ({outbox_s:.2f} s, "
               f"{metrics['signer_passes']} signer passes)")

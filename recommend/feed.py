@@ -1,7 +1,8 @@
 """The personalised feed: candidates, a blended score, a diversity re-rank, exploration, reasons.
 
 This module loads what the ranking needs (the viewer, the catalogue) and keeps the sessions; the
-ranking itself is recommend.ranking, pure computation on arrays. Every published work is scored at once (recommend.serving keeps them as arrays):
+ranking itself is recommend.ranking, pure computation on arrays. Every published work is scored
+at once (recommend.serving keeps them as arrays):
 - collaborative: the hybrid model's blend (ALS + item-item + popularity) for the viewer's row;
 - content: similarity of the work's text embedding to the viewer's recent positives (likes, saves,
   remixes, shares, long views), minus its similarity to works they asked to see less of;

@@ -290,7 +290,7 @@ class ProvenanceAttempt(models.Model):
 
 
 class ChainEvent(models.Model):
-    """A registry event as the chain logged it, indexed back (rights/indexer.py)."""
+    """A registry event as the chain logged it, indexed back (rights/chain/indexer.py)."""
 
     block_number = models.PositiveBigIntegerField(db_index=True)
     tx_hash = models.CharField(max_length=66)

@@ -15,6 +15,7 @@ from projects.selectors import AnyUser, membership_get, membership_require
 from rights.models import IN_FLIGHT, ReviewStatus, Work, WorkReview, WorkStatus
 
 if TYPE_CHECKING:
+    from accounts.models import User
     from projects.models import Project
 
 
@@ -77,3 +78,13 @@ def registered_works(*, asset_ids: list[int]) -> dict[int, Work]:
     asset id → work, the latest if several."""
     works = Work.objects.filter(asset_id__in=asset_ids, status__in=IN_FLIGHT).order_by("id")
     return {work.asset_id: work for work in works if work.asset_id is not None}
+
+
+def involving(user: User) -> Q:
+    """The works a person made, co-owns or was made by (as a filter)."""
+    return Q(created_by=user) | Q(owners__user=user) | Q(entitled__has_key=str(user.pk))
+
+
+def works_of(user: User) -> QuerySet[Work]:
+    """The works a person made, co-owns or was made by, newest first."""
+    return Work.objects.filter(pk__in=Work.objects.filter(involving(user)).values("pk"))

@@ -6,7 +6,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from kernel.tasks import time_limits
-from rights import batches, indexer, outbox
+from rights.chain import indexer, outbox
+from rights.services import batches
 
 log = logging.getLogger(__name__)
 # A pass that reaches its soft limit stops where it is: every transaction is stored before it is

@@ -25,8 +25,7 @@ from projects.services import invitation_accept, invitation_create
 from recommend import serving
 from recommend.preferences import onboarding_complete
 from rights.models import Owner, Work, WorkStatus
-from rights.services import registration_submit
-from rights.works import owners_set, work_create
+from rights.services import owners_set, registration_submit, work_create
 from tests.accounts.factories import UserFactory
 from tests.projects.factories import Team, project_with_team
 from tests.recommend.gallery_data import image_asset, publish, register
@@ -259,7 +258,7 @@ def test_verify_makes_as_many_queries_for_many_owners_as_for_few(
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "N+1 in rights.verify.verify: each look-alike (`near`, up to NEAR_SHOWN) gets its own _match(), "
+    "N+1 in rights.verify.lookup.verify: each look-alike (`near`, up to NEAR_SHOWN) gets its own _match(), "
     "which queries its register ChainTx (and the anchor ChainTx when there is none: _database_record), "
     "its owners (near_candidates does not prefetch them), its asset by SHA-256 (_asset_of) and its "
     "batch entry (batch_data), and its lineage when it has an asset: 5 queries per look-alike here, "

@@ -62,7 +62,7 @@ def _chain() -> dict[str, Any]:
     """The node answers, is the configured chain, and holds the registry."""
     from web3 import Web3
 
-    from rights.chain import registry_address, web3
+    from rights.chain.client import registry_address, web3
 
     w3 = web3(timeout=settings.HEALTH_TIMEOUT_S, retries=False)
     if w3.eth.chain_id != settings.CHAIN_ID:

@@ -20,9 +20,7 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("collab.urls")),
     path("", include("generation.urls")),
-    path("", include("rights.verify_urls")),
     path("", include("rights.urls")),
-    path("", include("rights.page_urls")),
     path("", include("recommend.page_urls")),
 ]
 

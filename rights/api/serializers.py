@@ -9,9 +9,9 @@ from rest_framework import serializers
 from accounts.selectors import users_by_id
 from kernel.api.fields import ChoiceField
 from rights.licences import LicenceKind
+from rights.lookalikes import near_candidates, near_matches, work_content_unit
 from rights.models import Owner, RegistrationMode, Work, WorkReview
 from rights.selectors import consents_missing
-from rights.works import near_candidates, near_matches, work_content_unit
 
 if TYPE_CHECKING:
     pass

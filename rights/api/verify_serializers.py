@@ -1,4 +1,4 @@
-"""The public verification's input and its answer (rights.verify's dataclasses), for the API and
+"""The public verification's input and its answer (rights.verify.lookup's dataclasses), for the API and
 its schema."""
 
 from rest_framework import serializers

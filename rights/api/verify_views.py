@@ -17,7 +17,7 @@ from kernel.api.throttles import AddressRateThrottle, throttle_wait
 from kernel.api.views import validated
 from kernel.uploads import upload_limit
 from rights.api.verify_serializers import VerificationSerializer, VerifyInput, VerifyQueryInput
-from rights.verify import verify
+from rights.verify.lookup import verify
 
 _DESCRIPTION = ("The exact match and similar registered works, each with its on-chain record read live "
                 "(owners and shares, block time, transaction, contract, and whether the owners hash to "

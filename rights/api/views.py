@@ -10,7 +10,7 @@ from accounts.selectors import current_user
 from kernel.api.views import validated
 from kernel.uploads import upload_limit
 from projects.selectors import project_get
-from rights import works
+from rights import services
 from rights.api.serializers import (
     AssetWorkInput,
     OwnersInput,
@@ -20,7 +20,7 @@ from rights.api.serializers import (
     WorkSerializer,
 )
 from rights.models import Work
-from rights.selectors import project_works, reviews_for, work_get
+from rights.selectors import project_works, reviews_for, work_get, works_of
 
 
 def _created(work: Work) -> Response:
@@ -41,7 +41,7 @@ class ProjectWorkListView(generics.ListAPIView):
     def post(self, request: Request, project_id: int) -> Response:
         project_get(project_id=project_id, user=request.user)
         data = validated(AssetWorkInput, request)
-        work, _similar = works.work_create(user=current_user(request), asset_id=data.pop("asset"), **data)
+        work, _similar = services.work_create(user=current_user(request), asset_id=data.pop("asset"), **data)
         return _created(work)
 
 
@@ -54,14 +54,14 @@ class WorkListView(generics.ListAPIView):
     token_scope = "rights"
 
     def get_queryset(self) -> QuerySet[Work]:
-        return works.works_of(current_user(self.request)).prefetch_related("owners__user")
+        return works_of(current_user(self.request)).prefetch_related("owners__user")
 
     @extend_schema(request={"multipart/form-data": UploadWorkInput}, responses={201: WorkSerializer},
                    description="A draft work from a file you upload (type sniffed, size capped).")
     def post(self, request: Request) -> Response:
         data = validated(UploadWorkInput, request)
         upload = data.pop("file")
-        work, _similar = works.work_create(user=current_user(request), upload=upload, filename=upload.name,
+        work, _similar = services.work_create(user=current_user(request), upload=upload, filename=upload.name,
                                            **data)
         return _created(work)
 
@@ -79,7 +79,7 @@ class WorkOwnersView(APIView):
                    description="Set the co-owners and their shares; everyone confirms again.")
     def put(self, request: Request, work_id: str) -> Response:
         owners = [dict(owner) for owner in validated(OwnersInput, request)["owners"]]
-        work = works.owners_set(work_id=work_id, user=current_user(request), owners=owners)
+        work = services.owners_set(work_id=work_id, user=current_user(request), owners=owners)
         return Response(WorkSerializer(work).data)
 
 
@@ -89,7 +89,7 @@ class WorkSubmitView(APIView):
     @extend_schema(request=SubmitInput, responses=WorkSerializer,
                    description="Ask for registration; it is sent once every co-owner has confirmed.")
     def post(self, request: Request, work_id: str) -> Response:
-        work = works.work_submit(work_id=work_id, user=current_user(request),
+        work = services.work_submit(work_id=work_id, user=current_user(request),
                                  **validated(SubmitInput, request))
         return Response(WorkSerializer(work).data)
 
@@ -100,7 +100,8 @@ class WorkConfirmView(APIView):
     @extend_schema(request=None, responses=WorkSerializer,
                    description="As a co-owner, agree to the owners and shares as they are.")
     def post(self, request: Request, work_id: str) -> Response:
-        return Response(WorkSerializer(works.work_confirm(work_id=work_id, user=current_user(request))).data)
+        work = services.work_confirm(work_id=work_id, user=current_user(request))
+        return Response(WorkSerializer(work).data)
 
 
 class ReviewListView(APIView):
@@ -117,6 +118,6 @@ class ReviewDecideView(APIView):
     @extend_schema(request=None, responses=ReviewSerializer,
                    description="Approve (the registration goes on) or decline (it stops) a look-alike.")
     def post(self, request: Request, review_id: int, decision: str) -> Response:
-        review = works.review_decide(review_id=review_id, user=current_user(request),
+        review = services.review_decide(review_id=review_id, user=current_user(request),
                                      approve=decision == "approve")
         return Response(ReviewSerializer(review).data)

@@ -16,8 +16,14 @@ from kernel.errors import QuotaExceeded
 from rights import keys
 from rights.keys import user_address
 from rights.models import ChainAllowanceUse, ChainTx, Licence, Owner, RegistrationMode, Work, WorkStatus
-from rights.services import licence_grant, licence_revoke, share_transfer
-from rights.works import owners_set, work_confirm, work_submit
+from rights.services import (
+    licence_grant,
+    licence_revoke,
+    owners_set,
+    share_transfer,
+    work_confirm,
+    work_submit,
+)
 from tests.projects.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,7 @@ def test_no_import_leaves_the_recursion_limit_raised() -> None:
     the C stack instead of raising RecursionError. Loading every app must leave it as it was."""
     code = ("import sys, django; default = sys.getrecursionlimit(); django.setup(); "
             "from django.urls import get_resolver; get_resolver().url_patterns; import core.asgi; "
-            "import rights.chain_reads, rights.outbox; print(default, sys.getrecursionlimit())")
+            "import rights.chain.reads, rights.chain.outbox; print(default, sys.getrecursionlimit())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.test"}, cwd=ROOT)
     default, after = out.stdout.split()

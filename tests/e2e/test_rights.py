@@ -16,7 +16,7 @@ from generation.models import JobStatus
 from generation.services import job_submit
 from kernel.paths import VAR_DIR
 from rights import keys
-from rights.chain import chain_setup, registry_address
+from rights.chain.client import chain_setup, registry_address
 from rights.keys import user_address
 from rights.models import ChainTx, TxStatus, Work, WorkStatus
 from tests.e2e.helpers import log_in

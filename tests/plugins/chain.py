@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def anvil() -> Iterator["DevChain"]:
-    from rights.anvil import Anvil, anvil_binary, dev_keys
+    from rights.chain.anvil import Anvil, anvil_binary, dev_keys
     from tests.rights.helpers import DevChain, require_node_tool
 
     require_node_tool(anvil_binary)
@@ -39,7 +39,7 @@ def platform_chain(settings: Any, tmp_path: Path, anvil: "DevChain") -> Iterator
     """The platform configured for the test chain, its key funded and a registry of its own
     deployed (chain_setup); yields the settings."""
     from rights import keys
-    from rights.chain import chain_setup
+    from rights.chain.client import chain_setup
     from tests.rights.helpers import point_at_chain
 
     point_at_chain(settings, tmp_path, anvil.url)

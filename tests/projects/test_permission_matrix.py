@@ -26,7 +26,7 @@ from projects.models import Activity, Invitation, InvitationStatus, Membership, 
 from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, RANK, Action, Role
 from recommend import services as gallery
 from recommend.models import Publication
-from rights import works as register_works
+from rights import services as register_works
 from rights.models import Work
 from tests.accounts.factories import UserFactory
 from tests.generation.factories import image_render

@@ -13,7 +13,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from accounts.models import User
-from rights.contract import deploy
+from rights.chain.contract import deploy
 from rights.keys import user_address
 from rights.models import Owner, Work, WorkStatus
 from rights.services import registration_submit

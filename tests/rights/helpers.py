@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 
 from rights import keys
-from rights.anvil import AnvilError
+from rights.chain.anvil import AnvilError
+from rights.chain.outbox import signer_run, signers_in_flight
 from rights.models import ChainTx, TxStatus
-from rights.outbox import signer_run, signers_in_flight
 from tests.waiting import wait_until
 
 

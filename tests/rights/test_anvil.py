@@ -6,7 +6,7 @@ from pathlib import Path
 from eth_account import Account
 from web3 import Web3
 
-from rights.anvil import CHAIN_ID, Anvil, rpc
+from rights.chain.anvil import CHAIN_ID, Anvil, rpc
 from tests.rights.helpers import DevChain
 
 # anvil's documented first dev key (of the "test ... junk" mnemonic).

@@ -8,12 +8,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from rights.batches import batch_collect
-from rights.chain import registry
+from rights.chain.client import registry
 from rights.keys import user_address
 from rights.merkle import merkle_verify
 from rights.models import BatchStatus, Owner, RegistrationMode, Work, WorkStatus
-from rights.works import work_submit
+from rights.services import work_submit
+from rights.services.batches import batch_collect
 from tests.projects.factories import UserFactory
 from tests.rights.helpers import settle
 

@@ -10,9 +10,9 @@ from eth_account import Account
 
 from accounts.models import User
 from rights import keys
-from rights.anvil import Anvil
-from rights.chain import chain_setup, registry, web3
-from rights.contract import NAIVE, deploy
+from rights.chain.anvil import Anvil
+from rights.chain.client import chain_setup, registry, web3
+from rights.chain.contract import NAIVE, deploy
 from rights.models import Custody
 from tests.projects.factories import UserFactory
 from tests.rights.helpers import point_at_chain

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from rights.contract import ARTIFACTS, artifact
+from rights.chain.contract import ARTIFACTS, artifact
 from tests.rights.helpers import require_node_tool
 from tests.servers import ROOT
 

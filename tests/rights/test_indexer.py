@@ -4,7 +4,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from rights.indexer import index_events
+from rights.chain.indexer import index_events
 from rights.models import ChainCursor, ChainEvent, Licence, LicenceStatus, Owner
 from rights.services import licence_grant, share_transfer
 from tests.rights.helpers import settle

@@ -13,11 +13,11 @@ from django.db import connection
 
 from accounts.models import User
 from rights import keys
-from rights.anvil import Anvil, rpc
-from rights.chain import chain_setup, registry, web3
+from rights.chain.anvil import Anvil, rpc
+from rights.chain.client import chain_setup, registry, web3
+from rights.chain.outbox import signer_run
 from rights.keys import platform_account, user_address
 from rights.models import ChainTx, Owner, TxStatus, Work, WorkStatus
-from rights.outbox import signer_run
 from rights.services import registration_submit
 from tests.projects.factories import UserFactory
 from tests.rights.helpers import point_at_chain, settle

@@ -20,7 +20,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
-from rights.contract import TransactionFailed, revert_error, transact
+from rights.chain.contract import TransactionFailed, revert_error, transact
 from rights.merkle import leaf_for, merkle_proof, merkle_root, merkle_verify, state_hash
 from rights.shares import shares_after_transfer
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from rights.contract import revert_error, transact
+from rights.chain.contract import revert_error, transact
 from rights.merkle import state_hash
 from rights.shares import MAX_OWNERS, TOTAL_SHARES, SharesError, shares_after_transfer, shares_validate
 

@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import User
 from kernel.errors import Conflict, NotFound, ValidationFailed
-from rights.chain import registry, web3
+from rights.chain.client import registry, web3
 from rights.keys import user_address
 from rights.merkle import state_hash
 from rights.models import ChainTx, LicenceStatus, Owner, TxStatus, Work

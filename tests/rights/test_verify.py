@@ -16,17 +16,16 @@ from generation.models import Asset
 from generation.services import asset_remix, job_submit
 from kernel.errors import ValidationFailed
 from rights import keys
-from rights.batches import batch_collect
-from rights.chain import registry
-from rights.chain_reads import chain_connect, chain_record, chain_transaction
-from rights.contract import transact
+from rights.chain.client import registry
+from rights.chain.contract import transact
+from rights.chain.reads import chain_connect, chain_record, chain_transaction
 from rights.keys import platform_account, user_address
 from rights.merkle import state_hash
 from rights.models import ChainTx, Owner, RegistrationMode, Work, WorkStatus
-from rights.services import registration_submit
-from rights.verify import Verdict, verify
-from rights.verify_query import parse_query
-from rights.works import owners_set, work_create, work_submit
+from rights.services import owners_set, registration_submit, work_create, work_submit
+from rights.services.batches import batch_collect
+from rights.verify.lookup import Verdict, verify
+from rights.verify.query import parse_query
 from tests.projects.factories import UserFactory, project_with_team
 from tests.rights.helpers import png, settle
 from tests.servers import free_port

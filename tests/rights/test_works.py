@@ -15,8 +15,14 @@ from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from rights import keys
 from rights.keys import user_address
 from rights.models import ChainTx, Work, WorkStatus
-from rights.services import registration_submit
-from rights.works import SimilarWorks, owners_set, work_confirm, work_create, work_submit
+from rights.services import (
+    SimilarWorks,
+    owners_set,
+    registration_submit,
+    work_confirm,
+    work_create,
+    work_submit,
+)
 from tests.projects.factories import project_with_team
 from tests.rights.helpers import png
 

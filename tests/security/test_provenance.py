@@ -25,8 +25,7 @@ from rights.models import (
     Work,
     WorkStatus,
 )
-from rights.services import licence_revoke
-from rights.works import work_create
+from rights.services import licence_revoke, work_create
 from tests.accounts.factories import UserFactory
 from tests.core.helpers import client_for
 from tests.generation.factories import image_render

@@ -337,8 +337,8 @@ def test_a_stalled_node_is_asked_once_then_pages_say_not_live_at_once(client: Cl
 
 @pytest.mark.usefixtures("platform_chain")
 def test_the_certificate_reads_the_chain_live(as_user, client: Client, team: Team) -> None:
-    from rights.batches import batch_collect
-    from rights.chain import registry_address
+    from rights.chain.client import registry_address
+    from rights.services.batches import batch_collect
 
     asset = make_asset(team)
     editor = as_user(team.editor)

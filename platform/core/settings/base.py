@@ -442,7 +442,7 @@ WEBHOOK_DEADLINE_S = env.float("WEBHOOK_DEADLINE_S", default=10.0)
 # Bytes read of a failed delivery's answer (an excerpt for the log); the rest is never read.
 WEBHOOK_RESPONSE_MAX_BYTES = env.int("WEBHOOK_RESPONSE_MAX_BYTES", default=1024)
 
-# --- chain (rights/chain.py) ---
+# --- chain (rights/chain/client.py) ---
 # Any EVM JSON-RPC endpoint (Sepolia, Base...); unset: `make up` runs anvil on ANVIL_PORT, its state
 # kept in var/chain/, and deploys the registry there on first run.
 CHAIN_RPC_URL = env.str("CHAIN_RPC_URL", default="")
@@ -461,7 +461,7 @@ CHAIN_MAX_FEE_GWEI = env.float("CHAIN_MAX_FEE_GWEI", default=200.0)  # never pay
 CHAIN_STUCK_AFTER_S = env.int("CHAIN_STUCK_AFTER_S", default=90)  # then replace with a higher fee
 # A chain task's soft time limit (a pass of a signer, a batch, the indexer); what is left goes on later.
 CHAIN_TASK_TIME_LIMIT_S = env.int("CHAIN_TASK_TIME_LIMIT_S", default=600)
-# Reads that a page or a public answer waits on (rights/chain_reads.py): each node request's timeout,
+# Reads that a page or a public answer waits on (rights/chain/reads.py): each node request's timeout,
 # never retried; a node that failed is taken as down, without asking, for CHAIN_DOWN_MEMO_S.
 CHAIN_READ_TIMEOUT_S = env.float("CHAIN_READ_TIMEOUT_S", default=1.5)
 CHAIN_DOWN_MEMO_S = env.int("CHAIN_DOWN_MEMO_S", default=20)

@@ -10,7 +10,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # (media: local files, or S3 when MEDIA_S3_BUCKET is set, as in base)
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "core.staticfiles.ManifestStaticFilesStorage"}}  # noqa: F405
+# Static files under hashed names (the bundles import nothing at run time: no rewriting inside them).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

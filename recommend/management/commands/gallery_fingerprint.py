@@ -1,6 +1,6 @@
 """`manage.py gallery_fingerprint`: keep the fingerprints of every published render (publishing
 does it for new ones), so that look-alike registrations of works published before this existed
-also wait for their project's owners (rights.works)."""
+also wait for their project's owners (rights.services.works)."""
 
 from typing import Any
 

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from rights.chain import chain_setup
+from rights.chain.client import chain_setup
 
 
 class Command(BaseCommand):

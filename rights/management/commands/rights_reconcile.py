@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rights.indexer import index_events
-from rights.reconcile import differences
+from rights.chain.indexer import index_events
+from rights.chain.reconcile import differences
 
 
 class Command(BaseCommand):

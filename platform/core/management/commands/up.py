@@ -20,7 +20,7 @@ from core.supervisor import Child, Supervisor
 from core.valkey import valkey_command, valkey_wait
 from kernel.paths import BASE_DIR, VAR_DIR
 from kernel.redis_urls import socket_path
-from rights.anvil import anvil_command, anvil_wait
+from rights.chain.anvil import anvil_command, anvil_wait
 
 CELERY_QUEUES = "default,gpu,chain"
 # Webhook deliveries have a worker of their own: a slow receiver never holds up a render or a

@@ -1,6 +1,6 @@
 """The public /verify/ page: paste an identifier (GET, so an answer can be linked to) or upload a
 file (POST); no login needed, throttled per client address with the API (THROTTLE_VERIFY), the
-file capped at VERIFY_MAX_BYTES before it is read. rights.verify does the work; this only shows it."""
+file capped at VERIFY_MAX_BYTES before it is read. rights.verify.lookup does the work; this only shows it."""
 
 from django import forms
 from django.conf import settings
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from kernel.errors import ValidationFailed
 from kernel.uploads import show_refusal, upload_limit, upload_refusal
 from rights.api.verify_views import verify_wait
-from rights.verify import Verification, verify
+from rights.verify.lookup import Verification, verify
 
 
 class VerifyQueryForm(forms.Form):

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from accounts.selectors import users_by_id
 from kernel.errors import NotFound
 from projects.selectors import AnyUser, membership_get
-from rights import chain
-from rights.chain_reads import (
+from rights.chain import client as chain
+from rights.chain.reads import (
     ChainUnavailable,
     chain_batch,
     chain_connect,

@@ -14,10 +14,10 @@ from django.db import transaction
 from web3 import Web3
 from web3.contract import Contract
 
-from rights.chain import registry, web3
-from rights.effects import owners_replace
+from rights.chain.client import registry, web3
+from rights.chain.effects import owners_replace
+from rights.chain.outbox import OFFLINE
 from rights.models import ChainCursor, ChainEvent, Licence, LicenceStatus, Work
-from rights.outbox import OFFLINE
 
 log = logging.getLogger(__name__)
 EVENTS = ("WorkRegistered", "OwnersChanged", "ShareTransferred", "LicenceGranted", "LicenceRevoked",

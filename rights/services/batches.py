@@ -11,7 +11,7 @@ from django.utils import timezone
 from rights.events import works_announce
 from rights.merkle import leaf_for, merkle_proofs, merkle_root
 from rights.models import Batch, BatchEntry, RegistrationMode, Work, WorkStatus
-from rights.services import anchor_submit, metadata_uri
+from rights.services.onchain import anchor_submit, metadata_uri
 
 
 def _hex(value: bytes) -> str:

@@ -34,9 +34,9 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
-from rights import effects
-from rights.chain import registry, web3
-from rights.contract import revert_error
+from rights.chain import effects
+from rights.chain.client import registry, web3
+from rights.chain.contract import revert_error
 from rights.keys import platform_account, user_account
 from rights.models import ChainTx, TxStatus
 

@@ -28,8 +28,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import TransactionNotFound, Web3Exception
 
-from rights import chain
-from rights.contract import registry_at
+from rights.chain import client as chain
+from rights.chain.contract import registry_at
 from rights.merkle import state_hash
 
 ZERO32 = b"\0" * 32

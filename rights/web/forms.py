@@ -1,5 +1,5 @@
-"""Forms of the rights pages (rights/pages.py): they parse what people type; the services in
-rights/works.py and rights/services.py decide, and their refusals come back onto these forms."""
+"""Forms of the rights pages (rights/web/pages.py): they parse what people type; the services in
+rights/services/works.py and rights/services.py decide, and their refusals come back onto these forms."""
 
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ OwnerFormSet = forms.formset_factory(OwnerRowForm, extra=2, max_num=32, absolute
 
 
 def owner_rows(formset: Any) -> list[dict[str, Any]]:
-    """The filled-in rows of a valid OwnerFormSet as rights.works.owners_set wants them."""
+    """The filled-in rows of a valid OwnerFormSet as rights.services.works.owners_set wants them."""
     return [{**form.cleaned_data["who"], "bps": form.cleaned_data["bps"]}
             for form in formset.forms if form.cleaned_data.get("who")]
 

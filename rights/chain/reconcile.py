@@ -3,7 +3,7 @@ work (owners and shares against `stateOf`), batch (`anchoredAt`) and licence (`l
 
 from dataclasses import dataclass
 
-from rights.chain import registry
+from rights.chain.client import registry
 from rights.merkle import state_hash
 from rights.models import Batch, BatchStatus, Licence, LicenceStatus, RegistrationMode, Work, WorkStatus
 

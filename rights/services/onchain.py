@@ -214,7 +214,7 @@ def licence_revoke(*, licence_id: str, user: User) -> Licence:
 
 def published_print_record(*, asset: Asset) -> None:
     """Keep the fingerprints of a render published in the gallery: a look-alike's registration
-    then waits for its project's owners (rights.works)."""
+    then waits for its project's owners (rights.services.works)."""
     if PublishedPrint.objects.filter(asset=asset).exists():
         return
     try:

@@ -1,13 +1,13 @@
 """Public verification: anyone checks a file, a SHA-256, an ISCC code or a transaction hash.
 
 `verify` finds the exact match (by SHA-256, by ISCC, or the work a transaction registered) and the
-registered works that look like it (`rights.works.near_matches`), and for each one reads the
+registered works that look like it (`rights.services.works.near_matches`), and for each one reads the
 record **live from the chain** — `stateOf(contentHash)` and the latest `WorkRegistered` /
 `OwnersChanged` event for that hash — and checks that the event's owners and shares hash to the
 stored state. With the node unreachable (or on another chain) it still answers, from the
 database, and says that nothing was verified live.
 
-The chain reads are in `rights.chain_reads`, the query's parsing in `rights.verify_query`; this
+The chain reads are in `rights.chain.reads`, the query's parsing in `rights.verify.query`; this
 module matches, checks and gives the verdict.
 
 What is public: the registration (owners' addresses and shares, licence, fingerprints), C2PA
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from generation.selectors import asset_by_sha256, asset_find, credentials_read, credentials_supported
 from kernel.errors import ValidationFailed
-from rights.chain_reads import (
+from rights.chain.reads import (
     ChainReader,
     ChainRecord,
     OwnerShare,
@@ -41,11 +41,11 @@ from rights.chain_reads import (
     configured_address,
 )
 from rights.licences import LICENCE_URLS, LicenceKind
+from rights.lookalikes import near_matches, work_content_unit
 from rights.merkle import merkle_verify
 from rights.metadata import licence_text
 from rights.models import IN_FLIGHT, BatchEntry, ChainTx, Work, WorkStatus
-from rights.verify_query import Query, file_query, parse_query
-from rights.works import near_matches, work_content_unit
+from rights.verify.query import Query, file_query, parse_query
 
 if TYPE_CHECKING:
     from generation.models import Asset
@@ -209,7 +209,7 @@ def batch_verification(work: Work, reader: ChainReader) -> BatchProof | None:
     data = batch_data(work)
     if data is None:
         return None
-    from rights.batches import work_leaf
+    from rights.services.batches import work_leaf
 
     result = BatchProof(root=_hex(data.root), leaf=_hex(data.leaf), proof=[_hex(p) for p in data.proof],
                         leaf_ok=work_leaf(work) == data.leaf,

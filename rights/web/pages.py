@@ -1,7 +1,7 @@
 """The rights pages: my works, register a work, a work's certificate (its draft page with the
 owners' controls while the owners settle it), transfers and licences. Thin: forms parse, the
-services in rights/works.py and rights/services.py decide and check permissions, and their
-refusals come back onto the forms; rights/certificate.py reads what the certificate shows."""
+services in rights/services/works.py and rights/services.py decide and check permissions, and their
+refusals come back onto the forms; rights/verify/certificate.py reads what the certificate shows."""
 
 
 from __future__ import annotations
@@ -25,9 +25,23 @@ from kernel.forms import form_submit
 from kernel.uploads import show_refusal, upload_limit, upload_refusal
 from projects.roles import Action
 from projects.selectors import projects_allowing
-from rights import certificate
-from rights.certificate import Access
-from rights.forms import (
+from rights.lookalikes import near_matches, work_content_unit
+from rights.models import IN_FLIGHT, Owner, RegistrationMode, Work, WorkStatus
+from rights.selectors import consents_missing, reviews_for, works_of
+from rights.services import (
+    SimilarWorks,
+    licence_grant,
+    licence_revoke,
+    owners_set,
+    review_decide,
+    share_transfer,
+    work_confirm,
+    work_create,
+    work_submit,
+)
+from rights.verify import certificate
+from rights.verify.certificate import Access
+from rights.web.forms import (
     LicenceForm,
     OwnerFormSet,
     Source,
@@ -35,20 +49,6 @@ from rights.forms import (
     TransferForm,
     WorkCreateForm,
     owner_rows,
-)
-from rights.models import IN_FLIGHT, Owner, RegistrationMode, Work, WorkStatus
-from rights.selectors import consents_missing, reviews_for
-from rights.services import licence_grant, licence_revoke, share_transfer
-from rights.works import (
-    SimilarWorks,
-    near_matches,
-    owners_set,
-    review_decide,
-    work_confirm,
-    work_content_unit,
-    work_create,
-    work_submit,
-    works_of,
 )
 
 if TYPE_CHECKING:

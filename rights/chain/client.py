@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from web3 import Web3
 from web3.contract import Contract
 
-from rights.contract import artifact, deploy, registry_at
+from rights.chain.contract import artifact, deploy, registry_at
 from rights.keys import platform_account
 
 FUNDING_WEI = 10**21  # what a development key gets on anvil (1,000 ETH)

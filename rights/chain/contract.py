@@ -20,7 +20,7 @@ from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError
 from web3.types import TxReceipt
 
-ARTIFACTS = Path(__file__).resolve().parent / "contracts" / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "contracts" / "artifacts"
 REGISTRY = "StoryloomRegistry"
 NAIVE = "NaiveRegistry"
 # Solidity's built-in revert reasons, beside the contracts' custom errors.

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from eth_account import Account
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # anvil's own default; passed explicitly so the keys below are the ones the node funds.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_ACCOUNTS = 10

@@ -12,13 +12,11 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,11 +32,10 @@ from rights.events import works_announce
 from rights.fingerprints import (
     Fingerprints,
     UnsupportedFile,
-    content_distance,
     fingerprint,
-    phash_distance,
 )
 from rights.keys import user_address
+from rights.lookalikes import NearMatch, closeness, content_unit, near_matches
 from rights.metadata import licence_text
 from rights.models import (
     IN_FLIGHT,
@@ -53,7 +50,7 @@ from rights.models import (
     WorkStatus,
 )
 from rights.origin import claim_check
-from rights.selectors import consents_missing, may_review
+from rights.selectors import consents_missing, involving, may_review
 from rights.shares import TOTAL_SHARES as TOTAL
 
 if TYPE_CHECKING:
@@ -61,16 +58,7 @@ if TYPE_CHECKING:
     from generation.models import Asset
     from projects.models import Project
 
-NEAR_CONTENT_BITS = 12  # of 64: a re-encoded, resized or lightly edited copy
-NEAR_PHASH_BITS = 10
 MAX_OWNERS = 32
-
-
-@dataclass(frozen=True)
-class NearMatch:
-    work: Work
-    content_bits: int | None
-    phash_bits: int
 
 
 def _split(weights: dict[int, float]) -> dict[int, int]:
@@ -99,57 +87,6 @@ def default_shares(asset: Asset) -> dict[int, int]:
     weights = {user_id: 0.5 * chars / written for user_id, chars in writers.items()}
     weights[requester] = weights.get(requester, 0.0) + 0.5
     return _split(weights)
-
-
-Candidate = tuple[Work, str]  # a registered work and its Content-Code unit
-
-
-def near_candidates(limit: int = 5000) -> list[Candidate]:
-    """The registered (or queued) works look-alikes are searched among, newest first, each with
-    its Content-Code decoded once."""
-    works = Work.objects.filter(status__in=IN_FLIGHT).order_by("-id")[:limit]
-    return [(work, work_content_unit(work)) for work in works]
-
-
-def near_matches(*, sha256: str, content_code: str, phash: str, exclude: Work | None = None,
-                 candidates: list[Candidate] | None = None) -> list[NearMatch]:
-    """Registered (or queued) works whose content is close to this one's, closest first; among
-    `candidates` when given (one search pool for many works)."""
-    found = []
-    for work, unit in near_candidates() if candidates is None else candidates:
-        if work.sha256 == sha256 or (exclude is not None and work.pk == exclude.pk):
-            continue
-        distances = _closeness(content_code, phash, unit, work.phash)
-        if distances is not None:
-            found.append(NearMatch(work, *distances))
-    return sorted(found, key=lambda m: (m.content_bits if m.content_bits is not None else 64, m.phash_bits))
-
-
-Distances = tuple[int | None, int]  # Content-Code bits apart (None: not comparable), pHash bits apart
-
-
-def _closeness(content_code: str, phash: str, other_unit: str, other_phash: str) -> Distances | None:
-    """How far apart two files are, when they look alike; None when they do not."""
-    content_bits = content_distance(content_code, other_unit) if content_code and other_unit else None
-    phash_bits = phash_distance(phash, other_phash) if phash and other_phash else 64
-    if (content_bits is not None and content_bits <= NEAR_CONTENT_BITS) or phash_bits <= NEAR_PHASH_BITS:
-        return content_bits, phash_bits
-    return None
-
-
-def work_content_unit(work: Work) -> str:
-    return _content_unit(work.iscc) if work.iscc else ""
-
-
-def _content_unit(iscc: str) -> str:
-    """The Content-Code unit inside an ISCC-CODE (as iscc-core decomposes it)."""
-    import iscc_core
-
-    try:
-        units = iscc_core.iscc_decompose(iscc)
-    except ValueError:  # (an ISCC from another registrar may be malformed)
-        return ""
-    return f"ISCC:{units[0]}" if units else ""
 
 
 def _refuse_exact_duplicate(sha256: str) -> None:
@@ -230,7 +167,7 @@ def _work_save(*, user: User, asset: Asset | None, data: bytes, prints: Fingerpr
     _owners_replace(work, [{"user": user_id, "bps": bps} for user_id, bps in shares.items()],
                     confirmed_by=user)
     works_announce([work.pk])
-    return work, near_matches(sha256=prints.sha256, content_code=_content_unit(prints.iscc),
+    return work, near_matches(sha256=prints.sha256, content_code=content_unit(prints.iscc),
                               phash=prints.phash)
 
 
@@ -307,21 +244,12 @@ def _consent_of(work: Work, user: User, consents: dict[str, str]) -> dict[str, s
     return {**consents, str(user.pk): timezone.now().isoformat()}
 
 
-def _involves(user: User) -> Q:
-    return Q(created_by=user) | Q(owners__user=user) | Q(entitled__has_key=str(user.pk))
-
-
 def work_get_for_update(*, work_id: str, user: User) -> Work:
     """The work (locked), for its maker, its co-owners and the people it was made by."""
     work = Work.objects.select_for_update().filter(public_id=work_id).first()
-    if work is None or not Work.objects.filter(_involves(user), pk=work.pk).exists():
+    if work is None or not Work.objects.filter(involving(user), pk=work.pk).exists():
         raise NotFound(_("No such work."))
     return work
-
-
-def works_of(user: User) -> QuerySet[Work]:
-    """The works a person made, co-owns or was made by, newest first."""
-    return Work.objects.filter(pk__in=Work.objects.filter(_involves(user)).values("pk"))
 
 
 class SimilarWorks(Conflict):
@@ -336,10 +264,10 @@ class SimilarWorks(Conflict):
 
 def _published_lookalikes(work: Work) -> list[tuple[Asset, int | None, int]]:
     """Published renders whose content is close to the work's (other than its own asset)."""
-    unit = _content_unit(work.iscc)
+    unit = content_unit(work.iscc)
     found = []  # (a work from a render has the render's bytes: its own print is left out by them)
     for printed in PublishedPrint.objects.select_related("asset__project").exclude(asset__sha256=work.sha256):
-        distances = _closeness(unit, work.phash, _content_unit(printed.iscc), printed.phash)
+        distances = closeness(unit, work.phash, content_unit(printed.iscc), printed.phash)
         if distances is not None:
             found.append((printed.asset, *distances))
     return found
@@ -364,7 +292,7 @@ def work_submit(*, work_id: str, user: User, acknowledge_similar: bool = False) 
     # The chain allowance counts the request once, to whoever asks (rights/allowance.py).
     chain_allowance_use(user=user, key=f"registration:{work.public_id}", kind=ChainRequest.REGISTRATION)
     _refuse_exact_duplicate(work.sha256)
-    matches = near_matches(sha256=work.sha256, content_code=_content_unit(work.iscc), phash=work.phash,
+    matches = near_matches(sha256=work.sha256, content_code=content_unit(work.iscc), phash=work.phash,
                            exclude=work)
     if matches and not acknowledge_similar:
         raise SimilarWorks(matches)

@@ -1,0 +1,1 @@
+"""The rights pages and files: works, owners, licences, transfers, verification."""
