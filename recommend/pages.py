@@ -1,7 +1,7 @@
 """The gallery's pages: the feed, a work, a creator, preferences, the first visit's welcome, saved
 works, and publishing a project's render. Thin: forms parse, the services in recommend/ decide and
 check permissions, and their refusals come back onto the forms. The cards are the API's
-(recommend.api.serializers.publication_cards); the scripts in static/js/gallery/ add more from the
+(recommend.api.serializers.publication_cards); the scripts in static/js/src/gallery/ add more from the
 API and send what the viewer does."""
 
 

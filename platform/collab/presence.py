@@ -4,7 +4,7 @@ A client publishes its awareness state (JSON: where its caret is, which scene it
 server replaces the state's `user` field with the account's: the display name, the username and
 a colour from a fixed palette. So nobody can show up under someone else's name, and a colour is
 always a plain `#rrggbb` (the browser puts it into style attributes). The colour is the one the
-browser computes for avatars and comments (static/js/src/util.js `colorOf`), so they all agree.
+browser computes for avatars and comments (static/js/src/storyboard/util.js `colorOf`), so they all agree.
 Everything else passes through, if the state is a JSON object of at most
 settings.WS_AWARENESS_MAX_BYTES (as the client wrote it).
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-# static/js/src/util.js PALETTE: twelve distinct colours that keep white initials readable.
+# static/js/src/storyboard/util.js PALETTE: twelve distinct colours that keep white initials readable.
 PALETTE = ("#c92a2a", "#1971c2", "#2b8a3e", "#9c36b5", "#d9480f", "#0c8599",
            "#c2255c", "#5c940d", "#3b5bdb", "#b35900", "#087f5b", "#7048e8")
 _MASK = 0xFFFFFFFF

@@ -254,7 +254,7 @@ def test_awareness_carries_the_accounts_name_and_colour_not_the_clients(team):
 
 
 def test_the_server_colour_is_the_browsers_colour():
-    """static/js/src/util.js colorOf: avatars, comments and carets agree on a person's colour."""
+    """static/js/src/storyboard/util.js colorOf: avatars, comments and carets agree on a person's colour."""
     assert [awareness_color(name) for name in ("ada", "user1", "user2", "李白", "", "😀x")] == [
         "#7048e8", "#d9480f", "#9c36b5", "#087f5b", "#c2255c", "#b35900"]
 

@@ -72,7 +72,7 @@ def test_the_feed_shows_cards_to_anyone(client: Client, team: Team) -> None:
     work = published[0].asset.works.get()
     assert f'href="/works/{work.public_id}/"' in page
     assert not re.search(r'data-action="(like|save)" aria-pressed="true"', page)
-    assert 'id="card-template"' in page and "js/gallery/feed.js" in page
+    assert 'id="card-template"' in page and "js/gallery.bundle.js" in page
 
 
 def test_the_feed_pages_on_without_scripts(client: Client, team: Team) -> None:
@@ -143,7 +143,7 @@ def test_the_viewer_sees_their_likes_and_saves(as_user, team: Team) -> None:
 
 
 def test_the_pages_beacon_is_accepted(team: Team) -> None:
-    """What static/js/gallery/signals.js sends when the page is left: a form with the events as JSON
+    """What static/js/src/gallery/signals.js sends when the page is left: a form with the events as JSON
     and the page's CSRF token (navigator.sendBeacon cannot set headers)."""
     first, second, *_rest = works(team)
     viewer = onboarded(UserFactory())

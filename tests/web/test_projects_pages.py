@@ -110,7 +110,7 @@ def test_members_see_the_project_page(as_user, team: Team, who: str) -> None:
         assert f"@{member.username}" in page
     assert 'id="activity-list"' in page
     assert f'data-ws-path="/ws/projects/{team.project.pk}/events"' in page
-    assert "js/project-events.js" in page
+    assert "js/project.bundle.js" in page
     assert "Leave project" in page or who == "owner"  # the only owner cannot leave
 
 

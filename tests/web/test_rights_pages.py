@@ -377,7 +377,7 @@ def test_the_project_page_lists_its_works_and_offers_registering(as_user, team: 
     url = reverse("projects:detail", args=[team.project.pk])
     page = html(as_user(team.viewer).get(url))
     assert "Registered works" in page and detail(work) in page and "work-status--registered" in page
-    assert 'id="asset-register"' not in page and "js/rights-works.js" in page
+    assert 'id="asset-register"' not in page and "js/rights.bundle.js" in page
     page = html(as_user(team.editor).get(url))
     assert 'id="asset-register"' in page and f'data-href="{reverse("works:new")}?asset="' in page
     nav = re.search(r'<nav class="site-nav".*?</nav>', page, re.S)

@@ -1,0 +1,23 @@
+/*
+ * What every page does (the base bundle, loaded by base.html; no inline scripts or styles under
+ * the Content-Security-Policy):
+ * - forms with data-confirm ask before they are sent (remove, leave, revoke...);
+ * - initials avatars take their colour from data-hue (set through the CSSOM, which the policy
+ *   allows, instead of a style attribute, which it does not).
+ */
+
+import { ready } from "../lib/page.js";
+
+document.addEventListener("submit", (event) => {
+  const question = event.target.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) event.preventDefault();
+});
+
+function paintHues(root) {
+  for (const marked of root.querySelectorAll("[data-hue]")) {
+    const hue = Number(marked.getAttribute("data-hue"));
+    if (isFinite(hue)) marked.style.setProperty("--hue", String(hue));
+  }
+}
+
+ready(() => paintHues(document));
