@@ -104,3 +104,15 @@ def remix_counts(*, asset_ids: list[int] | None) -> dict[int, int]:
         parent_id__in=asset_ids)
     rows = jobs.values("parent_id").annotate(n=Count("id"))
     return {row["parent_id"]: row["n"] for row in rows}
+
+
+def assets_by_sha256(*, sha256s: list[str]) -> dict[str, Asset]:
+    """For each of these hashes, the first render with exactly those bytes (as asset_by_sha256),
+    in one query."""
+    if not sha256s:
+        return {}
+    found: dict[str, Asset] = {}
+    for asset in (Asset.objects.select_related("job__requester", "project")
+                  .filter(sha256__in=set(sha256s)).order_by("-id")):
+        found[asset.sha256] = asset  # (newest first: the oldest is written last and stays)
+    return found

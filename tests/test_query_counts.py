@@ -41,8 +41,8 @@ GALLERY_ANONYMOUS = 10  # 8: the feed (catalogue, model version, ranking), the c
 GALLERY_SIGNED_IN = 30  # 25 on the page, 23 from the API: the viewer's history, preferences, facts
 PROJECT_PAGE = 20  # 17
 STORYBOARD = 9  # 7
-VERIFY = 8  # 6, page and API alike
-VERIFY_WITH_LOOK_ALIKES = 20  # 16 with FEW look-alikes (and 5 more for each further one: see below)
+VERIFY = 7  # 5, page and API alike
+VERIFY_WITH_LOOK_ALIKES = 11  # 9, with 2 look-alikes or 8
 
 
 @pytest.fixture(autouse=True)
@@ -257,12 +257,6 @@ def test_verify_makes_as_many_queries_for_many_owners_as_for_few(
     within_budget(django_assert_max_num_queries, VERIFY, get(many_owners))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "N+1 in rights.verify.lookup.verify: each look-alike (`near`, up to NEAR_SHOWN) gets its own _match(), "
-    "which queries its register ChainTx (and the anchor ChainTx when there is none: _database_record), "
-    "its owners (near_candidates does not prefetch them), its asset by SHA-256 (_asset_of) and its "
-    "batch entry (batch_data), and its lineage when it has an asset: 5 queries per look-alike here, "
-    "16 with 2 and 46 with 8"))
 @VERIFY_URLS
 def test_verify_makes_as_many_queries_for_many_look_alikes_as_for_few(
         url: str, platform_chain: Any, django_assert_max_num_queries: Any) -> None:

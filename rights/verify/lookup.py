@@ -21,15 +21,23 @@ file has it; a hash proves nothing).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from generation.selectors import asset_by_sha256, asset_find, credentials_read, credentials_supported
+from generation.selectors import (
+    asset_by_sha256,
+    asset_find,
+    assets_by_sha256,
+    credentials_read,
+    credentials_supported,
+)
 from kernel.errors import ValidationFailed
 from rights.chain.reads import (
     ChainReader,
@@ -186,9 +194,17 @@ class Verification:
 # --- batch anchoring ------------------------------------------------------------------------------
 
 
+def _batch_entry(work: Work) -> BatchEntry | None:
+    """The work's place in a batch (no query when loaded with select_related)."""
+    try:
+        return work.batch_entry
+    except BatchEntry.DoesNotExist:
+        return None
+
+
 def batch_data(work: Work) -> BatchData | None:
     """The Merkle batch data of a work anchored in a batch rather than registered on its own."""
-    entry = BatchEntry.objects.filter(work=work).select_related("batch").first()
+    entry = _batch_entry(work)
     if entry is None:
         return None
     return BatchData(root=_bytes(entry.batch.root), leaf=_bytes(entry.leaf),
@@ -237,16 +253,26 @@ def _work_ref(work: Work) -> WorkRef:
 
 def _public_work(**lookup: Any) -> Work | None:
     """A work its owners asked to register (drafts stay private)."""
-    return (Work.objects.filter(status__in=IN_FLIGHT, **lookup).select_related("asset")
-            .prefetch_related("owners").order_by("-id").first())
+    return _with_records(Work.objects.filter(status__in=IN_FLIGHT, **lookup)).order_by("-id").first()
+
+
+def _with_records(works: QuerySet[Work]) -> QuerySet[Work]:
+    """Works with what a match reads of them (asset, batch, owners, transactions) loaded in a fixed
+    number of queries, however many works there are."""
+    return works.select_related("asset", "batch_entry__batch").prefetch_related(
+        "owners", "transactions", "batch_entry__batch__transactions")
+
+
+def _latest(transactions: Iterable[ChainTx], function: str) -> ChainTx | None:
+    sent = [tx for tx in transactions if tx.function == function and tx.tx_hash]
+    return max(sent, key=lambda tx: tx.pk, default=None)
 
 
 def _database_record(work: Work) -> DatabaseRecord:
-    tx = (ChainTx.objects.filter(work=work, function="register").exclude(tx_hash="").order_by("-id")
-          .first())
-    if tx is None:  # anchored in a batch: the anchor's transaction
-        tx = (ChainTx.objects.filter(function="anchor", batch__entries__work=work).exclude(tx_hash="")
-              .order_by("-id").first())
+    tx = _latest(work.transactions.all(), "register")
+    entry = _batch_entry(work) if tx is None else None
+    if entry is not None:  # anchored in a batch: the anchor's transaction
+        tx = _latest(entry.batch.transactions.all(), "anchor")
     owners = [OwnerShare(o.address, o.bps) for o in work.owners.all()]
     return DatabaseRecord(status=work.status, owners=owners,
                           registrant=work.registrant, block_number=work.block_number,
@@ -309,12 +335,12 @@ def lineage(asset: Asset | None) -> list[LineageStep]:
     return steps
 
 
-def _asset_of(work: Work) -> Asset | None:
+def _asset_of(work: Work, by_hash: Mapping[str, Asset] | None = None) -> Asset | None:
     """The generated asset a registered work is: its own, or one with the same bytes (a generated
-    file registered by uploading it)."""
+    file registered by uploading it), looked up in `by_hash` when given."""
     if work.asset is not None:
         return work.asset
-    return asset_by_sha256(sha256=work.sha256)
+    return by_hash.get(work.sha256) if by_hash is not None else asset_by_sha256(sha256=work.sha256)
 
 
 def _same_owners(a: list[OwnerShare], b: list[OwnerShare]) -> bool:
@@ -323,10 +349,11 @@ def _same_owners(a: list[OwnerShare], b: list[OwnerShare]) -> bool:
 
 def _match(*, relation: str, matched_by: str, sha256: str, work: Work | None, reader: ChainReader,
            provenance_report: Provenance | None = None, file_asset: Asset | None = None,
-           content_bits: int | None = None, phash_bits: int | None = None) -> Match:
+           content_bits: int | None = None, phash_bits: int | None = None,
+           assets_by_hash: Mapping[str, Asset] | None = None) -> Match:
     record = reader.read(chain_record, sha256)
     database = _database_record(work) if work is not None else None
-    asset = _asset_of(work) if work is not None else file_asset
+    asset = _asset_of(work, assets_by_hash) if work is not None else file_asset
     if provenance_report is None and work is not None:
         provenance_report = _asset_provenance(asset, work.mime)
     return Match(
@@ -413,8 +440,12 @@ def verify(*, query: str = "", upload: IO[bytes] | None = None) -> Verification:
     if content_code or phash:
         similar = near_matches(sha256=sha256 or parsed.sha256, content_code=content_code, phash=phash,
                                exclude=exact_work)[:NEAR_SHOWN]
-        near = [_match(relation="near", matched_by="similar", sha256=m.work.sha256, work=m.work,
-                       reader=reader, content_bits=m.content_bits, phash_bits=m.phash_bits) for m in similar]
+        # Every look-alike's records at once (not a round of queries per look-alike).
+        works = {w.pk: w for w in _with_records(Work.objects.filter(pk__in=[m.work.pk for m in similar]))}
+        by_hash = assets_by_sha256(sha256s=[w.sha256 for w in works.values() if w.asset is None])
+        near = [_match(relation="near", matched_by="similar", sha256=m.work.sha256, work=works[m.work.pk],
+                       reader=reader, content_bits=m.content_bits, phash_bits=m.phash_bits,
+                       assets_by_hash=by_hash) for m in similar if m.work.pk in works]
 
     verdict, message = _verdict(exact, reader.live)
     contract = reader.contract.address if reader.contract is not None else configured_address()

@@ -244,6 +244,9 @@ def _build_world() -> World:
         "/api/v1/projects/{project_id}/invitations": [{"invitee": others.owner.username},
                                                       {"invitee": "new@example.com"}],
         "/api/v1/webhooks": [{"url": "https://hooks.example.com/storyloom"}],
+        # (a name, an address and a passphrase all valid at once are rare among generated values)
+        "/api/v1/auth/signup": [{"username": "newcomer", "email": "newcomer@example.com",
+                                 "password": "loom-new-passphrase-4817"}],
     }, queries={
         "/api/v1/verify": [{"query": mine.sha256}, {"query": mine.iscc}],
         "/api/v1/projects/{project_id}": [{"confirm_name": project.name}, {"confirm_name": empty.name}],
