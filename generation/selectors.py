@@ -56,24 +56,37 @@ def asset_get(*, project: Project, user: AnyUser, asset_id: int) -> Asset:
 
 # --- for the apps above: renders by id, bytes or job, and the credentials files carry --------
 
+def _with_job() -> QuerySet[Asset]:
+    return Asset.objects.select_related("job__requester", "project")
+
+
 def asset_find(*, asset_id: int | None) -> Asset | None:
     """The render with this id (with its job, requester and project), with no check of who asks:
     callers check access to its project themselves."""
     if asset_id is None:
         return None
-    return Asset.objects.select_related("job__requester", "project").filter(pk=asset_id).first()
+    return _with_job().filter(pk=asset_id).first()
 
 
 def asset_by_sha256(*, sha256: str) -> Asset | None:
     """The first render with exactly these bytes (with its job, requester and project)."""
-    return (Asset.objects.select_related("job__requester", "project")
-            .filter(sha256=sha256).order_by("id").first())
+    return _with_job().filter(sha256=sha256).order_by("id").first()
+
+
+def assets_by_sha256(*, sha256s: list[str]) -> dict[str, Asset]:
+    """For each of these hashes, the first render with exactly those bytes (as asset_by_sha256),
+    in one query."""
+    if not sha256s:
+        return {}
+    found: dict[str, Asset] = {}
+    for asset in _with_job().filter(sha256__in=set(sha256s)).order_by("-id"):
+        found[asset.sha256] = asset  # (newest first: the oldest is written last and stays)
+    return found
 
 
 def job_output(*, job_public_id: str) -> Asset | None:
     """The output of the job with this public id (what a Content Credentials manifest names)."""
-    return (Asset.objects.select_related("job__requester", "project")
-            .filter(job__public_id=job_public_id, role="output").first())
+    return _with_job().filter(job__public_id=job_public_id, role="output").first()
 
 
 def assets_of_projects(*, project_ids: list[int]) -> QuerySet[Asset]:
@@ -105,14 +118,3 @@ def remix_counts(*, asset_ids: list[int] | None) -> dict[int, int]:
     rows = jobs.values("parent_id").annotate(n=Count("id"))
     return {row["parent_id"]: row["n"] for row in rows}
 
-
-def assets_by_sha256(*, sha256s: list[str]) -> dict[str, Asset]:
-    """For each of these hashes, the first render with exactly those bytes (as asset_by_sha256),
-    in one query."""
-    if not sha256s:
-        return {}
-    found: dict[str, Asset] = {}
-    for asset in (Asset.objects.select_related("job__requester", "project")
-                  .filter(sha256__in=set(sha256s)).order_by("-id")):
-        found[asset.sha256] = asset  # (newest first: the oldest is written last and stays)
-    return found

@@ -57,13 +57,13 @@ def nearest_colour(rgb: np.ndarray) -> str:
 
 
 def _motion(centroids: np.ndarray, areas: np.ndarray, size: int) -> str:
-    first, last = max(1, len(areas) // 4), max(1, len(areas) // 4)
-    growth = float(areas[-last:].mean() / max(areas[:first].mean(), 1.0))
+    quarter = max(1, len(areas) // 4)  # the first and last quarters of the clip, compared
+    growth = float(areas[-quarter:].mean() / max(areas[:quarter].mean(), 1.0))
     if growth >= GREW:
         return "grow"
     if growth <= 1 / GREW:
         return "shrink"
-    dx, dy = (centroids[-last:].mean(axis=0) - centroids[:first].mean(axis=0)) / size
+    dx, dy = (centroids[-quarter:].mean(axis=0) - centroids[:quarter].mean(axis=0)) / size
     if max(abs(dx), abs(dy)) < MOVED:
         return "still"
     if abs(dx) >= abs(dy):

@@ -74,6 +74,10 @@ def _held_out() -> frozenset[tuple[str, str, str]]:
 HELD_OUT = _held_out()
 
 
+TRAVEL = 0.45  # how far a moving object goes over the clip, as a fraction of its box
+GROWTH = 2.0  # how much a growing object's size is multiplied by (a shrinking one's divided)
+
+
 @dataclass(frozen=True)
 class ObjectSpec:
     shape: str
@@ -82,7 +86,7 @@ class ObjectSpec:
     x: float  # start centre, as a fraction of the frame
     y: float
     size: float  # start size (radius), as a fraction of the frame
-    travel: float = 0.45  # how far it moves over the clip (left, right, up, down), as a fraction
+    travel: float = TRAVEL  # how far it moves (left, right, up, down), as a fraction of the frame
 
 
 @dataclass(frozen=True)
@@ -90,9 +94,6 @@ class ClipSpec:
     objects: tuple[ObjectSpec, ...]
     background: str
 
-
-TRAVEL = 0.45  # how far a moving object goes over the clip, as a fraction of its box
-GROWTH = 2.0  # how much a growing object's size is multiplied by (a shrinking one's divided)
 
 
 def _position(obj: ObjectSpec, t: float) -> tuple[float, float, float]:

@@ -22,6 +22,7 @@ from accounts.selectors import user_by_id
 from collab.attribution import STAT_FIELDS, UpdateStats
 from collab.models import Contribution, StoryboardDocument, StoryboardUpdate
 from kernel.errors import ServiceError
+from kernel.sql import placeholders, table
 from kernel.tasks import enqueue_on_commit
 from projects.roles import Action
 from projects.selectors import action_refusal, member_roles, project_find
@@ -82,9 +83,9 @@ def updates_append(entries: Sequence[LogEntry]) -> list[int | ServiceError]:
         rows.append((document.pk, document.head_seq, entry.user_id, entry.update, now))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {_table(StoryboardUpdate)} (document_id, seq, user_id, data, created_at) "
+            f"INSERT INTO {table(StoryboardUpdate)} (document_id, seq, user_id, data, created_at) "
             "VALUES (%s, %s, %s, %s, %s)", rows)
-        cursor.executemany(f"UPDATE {_table(StoryboardDocument)} SET head_seq = %s, updated_at = %s "
+        cursor.executemany(f"UPDATE {table(StoryboardDocument)} SET head_seq = %s, updated_at = %s "
                            "WHERE id = %s", [(d.head_seq, now, d.pk) for d in documents.values()])
         _count(cursor, [(documents[entry.project_id].pk, entry) for _, entry in accepted], now)
     for document in documents.values():
@@ -94,14 +95,6 @@ def updates_append(entries: Sequence[LogEntry]) -> list[int | ServiceError]:
     return results
 
 
-def _table(model: type) -> str:
-    return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
-
-
-def _in(values: Sequence[object]) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 def _documents_locked(project_ids: set[int]) -> dict[int, _Document]:
     """The projects' documents, locked until commit (in one order, so writers never deadlock)."""
     ids = sorted(project_ids)
@@ -109,8 +102,8 @@ def _documents_locked(project_ids: set[int]) -> dict[int, _Document]:
 
     def locked() -> dict[int, _Document]:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT project_id, id, head_seq, snapshot_seq FROM {_table(StoryboardDocument)} "
-                           f"WHERE project_id IN ({_in(ids)}) ORDER BY id{lock}", ids)
+            cursor.execute(f"SELECT project_id, id, head_seq, snapshot_seq FROM {table(StoryboardDocument)} "
+                           f"WHERE project_id IN ({placeholders(ids)}) ORDER BY id{lock}", ids)
             return {row[0]: _Document(*row[1:]) for row in cursor.fetchall()}
 
     documents = locked()
@@ -128,12 +121,12 @@ def _count(cursor: object, appended: list[tuple[int, LogEntry]], now: datetime) 
     for document_id, entry in appended:
         key = (document_id, entry.user_id)
         totals[key] = totals[key].plus(entry.stats) if key in totals else entry.stats
-    table = _table(Contribution)
+    contributions = table(Contribution)
     columns = ["document_id", "user_id", *STAT_FIELDS, "last_edit_at"]
     cursor.executemany(  # type: ignore[attr-defined]
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_in(columns)}) "
+        f"INSERT INTO {contributions} ({', '.join(columns)}) VALUES ({placeholders(columns)}) "
         "ON CONFLICT (document_id, user_id) DO UPDATE SET "
-        + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in STAT_FIELDS)
+        + ", ".join(f"{c} = {contributions}.{c} + excluded.{c}" for c in STAT_FIELDS)
         + ", last_edit_at = excluded.last_edit_at",
         [(document_id, user_id, *stats.values(), now) for (document_id, user_id), stats in totals.items()])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from django.contrib.auth.models import AnonymousUser
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import email_masked, signed_in
 from kernel.errors import NotFound, PermissionDenied, ServiceError
+from kernel.sql import placeholders, table
 from projects.models import Activity, Invitation, InvitationStatus, Membership, Project
 from projects.roles import ALLOWED_WHEN_ARCHIVED, MIN_ROLE, Action, Role, role_allows
 
@@ -168,16 +168,10 @@ def projects_allowing(*, user: User, action: str) -> list[Project]:
     not archived unless the action is one an archived project allows), the latest changed first."""
     memberships = (Membership.objects.filter(user=user).select_related("project")
                    .order_by("-project__updated_at", "project__name"))
+    if action not in ALLOWED_WHEN_ARCHIVED:  # (leave archived projects in the database)
+        memberships = memberships.filter(project__archived_at__isnull=True)
     return [m.project for m in memberships if action_refusal(
         role=m.role, archived=m.project.archived_at is not None, action=action) is None]
-
-
-def _table(model: type) -> str:
-    return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
-
-
-def _in(values: Sequence[object]) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 def member_roles(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, bool]]:
@@ -186,9 +180,9 @@ def member_roles(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[str
     projects, users = sorted({p for p, _ in pairs}), sorted({u for _, u in pairs})
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT m.project_id, m.user_id, m.role, p.archived_at FROM {_table(Membership)} m "
-            f"JOIN {_table(Project)} p ON p.id = m.project_id "
-            f"WHERE m.project_id IN ({_in(projects)}) AND m.user_id IN ({_in(users)})",
+            f"SELECT m.project_id, m.user_id, m.role, p.archived_at FROM {table(Membership)} m "
+            f"JOIN {table(Project)} p ON p.id = m.project_id "
+            f"WHERE m.project_id IN ({placeholders(projects)}) AND m.user_id IN ({placeholders(users)})",
             [*projects, *users])
         return {(project_id, user_id): (role, archived_at is not None)
                 for project_id, user_id, role, archived_at in cursor.fetchall()}
