@@ -19,7 +19,7 @@ import torch
 from django.conf import settings
 
 from generation.presets import Preset, hub_cached
-from generation.tiny import tiny_build
+from generation.tiny import tiny_build, tiny_ready
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,9 @@ def weights_location(preset: Preset) -> str:
     """Where from_pretrained should read the preset from: its directory (built first for tiny
     presets), else its hub id when that is in the local Hugging Face cache."""
     directory = preset.directory
-    if preset.tiny and not (directory / "model_index.json").exists():
+    if preset.tiny and not tiny_ready(preset.tiny, directory):
         with _lock(directory):
-            if not (directory / "model_index.json").exists():
+            if not tiny_ready(preset.tiny, directory):
                 log.info("building the tiny preset %s into %s", preset.name, directory)
                 directory.parent.mkdir(parents=True, exist_ok=True)
                 tiny_build(preset.tiny, directory)

@@ -26,6 +26,7 @@ class Preset:
     path: str = ""  # a local diffusers pipeline directory (default: <models dir>/<name>)
     hub_id: str = ""  # where the weights are published (also tried in the local Hugging Face cache)
     tiny: str = ""  # built offline by generation.tiny when the directory is missing
+    native_size: int = 0  # the model renders squares of this side; frames are resized to the request
     dtype: str = "bfloat16"  # on CUDA; the CPU always computes in float32
     compile: bool = False  # torch.compile the transformer (CUDA)
     cpu_offload: bool = False  # keep only the running component on the GPU
@@ -82,7 +83,13 @@ _BUILT_IN: tuple[Preset, ...] = (
     Preset("sd3.5-medium", "StableDiffusion3Pipeline", "image", label="Stable Diffusion 3.5 Medium",
            hub_id="stabilityai/stable-diffusion-3.5-medium", width=1024, height=1024, steps=40,
            guidance=4.5, max_width=1536, max_height=1536),
-    # Random weights, real pipeline classes and real VAE compression: the default here.
+    # Trained here on drawn clips (generation/storyloom_tiny): coloured shapes that move as the
+    # prompt says, rendered at 64 x 64 and resized. The default video model offline.
+    Preset("storyloom-tiny", "LTXPipeline", "video", label="Storyloom Tiny (shapes, colours, motion)",
+           tiny="storyloom", dtype="float32", native_size=64, width=256, height=256, frames=17, fps=8,
+           steps=20, guidance=4.0, max_width=512, max_height=512, max_frames=17, size_multiple=64,
+           frame_step=4, call={"max_sequence_length": 32}),
+    # Random weights, real pipeline classes and real VAE compression, for tests of the architectures.
     Preset("tiny-ltx-video", "LTXPipeline", "video", label="Tiny LTX-Video (random weights)",
            tiny="ltx-video", dtype="float32", width=256, height=256, frames=97, fps=24, steps=20,
            guidance=3.0, max_width=768, max_height=768, max_frames=257, size_multiple=32, frame_step=8),

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from generation.presets import Preset
 from generation.previews import latent_preview
@@ -34,8 +35,8 @@ class RenderRequest:
         preset = self.preset
         arguments: dict[str, Any] = {
             "prompt": self.prompt,
-            "width": self.width or preset.width,
-            "height": self.height or preset.height,
+            "width": preset.native_size or self.size[0],
+            "height": preset.native_size or self.size[1],
             "num_inference_steps": self.steps or preset.steps,
             "guidance_scale": preset.guidance if self.guidance is None else self.guidance,
             "generator": torch.Generator("cpu").manual_seed(self.seed),
@@ -47,6 +48,11 @@ class RenderRequest:
         if preset.kind == "video":
             arguments["num_frames"] = self.frames or preset.frames
         return arguments
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The width and height asked for (the preset's defaults filled in)."""
+        return self.width or self.preset.width, self.height or self.preset.height
 
 
 @dataclass(frozen=True)
@@ -92,4 +98,13 @@ def render(pipeline: Any, request: RenderRequest, *, on_progress: Callable[[Prog
 
     output = pipeline(**arguments, callback_on_step_end=step_end)
     frames = np.asarray(output.frames[0] if request.preset.kind == "video" else output.images)
-    return (np.clip(frames, 0.0, 1.0) * 255).round().astype(np.uint8)
+    frames = (np.clip(frames, 0.0, 1.0) * 255).round().astype(np.uint8)
+    return _resized(frames, request.size) if request.preset.native_size else frames
+
+
+def _resized(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Frames rendered at a model's native size, resized (Lanczos) to the size asked for."""
+    if frames.shape[2] == size[0] and frames.shape[1] == size[1]:
+        return frames
+    return np.stack([np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.LANCZOS))
+                     for frame in frames])

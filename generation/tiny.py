@@ -110,9 +110,25 @@ def _pixart() -> Any:
 BUILDERS: dict[str, Callable[[], Any]] = {"ltx-video": _ltx_video, "wan": _wan, "pixart": _pixart}
 
 
+def tiny_ready(kind: str, dest: Path) -> bool:
+    """Whether `dest` holds the `kind` pipeline as it should be now (Storyloom Tiny's directory
+    is assembled again when its committed weights change)."""
+    if kind == "storyloom":
+        from generation.storyloom_tiny.model import assembled
+
+        return assembled(dest)
+    return (dest / "model_index.json").exists()
+
+
 def tiny_build(kind: str, dest: Path) -> None:
     """Build the tiny `kind` pipeline and save it into `dest` (atomically: a half-written
-    directory never looks complete)."""
+    directory never looks complete). Storyloom Tiny is trained, not random: its directory is
+    assembled from the committed weights and the MiniLM package."""
+    if kind == "storyloom":
+        from generation.storyloom_tiny.model import assemble
+
+        assemble(dest)
+        return
     torch.manual_seed(SEED)
     pipeline = BUILDERS[kind]()
     partial = dest.with_name(dest.name + ".partial")
@@ -121,4 +137,8 @@ def tiny_build(kind: str, dest: Path) -> None:
 
         shutil.rmtree(partial)
     pipeline.save_pretrained(partial)
+    if dest.exists():
+        import shutil
+
+        shutil.rmtree(dest)
     partial.rename(dest)

@@ -2,7 +2,7 @@
 
 For each frame the background is estimated row by row from the frame's left and right edges
 (plain colours, vertical gradients and a horizon are all constant along a row), and the object
-is every pixel far enough from it in colour. Then:
+is the largest connected part of the pixels far enough from it in colour. Then:
 - colour: the named colour (data.COLOURS) nearest to the object's median pixel;
 - motion: from the centroid's path and the area over time (grow, shrink, left, right, up, down,
   still);
@@ -52,6 +52,19 @@ def object_masks(frames: np.ndarray) -> np.ndarray:
     return np.linalg.norm(pixels - background, axis=-1) > DISTANCE
 
 
+def largest_parts(masks: np.ndarray) -> np.ndarray:
+    """Each frame's mask reduced to its largest connected part: the main object, without specks,
+    a second smaller object or a watermark's letters."""
+    from scipy import ndimage
+
+    out = np.zeros_like(masks)
+    for index, mask in enumerate(masks):
+        labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+        if count:
+            out[index] = labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+    return out
+
+
 def nearest_colour(rgb: np.ndarray) -> str:
     return min(COLOURS, key=lambda name: float(np.linalg.norm(np.array(COLOURS[name]) - rgb)))
 
@@ -99,7 +112,7 @@ def _shape(mask: np.ndarray) -> tuple[str, float]:
 
 def read(frames: np.ndarray) -> Reading:
     """What the clip's main object is and does (None where nothing can be told)."""
-    masks = object_masks(frames)
+    masks = largest_parts(object_masks(frames))
     counts = masks.sum(axis=(1, 2))
     present = np.flatnonzero(counts >= MIN_PIXELS)
     if present.size < 2:

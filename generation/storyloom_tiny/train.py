@@ -1,0 +1,282 @@
+"""Training Storyloom Tiny from nothing: the VAE, then the latents of a fixed set of clips, then
+the transformer. Seeded and resumable.
+
+Every batch is drawn from a random generator seeded by (seed, phase, step), so a run that stops
+and resumes from its last checkpoint draws the same batches as one that never stopped. The
+checkpoint (models, optimisers, the exponential moving average, the loss curve) is written to
+`workdir` every CHECKPOINT_EVERY steps and at the end of each phase; a finished phase is not run
+again.
+
+Objectives:
+- VAE: L1 reconstruction, with the object's pixels weighted OBJECT_WEIGHT times (they are a
+  small part of each frame but all of its meaning), on 9-frame 32 x 32 crops (the VAE is
+  convolutional: it runs on whole 17-frame 64 x 64 clips afterwards); the latents are kept small
+  by a quadratic penalty and learn to survive a little noise.
+- Transformer: rectified flow as LTX-Video is trained (predict noise - data at a noise level
+  drawn from a logit-normal), with one caption in ten dropped for classifier-free guidance.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from generation.storyloom_tiny import analysis, data, model
+
+CHECKPOINT_EVERY = 200
+OBJECT_WEIGHT = 3.0
+LATENT_NOISE = 0.1  # added to the VAE's latents while training its decoder
+CAPTION_DROP = 0.1
+PHASE_SEEDS = {"vae": 0, "vae_tune": 1_000_000}  # offsets of each phase's noise seeds
+
+
+@dataclass(frozen=True)
+class Plan:
+    seed: int = 20261204
+    vae_steps: int = 3000
+    vae_batch: int = 16
+    vae_lr: float = 1e-3
+    # then shorter clips, more steps, the objects weighted more: the first phase learns the
+    # backgrounds well before the objects' colours and edges
+    vae_tune_steps: int = 4500
+    vae_tune_batch: int = 8
+    vae_tune_lr: float = 5e-4
+    vae_tune_object_weight: float = 10.0
+    clips: int = 6000  # clips whose latents the transformer trains on
+    transformer_steps: int = 2100
+    transformer_batch: int = 16
+    transformer_lr: float = 5e-4
+    ema: float = 0.998
+
+
+Report = Callable[[str], None]
+
+
+def _lr(base: float, step: int, total: int, warmup: int = 100) -> float:
+    """Linear warm-up, then a cosine down to a tenth."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))))
+
+
+def _rng(plan: Plan, phase: str, step: int) -> random.Random:
+    return random.Random(f"{plan.seed}:{phase}:{step}")
+
+
+def clip_spec(plan: Plan, index: int) -> data.ClipSpec:
+    """The index-th clip of the transformer's training set."""
+    return data.sample(random.Random(f"{plan.seed}:clip:{index}"))
+
+
+class Trainer:
+    def __init__(self, plan: Plan, workdir: Path, report: Report = print) -> None:
+        self.plan, self.workdir, self.report = plan, workdir, report
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(plan.seed)
+        self.vae, self.transformer = model.new_vae(), model.new_transformer()
+        self.ema = model.new_transformer()
+        self.ema.load_state_dict(self.transformer.state_dict())
+        self.vae_opt = torch.optim.Adam(self.vae.parameters(), lr=plan.vae_lr)
+        self.transformer_opt = torch.optim.AdamW(self.transformer.parameters(), lr=plan.transformer_lr,
+                                                 weight_decay=0.01)
+        self.state: dict[str, Any] = {"plan": asdict(plan), "phase": "vae", "step": 0,
+                                      "losses": {"vae": [], "vae_tune": [], "transformer": []},
+                                      "seconds": {}}
+        self._load()
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.workdir / "checkpoint.pt"
+
+    def _load(self) -> None:
+        if not self.checkpoint.exists():
+            return
+        saved = torch.load(self.checkpoint, weights_only=False)
+        if saved["state"]["plan"] != asdict(self.plan):
+            raise ValueError(f"{self.checkpoint} was written by another plan; start afresh with --fresh")
+        self.state = saved["state"]
+        for name in ("vae", "transformer", "ema", "vae_opt", "transformer_opt"):
+            getattr(self, name).load_state_dict(saved[name])
+        self.report(f"resuming: {self.state['phase']} phase, step {self.state['step']}")
+
+    def _save(self) -> None:
+        partial = self.checkpoint.with_suffix(".partial")
+        torch.save({"state": self.state, **{name: getattr(self, name).state_dict() for name in
+                    ("vae", "transformer", "ema", "vae_opt", "transformer_opt")}}, partial)
+        partial.replace(self.checkpoint)
+
+    # -- phases --------------------------------------------------------------------------------
+
+    def run(self, progress: Callable[..., Any]) -> None:
+        """Train whatever is left; `progress(total=, initial=, desc=)` makes a progress bar."""
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        if self.state["phase"] == "vae":
+            self._phase("vae", self.plan.vae_steps, self._vae_step, progress)
+            self.state.update(phase="vae_tune", step=0)
+            self._save()
+        if self.state["phase"] == "vae_tune":
+            self._phase("vae_tune", self.plan.vae_tune_steps, self._vae_tune_step, progress)
+            self.state.update(phase="latents", step=0)
+            self._save()
+        if self.state["phase"] == "latents":
+            started = time.monotonic()
+            self._encode_latents(progress)
+            self.state["seconds"]["latents"] = time.monotonic() - started
+            self.state.update(phase="transformer", step=0)
+            self._save()
+        if self.state["phase"] == "transformer":
+            self._latents = torch.load(self.workdir / "latents.pt")
+            self._pipeline = model.pipeline(self.vae, self.transformer)
+            self._phase("transformer", self.plan.transformer_steps, self._transformer_step, progress)
+            self.state.update(phase="done", step=0)
+            self._save()
+
+    def _phase(self, phase: str, total: int, step_fn: Callable[[int], float],
+               progress: Callable[..., Any]) -> None:
+        started = time.monotonic() - self.state["seconds"].get(phase, 0.0)
+        losses: list[float] = self.state["losses"][phase]
+        window: list[float] = []
+        with progress(total=total, initial=self.state["step"], desc=phase) as bar:
+            while self.state["step"] < total:
+                loss = step_fn(self.state["step"])
+                window.append(loss)
+                self.state["step"] += 1
+                bar.update(1)
+                if self.state["step"] % 50 == 0 or self.state["step"] == total:
+                    losses.append(round(sum(window) / len(window), 5))
+                    bar.set_postfix(loss=losses[-1])
+                    window = []
+                if self.state["step"] % CHECKPOINT_EVERY == 0 or self.state["step"] == total:
+                    self.state["seconds"][phase] = time.monotonic() - started
+                    self._save()
+        self.report(f"{phase}: {total} steps in {self.state['seconds'][phase] / 60:.1f} min")
+
+    def _vae_step(self, step: int) -> float:
+        plan = self.plan
+        return self._autoencode(step, "vae", batch=plan.vae_batch, frames=9, object_weight=OBJECT_WEIGHT,
+                                lr=_lr(plan.vae_lr, step, plan.vae_steps))
+
+    def _vae_tune_step(self, step: int) -> float:
+        plan = self.plan
+        return self._autoencode(step, "vae_tune", batch=plan.vae_tune_batch, frames=5,
+                                object_weight=plan.vae_tune_object_weight,
+                                lr=_lr(plan.vae_tune_lr, step, plan.vae_tune_steps, warmup=50))
+
+    def _autoencode(self, step: int, phase: str, *, batch: int, frames: int, object_weight: float,
+                    lr: float) -> float:
+        plan, rng = self.plan, _rng(self.plan, phase, step)
+        crops = []
+        for _ in range(batch):
+            clip = data.render(data.sample(rng), frames=frames)
+            top, left = rng.randrange(0, 33, 8), rng.randrange(0, 33, 8)
+            crops.append(clip[:, top:top + 32, left:left + 32])
+        x = model.to_tensor(crops)
+        weight = 1 + object_weight * torch.from_numpy(
+            np.stack([analysis.object_masks(c) for c in crops])).float()[:, None]
+        for group in self.vae_opt.param_groups:
+            group["lr"] = lr
+        generator = torch.Generator().manual_seed(plan.seed + step + PHASE_SEEDS[phase])
+        z = self.vae.encode(x).latent_dist.mode()
+        noise = torch.randn(z.shape, generator=generator) * LATENT_NOISE
+        y = self.vae.decode(z + noise).sample
+        reconstruction = ((y - x).abs() * weight).mean()
+        loss = reconstruction + 1e-3 * z.pow(2).mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.vae.parameters(), 5.0)
+        self.vae_opt.step()
+        self.vae_opt.zero_grad(set_to_none=True)
+        return float(reconstruction.detach())
+
+    @torch.no_grad()
+    def _encode_latents(self, progress: Callable[..., Any]) -> None:
+        """The latents (the VAE's means) of plan.clips clips, and their per-channel statistics,
+        which become the VAE's latents_mean and latents_std (the pipeline normalises with them)."""
+        self.vae.eval()
+        chunks = []
+        with progress(total=self.plan.clips, desc="latents") as bar:
+            for start in range(0, self.plan.clips, 32):
+                indices = range(start, min(start + 32, self.plan.clips))
+                x = model.to_tensor([data.render(clip_spec(self.plan, i), frames=model.FRAMES)
+                                     for i in indices])
+                chunks.append(self.vae.encode(x).latent_dist.mode())
+                bar.update(len(indices))
+        latents = torch.cat(chunks)
+        self.vae.latents_mean.copy_(latents.mean(dim=(0, 2, 3, 4)))
+        self.vae.latents_std.copy_(latents.std(dim=(0, 2, 3, 4)))
+        torch.save(latents.half(), self.workdir / "latents.pt")
+
+    def _transformer_step(self, step: int) -> float:
+        plan, rng = self.plan, _rng(self.plan, "transformer", step)
+        pipe = self._pipeline
+        indices = [rng.randrange(plan.clips) for _ in range(plan.transformer_batch)]
+        captions = ["" if rng.random() < CAPTION_DROP else data.caption(clip_spec(plan, i), rng)
+                    for i in indices]
+        with torch.no_grad():
+            embeds, mask, _, _ = pipe.encode_prompt(captions, do_classifier_free_guidance=False,
+                                                    max_sequence_length=model.MAX_TOKENS)
+        x0 = pipe._normalize_latents(self._latents[indices].float(), self.vae.latents_mean,
+                                     self.vae.latents_std, self.vae.config.scaling_factor)
+        generator = torch.Generator().manual_seed(plan.seed + step)
+        noise = torch.randn(x0.shape, generator=generator)
+        sigma = torch.sigmoid(torch.randn(len(indices), generator=generator))  # logit-normal
+        noisy = (1 - sigma.view(-1, 1, 1, 1, 1)) * x0 + sigma.view(-1, 1, 1, 1, 1) * noise
+        frames, height, width = x0.shape[2:]
+        for group in self.transformer_opt.param_groups:
+            group["lr"] = _lr(plan.transformer_lr, step, plan.transformer_steps, warmup=200)
+        prediction = self.transformer(
+            hidden_states=pipe._pack_latents(noisy), encoder_hidden_states=embeds, timestep=sigma * 1000,
+            encoder_attention_mask=mask, num_frames=frames, height=height, width=width,
+            rope_interpolation_scale=rope_scale(), return_dict=False)[0]
+        loss = torch.nn.functional.mse_loss(prediction, pipe._pack_latents(noise - x0))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.transformer.parameters(), 1.0)
+        self.transformer_opt.step()
+        self.transformer_opt.zero_grad(set_to_none=True)
+        decay = min(plan.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for average, current in zip(self.ema.parameters(), self.transformer.parameters(), strict=True):
+                average.lerp_(current, 1 - decay)
+        return float(loss.detach())
+
+    # -- the result ----------------------------------------------------------------------------
+
+    def export(self, dest: Path) -> dict[str, Any]:
+        """Write the trained VAE and the averaged transformer as diffusers models (safetensors)
+        into `dest`; return the training summary (also written there as training.json)."""
+        if self.state["phase"] != "done":
+            raise ValueError("training is not finished")
+        dest.mkdir(parents=True, exist_ok=True)
+        self.vae.save_pretrained(dest / "vae")
+        self.ema.save_pretrained(dest / "transformer")
+        summary = {"plan": self.state["plan"], "minutes": {k: round(v / 60, 1) for k, v in
+                                                            self.state["seconds"].items()},
+                   "loss_every_50_steps": self.state["losses"]}
+        (dest / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+        return summary
+
+
+def rope_scale() -> tuple[float, float, float]:
+    """The rotary position scale the LTX pipeline passes at FRAME_RATE (training matches it)."""
+    vae = model.VAE_CONFIG
+    spatial = vae["patch_size"] * 2 ** sum(vae["spatio_temporal_scaling"])
+    temporal = vae["patch_size_t"] * 2 ** sum(vae["spatio_temporal_scaling"])
+    return temporal / model.FRAME_RATE, spatial, spatial
+
+
+def loss_curve(losses: list[float], points: int = 10) -> str:
+    """A few points of a loss curve, as text."""
+    if not losses:
+        return "(none)"
+    picks = sorted({round(i * (len(losses) - 1) / max(1, points - 1)) for i in range(points)})
+    return "  ".join(f"{(i + 1) * 50}: {losses[i]:.4f}" for i in picks)

@@ -1,0 +1,206 @@
+"""Storyloom Tiny: a render through the API follows its prompt; the preset is assembled from the
+committed weights; training runs, resumes where it stopped and exports; the evaluation scores
+what it should."""
+
+import io
+import json
+import random
+from dataclasses import asdict, replace
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+import torch
+from diffusers import LTXPipeline
+from django.core.management import CommandError, call_command
+from PIL import Image
+from rest_framework.test import APIClient
+
+from generation.execution import job_execute
+from generation.models import Job
+from generation.pipelines import pipeline_load, weights_location
+from generation.presets import preset_get
+from generation.storyloom_tiny import analysis, data, evaluation, model, train
+from generation.watermark import watermark
+
+
+def mp4_frames(path, size: int = model.SIZE) -> np.ndarray:
+    """The MP4's frames as RGB, scaled to the analysis's size."""
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = reader.__next__()
+    width, height = meta["size"]
+    frames = [np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3) for raw in reader]
+    return np.stack([np.asarray(Image.fromarray(f).resize((size, size), Image.Resampling.BOX))
+                     for f in frames])
+
+
+@pytest.mark.django_db
+def test_a_prompt_sent_through_the_api_comes_back_as_the_clip_it_describes(team, settings, tmp_path):
+    settings.GENERATION_PRESETS = {}
+    api = APIClient()
+    api.force_login(team.editor)
+    url = f"/api/v1/projects/{team.project.pk}/jobs"
+    response = api.post(url, {"kind": "video", "preset": "storyloom-tiny",
+                              "prompt": "a yellow square moves to the right on a dark background",
+                              "seconds": 2, "fps": 8, "seed": 7}, format="json")
+    assert response.status_code == 201, response.json()
+    job = Job.objects.get(public_id=response.json()["id"])
+    assert (job.frames, job.width, job.height) == (17, 256, 256)
+    job_execute(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    video = tmp_path / "render.mp4"
+    with job.assets.get(role="output").file.open("rb") as stored:
+        video.write_bytes(stored.read())
+    frames = mp4_frames(video)
+    assert len(frames) == 17
+    reading = analysis.read(frames)
+    assert (reading.colour, reading.motion) == ("yellow", "right"), reading
+
+
+def test_the_preset_is_assembled_from_the_committed_weights_and_again_when_they_change(settings, tmp_path):
+    settings.GENERATION_MODELS_DIR = tmp_path / "models"
+    settings.GENERATION_PRESETS = {}
+    preset = preset_get("storyloom-tiny")
+    directory = weights_location(preset)
+    assert directory == str(tmp_path / "models" / "storyloom-tiny")
+    assert model.assembled(preset.directory)
+    pipeline = pipeline_load(preset)
+    assert isinstance(pipeline, LTXPipeline)
+    assert type(pipeline.text_encoder).__name__ == "BertModel"  # MiniLM, from its package
+    (preset.directory / "weights.sha256").write_text("an older training\n")
+    assert not model.assembled(preset.directory)
+    weights_location(preset)
+    assert model.assembled(preset.directory)
+
+
+def test_the_committed_weights_fit_the_budget_and_carry_their_card():
+    files = list(model.WEIGHTS.glob("*/*.safetensors"))
+    assert {f.parent.name for f in files} == {"vae", "transformer"}
+    assert sum(f.stat().st_size for f in files) <= 25 * 1024 * 1024
+    card = (model.WEIGHTS / "README.md").read_text()
+    for heading in ("## Data", "## Architecture", "## Training", "## Evaluation", "## Limits"):
+        assert heading in card
+    summary = json.loads((model.WEIGHTS / "training.json").read_text())
+    assert summary["plan"] == asdict(train.Plan())  # the weights are the default plan's
+
+
+TINY_PLAN = train.Plan(vae_steps=4, vae_batch=2, clips=6, transformer_steps=5, transformer_batch=2)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def bars(stop_after: tuple[str, int] | None = None):
+    """A progress factory; with stop_after=(phase, n) it interrupts that phase after n steps."""
+    class Bar:
+        def __init__(self, total, initial=0, desc=""):
+            self.desc, self.done = desc, initial
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            self.done += n
+            if stop_after == (self.desc, self.done):
+                raise Interrupt
+
+        def set_postfix(self, **kw):
+            pass
+
+    return Bar
+
+
+def test_training_resumes_where_it_stopped_and_ends_where_an_unbroken_run_ends(tmp_path, monkeypatch):
+    monkeypatch.setattr(train, "CHECKPOINT_EVERY", 2)
+    unbroken = train.Trainer(TINY_PLAN, tmp_path / "a", report=lambda line: None)
+    unbroken.run(bars())
+
+    reports: list[str] = []
+    broken = train.Trainer(TINY_PLAN, tmp_path / "b", report=reports.append)
+    with pytest.raises(Interrupt):
+        broken.run(bars(stop_after=("transformer", 3)))
+    resumed = train.Trainer(TINY_PLAN, tmp_path / "b", report=reports.append)
+    assert "resuming: transformer phase, step 2" in reports
+    resumed.run(bars())
+    for name, tensor in unbroken.ema.state_dict().items():
+        assert torch.allclose(tensor, resumed.ema.state_dict()[name], atol=1e-6), name
+    assert torch.equal(unbroken.vae.latents_std, resumed.vae.latents_std)
+
+    with pytest.raises(ValueError, match="another plan"):
+        train.Trainer(replace(TINY_PLAN, seed=1), tmp_path / "b")
+
+    summary = resumed.export(tmp_path / "weights")
+    assert len(summary["loss_every_50_steps"]["transformer"]) == 1
+    model.assemble(tmp_path / "pipeline", weights=tmp_path / "weights")
+    pipeline = LTXPipeline.from_pretrained(tmp_path / "pipeline", local_files_only=True)
+    frames = pipeline(prompt="a red ball", width=64, height=64, num_frames=17, num_inference_steps=1,
+                      output_type="np", max_sequence_length=model.MAX_TOKENS).frames
+    assert np.asarray(frames).shape == (1, 17, 64, 64, 3)
+
+
+def test_the_train_command_refuses_a_checkpoint_of_another_plan(tmp_path, monkeypatch):
+    workdir = tmp_path / "train"
+    train.Trainer(TINY_PLAN, workdir, report=lambda line: None)._save()
+    with pytest.raises(CommandError, match="another plan"):
+        call_command("tiny_train", "--workdir", str(workdir), "--out", str(tmp_path / "w"),
+                     stdout=io.StringIO())
+
+
+def test_the_evaluation_reads_drawn_clips_perfectly_and_noise_not_at_all():
+    drawn = evaluation.evaluate(lambda case: data.render(case.spec, frames=model.FRAMES),
+                                {"held_out": 1, "new_wordings": 1})
+    for prompt_set in ("held_out", "new_wordings"):
+        assert drawn[prompt_set]["clips"] == len(data.HELD_OUT)
+        scores = drawn[prompt_set]
+        assert (scores["colour"], scores["motion"], scores["shape"]) == (1, 1, 1)
+    rng = np.random.default_rng(0)
+    noise = evaluation.evaluate(lambda case: rng.integers(0, 256, (17, 64, 64, 3), dtype=np.uint8),
+                                {"held_out": 1})
+    assert noise["held_out"]["motion"] < 0.5 and noise["held_out"]["misses"]
+
+
+def test_evaluation_prompts_are_held_out_and_new_wordings_are_new():
+    held = list(evaluation.cases("held_out", 2))
+    assert {(c.truth.colour, c.truth.shape, c.truth.motion) for c in held} == data.HELD_OUT
+    seen = list(evaluation.cases("seen", 1))
+    assert not {(c.truth.colour, c.truth.shape, c.truth.motion) for c in seen} & data.HELD_OUT
+    training_phrases = {phrase for phrases in data.MOTION_WORDS.values() for phrase in phrases}
+    for case in evaluation.cases("new_wordings", 1):
+        assert not any(phrase in case.prompt for phrase in training_phrases), case.prompt
+    assert [c.prompt for c in evaluation.cases("held_out", 2)] == [c.prompt for c in held]
+
+
+def test_the_evaluate_command_writes_scores_beside_the_baseline(tmp_path, settings):
+    settings.GENERATION_PRESETS = {}
+    out = tmp_path / "tiny_evaluate.json"
+    call_command("tiny_evaluate", "--per-combo", "1", "--steps", "2", "--out", str(out), stdout=io.StringIO())
+    result = json.loads(out.read_text())
+    assert result["baseline"]["name"] == "tiny-ltx-video"
+    assert set(result["metrics"]) == {"held_out", "seen", "new_wordings", "vae_reconstruction"}
+    assert result["metrics"]["held_out"]["clips"] == len(data.HELD_OUT)
+    assert set(result["met"]) == {"colour", "motion", "shape"}
+
+
+def test_a_render_is_resized_from_the_models_size_to_the_size_asked_for(settings):
+    settings.GENERATION_PRESETS = {}
+    from generation.runner import RenderRequest, render
+
+    preset = preset_get("storyloom-tiny")
+    request = RenderRequest(preset=preset, prompt="a green star grows", seed=3, width=128, height=192,
+                            steps=2)
+    assert (request.arguments()["width"], request.arguments()["height"]) == (64, 64)
+    frames = render(pipeline_load(preset), request)
+    assert frames.shape == (17, 192, 128, 3)
+
+
+def test_a_watermark_does_not_fool_the_analysis():
+    spec = data.single(random.Random(4), "green", "triangle", "left")
+    marked = watermark(data.render(spec, frames=model.FRAMES, size=256))
+    small = np.stack([np.asarray(Image.fromarray(f).resize((64, 64), Image.Resampling.BOX)) for f in marked])
+    reading = analysis.read(small)
+    assert (reading.colour, reading.shape, reading.motion) == ("green", "triangle", "left")
