@@ -2,6 +2,11 @@
 
 - data: the procedural clips (shapes, colours, motions, backgrounds) and their captions in varied
   wording, with the combinations held out of training for the evaluation;
-- analysis: what a clip shows, read back from its frames (the object's colour, motion and shape),
-  for the evaluation and the tests.
+- model: the diffusers parts (LTX-Video classes with small configs, MiniLM as the text encoder)
+  and the assembly of the pipeline directory the `storyloom-tiny` preset loads;
+- train: the seeded, resumable training behind `manage.py tiny_train`;
+- analysis: what a clip shows, read back from its frames (the object's colour, motion and shape);
+- evaluation: renders of held-out prompts scored by that analysis (`manage.py tiny_evaluate`).
+
+The trained weights and their model card are in weights/.
 """
