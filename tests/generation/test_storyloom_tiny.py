@@ -88,8 +88,8 @@ def test_the_committed_weights_fit_the_budget_and_carry_their_card():
     assert summary["plan"] == asdict(train.Plan())  # the weights are the default plan's
 
 
-TINY_PLAN = train.Plan(vae_steps=4, vae_batch=2, vae_tune_steps=3, vae_tune_batch=2, clips=6, transformer_steps=5,
-                       transformer_batch=2)
+TINY_PLAN = train.Plan(vae_steps=4, vae_batch=2, vae_tune_steps=3, vae_tune_batch=2, clips=6,
+                       transformer_steps=5, transformer_batch=2)
 
 
 class Interrupt(Exception):
