@@ -120,7 +120,6 @@ class Trainer:
 
     def run(self, progress: Callable[..., Any]) -> None:
         """Train whatever is left; `progress(total=, initial=, desc=)` makes a progress bar."""
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         if self.state["phase"] == "vae":
             self._phase("vae", self.plan.vae_steps, self._vae_step, progress)
             self.state.update(phase="vae_tune", step=0)
