@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +105,11 @@ def pipeline(vae: Any, transformer: Any) -> Any:
                        transformer=transformer)
 
 
+@cache
 def weights_digest(weights: Path = WEIGHTS) -> str:
     """A digest of the trained weights' files: an assembled directory records the one it was
-    made from."""
+    made from. Read once per process (21 MB): weights change with a new training, not while
+    a worker runs."""
     import hashlib
 
     digest = hashlib.sha256()
