@@ -62,6 +62,8 @@ TAG_PATTERN = re.compile(r"^[\w-]{1,40}$", re.UNICODE)
 POSITIVE = {SignalKind.LIKE, SignalKind.SAVE, SignalKind.REMIX, SignalKind.SHARE, SignalKind.VIEW}
 BEACON_KINDS = {SignalKind.IMPRESSION, SignalKind.VIEW, SignalKind.SHARE}  # sent by the page itself
 MAX_DWELL_MS = 3_600_000
+# A feed session is never a million works deep; the bound also keeps under the column's int range.
+MAX_POSITION = 1_000_000
 SAVED = "Saved"
 
 
@@ -232,7 +234,15 @@ def _signal(user: User, publication: Publication, kind: str, **context: Any) -> 
     return signal
 
 
+def _position_ok(position: Any) -> bool:
+    return position is None or (isinstance(position, int) and not isinstance(position, bool)
+                                and 0 <= position <= MAX_POSITION)
+
+
 def _context(feed: str = "", position: int | None = None, reason: str = "") -> dict[str, Any]:
+    if not _position_ok(position):
+        raise ValidationFailed(_("The position is a whole number from 0 to %(max)s.") % {"max": MAX_POSITION},
+                               fields={"position": [_("0 to %(max)s") % {"max": MAX_POSITION}]})
     return {"feed": str(feed)[:40], "position": position, "reason": str(reason)[:20]}
 
 
@@ -288,10 +298,10 @@ def _events_check(events: Any) -> None:
         if dwell is not None and (not isinstance(dwell, int) or not 0 <= dwell <= MAX_DWELL_MS):
             raise ValidationFailed(_("Event %(n)s: dwell_ms is whole milliseconds, up to an hour.") % {
                 "n": index}, fields={"events": [_("dwell_ms: 0 to 3600000")]})
-        position = event.get("position")
-        if position is not None and (not isinstance(position, int) or position < 0):
-            raise ValidationFailed(_("Event %(n)s: position is a whole number from 0.") % {"n": index},
-                                   fields={"events": [_("position: 0 or more")]})
+        if not _position_ok(event.get("position")):
+            raise ValidationFailed(_("Event %(n)s: position is a whole number from 0 to %(max)s.") % {
+                "n": index, "max": MAX_POSITION}, fields={"events": [_("position: 0 to %(max)s") % {
+                    "max": MAX_POSITION}]})
 
 
 @transaction.atomic
@@ -346,17 +356,18 @@ def _signals_write(user: User, events: list[tuple[Publication, dict[str, Any]]])
 
 @transaction.atomic
 def like_set(*, user: User, publication_id: str, liked: bool, **context: Any) -> Publication:
+    context = _context(**context)
     publication = _visible(publication_id)
     if liked:
         _, created = Like.objects.get_or_create(user=user, publication=publication)
         if created:
             if _counts(publication, user):
                 Publication.objects.filter(pk=publication.pk).update(likes=F("likes") + 1)
-            _signal(user, publication, SignalKind.LIKE, **_context(**context))
+            _signal(user, publication, SignalKind.LIKE, **context)
     elif Like.objects.filter(user=user, publication=publication).delete()[0]:
         if _counts(publication, user):
             Publication.objects.filter(pk=publication.pk).update(likes=F("likes") - 1)
-        _signal(user, publication, SignalKind.UNLIKE, **_context(**context))
+        _signal(user, publication, SignalKind.UNLIKE, **context)
     publication.refresh_from_db()
     return publication
 
@@ -374,6 +385,7 @@ def _collection(user: User, name: str | None) -> Collection:
 def save_set(*, user: User, publication_id: str, saved: bool, collection: str | None = None,
              **context: Any) -> Publication:
     """Save to a collection ("Saved" unless named) or take it out."""
+    context = _context(**context)
     publication = _visible(publication_id)
     target = _collection(user, collection)
     was_saved = CollectionItem.objects.filter(collection__user=user, publication=publication).exists()
@@ -385,7 +397,7 @@ def save_set(*, user: User, publication_id: str, saved: bool, collection: str | 
     if now_saved != was_saved:
         if _counts(publication, user):
             Publication.objects.filter(pk=publication.pk).update(saves=F("saves") + (1 if now_saved else -1))
-        _signal(user, publication, SignalKind.SAVE if now_saved else SignalKind.UNSAVE, **_context(**context))
+        _signal(user, publication, SignalKind.SAVE if now_saved else SignalKind.UNSAVE, **context)
     publication.refresh_from_db()
     return publication
 
@@ -404,6 +416,7 @@ def follow_set(*, user: User, creator: User, following: bool) -> bool:
 @transaction.atomic
 def hide(*, user: User, publication_id: str, less_like_it: bool = False, **context: Any) -> None:
     """Never show this work again; with `less_like_it`, push works like it down as well."""
+    context = _context(**context)
     publication = _visible(publication_id)
     entry, created = Hide.objects.get_or_create(user=user, publication=publication,
                                                 defaults={"less_like_it": less_like_it})
@@ -412,7 +425,7 @@ def hide(*, user: User, publication_id: str, less_like_it: bool = False, **conte
         Hide.objects.filter(pk=entry.pk).update(less_like_it=True)
     if created or deepened:  # a repeat logs nothing
         _signal(user, publication, SignalKind.SEE_LESS if less_like_it else SignalKind.HIDE,
-                **_context(**context))
+                **context)
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from recommend.models import Collection, Preferences, Publication, ReportReason,
 from recommend.preferences import MAX_BLOCKED, MAX_WEIGHTED_TAGS
 from recommend.reasons import reason_public
 from recommend.selectors import ViewerFacts, viewer_facts, with_remix_counts
+from recommend.services import MAX_POSITION
 from rights.licences import LICENCE_URLS, LicenceKind
 
 VARIETY_HELP = "0 (only what I like) to 100 (show me everything)."
@@ -211,7 +212,8 @@ class PublicationUpdateInput(serializers.Serializer):
 
 class ContextInput(serializers.Serializer):
     feed = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    position = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    position = serializers.IntegerField(min_value=0, max_value=MAX_POSITION, required=False, allow_null=True,
+                                        default=None)
     reason = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
 
@@ -245,7 +247,7 @@ class SignalEventInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=BEACON_KINDS)
     dwell_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3_600_000)
     feed = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    position = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    position = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_POSITION)
     reason = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
 
 

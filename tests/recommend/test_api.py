@@ -175,3 +175,33 @@ def test_a_whole_file_streams_under_asgi(team: Team, recwarn: pytest.WarningsRec
 
 async def _read(response: Any) -> bytes:
     return b"".join([chunk async for chunk in response.streaming_content])
+
+
+@pytest.mark.parametrize("action", ["like", "save", "hide"])
+def test_a_position_past_the_database_column_is_refused_not_a_500(works: list[Publication],
+                                                                   action: str) -> None:
+    api = APIClient()
+    api.force_login(UserFactory())
+    work = works[0].public_id
+    response = api.post(f"/api/v1/gallery/works/{work}/{action}", {"feed": "f", "position": 2**48},
+                        format="json")
+    assert response.status_code == 400
+    assert "position" in response.json()["error"]["fields"]
+    assert not Signal.objects.exists()
+
+
+def test_a_beacon_position_past_the_database_column_is_refused(works: list[Publication]) -> None:
+    api = APIClient()
+    api.force_login(UserFactory())
+    events = [{"publication": works[0].public_id, "kind": "impression", "position": 2**31}]
+    response = api.post("/api/v1/gallery/signals", {"events": events}, format="json")
+    assert response.status_code == 400
+    assert not Signal.objects.exists()
+
+
+def test_the_service_refuses_a_position_it_cannot_store(works: list[Publication]) -> None:
+    from kernel.errors import ValidationFailed
+    with pytest.raises(ValidationFailed):
+        services.like_set(user=UserFactory(), publication_id=works[0].public_id, liked=True,
+                          position=2**40)
+    assert not Signal.objects.exists()
