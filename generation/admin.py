@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from generation.extensions import asset_deletion_refusal
-from generation.models import Asset, ComputeUse, Job, Webhook
+from generation.models import Asset, ComputeUse, Job, ModelInstall, Webhook
 
 
 @admin.register(Job)
@@ -58,3 +58,16 @@ class ComputeUseAdmin(admin.ModelAdmin):
     list_display = ("user", "job", "pixel_steps", "created_at")
     raw_id_fields = ("user", "job")
     readonly_fields = ("created_at",)
+
+
+@admin.register(ModelInstall)
+class ModelInstallAdmin(admin.ModelAdmin):
+    """Installs are started and removed on the staff Models page (generation/models_manager.py),
+    which keeps one at a time per preset; here they are only read."""
+
+    list_display = ("preset", "status", "bytes_done", "bytes_total", "requested_by", "finished_at")
+    list_filter = ("status",)
+    readonly_fields = [field.name for field in ModelInstall._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

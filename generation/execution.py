@@ -19,6 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connections, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -28,12 +29,13 @@ from generation.events import job_announce
 from generation.media import encode_outputs
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.pipelines import WeightsMissing, pipeline_for
-from generation.presets import preset_get, presets
+from generation.presets import preset_get, presets, presets_installed
 from generation.provenance import Facts, embed
 from generation.quotas import compute_settle, quota_for
 from generation.runner import Cancelled, Progress, RenderRequest, render
 from generation.watermark import watermark
 from generation.webhooks import webhooks_notify
+from inbox.services import NotificationKind, notification_send
 from projects.services import activity_record
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,14 @@ def _finish(job: Job, status: str, error: str = "", *, steps_done: int = 0, **fi
         job.refresh_from_db()
         job_announce(job)
         webhooks_notify(job)
+        if job.requester_id and status in (JobStatus.SUCCEEDED, JobStatus.FAILED):  # (after commit)
+            notification_send(
+                recipients=[job.requester_id],
+                link=reverse("projects:detail", args=[job.project_id]) + "#jobs",
+                kind=NotificationKind.RENDER_SUCCEEDED if status == JobStatus.SUCCEEDED
+                else NotificationKind.RENDER_FAILED,
+                params={"prompt": job.prompt if len(job.prompt) <= 60 else job.prompt[:59] + "…",
+                        "project": job.project.name})
 
 
 class _Reporter:
@@ -163,8 +173,8 @@ def _failure(job: Job, exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, SoftTimeLimitExceeded):  # (raised by Celery at the task's soft time limit)
         return time_limit_error(), detail
     if isinstance(exc, WeightsMissing):
-        return (_("The model %(preset)s is not installed on the render workers yet; an administrator "
-                  "needs to add its weights. Try another model meanwhile.") % {"preset": job.preset}, detail)
+        return (_("The model %(preset)s is not installed on the render workers. Choose another model, or "
+                  "ask an administrator to install it.") % {"preset": job.preset}, detail)
     if isinstance(exc, torch.OutOfMemoryError):
         return (_("Out of memory rendering %(width)sx%(height)s, %(frames)s frames with %(preset)s: try "
                   "a smaller size or fewer frames.") % {"width": job.width, "height": job.height,
@@ -196,10 +206,9 @@ def job_execute(job_id: int) -> str | None:
     job = _start(job_id)
     if job is None:
         return None
-    known = presets()
-    if job.preset not in known:  # the preset left the configuration since the job was queued
+    if job.preset not in presets():  # the preset left the configuration since the job was queued
         message = _("The model %(preset)s is no longer available; choose one of: %(names)s.") % {
-            "preset": job.preset, "names": ", ".join(sorted(known))}
+            "preset": job.preset, "names": ", ".join(sorted(presets_installed()))}
         _finish(job, JobStatus.FAILED, message)
         return JobStatus.FAILED
     reporter = _Reporter(job)
@@ -269,6 +278,8 @@ def _outputs(job: Job, frames: np.ndarray, facts: Facts) -> tuple[dict[str, Cont
 def _store(job: Job, clips: list[np.ndarray], timings: dict[str, float], since: float) -> None:
     """Write the outputs (a storyboard's joined video and each scene's clip), then, in one
     transaction, replace the job's assets and mark it done."""
+    # Every step is done but the files are not: watchers say so instead of a silent 100 %.
+    job_announce(job, phase="encoding")
     if job.requester and quota_for(job.requester.plan).watermark:
         clips = [watermark(clip) for clip in clips]
     facts = _facts(job)

@@ -186,3 +186,37 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class InstallStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Downloading")
+    SUCCEEDED = "succeeded", _("Installed")
+    FAILED = "failed", _("Failed")
+
+
+class ModelInstall(models.Model):
+    """The last install of a preset's weights from the Hub (generation/models_manager.py): one row
+    per preset, its progress while it runs (what the staff Models page polls) and how it ended.
+    `token` names the attempt: a task whose attempt was replaced does nothing."""
+
+    preset = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=12, choices=InstallStatus.choices, default=InstallStatus.QUEUED)
+    token = models.CharField(max_length=32, blank=True)
+    bytes_done = models.PositiveBigIntegerField(default=0)
+    bytes_total = models.PositiveBigIntegerField(default=0)
+    files_done = models.PositiveIntegerField(default=0)
+    files_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)  # for staff, in plain words
+    error_detail = models.TextField(blank=True)  # the exception behind it (staff: the page, the admin)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                     blank=True, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)  # a sign of life while it runs
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["preset"]
+
+    def __str__(self) -> str:
+        return f"{self.preset}: {self.status}"

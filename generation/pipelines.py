@@ -82,7 +82,8 @@ def _missing_message(preset: Preset, detail: str = "") -> str:
     message = (f'Preset "{preset.name}" ({preset.pipeline}): no weights at {directory} '
                f"(a diffusers pipeline directory with model_index.json)")
     if preset.hub_id:
-        message += (f" and {preset.hub_id} is not in the local Hugging Face cache. Provide them with "
+        message += (f" and {preset.hub_id} is not in the local Hugging Face cache. Install it on the "
+                    f"staff Models page (/staff/models/), or provide them with "
                     f"`hf download {preset.hub_id} --local-dir {directory}` on a machine "
                     f"that can reach the hub (then copy the directory here)")
     message += (", or point the preset at a directory that holds them with GENERATION_PRESETS "
@@ -122,6 +123,9 @@ class PipelineCache:
 
     def get(self, preset: Preset) -> Any:
         key = repr(preset)  # the whole preset: a changed configuration loads afresh
+        if key in self.loaded and not preset.available:  # staff removed its weights since: gone
+            del self.loaded[key]
+            self._free()
         if key in self.loaded:
             self.loaded.move_to_end(key)
             return self.loaded[key][0]

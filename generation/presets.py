@@ -10,9 +10,11 @@ diffusers pipeline directory becomes a preset by configuration alone:
 
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 Kind = Literal["image", "video"]
 
@@ -63,7 +65,18 @@ class Preset:
 def hub_cached(hub_id: str) -> bool:
     from huggingface_hub import try_to_load_from_cache
 
-    return isinstance(try_to_load_from_cache(hub_id, "model_index.json"), str)
+    try:
+        return isinstance(try_to_load_from_cache(hub_id, "model_index.json"), str)
+    except ValueError:  # (HFValidationError: a configured hub id that is no repository name)
+        return False
+
+
+RANDOM_WEIGHTS = _("(random weights)")
+
+
+def _noted(name: str, note: Any) -> str:
+    """A model's name with a note in the reader's language (lazy: translated when shown)."""
+    return cast(str, format_lazy("{} {}", name, note))
 
 
 _BUILT_IN: tuple[Preset, ...] = (
@@ -85,18 +98,19 @@ _BUILT_IN: tuple[Preset, ...] = (
            guidance=4.5, max_width=1536, max_height=1536),
     # Trained here on drawn clips (generation/storyloom_tiny): coloured shapes that move as the
     # prompt says, rendered at 64 x 64 and resized. The default video model offline.
-    Preset("storyloom-tiny", "LTXPipeline", "video", label="Storyloom Tiny (shapes, colours, motion)",
+    Preset("storyloom-tiny", "LTXPipeline", "video",
+           label=_noted("Storyloom Tiny", _("(shapes, colours, motion)")),
            tiny="storyloom", dtype="float32", native_size=64, width=256, height=256, frames=17, fps=8,
            steps=20, guidance=4.0, max_width=512, max_height=512, max_frames=17, size_multiple=64,
            frame_step=4, call={"max_sequence_length": 32}),
     # Random weights, real pipeline classes and real VAE compression, for tests of the architectures.
-    Preset("tiny-ltx-video", "LTXPipeline", "video", label="Tiny LTX-Video (random weights)",
+    Preset("tiny-ltx-video", "LTXPipeline", "video", label=_noted("Tiny LTX-Video", RANDOM_WEIGHTS),
            tiny="ltx-video", dtype="float32", width=256, height=256, frames=97, fps=24, steps=20,
            guidance=3.0, max_width=768, max_height=768, max_frames=257, size_multiple=32, frame_step=8),
-    Preset("tiny-wan", "WanPipeline", "video", label="Tiny Wan (random weights)", tiny="wan",
+    Preset("tiny-wan", "WanPipeline", "video", label=_noted("Tiny Wan", RANDOM_WEIGHTS), tiny="wan",
            dtype="float32", width=256, height=256, frames=33, fps=16, steps=20, guidance=5.0,
            max_width=512, max_height=512, max_frames=81, frame_step=4),
-    Preset("tiny-pixart", "PixArtSigmaPipeline", "image", label="Tiny PixArt-Sigma (random weights)",
+    Preset("tiny-pixart", "PixArtSigmaPipeline", "image", label=_noted("Tiny PixArt-Sigma", RANDOM_WEIGHTS),
            tiny="pixart", dtype="float32", width=256, height=256, steps=20, guidance=4.5, max_width=1024,
            max_height=1024, size_multiple=8, call={"clean_caption": False}),
 )
@@ -114,6 +128,12 @@ def presets() -> dict[str, Preset]:
         known[name] = (replace(known[name], **overrides) if name in known
                        else Preset(name=name, **overrides))
     return known
+
+
+def presets_installed() -> dict[str, Preset]:
+    """The presets creators may choose: those whose weights are on this machine (tiny ones
+    always; the others once staff installed them on the Models page)."""
+    return {name: preset for name, preset in presets().items() if preset.available}
 
 
 def preset_get(name: str) -> Preset:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from generation import provenance
-from generation.models import Asset, Job
+from generation.models import Asset, Job, JobStatus
 from kernel.errors import NotFound
 from projects.roles import Action
-from projects.selectors import AnyUser, membership_require
+from projects.selectors import AnyUser, membership_require, project_list
 
 if TYPE_CHECKING:
     from projects.models import Project
@@ -118,3 +118,12 @@ def remix_counts(*, asset_ids: list[int] | None) -> dict[int, int]:
     rows = jobs.values("parent_id").annotate(n=Count("id"))
     return {row["parent_id"]: row["n"] for row in rows}
 
+
+def jobs_in_progress(*, user: AnyUser, limit: int) -> list[Job]:
+    """The renders a person asked for that are queued or running, in projects they are still a
+    member of: running ones first, then the newest; each with its project."""
+    mine = project_list(user=user, archived=None).values("pk")
+    running_first = Case(When(status=JobStatus.RUNNING, then=Value(0)), default=Value(1))
+    return list(Job.objects.filter(requester_id=getattr(user, "pk", None), project_id__in=mine,
+                                   status__in=(JobStatus.RUNNING, JobStatus.QUEUED))
+                .select_related("project").order_by(running_first, "-created_at", "-id")[:limit])

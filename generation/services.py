@@ -18,9 +18,9 @@ from collab.selectors import storyboard_get
 from generation import scheduler
 from generation.events import job_announce
 from generation.models import FINISHED, MAX_PROMPT, MAX_SEED, Asset, Job, JobKind, JobStatus
-from generation.presets import Preset, presets
+from generation.presets import Preset, presets, presets_installed
 from generation.quotas import compute_reserve, compute_settle, quota_check
-from generation.storyboard import storyboard_scenes
+from generation.storyboard import storyboard_prompt, storyboard_scenes
 from kernel.errors import NotFound, ValidationFailed
 from projects.roles import Action
 from projects.selectors import AnyUser, membership_require
@@ -60,12 +60,13 @@ def job_parameters(*, kind: str, preset_name: str, params: dict[str, Any]) -> di
     """The job's fields from what a client sent, defaults from the preset; ValidationFailed
     lists every field that is wrong and what is allowed."""
     fields: dict[str, list[str]] = {}
-    known = presets()
+    known = presets_installed()  # (a model whose weights are missing is refused here, not failed later)
     preset = known.get(preset_name)
     if preset is None:
+        message = (_("The model %(name)s is not installed; choose one of: %(names)s.")
+                   if preset_name in presets() else _("Unknown model %(name)s; choose one of: %(names)s."))
         raise ValidationFailed(_("Choose one of the available models."), fields={"preset": [
-            _("Unknown model %(name)s; choose one of: %(names)s.") % {
-                "name": preset_name, "names": ", ".join(sorted(known))}]})
+            message % {"name": preset_name, "names": ", ".join(sorted(known))}]})
     storyboard = kind == JobKind.STORYBOARD
     if kind not in JobKind.values:
         fields["kind"] = [_("Choose one of: %(values)s.") % {"values": ", ".join(JobKind.values)}]
@@ -74,8 +75,10 @@ def job_parameters(*, kind: str, preset_name: str, params: dict[str, Any]) -> di
             "preset": preset.name, "made": preset.kind, "asked": kind}]
     prompt = str(params.get("prompt") or "").strip()
     negative = str(params.get("negative_prompt") or "").strip()
-    if storyboard:  # the scenes have the prompts; the job is named after the storyboard
-        prompt = str(params.get("title") or "").strip()[:MAX_PROMPT] or _("Storyboard")
+    if storyboard:  # the scenes have the prompts; the job shows the storyboard's title and scenes
+        board_scenes = params.get("scenes")
+        prompt = storyboard_prompt(str(params.get("title") or ""),
+                                   board_scenes if isinstance(board_scenes, list) else []) or _("Storyboard")
     elif not prompt:
         fields["prompt"] = [_("Describe what to make.")]
     for name, text in (("prompt", prompt), ("negative_prompt", negative)):

@@ -20,6 +20,30 @@ def _prompt(scene: dict[str, Any], style: str) -> str:
     return ", ".join(part.strip() for part in parts if part and part.strip())
 
 
+STORYBOARD_PROMPT = 400  # characters of a storyboard render's prompt (its title and scenes)
+SCENE_IN_PROMPT = 120  # characters of each scene's prompt in it
+
+
+def _shortened(text: str, length: int) -> str:
+    text = " ".join(text.split())
+    return text[:length - 1].rstrip() + "…" if len(text) > length else text
+
+
+def storyboard_prompt(title: str, scenes: list[dict[str, Any]]) -> str:
+    """What a storyboard render shows, as its prompt: the title on the first line, then the scenes'
+    own prompts in order, each shortened (the gallery, the queue and a remix show this text)."""
+    shown = " · ".join(_shortened(str(scene.get("prompt") or ""), SCENE_IN_PROMPT)
+                       for scene in scenes
+                       if isinstance(scene, dict) and str(scene.get("prompt") or "").strip())
+    text = "\n".join(part for part in (_shortened(title, SCENE_IN_PROMPT), shown) if part)
+    return text[:STORYBOARD_PROMPT - 1].rstrip() + "…" if len(text) > STORYBOARD_PROMPT else text
+
+
+def storyboard_title(prompt: str) -> str:
+    """A storyboard render's title, from its prompt: the first line."""
+    return prompt.split("\n", 1)[0].strip()
+
+
 def storyboard_scenes(fields: dict[str, list[str]], preset: Preset, scenes: list[dict[str, Any]], *,
                       fps: int, seed: int, style: str) -> list[dict[str, Any]]:
     """One clip per scene, in order: {scene, number, prompt, negative_prompt, frames, seed}.

@@ -64,3 +64,13 @@ def webhook_deliver(*, webhook_id: int, body: str) -> int | None:
     """One webhook delivery (ended by WEBHOOK_DEADLINE_S; the time limits are a backstop);
     Celery retries it with exponential backoff until it gets a 2xx."""
     return deliver(webhook_id=webhook_id, body=body)
+
+
+@shared_task(name="generation.tasks.model_install", acks_late=True,
+             **time_limits(5 * 3600))
+def model_install(*, preset: str, token: str) -> str | None:
+    """Download a preset's weights from the Hub (generation/models_manager.py). On the `default`
+    queue (CELERY_TASK_ROUTES): a download must not hold a render's turn."""
+    from generation.models_manager import model_install_run
+
+    return model_install_run(name=preset, token=token)

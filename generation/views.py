@@ -1,11 +1,17 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.plans import Plan
 from accounts.selectors import current_user
+from generation import models_manager
+from generation.presets import presets
 from generation.quotas import MEGA, jobs_today, usage_get
+from kernel.errors import ServiceError
 
 
 def _percent(used: float, limit: float) -> int:
@@ -20,8 +26,55 @@ def usage(request: HttpRequest) -> HttpResponse:
     usage = usage_get(user=user)
     allowances = [{**allowance, "percent": _percent(allowance["used"], allowance["limit"])}
                   for allowance in usage["allowances"]]
-    jobs = [(job, (getattr(job, "pixel_steps", None) or 0) / MEGA)  # (annotated by jobs_today)
+    known = presets()  # each job's model by its label, as the studio names it
+    jobs = [(job, (getattr(job, "pixel_steps", None) or 0) / MEGA,  # (annotated by jobs_today)
+             known[job.preset].label or job.preset if job.preset in known else job.preset)
             for job in jobs_today(user=user)[:100]]
     return render(request, "generation/usage.html", {
         "usage": usage, "plan_label": Plan(usage["plan"]).label, "allowances": allowances,
         "compute_percent": _percent(usage["compute_today"], usage["compute_per_day"]), "jobs": jobs})
+
+
+def _staff_or_403(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def models_page(request: HttpRequest) -> HttpResponse:
+    """Staff: every model preset, installed or not, with install and remove."""
+    _staff_or_403(request)
+    user = current_user(request)
+    states = models_manager.preset_states(user=user)
+    return render(request, "generation/models.html", {
+        "states": states, "failures": models_manager.job_failures(user=user),
+        "models_dir": models_manager.models_root(),
+        "installing": any(s.state == "installing" for s in states)})
+
+
+@login_required
+@require_POST
+def model_install(request: HttpRequest, name: str) -> HttpResponse:
+    _staff_or_403(request)
+    try:
+        models_manager.model_install_start(user=current_user(request), name=name)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Installing %(name)s: the download runs in the background.")
+                         % {"name": name})
+    return redirect("generation:models")
+
+
+@login_required
+@require_POST
+def model_remove(request: HttpRequest, name: str) -> HttpResponse:
+    _staff_or_403(request)
+    try:
+        models_manager.model_remove(user=current_user(request), name=name)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Removed %(name)s's weights.") % {"name": name})
+    return redirect("generation:models")

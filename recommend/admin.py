@@ -7,6 +7,7 @@ from recommend.models import (
     Hide,
     Like,
     ModelVersion,
+    ModerationDecision,
     Preferences,
     Publication,
     Report,
@@ -37,6 +38,20 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ["resolved", "trusted", "reason"]
     ordering = ["resolved", "-trusted", "-weight", "-created_at"]
     readonly_fields = ["weight", "trusted"]
+
+
+@admin.register(ModerationDecision)
+class ModerationDecisionAdmin(admin.ModelAdmin):
+    """Moderators' decisions and the platform's holds: read only (decide on /moderation/)."""
+
+    list_display = ["publication", "action", "moderator", "status_before", "status_after", "created_at"]
+    list_filter = ["action"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Signal)

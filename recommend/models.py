@@ -197,12 +197,44 @@ class Report(models.Model):
     # enough trusted reporters and enough weight; moderators see every report with both.
     weight = models.FloatField(default=0.0)
     trusted = models.BooleanField(default=False)
+    # The moderator's decision that settled it (resolved then); recommend/moderation.py.
+    settled_by = models.ForeignKey("ModerationDecision", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="settled_reports")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "publication"], name="recommend_report_once")]
 
     def __str__(self) -> str:
         return f"{self.user_id} reports {self.publication_id}: {self.reason}"
+
+
+class ModerationAction(models.TextChoices):
+    HOLD = "hold", _("Held back on reports")  # by the platform, not a moderator (services.report)
+    RESTORE = "restore", _("Restored")
+    REMOVE = "remove", _("Removed")
+    WARN = "warn", _("Creator warned")
+
+
+class ModerationDecision(models.Model):
+    """What was decided about a publication and when: a moderator restored, removed or warned (with
+    the reports it settled), or the platform held it back on reports (no moderator). Together with
+    its publication and reports, its moderation history (recommend/moderation.py)."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="decisions")
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="moderation_decisions")
+    action = models.CharField(max_length=10, choices=ModerationAction.choices)
+    note = models.TextField(max_length=2000, blank=True)
+    status_before = models.CharField(max_length=12, choices=PublicationStatus.choices)
+    status_after = models.CharField(max_length=12, choices=PublicationStatus.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["publication", "-id"]), models.Index(fields=["-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.publication_id}"
 
 
 class Preferences(models.Model):

@@ -1,9 +1,9 @@
 """The gallery's pages (recommend/pages.py). Included from core.urls with
 `path("", include("recommend.page_urls"))`; names are in the "gallery" namespace."""
 
-from django.urls import path
+from django.urls import include, path
 
-from recommend import pages
+from recommend import page_moderation, pages
 
 app_name = "gallery"
 
@@ -17,5 +17,7 @@ urlpatterns = [
     path("gallery/preferences/", pages.preferences_page, name="preferences"),
     path("gallery/welcome/", pages.onboarding, name="onboarding"),
     path("gallery/saved/", pages.collections, name="collections"),
+    path("gallery/liked/", pages.liked, name="liked"),
     path("projects/<int:project_id>/publish/<int:asset_id>/", pages.publish, name="publish"),
+    path("moderation/", include((page_moderation.urlpatterns, "moderation"))),  # staff: gallery:moderation:*
 ]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import current_user, signed_in
+from generation.kinds import JobKind
 from generation.selectors import asset_get
 from kernel.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 from kernel.forms import form_submit
@@ -218,7 +219,18 @@ def collections(request: HttpRequest) -> HttpResponse:
     chosen = next((c for c in lists if str(c.pk) == wanted), lists[0] if lists else None)
     works = selectors.collection_publications(collection=chosen, user=user) if chosen else []
     return render(request, "recommend/collections.html", {
-        "collections": lists, "chosen": chosen, "cards": publication_cards(request, works)})
+        "collections": lists, "chosen": chosen, "cards": publication_cards(request, works),
+        "liked_count": selectors.liked_count(user=user)})
+
+
+@login_required
+@require_GET
+def liked(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    works = selectors.liked_publications(user=user)
+    return render(request, "recommend/collections.html", {
+        "collections": list(selectors.collections_of(user=user)), "liked": True,
+        "liked_count": len(works), "cards": publication_cards(request, works)})
 
 
 # --- publishing a project's render -------------------------------------------------------------
@@ -233,6 +245,16 @@ def _publish_target(request: HttpRequest, project_id: int, asset_id: int) -> tup
         raise Http404(exc.message) from None
     except PermissionDenied as exc:
         raise Forbidden(exc.message) from None
+
+
+def _render_title(asset: Any) -> str:
+    """A render's own title: a storyboard's title (its prompt's first line), else its prompt,
+    shortened."""
+    prompt = asset.job.prompt if asset.job_id else ""
+    if asset.job_id and asset.job.kind == JobKind.STORYBOARD:
+        prompt = prompt.split("\n", 1)[0]
+    prompt = " ".join(prompt.split())
+    return prompt[:119].rstrip() + "…" if len(prompt) > 120 else prompt
 
 
 @login_required
@@ -259,9 +281,8 @@ def publish(request: HttpRequest, project_id: int, asset_id: int) -> HttpRespons
             return redirect(_work_url(publication))
         status = submitted.status
     else:
-        prompt = " ".join(asset.job.prompt.split()) if asset.job_id else ""
         form = PublishForm(fixed_licence=fixed, initial={
-            "title": prompt[:140], "language": user.preferred_language or "en",
+            "title": _render_title(asset), "language": user.preferred_language or "en",
             "licence": fixed or "cc-by-4.0"})
     return render(request, "recommend/publish.html", {
         "form": form, "project": project, "asset": asset, "registered": registered,

@@ -144,6 +144,20 @@ def collection_publications(*, collection: Collection, user: User) -> list[Publi
     return [found[pk] for pk in pks if pk in found]
 
 
+def liked_publications(*, user: User) -> list[Publication]:
+    """The works the user liked that are still shown to them, the latest like first."""
+    pks = list(Like.objects.filter(user=user).order_by("-created_at", "-id")
+               .values_list("publication_id", flat=True))
+    found = publications_for(pks, user=user)
+    return [found[pk] for pk in pks if pk in found]
+
+
+def liked_count(*, user: User) -> int:
+    """How many works the user liked that are still published (for the Liked tab)."""
+    return (Like.objects.filter(user=user, publication__status=PublicationStatus.PUBLISHED)
+            .exclude(publication__hidden_by__user=user).count())
+
+
 def popular_tags(*, prefix: str = "", limit: int = 30) -> QuerySet[Tag]:
     tags = Tag.objects.annotate(works=Count("publications", filter=Q(
         publications__status=PublicationStatus.PUBLISHED))).filter(works__gt=0)
@@ -184,3 +198,12 @@ def remix_projects(user: User | None) -> list[tuple[int, str]]:
     if user is None:
         return []
     return [(project.pk, project.name) for project in projects_allowing(user=user, action=Action.GENERATE)]
+
+
+def publications_popular(*, limit: int) -> list[Publication]:
+    """The gallery's best works for a visitor: published, the most liked first, then the newest,
+    with what a card needs."""
+    pks = list(Publication.objects.filter(status=PublicationStatus.PUBLISHED)
+               .order_by("-likes", "-published_at", "-id").values_list("pk", flat=True)[:limit])
+    found = publications_for(pks, user=None)
+    return [found[pk] for pk in pks if pk in found]

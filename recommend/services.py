@@ -454,10 +454,12 @@ def _hold_if_warranted(publication: Publication) -> None:
         trusted=Count("id", filter=Q(trusted=True)), weight=Sum("weight"))
     if (totals["trusted"] >= settings.RECOMMEND_HOLD_AFTER_REPORTS
             and (totals["weight"] or 0.0) >= settings.RECOMMEND_HOLD_WEIGHT):
+        from recommend.moderation import hold_record
         from recommend.serving import catalogue_invalidate
 
         if Publication.objects.filter(pk=publication.pk, status=PublicationStatus.PUBLISHED).update(
                 status=PublicationStatus.HELD):
+            hold_record(publication=publication)  # in the work's moderation history
             transaction.on_commit(catalogue_invalidate)
 
 
@@ -488,18 +490,13 @@ def report(*, user: User, publication_id: str, reason: str, note: str = "") -> R
 
 @transaction.atomic
 def report_resolve(*, publication_id: str, moderator: User, remove: bool) -> Publication:
-    """A moderator's decision on a held work: removed, or published again (reports resolved)."""
-    if not moderator.is_staff:
-        raise PermissionDenied(_("Only moderators decide on reports."))
-    publication = Publication.objects.filter(public_id=publication_id).first()
-    if publication is None:
-        raise NotFound(_("No such publication."))
-    publication.status = PublicationStatus.REMOVED if remove else PublicationStatus.PUBLISHED
-    publication.save(update_fields=["status"])
-    publication.reported_by.update(resolved=True)
-    if not remove:
-        Publication.objects.filter(pk=publication.pk).update(reports=0)
-    return publication
+    """A moderator's decision on a held work: removed, or published again (reports resolved).
+    Recorded as a decision (recommend.moderation.moderation_decide, which has warnings as well)."""
+    from recommend.moderation import moderation_decide
+
+    decision = moderation_decide(publication_id=publication_id, moderator=moderator,
+                                 action="remove" if remove else "restore")
+    return Publication.objects.get(pk=decision.publication_id)
 
 
 @transaction.atomic

@@ -88,3 +88,24 @@ def involving(user: User) -> Q:
 def works_of(user: User) -> QuerySet[Work]:
     """The works a person made, co-owns or was made by, newest first."""
     return Work.objects.filter(pk__in=Work.objects.filter(involving(user)).values("pk"))
+
+
+def works_awaiting_confirmation(*, user: AnyUser, limit: int) -> list[Work]:
+    """The works waiting for this person's word, newest first: registrations whose owners and
+    shares they co-own and have not confirmed yet, and works whose owners cut the share they made
+    until they consent (as the works page marks them)."""
+    person = signed_in(user)
+    if person is None:
+        return []
+    unconfirmed = Q(status=WorkStatus.CONFIRMING, owners__user=person, owners__confirmed_at__isnull=True)
+    entitled = Q(status__in=(WorkStatus.DRAFT, WorkStatus.CONFIRMING), entitled__has_key=str(person.pk))
+    candidates = (Work.objects.filter(pk__in=Work.objects.filter(unconfirmed | entitled).values("pk"))
+                  .select_related("project").prefetch_related("owners").order_by("-created_at", "-id"))
+    waiting = []
+    for work in candidates:
+        mine = [o for o in work.owners.all() if o.user_id == person.pk and o.confirmed_at is None]
+        if (mine and work.status == WorkStatus.CONFIRMING) or person.pk in consents_missing(work):
+            waiting.append(work)
+            if len(waiting) == limit:
+                break
+    return waiting

@@ -124,7 +124,41 @@ class PresetSerializer(serializers.Serializer):
     max_steps = serializers.IntegerField()
     size_multiple = serializers.IntegerField()
     frame_step = serializers.IntegerField(help_text="Frames are frame_step × k + 1.")
-    available = serializers.BooleanField(help_text="Its weights are on this machine (jobs on others fail).")
+    available = serializers.BooleanField(help_text="Its weights are on this machine (always true: only "
+                                                    "installed models are listed).")
+
+
+class ModelInstallSerializer(serializers.Serializer):
+    """A preset's last install from the Hub: its progress, and how it ended (for staff)."""
+
+    status = serializers.CharField(help_text="queued, running, succeeded or failed.")
+    bytes_done = serializers.IntegerField()
+    bytes_total = serializers.IntegerField(help_text="0 until the Hub listed the files.")
+    files_done = serializers.IntegerField()
+    files_total = serializers.IntegerField()
+    error = serializers.CharField(help_text="What went wrong, in plain words.")
+    error_detail = serializers.CharField(help_text="The exception behind it.")
+    requested_by = serializers.CharField(source="requested_by.username", allow_null=True, default=None)
+    started_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ModelStateSerializer(serializers.Serializer):
+    """A preset and whether its weights are on this machine (the staff Models page)."""
+
+    name = serializers.CharField(source="preset.name")
+    label = serializers.CharField(source="preset.label")  # type: ignore[assignment]
+    kind = serializers.CharField(source="preset.kind")
+    hub_id = serializers.CharField(source="preset.hub_id",
+                                   help_text="Where it installs from (empty: nowhere).")
+    state = serializers.ChoiceField(choices=["installed", "installing", "missing"])
+    source = serializers.CharField(  # type: ignore[assignment]  # (a field, not Field.source)
+        allow_null=True, help_text="built_in (a tiny preset), directory or hub_cache; null when missing.")
+    size_bytes = serializers.IntegerField(allow_null=True, help_text="On disk; null when nothing is yet.")
+    installable = serializers.BooleanField()
+    removable = serializers.BooleanField()
+    install = ModelInstallSerializer(allow_null=True)
 
 
 class AssetRemixInput(serializers.Serializer):

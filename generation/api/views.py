@@ -8,13 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import current_user
-from generation import selectors, services
+from generation import models_manager, selectors, services
 from generation.api.media import MEDIA_RESPONSES, asset_media_response
 from generation.api.serializers import (
     AssetRemixInput,
     JobCreateInput,
     JobSerializer,
     LibraryAssetSerializer,
+    ModelStateSerializer,
     PresetSerializer,
     UsageSerializer,
     WebhookCreatedSerializer,
@@ -22,7 +23,7 @@ from generation.api.serializers import (
     WebhookSerializer,
 )
 from generation.models import Asset, Job, Webhook
-from generation.presets import presets
+from generation.presets import presets_installed
 from generation.quotas import usage_get
 from generation.webhooks import webhook_create, webhook_delete
 from kernel.api.views import validated
@@ -92,10 +93,45 @@ class WebhookDetailView(APIView):
 
 class PresetListView(APIView):
     @extend_schema(responses=PresetSerializer(many=True),
-                   description="The models jobs can use, with their defaults and limits.")
+                   description="The models jobs can use (those installed here), with their defaults and "
+                               "limits.")
     def get(self, request: Request) -> Response:
-        ordered = sorted(presets().values(), key=lambda preset: not preset.available)  # usable ones first
-        return Response(PresetSerializer(ordered, many=True).data)
+        return Response(PresetSerializer(presets_installed().values(), many=True).data)
+
+
+class ModelListView(APIView):
+    @extend_schema(operation_id="models_list", responses=ModelStateSerializer(many=True),
+                   description="Staff: every model preset, whether its weights are installed here, their "
+                               "size on disk, and any install's progress.")
+    def get(self, request: Request) -> Response:
+        states = models_manager.preset_states(user=request.user)
+        return Response(ModelStateSerializer(states, many=True).data)
+
+
+class ModelDetailView(APIView):
+    @extend_schema(operation_id="models_retrieve", responses=ModelStateSerializer)
+    def get(self, request: Request, name: str) -> Response:
+        state = models_manager.preset_state_get(user=request.user, name=name)
+        return Response(ModelStateSerializer(state).data)
+
+    @extend_schema(operation_id="models_remove", responses={204: None},
+                   description="Staff: delete the model's weights directory (never a built-in tiny model's, "
+                               "nor anything outside the models directory).")
+    def delete(self, request: Request, name: str) -> Response:
+        models_manager.model_remove(user=current_user(request), name=name)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ModelInstallView(APIView):
+    @extend_schema(operation_id="models_install", request=None,
+                   responses={202: ModelStateSerializer},
+                   description="Staff: download the model's weights from the Hugging Face Hub into its "
+                               "directory, in the background; its progress is in `install`. One install "
+                               "per model at a time (409 while one runs).")
+    def post(self, request: Request, name: str) -> Response:
+        models_manager.model_install_start(user=current_user(request), name=name)
+        state = models_manager.preset_state_get(user=request.user, name=name)
+        return Response(ModelStateSerializer(state).data, status=status.HTTP_202_ACCEPTED)
 
 
 class AssetListView(generics.ListAPIView):

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.avatars import avatar_validate
 from accounts.models import DEFAULT_TOKEN_SCOPES, ApiToken, TokenScope, User
@@ -24,7 +25,7 @@ from accounts.tokens import token_generate
 from accounts.verification import email_verification_token, verification_url
 from kernel.errors import Conflict, NotFound, QuotaExceeded, ValidationFailed
 
-USERNAME_RULE = _("Letters, digits and @/./+/-/_ only, at most 150 characters.")
+USERNAME_RULE = gettext_lazy("Letters, digits and @/./+/-/_ only, at most 150 characters.")
 
 
 def _validate_password(password: str, user: User) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from pycrdt import ArrayEvent, Doc, Map, TextEvent, merge_updates
+from pycrdt import Array, ArrayEvent, Doc, Map, Text, TextEvent, merge_updates
 
 from collab.schema import TEXT_FIELDS, scene_ids, scenes_of, title_of
 
@@ -113,3 +113,46 @@ def apply_with_stats(doc: Doc, update: bytes) -> tuple[UpdateStats, bytes]:
         return attributor.apply(update)
     finally:
         attributor.close()
+
+
+# --- comments, for notifications (collab.tasks.comments_notify) -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRef:
+    """A comment or a reply as the document holds it (the author is what the client wrote)."""
+
+    scene_id: str
+    scene_number: int  # 1-based position of its scene
+    comment_id: str  # a reply's own id
+    parent_id: str | None  # a reply's comment
+    author: str  # the author's username
+    text: str
+
+
+def _str(value: Any) -> str:
+    return str(value) if isinstance(value, Text | str) else ""
+
+
+def comment_index(doc: Doc) -> dict[tuple[str, str | None, str], CommentRef]:
+    """Every comment and reply in the document, by (scene id, comment id for a reply, own id):
+    client-made ids are short and only unique where they are."""
+    found: dict[tuple[str, str | None, str], CommentRef] = {}
+    for number, scene in enumerate(scenes_of(doc), 1):
+        comments = scene.get("comments") if isinstance(scene, Map) else None
+        if not isinstance(comments, Array):
+            continue
+        scene_id = _str(scene.get("id"))
+        for comment in comments:
+            if not isinstance(comment, Map):
+                continue
+            ref = CommentRef(scene_id, number, _str(comment.get("id")), None, _str(comment.get("author")),
+                             _str(comment.get("text")))
+            found[(scene_id, None, ref.comment_id)] = ref
+            replies = comment.get("replies")
+            for reply in replies if isinstance(replies, Array) else ():
+                if isinstance(reply, Map):
+                    found[(scene_id, ref.comment_id, _str(reply.get("id")))] = CommentRef(
+                        scene_id, number, _str(reply.get("id")), ref.comment_id, _str(reply.get("author")),
+                        _str(reply.get("text")))
+    return found

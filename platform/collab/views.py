@@ -13,6 +13,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import current_user
@@ -52,7 +53,7 @@ def _strings() -> dict[str, str]:
         "resolved": _("Resolved"),
         "reply": _("Reply"),
         "just_now": _("just now"),
-        "version_by": _("by %(name)s"),
+        "version_by": pgettext("saved by", "by %(name)s"),
         "version_saved": _("Saved version “%(label)s”."),
         "version_restored": _("Restored “%(label)s”."),
         "versions_empty": _("No versions yet."),
@@ -97,7 +98,8 @@ def storyboard_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "user": {"id": user.pk, "username": user.username, "name": user.name},
         "can": {"edit": can["edit_storyboard"], "save": can["save_version"],
                 "restore": can["restore_version"]},
-        "strings": _strings(),
+        # A version without a title of its own is shown under the project's name (as the title field).
+        "strings": {**_strings(), "preview_untitled": project.name or _("Untitled storyboard")},
     }
     return render(request, "collab/storyboard.html", {
         "project": project,

@@ -21,6 +21,7 @@ from collab.attribution import UpdateStats
 from collab.rooms import Room
 from collab.updatelog import LogEntry, updates_append
 from kernel.errors import ServiceError
+from kernel.tasks import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class _Group:
 
 
 _append = database_sync_to_async(updates_append)  # made once: wrapping costs an inspect.signature
+_enqueue = database_sync_to_async(enqueue)
 
 
 class LogWriter:
@@ -117,6 +119,18 @@ class LogWriter:
             self._hand_over(room, entries)
         for room in refused:
             await room.reload()  # the room holds what the log refused
+        await self._comments_announce(committed)
+
+    async def _comments_announce(self, committed: dict[Room, list[tuple[int, _Group]]]) -> None:
+        """Entries that added comments or replies (rare): a task finds them in the log and
+        notifies who takes part in the scene, off this path (after everything is relayed)."""
+        for room, entries in committed.items():
+            for seq, group in entries:
+                if any(item.stats.comments for item in group.items):
+                    try:
+                        await _enqueue("collab.tasks.comments_notify", project_id=room.project_id, seq=seq)
+                    except Exception:  # a notification lost, never the writer
+                        log.exception("storyboard %s: could not queue comment notifications", room.project_id)
 
     def _hand_over(self, room: Room, entries: list[tuple[int, _Group]]) -> None:
         updates = []

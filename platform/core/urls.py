@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import healthz, livez, readyz
+from core.home import home
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -17,6 +18,8 @@ urlpatterns = [
         url_name="schema", template_name="core/swagger_ui.html"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("", include("inbox.urls")),
+    path("", home, name="home"),  # the public home, or the dashboard of a person logged in
     path("", include("projects.urls")),
     path("", include("collab.urls")),
     path("", include("generation.urls")),

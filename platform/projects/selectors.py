@@ -186,3 +186,25 @@ def member_roles(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[str
             [*projects, *users])
         return {(project_id, user_id): (role, archived_at is not None)
                 for project_id, user_id, role, archived_at in cursor.fetchall()}
+
+
+def memberships_recent(*, user: AnyUser, limit: int) -> list[Membership]:
+    """The user's memberships of projects not archived, the latest changed project first, each
+    with its project (the dashboard's list)."""
+    person = signed_in(user)
+    if person is None:
+        return []
+    return list(Membership.objects.filter(user=person, project__archived_at__isnull=True)
+                .select_related("project").order_by("-project__updated_at", "-project_id")[:limit])
+
+
+def activity_recent(*, user: AnyUser, limit: int) -> list[Activity]:
+    """The latest activity of every project whose log the user may read, newest first, each with
+    its actor and project."""
+    person = signed_in(user)
+    if person is None:
+        return []
+    roles = [role for role in Role if role_allows(role, Action.VIEW_ACTIVITY)]
+    readable = Membership.objects.filter(user=person, role__in=roles).values("project_id")
+    return list(Activity.objects.filter(project_id__in=readable).select_related("actor", "project")
+                [:limit])

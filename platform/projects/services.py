@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.selectors import email_masked, signed_in, user_find
+from inbox.services import NotificationKind, notification_send
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from projects.activity import activity_record as activity_record  # (public: other apps record theirs)
 from projects.activity import project_event_send as project_event_send
@@ -217,6 +218,9 @@ def invitation_create(*, project: Project, user: AnyUser, invitee: str,
     activity_record(project=project, actor=actor.user, verb="member.invited", target=invitation,
                     data={"invitee": _invitee_public_label(invitation), "role": new_role.value})
     transaction.on_commit(lambda: _invitation_mail(invitation), robust=True)
+    if target is not None:  # an account: its inbox too (an address not signed up has none)
+        notification_send(recipients=[target], kind=NotificationKind.INVITATION, actor=actor.user,
+                          link=reverse("projects:invitations"), params={"project": project.name})
     return invitation
 
 

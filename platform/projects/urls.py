@@ -4,7 +4,6 @@ from projects import views
 
 app_name = "projects"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("projects/", views.project_list, name="list"),
     path("projects/new/", views.project_create, name="create"),
     path("projects/invitations/", views.my_invitations, name="invitations"),

@@ -79,13 +79,6 @@ def _render_list(request: HttpRequest, *, archived: bool, form: ProjectForm,
     }, status=status)
 
 
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("projects:list")
-    return redirect("accounts:login")
-
-
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:

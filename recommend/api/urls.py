@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recommend.api import views
+from recommend.api import moderation, views
 
 urlpatterns = [
     path("gallery/feed", views.FeedView.as_view(), name="api-gallery-feed"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("gallery/collections", views.CollectionListView.as_view(), name="api-gallery-collections"),
     path("gallery/collections/<int:collection_id>", views.CollectionItemsView.as_view(),
          name="api-gallery-collection"),
+    path("gallery/liked", views.LikedView.as_view(), name="api-gallery-liked"),
     path("gallery/works/<str:publication_id>", views.PublicationView.as_view(), name="api-gallery-work"),
     path("gallery/works/<str:publication_id>/media/<str:name>", views.PublicationMediaView.as_view(),
          name="api-gallery-media"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("gallery/works/<str:publication_id>/moderate", views.ModerateView.as_view(),
          name="api-gallery-moderate"),
     path("gallery/works/<str:publication_id>/remix", views.RemixView.as_view(), name="api-gallery-remix"),
+    path("moderation", moderation.ModerationView.as_view(), name="api-moderation"),
+    path("moderation/<str:publication_id>", moderation.ModerationItemView.as_view(),
+         name="api-moderation-item"),
     path("gallery/creators/<str:username>", views.CreatorView.as_view(), name="api-gallery-creator"),
     path("gallery/creators/<str:username>/works", views.CreatorWorksView.as_view(),
          name="api-gallery-creator-works"),

@@ -331,6 +331,15 @@ class CollectionListView(generics.ListAPIView):
         return selectors.collections_of(user=current_user(self.request))
 
 
+class LikedView(generics.GenericAPIView):
+    serializer_class = PublicationSerializer
+
+    @extend_schema(operation_id="gallery_liked", responses=PublicationSerializer(many=True),
+                   description="The works you liked that are still published, the latest like first.")
+    def get(self, request: Request) -> Response:
+        return _cards_page(self, request, selectors.liked_publications(user=current_user(request)))
+
+
 class CollectionItemsView(generics.GenericAPIView):
     serializer_class = PublicationSerializer
 

@@ -10,10 +10,12 @@ OwnersChanged event) or its licence; a failed one says why.
 from datetime import datetime
 from typing import Any
 
+from django.urls import reverse
 from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from inbox.services import NotificationKind, notification_send
 from rights.events import works_announce
 from rights.models import (
     Batch,
@@ -50,6 +52,7 @@ def _affected(tx: ChainTx) -> list[int]:
 def confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract, *, block: int, mined_at: datetime) -> None:
     _confirmed(tx, receipt, contract, block=block, mined_at=mined_at)
     works_announce(_affected(tx))
+    _registration_notify(tx, NotificationKind.REGISTRATION_CONFIRMED)
 
 
 def _confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract, *, block: int,
@@ -75,6 +78,19 @@ def _confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract, *, block: in
 def failed(tx: ChainTx, error: str) -> None:
     _failed(tx, error)
     works_announce(_affected(tx))
+    _registration_notify(tx, NotificationKind.REGISTRATION_FAILED)
+
+
+def _registration_notify(tx: ChainTx, kind: str) -> None:
+    """A registration (its own or its batch's anchor) is final: tell each work's owners and its
+    maker, in their inbox (after commit)."""
+    if tx.function not in ("register", "anchor"):
+        return
+    for work in Work.objects.filter(pk__in=_affected(tx)).prefetch_related("owners"):
+        people = {owner.user_id for owner in work.owners.all() if owner.user_id} | (
+            {work.created_by_id} if work.created_by_id else set())
+        notification_send(recipients=sorted(people), kind=kind, params={"work": work.title},
+                          link=reverse("works:detail", args=[work.public_id]))
 
 
 def _failed(tx: ChainTx, error: str) -> None:

@@ -17,12 +17,14 @@ from typing import IO, TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import users_by_id
 from collab.selectors import storyboard_contributions
 from generation.selectors import asset_find
+from inbox.services import NotificationKind, notification_send
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kernel.files import stored_name
 from projects.roles import Action, Role
@@ -313,6 +315,7 @@ def work_submit(*, work_id: str, user: User, acknowledge_similar: bool = False) 
         return work
     work.status = WorkStatus.CONFIRMING
     work.save(update_fields=["status"])
+    _confirmation_ask(work, actor=user)
     return _submit_when_agreed(work)
 
 
@@ -328,6 +331,15 @@ def work_confirm(*, work_id: str, user: User) -> Work:
     elif not confirmed:
         raise PermissionDenied(_("Only the work's co-owners confirm it."))
     return _submit_when_agreed(work)
+
+
+def _confirmation_ask(work: Work, *, actor: User | None) -> None:
+    """Ask, in their inbox, the co-owners who have not confirmed and the makers whose consent is
+    missing (after commit; nobody when everyone has agreed already)."""
+    waiting = set(work.owners.filter(user__isnull=False, confirmed_at__isnull=True)
+                  .values_list("user_id", flat=True)) | set(consents_missing(work))
+    notification_send(recipients=sorted(waiting), kind=NotificationKind.COOWNER_REQUEST, actor=actor,
+                      link=reverse("works:detail", args=[work.public_id]), params={"work": work.title})
 
 
 def _submit_when_agreed(work: Work) -> Work:
@@ -371,5 +383,6 @@ def review_decide(*, review_id: int, user: User, approve: bool) -> WorkReview:
     elif not work.reviews.filter(status=ReviewStatus.PENDING).exists():
         work.status = WorkStatus.CONFIRMING
         work.save(update_fields=["status"])
+        _confirmation_ask(work, actor=work.created_by)  # (who asked; the approver only let it go on)
         _submit_when_agreed(work)
     return review

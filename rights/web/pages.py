@@ -14,11 +14,14 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format, number_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import current_user, users_by_id
+from generation.kinds import JobKind
 from generation.selectors import assets_of_projects
 from kernel.errors import NotFound, ServiceError
 from kernel.forms import form_submit
@@ -134,12 +137,36 @@ def _assets_offered(user: User, wanted: int | None) -> list[Asset]:
     return assets
 
 
+def _shortened(text: str, length: int = 60) -> str:
+    text = " ".join(text.split())
+    return text[:length - 1].rstrip() + "…" if len(text) > length else text
+
+
+def _asset_facts(asset: Asset) -> dict[str, str]:
+    """What a render is, for people telling renders apart: a storyboard's cut, one of its scene
+    clips, an image or a video; what it shows (the scene's own prompt for a clip); when it was
+    made; its size and length."""
+    job = asset.job
+    scene = int(asset.role[6:]) if asset.role.startswith("scene-") and asset.role[6:].isdigit() else 0
+    if scene:
+        kind = _("Scene clip %(number)s") % {"number": scene}
+        clip = job.scenes[scene - 1] if 0 < scene <= len(job.scenes) else {}
+        shows = str(clip.get("prompt") or job.prompt) if isinstance(clip, dict) else job.prompt
+    elif job.kind == JobKind.STORYBOARD:
+        kind, shows = _("Storyboard cut"), job.prompt
+    else:
+        kind, shows = (_("Image") if asset.kind == JobKind.IMAGE else _("Video")), job.prompt
+    made = date_format(localtime(asset.created_at), "SHORT_DATETIME_FORMAT")
+    size = _("%(width)s × %(height)s") % {"width": asset.width, "height": asset.height}
+    facts = [made, size]
+    if asset.kind != JobKind.IMAGE and asset.seconds:
+        facts.append(_("%(seconds)s s") % {"seconds": number_format(round(asset.seconds, 1))})
+    return {"kind": kind, "shows": _shortened(shows), "facts": " · ".join(facts)}
+
+
 def _asset_label(asset: Asset) -> str:
-    prompt = " ".join(asset.job.prompt.split())
-    prompt = prompt[:77] + "…" if len(prompt) > 80 else prompt
-    kind = asset.get_kind_display()
-    return _("%(project)s · %(kind)s #%(id)s · %(prompt)s") % {
-        "project": asset.project.name, "kind": kind, "id": asset.pk, "prompt": prompt}
+    facts = _asset_facts(asset)
+    return f"{facts['kind']} · {facts['shows']} · {facts['facts']}"
 
 
 def _asset_param(request: HttpRequest) -> int | None:
@@ -186,14 +213,19 @@ def work_new(request: HttpRequest) -> HttpResponse:
         initial: dict[str, Any] = {}
         chosen = next((a for a in assets if a.pk == wanted), None)
         if chosen is not None:
-            initial = {"source": Source.ASSET, "asset": chosen.pk,
-                       "title": " ".join(chosen.job.prompt.split())[:120]}
+            # A storyboard's cut is named by the storyboard's title, its prompt's first line.
+            named = chosen.job.prompt.split("\n", 1)[0] if chosen.job.kind == JobKind.STORYBOARD \
+                and chosen.role == "output" else chosen.job.prompt
+            initial = {"source": Source.ASSET, "asset": chosen.pk, "title": " ".join(named.split())[:120]}
         form = WorkCreateForm(initial=initial, asset_choices=choices)
     chosen_id = str(form["asset"].value())
-    tiles = [{"asset": a, "label": label, "thumbnail": a.media_url("thumbnail"),
-              "registered": a.pk in registered, "checked": chosen_id == str(a.pk)}
-             for a, (_pk, label) in zip(assets, choices, strict=True)]
-    return render(request, "rights/work_new.html", {"form": form, "tiles": tiles}, status=status)
+    groups: dict[int, dict[str, Any]] = {}  # by project, in the order their newest render comes
+    for a in assets:
+        group = groups.setdefault(a.project_id, {"project": a.project, "tiles": []})
+        group["tiles"].append({"asset": a, **_asset_facts(a), "thumbnail": a.media_url("thumbnail"),
+                               "registered": a.pk in registered, "checked": chosen_id == str(a.pk)})
+    return render(request, "rights/work_new.html", {
+        "form": form, "tiles": bool(assets), "groups": list(groups.values())}, status=status)
 
 
 # --- the certificate (and draft) page ---------------------------------------------------------

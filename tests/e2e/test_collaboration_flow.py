@@ -21,7 +21,9 @@ def _sign_up(page, base: str, username: str, display_name: str) -> None:
     page.fill("input[name=password2]", PASSWORD)
     page.locator("form").filter(has=page.locator("input[name=password2]")).locator(
         "button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/projects/$"))
+    page.wait_for_url(re.compile(r"/$"))  # the dashboard; its "New project" leads to the form
+    page.click("#dash-new-project")
+    page.wait_for_url(re.compile(r"/projects/#new-project$"))
 
 
 def test_invite_accept_and_live_activity(browser, live_server_url):

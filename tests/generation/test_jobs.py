@@ -125,8 +125,8 @@ def test_a_running_job_stops_at_the_next_step_when_cancelled(team, monkeypatch):
 
 
 def test_missing_weights_fail_the_job_with_a_message_that_says_what_to_do(team, settings):
-    settings.GENERATION_PRESETS = {"tiny-ltx-video": {"tiny": ""}}  # as if it were a real model
-    job = submit(team)
+    job = submit(team)  # (submission refuses a missing model: these went missing after it was queued)
+    settings.GENERATION_PRESETS = {"tiny-ltx-video": {"tiny": ""}}  # as if it were a real model, removed
     assert job_execute(job.pk) == JobStatus.FAILED
     job.refresh_from_db()
     assert "tiny-ltx-video" in job.error and "not installed" in job.error

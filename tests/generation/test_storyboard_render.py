@@ -33,7 +33,9 @@ def test_three_scenes_make_one_video_as_long_as_the_three_clips(team):
     assert [s["frames"] for s in job.scenes] == [9, 17, 9] and job.frames == 35
     assert [s["seed"] for s in job.scenes] == [11, 7, 7]  # a scene's own seed, else the shared one
     assert job.scenes[1]["prompt"] == "gulls over the pier, slow pan left, watercolour"
-    assert job.prompt == team.project.name  # (the storyboard has no title of its own)
+    # Its prompt is the storyboard's own text: the title (the project's name while the storyboard
+    # has none), then each scene's prompt.
+    assert job.prompt == f"{team.project.name}\na harbour at dawn · gulls over the pier · night falls"
     # Edits after submit do not change the render.
     scene_add(project=team.project, user=team.owner, prompt="an extra scene", duration=1)
 

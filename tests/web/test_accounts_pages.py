@@ -35,11 +35,11 @@ def test_signup_page_renders_for_anonymous_users(client: Client) -> None:
     assert '<meta name="viewport"' in page
 
 
-def test_signup_logs_in_and_redirects_to_the_projects_list(client: Client) -> None:
+def test_signup_logs_in_and_redirects_to_the_dashboard(client: Client) -> None:
     response = client.post(reverse("accounts:signup"), {
         "username": "ada", "email": "Ada@Example.com", "display_name": "Ada L.",
         "password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD}, follow=True)
-    assert response.redirect_chain[0] == (reverse("projects:list"), 302)
+    assert response.redirect_chain[0] == (reverse("home"), 302)
     user = User.objects.get(username="ada")
     assert user.email == "ada@example.com"
     assert user.display_name == "Ada L."
@@ -51,7 +51,7 @@ def test_signup_logs_in_and_redirects_to_the_projects_list(client: Client) -> No
     response = client.post(reverse("accounts:login"),
                            {"username": "ada", "password": DEFAULT_PASSWORD})
     assert response.status_code == 302
-    assert response.url == reverse("projects:list")
+    assert response.url == reverse("home")
 
 
 def test_signup_errors_are_shown_on_the_fields_and_keep_the_input(client: Client) -> None:

@@ -24,9 +24,11 @@ def detail(team: Team) -> str:
 # --- list and create ------------------------------------------------------------------------
 
 
-def test_home_redirects(client: Client, as_user, team: Team) -> None:
-    assert client.get("/").url == reverse("accounts:login")
-    assert as_user(team.owner).get("/").url == reverse("projects:list")
+def test_home_is_a_page_not_a_redirect(client: Client, as_user, team: Team) -> None:
+    # `/` is core's now (tests/web/test_home.py): the public home, or the member's dashboard.
+    assert client.get("/").status_code == 200
+    response = as_user(team.owner).get("/")
+    assert response.status_code == 200 and "Moon Loom" in response.content.decode()
 
 
 def test_project_list_shows_my_projects_only(as_user, team: Team) -> None:
@@ -428,5 +430,5 @@ def test_the_404_page_is_the_sites(as_user, team: Team) -> None:
     response = as_user(team.outsider).get(detail(team))
     assert response.status_code == 404
     page = html(response)
-    assert "Page not found" in page and reverse("projects:home") in page
+    assert "Page not found" in page and f'href="{reverse("home")}"' in page
     assert "Moon Loom" not in page

@@ -1,10 +1,12 @@
 """`manage.py generation_presets [--build-tiny]`: the model presets and whether their weights
-are on this machine."""
+are on this machine (staff install and remove them on the Models page, /staff/models/)."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.template.defaultfilters import filesizeformat
 
+from generation.models_manager import preset_state
 from generation.pipelines import WeightsMissing, weights_location
 from generation.presets import presets
 from generation.tiny import tiny_ready
@@ -24,6 +26,8 @@ class Command(BaseCommand):
             else:
                 try:
                     where = f"ready: {weights_location(preset)}"
+                    on_disk = preset_state(preset).size_bytes
+                    where += f" ({filesizeformat(on_disk)} on disk)" if on_disk is not None else ""
                 except WeightsMissing as exc:
                     where = f"missing: {exc}"
             size = f"{preset.width}x{preset.height}" + (

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("accounts.api.urls")),
+    path("", include("inbox.api.urls")),
     path("", include("projects.api.urls")),
     path("", include("collab.api.urls")),
     path("", include("generation.api.urls")),

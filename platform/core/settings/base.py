@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "axes",  # log-in lock-out after repeated failures (accounts/lockout.py)
     "core",
     "accounts",
+    "inbox",
     "projects",
     "collab",
     "generation",
@@ -108,7 +109,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "projects:list"
+LOGIN_REDIRECT_URL = "home"  # the dashboard
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # --- log-in lock-out (django-axes; the policy and its reasons are in accounts/lockout.py) ---
@@ -244,6 +245,7 @@ CELERY_TASK_ROUTES = {
     # Their own workers: a slow receiver never holds a render or a chain transaction.
     "generation.tasks.webhook_deliver": {"queue": "webhooks"},  # (exact names win over patterns)
     "generation.tasks.jobs_recover": {"queue": "default"},
+    "generation.tasks.model_install": {"queue": "default"},  # a download never holds a render's turn
     "generation.*": {"queue": "gpu"},
     "rights.*": {"queue": "chain"},
     "recommend.*": {"queue": "default"},
@@ -264,6 +266,14 @@ CELERY_BEAT_SCHEDULE = {
     "expire-invitations": {
         "task": "projects.tasks.invitations_expire",
         "schedule": 3600.0,
+    },
+    "inbox-digests": {  # e-mail digests of unread notifications (inbox/services.py)
+        "task": "inbox.tasks.digests_send",
+        "schedule": float(env.int("INBOX_DIGEST_EVERY_S", default=3600)),
+    },
+    "inbox-prune": {
+        "task": "inbox.tasks.notifications_prune",
+        "schedule": 6 * 3600.0,
     },
     "recover-stalled-jobs": {
         "task": "generation.tasks.jobs_recover",
@@ -385,6 +395,7 @@ SPECTACULAR_SETTINGS = {
         "JobKindEnum": "generation.models.JobKind",
         "BeaconKindEnum": "recommend.api.serializers.BEACON_KINDS",
         "ReasonCodeEnum": "recommend.api.serializers.REASON_CODES",
+        "NotificationKindEnum": "inbox.models.Kind",
     },
     # Every operation documents its errors (the one error shape) as its `default` response.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -55,11 +56,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     assert isinstance(exc, exceptions.APIException)
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        message = "Some fields are invalid: " + ", ".join(sorted(fields)) + "."
+        message = _("Some fields are invalid: %(fields)s.") % {"fields": ", ".join(sorted(fields))}
         response.data = error_body("invalid", message, fields)
     else:
         detail = exc.detail
-        message = str(detail) if not isinstance(detail, dict | list) else "Request refused."
+        message = str(detail) if not isinstance(detail, dict | list) else _("Request refused.")
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response.data = error_body(str(code), message)
     return response

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
@@ -18,7 +19,7 @@ from rest_framework.parsers import JSONParser
 class TooLarge(APIException):
     status_code = 413
     default_code = "too_large"
-    default_detail = "The request body is too large."
+    default_detail = _("The request body is too large.")
 
 
 def json_depth(value: Any) -> int:

@@ -1,4 +1,5 @@
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -47,8 +48,8 @@ class ProjectListView(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Project]:
         value = self.request.query_params.get("archived", "false").lower()
         if value not in ARCHIVED_VALUES:
-            raise ValidationFailed("Invalid filter.", fields={
-                "archived": ["Allowed values: " + ", ".join(ARCHIVED_VALUES) + "."]})
+            raise ValidationFailed(_("Invalid filter."), fields={
+                "archived": [_("Allowed values: %(values)s.") % {"values": ", ".join(ARCHIVED_VALUES)}]})
         return selectors.project_list(user=self.request.user, archived=ARCHIVED_VALUES[value])
 
     def get_serializer_context(self) -> dict:

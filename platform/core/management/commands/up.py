@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from core.demo import demo_ensure
+from core.demo_gallery import demo_gallery_resume
 from core.supervisor import Child, Supervisor
 from core.valkey import valkey_command, valkey_wait
 from kernel.paths import BASE_DIR, VAR_DIR
@@ -95,6 +96,8 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             creds, created = demo_ensure(credentials_path=VAR_DIR / "demo-credentials.json")
             call_command("chain_setup")
+            if creds and demo_gallery_resume():  # rendered by the worker once it is up
+                self.stdout.write("Seeding the demo gallery in the background…")
             celery = [python, "-m", "celery", "-A", "core"]
             supervisor.start(Child("worker", [*celery, "worker", "-Q", CELERY_QUEUES,
                                               "--concurrency", "2", "--loglevel", "INFO",

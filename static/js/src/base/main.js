@@ -3,10 +3,12 @@
  * the Content-Security-Policy):
  * - forms with data-confirm ask before they are sent (remove, leave, revoke...);
  * - initials avatars take their colour from data-hue (set through the CSSOM, which the policy
- *   allows, instead of a style attribute, which it does not).
+ *   allows, instead of a style attribute, which it does not);
+ * - the inbox badge in the navigation counts unread notifications live (notifications.js).
  */
 
 import { ready } from "../lib/page.js";
+import { startInboxBadge } from "./notifications.js";
 
 document.addEventListener("submit", (event) => {
   const question = event.target.getAttribute("data-confirm");
@@ -20,4 +22,8 @@ function paintHues(root) {
   }
 }
 
-ready(() => paintHues(document));
+ready(() => {
+  paintHues(document);
+  const badge = document.getElementById("inbox-badge");
+  if (badge && badge.dataset.wsPath && "WebSocket" in window) startInboxBadge(badge);
+});

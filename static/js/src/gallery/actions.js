@@ -15,6 +15,7 @@ import { toast } from "./toast.js";
 import { authenticated, feedContext, integer, label, recalledContext, urls } from "./util.js";
 
 const busy = new WeakSet();  // containers with a like or save on its way
+let toldWhereLikesGo = false;  // the first like on a page says where liked works are found
 
 /* Where the work was shown: a card's own context, or on its page the card it was opened from. */
 function contextOf(container) {
@@ -46,6 +47,10 @@ async function toggle(container, action) {
     const card = await api(urls.work(container.dataset.id, action), {
       method: on ? "POST" : "DELETE", body: on ? contextOf(container) : undefined });
     applyCard(container, card);
+    if (action === "like" && on && !toldWhereLikesGo && urls.liked) {
+      toldWhereLikesGo = true;
+      toast(label("liked"), { actions: [{ label: label("open-liked"), href: urls.liked }] });
+    }
   } catch (error) {
     setToggle(container, action, !on);
     toast(label(action + "-failed", { message: error.message }), { error: true });

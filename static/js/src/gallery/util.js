@@ -22,6 +22,7 @@ export const urls = {
   feed: root ? root.dataset.feedUrl : "",
   signals: root ? root.dataset.signalsUrl : "",
   login: root ? root.dataset.loginUrl : "/accounts/login/",
+  liked: root ? root.dataset.likedUrl || "" : "",
   work(id, action) {
     return root.dataset.workApi.replace("__id__", encodeURIComponent(id)) + (action ? "/" + action : "");
   },

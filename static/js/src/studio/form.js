@@ -9,7 +9,8 @@ import {
   applyPreset, defaultPreset, fillPresetSelect, frameCount, isAvailable, loadUsage, presetByName,
   sizeLimits,
 } from "./presets.js";
-import { duration, el, integer, label } from "./util.js";
+import { finishing } from "./queue.js";
+import { ACTIVE, duration, el, integer, label, percent } from "./util.js";
 
 const PRESET_KEY = "storyloom.generation.preset";
 
@@ -18,6 +19,8 @@ const select = el("gen-preset");
 const submit = el("gen-submit");
 const status = el("gen-status");
 let queue = (request) => request;  // into the queue (main.js)
+let openAsset = () => {};
+let followed = null;  // the id of the job last queued here: the status line follows it
 
 function mode() {
   const checked = form.querySelector("input[name=mode]:checked");
@@ -99,9 +102,11 @@ async function send(event) {
   submit.disabled = true;
   status.textContent = label("submitting");
   try {
-    await queue(api(urls.jobs, { method: "POST", body }));
+    const job = await queue(api(urls.jobs, { method: "POST", body }));
     clearErrors(form, "gen");
+    followed = job ? job.id : null;
     status.textContent = label("queued-note");
+    if (job) jobChanged(job);
     try { window.localStorage.setItem(PRESET_KEY, body.preset); } catch (error) { /* private mode */ }
   } catch (error) {
     status.textContent = "";
@@ -109,6 +114,36 @@ async function send(event) {
   } finally {
     submit.disabled = false;
   }
+}
+
+/* The status line under the form says where the job queued from it is: queued, rendering (how
+   far), encoding and signing, done (with a button that plays it), failed (with the reason). */
+export function jobChanged(job) {
+  if (!form || !job || job.id !== followed) return;
+  const done = job.status === "succeeded";
+  status.dataset.jobStatus = job.status;
+  if (job.status === "queued") {
+    status.textContent = label("queued-note");
+  } else if (job.status === "running") {
+    status.textContent = finishing(job) ? label("finishing")
+      : label("running-note", { percent: percent.format((job.progress || 0) / 100) });
+  } else if (done) {
+    status.textContent = label("done-note") + " ";
+    if (job.asset) {
+      const open = document.createElement("button");
+      open.type = "button";
+      open.className = "btn btn--ghost btn--small gen-form__open";
+      open.textContent = label("done-open");
+      open.addEventListener("click", () => openAsset(job.asset.id));
+      status.appendChild(open);
+    }
+  } else if (job.status === "failed") {
+    status.textContent = label("failed-note", { error: job.error || "" });
+  } else {
+    status.textContent = label("cancelled-note");
+  }
+  status.classList.toggle("is-error", job.status === "failed");
+  if (!ACTIVE.has(job.status)) followed = null;
 }
 
 /* Today's use above the form, and the size limits of the plan on the inputs. */
@@ -147,10 +182,11 @@ export function presetsFailed(error) {
   if (form) showErrors(form, "gen", error);
 }
 
-/* hooks: submit(request) (the POST's promise; resolves to the job, in the queue). */
+/* hooks: submit(request) (the POST's promise; resolves to the job, in the queue), open(assetId). */
 export function initForm(hooks) {
   if (!form) return;
   queue = hooks.submit;
+  openAsset = hooks.open || openAsset;
   form.addEventListener("submit", send);
   form.addEventListener("change", (event) => {
     if (event.target.name === "mode") {
@@ -167,7 +203,7 @@ export function initForm(hooks) {
   });
   form.addEventListener("input", (event) => {
     if (event.target.name === "seconds" || event.target.name === "fps") updateHints();
-    status.textContent = "";
+    if (!followed) status.textContent = "";
   });
   clearFieldErrorOnInput(form);
 }

@@ -7,13 +7,15 @@
  *   form.js      the generate panel                      queue.js    jobs, live, cancel
  *   library.js   the media grid                          player.js   the dialog, storyboard scenes
  *   remix.js     the player's remix form                 live.js     the project bundle's stream
+ *   models.js    the staff Models page's install progress
  */
 
 import { initCounters } from "./fields.js";
-import { initForm, presetsFailed, presetsLoaded, refreshUsage } from "./form.js";
+import { initForm, jobChanged, presetsFailed, presetsLoaded, refreshUsage } from "./form.js";
 import { addNewAsset, getAsset, initLibrary, loadAssets } from "./library.js";
 import { initLive } from "./live.js";
 import { initPlayer, openAsset, openAssetById, shownAsset } from "./player.js";
+import { initModels } from "./models.js";
 import { loadPresets } from "./presets.js";
 import { applyEvent, getJob, initQueue, loadJobs, pollActive, rerender, submitted } from "./queue.js";
 import { initRemix, remixReset } from "./remix.js";
@@ -28,11 +30,12 @@ async function submit(request) {
 
 function start() {
   initCounters(studio);
-  initForm({ submit });
+  initForm({ submit, open: openAssetById });
   initQueue({
     open: openAssetById,
     succeeded: (job) => { if (job.asset) addNewAsset(job.asset.id); },
     finished: () => refreshUsage(),
+    changed: jobChanged,
   });
   initLibrary({ open: openAsset });
   initPlayer({ getAsset, getJob, opened: remixReset });
@@ -54,3 +57,4 @@ function start() {
 }
 
 if (studio && window.fetch) start();
+initModels();  // the staff Models page (templates/generation/models.html) loads this bundle too

@@ -1,5 +1,5 @@
 /*
- * The models (GET /api/v1/generation/presets: usable ones first, each with `available`) and the
+ * The models (GET /api/v1/generation/presets: only those installed here) and the
  * user's plan limits (GET /api/v1/generation/usage), and the select and number inputs built on them.
  */
 
@@ -7,7 +7,7 @@ import { api, urls } from "./api.js";
 import { canGenerate, label } from "./util.js";
 
 export const presetByName = new Map();
-let presets = [];  // in the API's order: the ones with weights on this machine first
+let presets = [];  // in the API's order
 let usage = null;
 
 export async function loadPresets() {
@@ -41,9 +41,10 @@ export function defaultPreset(kind) {
   return list.find((preset) => preset.available !== false) || list[0] || null;
 }
 
+/* Whether creators may choose the model: the API lists only installed ones. */
 export function isAvailable(name) {
   const preset = presetByName.get(name);
-  return !preset || preset.available !== false;
+  return !!preset && preset.available !== false;
 }
 
 /* The select's options, video and image models in groups (only `kind`'s when given). Keeps
@@ -101,7 +102,8 @@ export function applyPreset(form, preset) {
   set("width", Math.min(preset.width, limits.width), { min: low, max: limits.width, step: limits.multiple });
   set("height", Math.min(preset.height, limits.height), { min: low, max: limits.height, step: limits.multiple });
   set("fps", preset.fps);
-  set("seconds", Math.round(preset.frames / preset.fps * 100) / 100,
+  // A clip of n frames lasts (n - 1) frame steps: 97 frames at 24 fps is 4 s, not 4.04.
+  set("seconds", Math.round((preset.frames - 1) / preset.fps * 10) / 10 || Math.round(preset.frames / preset.fps * 10) / 10,
       { max: Math.floor((preset.max_frames - 1) / preset.fps * 10) / 10 });
   set("steps", preset.steps, { max: preset.max_steps });
   set("guidance", preset.guidance);

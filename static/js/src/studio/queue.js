@@ -28,7 +28,7 @@ let held = [];  // events of jobs unknown here while they are: likely those very
 let loaded = false;
 let total = 0;
 let next = null;
-let hooks = { open() {}, succeeded() {}, finished() {} };
+let hooks = { open() {}, succeeded() {}, finished() {}, changed() {} };
 
 function statusLabel(status) { return label("status-" + status) || status; }
 
@@ -41,7 +41,13 @@ function announce(text) {
 
 function sceneCount(job) { return Array.isArray(job.scenes) ? job.scenes.length : 0; }
 
+/* Every step done, the files not stored yet: the worker is encoding and signing them. */
+export function finishing(job) {
+  return job.status === "running" && (job._phase === "encoding" || (job.progress || 0) >= 100);
+}
+
 function progressText(job) {
+  if (finishing(job)) return [label("finishing")];
   const parts = [percent.format((job.progress || 0) / 100)];
   if (job.status === "running" && job.eta_s !== null && job.eta_s !== undefined && job.progress < 100) {
     parts.push(label("eta", { time: duration(job.eta_s, true) }));
@@ -124,6 +130,7 @@ function renderJob(row, job) {
     cancel.hidden = !ACTIVE.has(job.status);
     cancel.disabled = !!job._cancelling;
   }
+  hooks.changed(job);
 }
 
 function updateChrome() {
@@ -220,6 +227,7 @@ export function applyEvent(payload) {
   }
   if ("steps" in payload) job.steps_total = payload.steps;  // the stream's steps are all clips'
   if ("clip" in payload) job._clip = payload.clip;
+  job._phase = payload.phase || null;
   if (payload.preview) job._preview = payload.preview;
   if (payload.asset) {
     job.asset = job.asset && job.asset.id === payload.asset.id ? Object.assign(job.asset, payload.asset)
@@ -291,7 +299,8 @@ async function cancelJob(id) {
   }
 }
 
-/* hooks: open(assetId), succeeded(job) (its asset is known), finished(job). */
+/* hooks: open(assetId), succeeded(job) (its asset is known), finished(job), changed(job) (drawn
+   again with news). */
 export function initQueue(given) {
   hooks = Object.assign(hooks, given);
   list.addEventListener("click", (event) => {
