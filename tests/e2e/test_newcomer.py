@@ -135,6 +135,7 @@ def test_a_newcomer_goes_from_the_home_page_to_a_registered_published_work(
         tile = page.locator("#asset-grid [data-asset-id]")
         expect(tile).to_have_count(1, timeout=TIMEOUT)
         _clean(page, "the project page")
+        page.locator("#job-list").evaluate("queue => queue.scrollIntoView({block: 'center'})")
         _shot(page, "project", readme=True)
 
         # Registered with Grace as a co-owner (40 %), from the media library.
