@@ -116,7 +116,9 @@ def test_a_newcomer_goes_from_the_home_page_to_a_registered_published_work(
         like.click()
         expect(like).to_have_attribute("aria-pressed", "true")
         _clean(page, "the feed")
-        page.goto(base + "/gallery/liked/")
+        # Once the server has the like, a note says where liked works go.
+        page.locator("#gallery-toast").get_by_role("link", name="Open Liked").click()
+        page.wait_for_url(re.compile(r"/gallery/liked/$"))
         expect(page.locator(f".gcard[data-id='{liked}']")).to_be_visible()
 
         # Her first project, and a render in it.
