@@ -1,7 +1,7 @@
 """The main pages checked with axe-core (the engine browsers' own accessibility tools use) in a
 real browser: no serious or critical violation on the home page, the gallery and a work, a
-project and its storyboard, verify, a certificate, and the account pages, for a visitor and for a
-member, on a desktop and on a phone."""
+project and its storyboard, verify, a certificate, the account pages, the inbox, and the staff's
+models and moderation pages, for a visitor and for a member, on a desktop and on a phone."""
 
 import io
 from pathlib import Path
@@ -85,6 +85,7 @@ def test_the_main_pages_have_no_serious_accessibility_violations(browser: Any, t
     settings.MEDIA_ROOT = tmp_path / "media"
     team = project_with_team(name="Harbour films")
     member: User = team.owner
+    User.objects.filter(pk=member.pk).update(is_staff=True)  # the staff pages too
     published = publish(team.project, member, title="Tide pools", tags=["ocean"], seed=1)
     work = _registered(team)
     server = AsgiServer.start(MEDIA_ROOT=str(settings.MEDIA_ROOT),
@@ -105,7 +106,10 @@ def test_the_main_pages_have_no_serious_accessibility_violations(browser: Any, t
         found |= _check(context, server.url, {
             "dashboard": "/", "project": f"/projects/{team.project.pk}/",
             "storyboard": f"/projects/{team.project.pk}/storyboard/", "works": "/works/",
-            "profile": "/accounts/profile/", "tokens": "/accounts/tokens/", "saved": "/gallery/saved/"})
+            "profile": "/accounts/profile/", "tokens": "/accounts/tokens/", "saved": "/gallery/saved/",
+            "liked": "/gallery/liked/", "inbox": "/inbox/", "models (staff)": "/staff/models/",
+            "moderation (staff)": "/moderation/",
+            "a work's moderation (staff)": f"/moderation/{published.public_id}/"})
         context.close()
     finally:
         server.stop()

@@ -22,9 +22,12 @@ from accounts.models import TokenScope, User
 from collab.services import scene_add
 from projects.models import Project
 from recommend import serving
+from recommend.models import ReportReason
 from recommend.preferences import onboarding_complete
-from recommend.services import like_set, save_set
+from recommend.services import like_set, report, save_set
 from rights import keys
+from tests.accounts.factories import UserFactory
+from tests.inbox.factories import NotificationFactory
 from tests.projects.factories import Team, project_with_team
 from tests.recommend.gallery_data import image_asset, publish, register
 from tests.servers import free_port
@@ -143,11 +146,16 @@ def world(settings: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
     unpublished = image_asset(team.project, team.editor, seed=9, prompt="新的渲染")
     like_set(user=team.editor, publication_id=works[1].public_id, liked=True)
     save_set(user=team.editor, publication_id=works[2].public_id, saved=True)
-    users = [team.owner, team.editor, team.viewer, team.outsider]
+    NotificationFactory(recipient=team.editor, actor=team.owner, params={"actor": team.owner.name,
+                                                                         "project": team.project.name})
+    staff = chinese(UserFactory(is_staff=True), "审核员")
+    report(user=team.viewer, publication_id=works[2].public_id, reason=ReportReason.SPAM, note="重复发布")
+    users = [team.owner, team.editor, team.viewer, team.outsider, staff]
     content = {team.project.name, team.project.description, "黎明时分的港口", "新的渲染", "Registered",
                *(u.username for u in users), *(u.email for u in users), *(u.name for u in users),
                *(w.title for w in works), *(w.prompt for w in works)}
-    yield {"team": team, "works": works, "work": work, "unpublished": unpublished, "content": content}
+    yield {"team": team, "works": works, "work": work, "unpublished": unpublished, "content": content,
+           "staff": staff}
     keys._platform_key.cache_clear()
 
 
@@ -178,6 +186,11 @@ def pages(world: dict[str, Any]) -> list[tuple[str, User | None, str]]:
         ("password", team.editor, reverse("accounts:password_change")),
         ("log in", None, reverse("accounts:login")),
         ("sign up", None, reverse("accounts:signup")),
+        ("inbox", team.editor, reverse("inbox:list")),
+        ("moderation queue", world["staff"], reverse("gallery:moderation:queue")),
+        ("moderation of a work", world["staff"], reverse("gallery:moderation:detail",
+                                                        args=[works[2].public_id])),
+        ("models", world["staff"], reverse("generation:models")),
     ]
 
 
