@@ -4,7 +4,6 @@ sentence in their language. Anyone else is closed with 4403 (the badge's script 
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
@@ -12,16 +11,13 @@ from accounts.scopes import TokenScope
 from inbox.events import user_group
 from inbox.messages import message_text
 from inbox.selectors import unread_count
-from kernel.api.parsers import json_loads_bounded
-from kernel.ws_limits import BoundedConsumer
+from kernel.ws_limits import BoundedJsonConsumer
 
 CLOSE_FORBIDDEN = 4403
-CLOSE_UNSUPPORTED = 1003  # a binary frame
-CLOSE_INVALID = 1007  # not JSON, or nested too deep
 
 
-class NotificationConsumer(BoundedConsumer, AsyncJsonWebsocketConsumer):
-    """(BoundedConsumer: frames over WS_MAX_FRAME_BYTES close it with 1009; it closes once.)"""
+class NotificationConsumer(BoundedJsonConsumer):
+    """(BoundedJsonConsumer: pings are answered, frames that are not small JSON text close it.)"""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -53,21 +49,6 @@ class NotificationConsumer(BoundedConsumer, AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
-                      **kwargs: Any) -> None:
-        """Clients send small JSON pings; anything else closes the socket with the code that
-        says why (1003: not text; 1007: not JSON or nested too deep; 1009 is BoundedConsumer's)."""
-        if text_data is None:
-            await self.close(code=CLOSE_UNSUPPORTED)
-            return
-        try:
-            content = json_loads_bounded(text_data, max_depth=settings.API_JSON_MAX_DEPTH)
-        except ValueError:
-            await self.close(code=CLOSE_INVALID)
-            return
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
 
     async def inbox_update(self, message: dict[str, Any]) -> None:
         if not hasattr(self, "group"):

@@ -18,15 +18,18 @@ for good) or a socket that opened (the events script resets its backoff).
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from kernel.api.parsers import json_loads_bounded
 from kernel.client_address import address_from_scope
 
 CLOSE_TOO_BIG = 1009  # RFC 6455 "message too big"
 CLOSE_REFUSED = 1008  # (a refused handshake: browsers see 1006 whatever it says)
+CLOSE_UNSUPPORTED = 1003  # a binary frame where text is spoken
+CLOSE_INVALID = 1007  # not JSON, or nested too deep
 WINDOW_S = 60
 
 
@@ -63,6 +66,28 @@ class BoundedConsumer(AsyncWebsocketConsumer):
         if not self.closed:
             self.closed = True
             await super().close(code=code, reason=reason)
+
+
+class BoundedJsonConsumer(BoundedConsumer, AsyncJsonWebsocketConsumer):
+    """A JSON event stream's socket: clients send small JSON text frames (pings, answered with a
+    pong); anything else closes it with the code that says why (1003: not text; 1007: not JSON,
+    or nested deeper than API_JSON_MAX_DEPTH; 1009, over WS_MAX_FRAME_BYTES, is BoundedConsumer's)."""
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
+                      **kwargs: Any) -> None:
+        if text_data is None:
+            await self.close(code=CLOSE_UNSUPPORTED)
+            return
+        try:
+            content = json_loads_bounded(text_data, max_depth=settings.API_JSON_MAX_DEPTH)
+        except ValueError:
+            await self.close(code=CLOSE_INVALID)
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
 
 
 def _hit(key: str) -> int:

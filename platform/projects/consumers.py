@@ -4,25 +4,20 @@ removed meanwhile (or everyone, when the project is deleted) is closed with 4403
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 from django.utils import translation
 
 from accounts.scopes import TokenScope
-from kernel.api.parsers import json_loads_bounded
 from kernel.errors import ServiceError
-from kernel.ws_limits import BoundedConsumer
+from kernel.ws_limits import BoundedJsonConsumer
 from projects.activity import project_group, verb_text
 from projects.roles import Action
 from projects.selectors import project_get
 
 CLOSE_FORBIDDEN = 4403
-CLOSE_UNSUPPORTED = 1003  # a binary frame
-CLOSE_INVALID = 1007  # not JSON, or nested too deep
 
 
-class ProjectEventsConsumer(BoundedConsumer, AsyncJsonWebsocketConsumer):
-    """(BoundedConsumer: frames over WS_MAX_FRAME_BYTES close it with 1009; it closes once.)"""
+class ProjectEventsConsumer(BoundedJsonConsumer):
+    """(BoundedJsonConsumer: pings are answered, frames that are not small JSON text close it.)"""
 
     revoked = False
 
@@ -65,25 +60,6 @@ class ProjectEventsConsumer(BoundedConsumer, AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
-                      **kwargs: Any) -> None:
-        """Clients send small JSON text frames (pings); anything else closes the socket with the
-        code that says why (1003: not text, 1007: not JSON, or nested too deep; 1009, over
-        WS_MAX_FRAME_BYTES, is BoundedConsumer's)."""
-        if text_data is None:
-            await self.close(code=CLOSE_UNSUPPORTED)
-            return
-        try:
-            content = json_loads_bounded(text_data, max_depth=settings.API_JSON_MAX_DEPTH)
-        except ValueError:
-            await self.close(code=CLOSE_INVALID)
-            return
-        await self.receive_json(content)
-
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
 
     async def project_access(self, message: dict[str, Any]) -> None:
         """Someone's access changed (projects.signals): if it may be ours, ask the database again;

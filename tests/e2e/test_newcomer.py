@@ -36,8 +36,8 @@ CHAIN_TIMEOUT = 60_000
 PASSWORD = "lantern-over-the-bay-7"
 # What a person must never read on a page: a traceback or an exception's name, a server path or
 # a Python file, a command or an environment variable, a template's unfilled placeholder.
-INTERNAL = re.compile(r"Traceback|\b\w+(Error|Exception)\b|\.py\b|/var/|/tmp/|/work/|manage\.py|"
-                      r"\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\{\{|\{%|%\(\w+\)s|\bNone\b")
+INTERNAL = re.compile(r"Traceback|\b\w+(Error|Exception)\b|\.py\b|/var/|/tmp/|" + re.escape(str(BASE_DIR))
+                      + r"|manage\.py|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\{\{|\{%|%\(\w+\)s|\bNone\b")
 GALLERY = (("Waves at dusk", "ocean"), ("A lighthouse beam", "ocean"), ("Tide pools", "ocean"),
            ("Pines in fog", "forest"), ("A mossy path", "forest"), ("Neon rain", "city"))
 

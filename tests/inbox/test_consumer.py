@@ -10,9 +10,10 @@ from django.utils import translation
 
 from core.asgi import application
 from inbox import services
-from inbox.consumers import CLOSE_FORBIDDEN, CLOSE_UNSUPPORTED
+from inbox.consumers import CLOSE_FORBIDDEN
 from inbox.messages import MESSAGES
 from inbox.models import Kind
+from kernel.ws_limits import CLOSE_UNSUPPORTED
 from tests.accounts.factories import ApiTokenFactory, UserFactory
 from tests.inbox.factories import NotificationFactory
 from tests.ws import headers, run
