@@ -18,13 +18,12 @@ from kernel.paths import BASE_DIR, VAR_DIR
 from recommend.embeddings import embed_missing
 from recommend.models import Publication
 from rights import keys
-from rights.chain.client import chain_setup
 from rights.models import Work, WorkStatus
 from tests.accounts.factories import UserFactory
 from tests.e2e.helpers import log_in
 from tests.projects.factories import project_with_team
 from tests.recommend.gallery_data import publish
-from tests.rights.helpers import DevChain, point_at_chain
+from tests.rights.helpers import DevChain, platform_on_chain
 from tests.servers import AsgiServer, CeleryWorker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,13 +61,8 @@ def test_a_newcomer_goes_from_the_home_page_to_a_registered_published_work(
     from playwright.sync_api import expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    point_at_chain(settings, tmp_path, anvil.url)
-    chain_setup()
-    settings.MEDIA_ROOT, settings.GENERATION_MODELS_DIR = tmp_path / "media", tmp_path / "models"
-    shared = {"CHAIN_RPC_URL": anvil.url, "CHAIN_DIR": str(settings.CHAIN_DIR),
-              "CHAIN_USE_FINALIZED": "false", "CHAIN_CONFIRMATIONS": "1",
-              "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-              "GENERATION_MODELS_DIR": str(settings.GENERATION_MODELS_DIR)}
+    # The test process, the server and the worker share the chain, the media and the models.
+    shared = platform_on_chain(settings, tmp_path, anvil.url)
     studio = project_with_team(name="Sea studio")
     for seed, (title, tag) in enumerate(GALLERY, start=1):
         publish(studio.project, studio.owner, title=title, tags=[tag], seed=seed)

@@ -16,12 +16,12 @@ from generation.models import JobStatus
 from generation.services import job_submit
 from kernel.paths import VAR_DIR
 from rights import keys
-from rights.chain.client import chain_setup, registry_address
+from rights.chain.client import registry_address
 from rights.keys import user_address
 from rights.models import ChainTx, TxStatus, Work, WorkStatus
 from tests.e2e.helpers import log_in
 from tests.projects.factories import project_with_team
-from tests.rights.helpers import DevChain, point_at_chain
+from tests.rights.helpers import DevChain, platform_on_chain
 from tests.servers import AsgiServer, CeleryWorker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,15 +37,8 @@ def test_an_editor_registers_a_render_and_a_stranger_verifies_it(browser: Any, a
     from playwright.sync_api import expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    # The test process, the server and the worker share the chain: the node, and in CHAIN_DIR the
-    # platform's key and the registry's address (chain_setup deploys it here first).
-    point_at_chain(settings, tmp_path, anvil.url)
-    chain_setup()
-    settings.MEDIA_ROOT, settings.GENERATION_MODELS_DIR = tmp_path / "media", tmp_path / "models"
-    shared = {"CHAIN_RPC_URL": anvil.url, "CHAIN_DIR": str(settings.CHAIN_DIR),
-              "CHAIN_USE_FINALIZED": "false", "CHAIN_CONFIRMATIONS": "1",
-              "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-              "GENERATION_MODELS_DIR": str(settings.GENERATION_MODELS_DIR)}
+    # The test process, the server and the worker share the chain, the media and the models.
+    shared = platform_on_chain(settings, tmp_path, anvil.url)
 
     team = project_with_team(name="Harbour Lights")
     job = job_submit(project=team.project, user=team.editor, kind="image", preset="tiny-pixart",

@@ -15,6 +15,7 @@ from PIL import Image
 
 from rights import keys
 from rights.chain.anvil import AnvilError
+from rights.chain.client import chain_setup
 from rights.chain.outbox import signer_run, signers_in_flight
 from rights.models import ChainTx, TxStatus
 from tests.waiting import wait_until
@@ -44,6 +45,17 @@ def point_at_chain(settings: Any, tmp_path: Path, url: str) -> None:
     settings.CHAIN_KEYSTORE = tmp_path / "chain" / "keystore.json"
     settings.CHAIN_PRIVATE_KEY = settings.CHAIN_KEYSTORE_PASSWORD = settings.REGISTRY_ADDRESS = ""
     settings.CHAIN_USE_FINALIZED, settings.CHAIN_CONFIRMATIONS = False, 1
+
+
+def platform_on_chain(settings: Any, tmp_path: Path, url: str) -> dict[str, str]:
+    """The test process on the chain at `url` (registry deployed), with media and models in
+    tmp_path; returns the environment a test server and worker need to share all of it."""
+    point_at_chain(settings, tmp_path, url)
+    chain_setup()  # the platform's key and the registry's address, in CHAIN_DIR
+    settings.MEDIA_ROOT, settings.GENERATION_MODELS_DIR = tmp_path / "media", tmp_path / "models"
+    return {"CHAIN_RPC_URL": url, "CHAIN_DIR": str(settings.CHAIN_DIR), "CHAIN_USE_FINALIZED": "false",
+            "CHAIN_CONFIRMATIONS": "1", "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "GENERATION_MODELS_DIR": str(settings.GENERATION_MODELS_DIR)}
 
 
 def settle(timeout: float = 60) -> None:
