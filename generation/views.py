@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -53,28 +55,29 @@ def models_page(request: HttpRequest) -> HttpResponse:
         "installing": any(s.state == "installing" for s in states)})
 
 
-@login_required
-@require_POST
-def model_install(request: HttpRequest, name: str) -> HttpResponse:
+def _staff_model_action(request: HttpRequest, call: Callable[[], object], done: str) -> HttpResponse:
+    """Run a staff action on the Models page; say how it went there."""
     _staff_or_403(request)
     try:
-        models_manager.model_install_start(user=current_user(request), name=name)
+        call()
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Installing %(name)s: the download runs in the background.")
-                         % {"name": name})
+        messages.success(request, done)
     return redirect("generation:models")
+
+
+@login_required
+@require_POST
+def model_install(request: HttpRequest, name: str) -> HttpResponse:
+    return _staff_model_action(
+        request, lambda: models_manager.model_install_start(user=current_user(request), name=name),
+        _("Installing %(name)s: the download runs in the background.") % {"name": name})
 
 
 @login_required
 @require_POST
 def model_remove(request: HttpRequest, name: str) -> HttpResponse:
-    _staff_or_403(request)
-    try:
-        models_manager.model_remove(user=current_user(request), name=name)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Removed %(name)s's weights.") % {"name": name})
-    return redirect("generation:models")
+    return _staff_model_action(
+        request, lambda: models_manager.model_remove(user=current_user(request), name=name),
+        _("Removed %(name)s's weights.") % {"name": name})
