@@ -9,6 +9,7 @@ class GenerationConfig(AppConfig):
         from django.utils.translation import gettext as _
         from django.utils.translation import ngettext
 
+        from generation import metrics  # noqa: F401 (its families on /metrics from the start)
         from generation.models import Asset, assets_delete
         from projects.extensions import (
             PagePart,

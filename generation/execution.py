@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from collab.selectors import storyboard_contributions
 from generation.events import job_announce
 from generation.media import encode_outputs
+from generation.metrics import gpu_measured, job_measured
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
 from generation.pipelines import WeightsMissing, pipeline_for
 from generation.presets import preset_get, presets, presets_installed
@@ -238,7 +239,10 @@ def job_execute(job_id: int) -> str | None:
         log.exception("job %s failed", job.public_id)
         message, detail = _failure(job, exc)
         _finish(job, JobStatus.FAILED, message, steps_done=reporter.done, error_detail=detail)
-    return Job.objects.values_list("status", flat=True).get(pk=job.pk)
+    status = Job.objects.values_list("status", flat=True).get(pk=job.pk)
+    job_measured(preset=job.preset, status=status, timings=timings)
+    gpu_measured()
+    return status
 
 
 def _free_memory() -> None:

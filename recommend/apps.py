@@ -15,6 +15,7 @@ class RecommendConfig(AppConfig):
     def ready(self) -> None:
         from generation.extensions import deletion_guards_register
         from projects.extensions import PagePart, project_page_part_register
+        from recommend import metrics  # noqa: F401 (its families on /metrics from the start)
 
         deletion_guards_register(asset_published)
         project_page_part_register(PagePart(key="recommend.gallery_links", context=project_page_links))

@@ -36,6 +36,7 @@ from threadpoolctl import threadpool_limits
 
 from generation.selectors import remix_counts
 from kernel.errors import ValidationFailed
+from recommend.metrics import feed_page_seconds
 from recommend.models import (
     CollectionItem,
     Follow,
@@ -153,6 +154,11 @@ def feed_page(*, user: User | None, cursor: str | None = None, size: int = PAGE_
     if not 1 <= size <= 50:
         raise ValidationFailed(_("A page has 1 to 50 items."), fields={"size": [_("1 to 50")]})
     owner = user.pk if user is not None and user.is_authenticated else None
+    with feed_page_seconds.labels("signed_in" if owner else "anonymous").time():
+        return _feed_page(user, owner, cursor, size)
+
+
+def _feed_page(user: User | None, owner: int | None, cursor: str | None, size: int) -> FeedPage:
     session: dict[str, Any] | None = None
     offset = 0
     if cursor:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import signed_in, user_active, users_by_id
@@ -22,6 +23,7 @@ from recommend.models import (
     Follow,
     Hide,
     Like,
+    ModelVersion,
     Preferences,
     Publication,
     PublicationStatus,
@@ -207,3 +209,10 @@ def publications_popular(*, limit: int) -> list[Publication]:
                .order_by("-likes", "-published_at", "-id").values_list("pk", flat=True)[:limit])
     found = publications_for(pks, user=None)
     return [found[pk] for pk in pks if pk in found]
+
+
+def model_in_service() -> tuple[str, float] | None:
+    """The collaborative model the feed ranks with: its version and age in seconds (None
+    before the first retrain)."""
+    row = ModelVersion.objects.filter(active=True).order_by("-trained_at", "-id").first()
+    return (row.version, (timezone.now() - row.trained_at).total_seconds()) if row else None

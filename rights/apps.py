@@ -15,6 +15,7 @@ class RightsConfig(AppConfig):
     def ready(self) -> None:
         from generation.extensions import deletion_guards_register, usage_allowances_register
         from projects.extensions import PagePart, project_page_part_register
+        from rights import metrics  # noqa: F401 (its families on /metrics from the start)
         from rights.allowance import chain_allowance_usage
 
         project_page_part_register(PagePart(key="rights.works", context=project_page_works,

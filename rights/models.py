@@ -126,6 +126,7 @@ class ChainTx(models.Model):
     function = models.CharField(max_length=40)
     args = models.JSONField()  # as the ABI wants them, bytes as 0x-hex; None: filled in when sent
     meta = models.JSONField(default=dict, blank=True)  # what the platform needs when it confirms
+    request_id = models.CharField(max_length=64, blank=True)  # of the request that asked: its logs'
     status = models.CharField(max_length=12, choices=TxStatus.choices, default=TxStatus.PENDING)
     nonce = models.PositiveBigIntegerField(null=True, blank=True)
     gas = models.PositiveBigIntegerField(null=True, blank=True)

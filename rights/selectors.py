@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import signed_in
 from kernel.errors import NotFound
 from projects.roles import Action, Role
 from projects.selectors import AnyUser, membership_get, membership_require
-from rights.models import IN_FLIGHT, ReviewStatus, Work, WorkReview, WorkStatus
+from rights.models import IN_FLIGHT, ChainTx, ReviewStatus, TxStatus, Work, WorkReview, WorkStatus
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -109,3 +110,13 @@ def works_awaiting_confirmation(*, user: AnyUser, limit: int) -> list[Work]:
             if len(waiting) == limit:
                 break
     return waiting
+
+
+def outbox_state() -> tuple[dict[str, int], float]:
+    """The outbox's transactions by status, and the age in seconds of the oldest not yet
+    confirmed (pending or submitted; 0 when none waits): what an operator watches."""
+    counts = dict.fromkeys(TxStatus.values, 0)
+    counts.update(ChainTx.objects.order_by().values_list("status").annotate(n=Count("id")))
+    waiting = ChainTx.objects.filter(status__in=(TxStatus.PENDING, TxStatus.SUBMITTED)).aggregate(
+        oldest=Min("created_at"))["oldest"]
+    return counts, (timezone.now() - waiting).total_seconds() if waiting else 0.0

@@ -12,7 +12,7 @@ from kernel.redis_urls import socket_path
 from tests.servers import AsgiServer
 
 # Fixtures shared across packages (pytest reads pytest_plugins in the root conftest only).
-pytest_plugins = ["tests.plugins.chain", "tests.plugins.works"]
+pytest_plugins = ["tests.plugins.chain", "tests.plugins.logs", "tests.plugins.works"]
 
 
 @pytest.fixture(scope="session", autouse=True)

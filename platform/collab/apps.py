@@ -9,6 +9,7 @@ class CollabConfig(AppConfig):
         from django.utils.translation import gettext as _
         from django.utils.translation import ngettext
 
+        from collab import metrics  # noqa: F401 (its families on /metrics from the start)
         from collab.fanout import announce_access
         from projects.extensions import access_changed, verbs_register
 

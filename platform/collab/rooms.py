@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from pycrdt import Doc, YSyncMessageType
 
+from collab import metrics
 from collab.attribution import Attributor
 from collab.fanout import AWARENESS, UPDATE, Fanout, fanout
 from collab.protocol import AwarenessEntry, awareness_parse, message_parse, sync_message
@@ -111,6 +112,7 @@ class Room:
         message = sync_message(YSyncMessageType.SYNC_UPDATE, update)
         for member in list(self.members):
             member.push_update(first, last, update, message)
+        metrics.updates_relayed.inc(len(self.members))
 
     def relay_awareness(self, data: bytes) -> None:
         """Hand an awareness update (the server's: relayed by a consumer or another process)
@@ -221,6 +223,7 @@ def room_for(project_id: int) -> Room:
     rooms = _rooms.setdefault(asyncio.get_running_loop(), {})
     if project_id not in rooms:
         rooms[project_id] = Room(project_id)
+        metrics.rooms_open.inc()
     return rooms[project_id]
 
 
@@ -230,6 +233,7 @@ async def room_release(room: Room) -> None:
     if room.members or rooms.get(room.project_id) is not room:
         return
     del rooms[room.project_id]
+    metrics.rooms_open.dec()
     if room.fanout is not None:
         await room.fanout.leave(room)
         room.fanout, room.joining = None, None

@@ -10,6 +10,7 @@ database sees one transaction per round trip however many clients type.
 
 import asyncio
 import logging
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from pycrdt import merge_updates
 
+from collab import metrics
 from collab.attribution import UpdateStats
 from collab.rooms import Room
 from collab.updatelog import LogEntry, updates_append
@@ -33,6 +35,7 @@ class _Queued:
     update: bytes
     stats: UpdateStats
     generation: int  # the room's, when the update was applied to it
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -144,6 +147,11 @@ class LogWriter:
         room.seen.mark(first, last)
         update = merge_updates(*updates) if len(updates) > 1 else updates[0]
         room.relay(first, last, update)  # this process first
+        now = time.monotonic()
+        for _seq, group in entries:
+            for item in group.items:
+                metrics.relay_lag.observe(now - item.at)
+        metrics.updates_stored.inc(len(updates))
         room.announce(first, last, update)
 
 

@@ -39,14 +39,14 @@ def _database() -> dict[str, Any]:
 
 
 @cache
-def _redis_client(url: str) -> redis.Redis:
+def redis_client(url: str) -> redis.Redis:
     """One client (and connection pool) per process: a probe every second opens no new socket."""
     timeout = settings.HEALTH_TIMEOUT_S
     return redis.Redis.from_url(for_redis_py(url), socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 def _redis() -> dict[str, Any]:
-    _redis_client(settings.REDIS_URL).ping()
+    redis_client(settings.REDIS_URL).ping()
     return {"embedded": settings.EMBEDDED_REDIS}
 
 
@@ -112,7 +112,7 @@ def health_report() -> tuple[bool, dict[str, Any]]:
     return all(part["status"] == "up" for part in report.values()), report
 
 
-def _may_see_details(request: HttpRequest) -> bool:
+def may_see_details(request: HttpRequest) -> bool:
     if getattr(request.user, "is_staff", False):
         return True
     token = settings.HEALTH_TOKEN
@@ -135,7 +135,7 @@ def _cached_report() -> tuple[bool, dict[str, Any]]:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    if not _may_see_details(request):
+    if not may_see_details(request):
         return JsonResponse(error_body("forbidden", _(
             "The detailed health report is for staff and monitors holding the health token; "
             "load balancers use /readyz.")), status=403)

@@ -39,8 +39,10 @@ class Supervisor:
     BACKOFF_MAX_S = 60.0
     STABLE_AFTER_S = 60.0  # a child up this long starts its backoff from the beginning again
 
-    def __init__(self, *, out: IO[str] = sys.stdout, colour: bool | None = None) -> None:
+    def __init__(self, *, out: IO[str] = sys.stdout, colour: bool | None = None,
+                 on_exit: Callable[[int], None] | None = None) -> None:
         self.children: list[Child] = []
+        self.on_exit = on_exit  # called with the pid of a child that exited
         self.out = out
         self.colour = out.isatty() if colour is None else colour
         self.width = 8
@@ -99,6 +101,8 @@ class Supervisor:
 
     def _failed(self, child: Child, what: str) -> None:
         self._kill_group(child, signal.SIGKILL)  # whatever it left behind
+        if self.on_exit is not None and child.process is not None:
+            self.on_exit(child.process.pid)
         child.failures += 1
         delay = self.backoff(child.failures)
         child.restart_at = time.monotonic() + delay

@@ -25,12 +25,14 @@ from django.utils.translation import gettext as _
 
 from kernel.api.parsers import json_loads_bounded
 from kernel.client_address import address_from_scope
+from kernel.metrics import gauge
 
 CLOSE_TOO_BIG = 1009  # RFC 6455 "message too big"
 CLOSE_REFUSED = 1008  # (a refused handshake: browsers see 1006 whatever it says)
 CLOSE_UNSUPPORTED = 1003  # a binary frame where text is spoken
 CLOSE_INVALID = 1007  # not JSON, or nested too deep
 WINDOW_S = 60
+connections_open = gauge("websocket_connections", "Open websockets, by consumer.", ("socket",))
 
 
 def frame_too_big(text_data: str | None, bytes_data: bytes | None) -> bool:
@@ -48,6 +50,19 @@ class BoundedConsumer(AsyncWebsocketConsumer):
     (uvicorn raises on a send after the close: a traceback, and the socket drops abruptly)."""
 
     closed = False
+    counted = False  # (in the open-connections gauge)
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        if not self.counted:
+            self.counted = True
+            connections_open.labels(type(self).__name__).inc()
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.counted:
+            self.counted = False
+            connections_open.labels(type(self).__name__).dec()
+        await super().websocket_disconnect(message)
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
         if self.closed:

@@ -14,6 +14,7 @@ from django.db import transaction
 from web3 import Web3
 from web3.contract import Contract
 
+from rights import metrics
 from rights.chain.client import registry, web3
 from rights.chain.effects import owners_replace
 from rights.chain.outbox import OFFLINE
@@ -70,6 +71,7 @@ def index_events() -> int:
         contract = registry(w3)
         head = _settled_head(w3)
         cursor, _ = ChainCursor.objects.get_or_create(address=contract.address)
+        metrics.indexer_lag_blocks.set(max(0, head - cursor.block))
         stored = 0
         start = cursor.block + 1 if cursor.block else 0
         while start <= head:

@@ -34,6 +34,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
+from kernel.logs import request_id_bound
+from rights import metrics
 from rights.chain import effects
 from rights.chain.client import registry, web3
 from rights.chain.contract import revert_error
@@ -187,14 +189,18 @@ def _send_pending(w3: Web3, contract: Contract, signer: str) -> None:
                 continue
         if not _funded(w3, tx, gas * max_fee):
             break  # in order: this signer's later calls wait too
-        with transaction.atomic():
-            raw = _sign_and_store(w3, contract, tx, args=args, nonce=nonce, gas=gas, max_fee=max_fee,
-                                  priority=priority)
-        nonce += 1
-        _broadcast(w3, tx.pk, raw)
+        with request_id_bound(tx.request_id):
+            with transaction.atomic():
+                raw = _sign_and_store(w3, contract, tx, args=args, nonce=nonce, gas=gas, max_fee=max_fee,
+                                      priority=priority)
+            log.info("sending %s from %s with nonce %s", tx.key, signer, nonce)
+            nonce += 1
+            _broadcast(w3, tx.pk, raw)
 
 
 def _fail(tx: ChainTx, error: str) -> None:
+    with request_id_bound(tx.request_id):
+        log.warning("%s failed: %s", tx.key, error)
     with transaction.atomic():
         ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.FAILED, error=error)
         effects.failed(tx, error)
@@ -232,7 +238,11 @@ def _confirm(w3: Web3, contract: Contract, signer: str) -> None:
                 continue
             ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.CONFIRMED, confirmed_at=timezone.now(),
                                                     **fields)
-            effects.confirmed(tx, receipt, contract, block=block, mined_at=mined_at)
+            with request_id_bound(tx.request_id):
+                effects.confirmed(tx, receipt, contract, block=block, mined_at=mined_at)
+                metrics.confirmation_seconds.labels(tx.function).observe(
+                    (timezone.now() - tx.created_at).total_seconds())
+                log.info("confirmed %s in block %s (%s)", tx.key, block, fields["tx_hash"])
 
 
 def _unstick(w3: Web3, contract: Contract, signer: str) -> None:

@@ -22,6 +22,7 @@ from web3 import Web3
 
 from accounts.selectors import user_by_id
 from kernel.errors import Conflict, NotFound, ValidationFailed
+from kernel.logs import request_id
 from kernel.tasks import enqueue_on_commit
 from rights.allowance import chain_allowance_use
 from rights.events import works_announce
@@ -63,7 +64,8 @@ def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | N
         with transaction.atomic():
             tx, created = ChainTx.objects.get_or_create(
                 key=key, defaults={"signer": signer, "function": function, "args": args, "work": work,
-                                   "batch": batch, "signer_user": signer_user, "meta": meta or {}})
+                                   "batch": batch, "signer_user": signer_user, "meta": meta or {},
+                                   "request_id": request_id() or ""})
     except IntegrityError:  # created by a concurrent request between the get and the create
         tx, created = ChainTx.objects.get(key=key), False
     if created:

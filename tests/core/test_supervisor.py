@@ -76,3 +76,33 @@ def test_a_child_that_cannot_start_is_tried_again_later() -> None:
     finally:
         supervisor.stop(timeout=2)
         watcher.join(timeout=5)
+
+
+def test_a_process_that_exits_has_its_live_gauges_forgotten(tmp_path) -> None:
+    """A web process that died leaves /metrics: its open-websocket gauge no longer counts."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    from kernel.metrics import process_dead
+
+    out = io.StringIO()
+    supervisor = Supervisor(out=out, colour=False, on_exit=lambda pid: process_dead(pid, str(tmp_path)))
+    supervisor.BACKOFF_FIRST_S = 60  # (not restarted within the test)
+    opens_a_socket = [sys.executable, "-c", (
+        "from prometheus_client import Gauge; "
+        "Gauge('open_sockets', 'x', multiprocess_mode='livesum').inc(); import sys; sys.exit(1)")]
+    child = Child("web", opens_a_socket, env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    supervisor.start(child)
+    assert child.process is not None and child.process.wait(timeout=30) == 1
+    assert list(tmp_path.glob(f"gauge_livesum_{child.process.pid}.db"))
+    watcher = threading.Thread(target=supervisor.watch, kwargs={"poll": 0.02}, daemon=True)
+    watcher.start()
+    try:
+        wait_until(lambda: child.failures >= 1, timeout=10, message=out.getvalue)
+    finally:
+        supervisor.stop(timeout=2)
+        watcher.join(timeout=5)
+    assert not list(tmp_path.glob(f"gauge_livesum_{child.process.pid}.db"))
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, str(tmp_path))
+    assert registry.get_sample_value("open_sockets") in (None, 0.0)

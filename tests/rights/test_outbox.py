@@ -19,6 +19,7 @@ from rights.chain.outbox import signer_run
 from rights.keys import platform_account, user_address
 from rights.models import ChainTx, Owner, TxStatus, Work, WorkStatus
 from rights.services import registration_submit
+from tests.core.helpers import client_for
 from tests.projects.factories import UserFactory
 from tests.rights.helpers import point_at_chain, settle
 from tests.servers import free_port
@@ -185,3 +186,17 @@ def test_a_transaction_left_unmined_is_replaced_with_a_higher_fee_and_mined_once
     finally:
         node.stop()
         keys._platform_key.cache_clear()
+
+
+def test_one_registration_is_followed_by_its_request_id_from_the_request_to_the_chain(chain, json_lines):
+    work = make_works(1)[0]
+    response = client_for(work.created_by).post(f"/api/v1/works/{work.public_id}/submit", {}, format="json",
+                                                HTTP_X_REQUEST_ID="reg-5d1e0c7a")
+    assert response.status_code == 200, response.json()
+    assert ChainTx.objects.get(work=work).request_id == "reg-5d1e0c7a"
+    registration_submit(work=make_works(1)[0])  # another, asked for outside any request
+    settle()
+    lines = [(r["event"].split(" ")[0], r.get("request_id")) for r in json_lines.records()
+             if r["logger"] == "rights.chain.outbox"]
+    assert ("sending", "reg-5d1e0c7a") in lines and ("confirmed", "reg-5d1e0c7a") in lines
+    assert ("sending", None) in lines  # the other's lines carry no id of the first

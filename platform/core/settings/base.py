@@ -8,6 +8,7 @@ import environ
 from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
+from kernel.logs import logging_config
 from kernel.paths import BASE_DIR, VAR_DIR, valkey_socket
 from kernel.redis_urls import for_celery, for_channel_layer, for_redis_py
 
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # (request latency: /metrics)
+    "kernel.logs.RequestIdMiddleware",  # early: every later line logged carries the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -58,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     "axes.middleware.AxesMiddleware",  # last (axes' docs): turns a lock-out into its page
 ]
 
@@ -518,14 +522,8 @@ C2PA_SIGN_KEY = env.str("C2PA_SIGN_KEY", default="")
 # The roots (PEM path) a manifest's signer must chain to; empty: the development CA.
 C2PA_TRUST_ANCHORS = env.str("C2PA_TRUST_ANCHORS", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # httpx logs every webhook delivery's full URL at INFO (receivers' URLs often hold a secret).
-    "loggers": {"httpx": {"level": "WARNING"}},
-}
+# JSON lines in production (LOG_FORMAT=json), text at a terminal; every line with its request id.
+LOGGING = logging_config(fmt=env.str("LOG_FORMAT", default="plain"),
+                         level=env.str("LOG_LEVEL", default="INFO"))
 
 Path(VAR_DIR).mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,17 @@
 """Production: PostgreSQL, Redis and a real SECRET_KEY are required from the environment."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, logging_config
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY")  # no default: refuse to start without one
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# One JSON object per line, for the log collector (LOG_FORMAT=plain for a person at a terminal).
+LOGGING = logging_config(fmt=env.str("LOG_FORMAT", default="json"),
+                         level=env.str("LOG_LEVEL", default="INFO"))
 
 # (media: local files, or S3 when MEDIA_S3_BUCKET is set, as in base)
 # Static files under hashed names (the bundles import nothing at run time: no rewriting inside them).

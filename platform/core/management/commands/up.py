@@ -1,6 +1,7 @@
 """`python manage.py up`: migrate, create the demo, run and supervise the whole platform."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from core.demo import demo_ensure
 from core.demo_gallery import demo_gallery_resume
 from core.supervisor import Child, Supervisor
 from core.valkey import valkey_command, valkey_wait
+from kernel.metrics import process_dead
 from kernel.paths import BASE_DIR, VAR_DIR
 from kernel.redis_urls import socket_path
 from rights.chain.anvil import anvil_command, anvil_wait
@@ -66,7 +68,11 @@ class Command(BaseCommand):
         if not _port_free(host, port):
             raise CommandError(f"Port {port} on {host} is in use: stop what runs there or pass "
                                f"--port.")
-        supervisor = Supervisor(out=sys.stdout)
+        # Every process writes its metrics here; /metrics adds them up (kernel.metrics).
+        metrics_dir = VAR_DIR / "metrics" / str(port)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        supervisor = Supervisor(out=sys.stdout, on_exit=lambda pid: process_dead(pid, str(metrics_dir)))
         stop_requested = False
 
         def request_stop(signum: int, frame: Any) -> None:
@@ -78,7 +84,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, request_stop)
         python = sys.executable
         env = {"DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
-               "PYTHONPATH": f"{BASE_DIR / 'platform'}:{BASE_DIR}"}
+               "PYTHONPATH": f"{BASE_DIR / 'platform'}:{BASE_DIR}",
+               "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         (VAR_DIR / "logs").mkdir(parents=True, exist_ok=True)
         try:
             if settings.EMBEDDED_REDIS:

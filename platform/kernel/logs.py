@@ -1,0 +1,150 @@
+"""Logs an operator can follow: one request id from the HTTP request into the Celery tasks it
+queues and the chain transactions it asks for, and (in production) one JSON object per line.
+
+The id lives in structlog's context variables, which every log record picks up through the
+formatter's pre-chain: a record logged by any library carries the id of the request, task or
+transaction it belongs to. Context variables follow asyncio tasks and asgiref's thread hops,
+so sync views under ASGI keep their request's id.
+
+- `RequestIdMiddleware` takes the load balancer's X-Request-ID when it is well formed (HAProxy
+  sets one), makes one otherwise, and answers it in the response's X-Request-ID;
+- `request_id_header` / `request_id_bind` carry it in a Celery message's headers and bind it
+  in the worker that runs the task (wired in core.celery);
+- `logging_config` is the LOGGING setting: "json" (one object per line: time, level, logger,
+  event, request_id, exception) or "plain" (for a person at a terminal).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.signals import request_finished
+from django.http import HttpRequest, HttpResponse
+
+HEADER = "X-Request-ID"
+_VALID = re.compile(r"[A-Za-z0-9._:-]{8,64}")  # no spaces, quotes or newlines: nothing to forge a line with
+
+
+def request_id() -> str | None:
+    """The id bound to the current request, task or transaction, if any."""
+    return structlog.contextvars.get_contextvars().get("request_id")
+
+
+def request_id_or_new(value: str | None) -> str:
+    """`value` when it is a well-formed id (a load balancer's), else a new one."""
+    return value if value and _VALID.fullmatch(value) else uuid.uuid4().hex
+
+
+@contextmanager
+def request_id_bound(value: str | None) -> Iterator[None]:
+    """Log under `value` for the duration (nothing changes when it is empty)."""
+    if not value:
+        yield
+        return
+    with structlog.contextvars.bound_contextvars(request_id=value):
+        yield
+
+
+class RequestIdMiddleware:
+    """Bind each request's id and answer it in X-Request-ID. It stays bound until the response
+    is finished (`request_finished`): Django logs "Not Found" and the like after the middleware
+    has returned."""
+
+    sync_capable = async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        value = request_id_or_new(request.headers.get(HEADER))
+        bind(value)
+        response = self.get_response(request)
+        response[HEADER] = value
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        value = request_id_or_new(request.headers.get(HEADER))
+        bind(value)
+        response = await self.get_response(request)
+        response[HEADER] = value
+        return response
+
+
+def _request_finished(**_: Any) -> None:
+    unbind()
+
+
+request_finished.connect(_request_finished, dispatch_uid="kernel.logs.request_finished")
+
+
+# -- Celery ------------------------------------------------------------------------------------
+
+def request_id_header(headers: dict[str, Any]) -> None:
+    """Put the current id into a task message's headers (before it is published)."""
+    value = request_id()
+    if value:
+        headers.setdefault("request_id", value)
+
+
+def task_request_id(task: Any) -> str | None:
+    """The id a task's message carries (Celery exposes custom headers on task.request)."""
+    value = getattr(task.request, "request_id", None)
+    return value if isinstance(value, str) and _VALID.fullmatch(value) else None
+
+
+def bind(value: str | None) -> None:
+    """Bind `value` until `unbind` (a worker between a task's prerun and postrun signals)."""
+    if value:
+        structlog.contextvars.bind_contextvars(request_id=value)
+
+
+def unbind() -> None:
+    structlog.contextvars.unbind_contextvars("request_id")
+
+
+# -- formatting --------------------------------------------------------------------------------
+
+_PRE_CHAIN: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def formatter(fmt: str = "plain") -> logging.Formatter:
+    """Records as one JSON object per line (`fmt="json"`), or as text; with the bound request id."""
+    if fmt == "json":
+        rendering = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+    else:  # (tracebacks without local variables: they may hold secrets)
+        rendering = [structlog.dev.ConsoleRenderer(colors=False, pad_event_to=0,
+                                                   exception_formatter=structlog.dev.plain_traceback)]
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_PRE_CHAIN,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering])
+
+
+def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
+    """The LOGGING setting: every record through one console handler, as JSON or plain text."""
+    if fmt not in ("json", "plain"):
+        raise ValueError(f"LOG_FORMAT is json or plain, not {fmt!r}")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"main": {"()": formatter, "fmt": fmt}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "main"}},
+        "root": {"handlers": ["console"], "level": level},
+        # httpx logs every webhook delivery's full URL at INFO (receivers' URLs often hold a secret).
+        "loggers": {"httpx": {"level": "WARNING"}},
+    }
