@@ -2,10 +2,16 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import before_task_publish, task_postrun, task_prerun, worker_process_shutdown
+from celery.signals import (
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_shutdown,
+)
 
 from kernel import logs
-from kernel.metrics import process_dead
+from kernel.metrics import process_dead, serve
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.local")
 
@@ -42,3 +48,12 @@ def _unbind_the_request_id(**_: Any) -> None:
 def _forget_the_process_gauges(pid: int, **_: Any) -> None:
     """A pool process ending: its live gauges (GPU memory) leave /metrics with it."""
     process_dead(pid)
+
+
+@worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    """A worker on a host of its own serves its metrics on WORKER_METRICS_PORT (deploy/compose.yaml);
+    under `manage.py up` the web process's /metrics already reads them."""
+    port = os.environ.get("WORKER_METRICS_PORT")
+    if port:
+        serve(int(port))

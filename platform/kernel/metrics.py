@@ -55,6 +55,19 @@ def exposition(*collectors: Any) -> bytes:
     return generate_latest(registry)
 
 
+def serve(port: int) -> None:
+    """Serve this host's metrics over plain HTTP on `port` (a Celery worker's container, scraped
+    on its private network; web processes answer /metrics themselves)."""
+    from prometheus_client import start_http_server
+
+    registry = CollectorRegistry()
+    if multiprocess():
+        _multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_Forward(REGISTRY))
+    start_http_server(port, registry=registry)
+
+
 def process_dead(pid: int, directory: str | None = None) -> None:
     """Forget the live gauges of a process that exited (by its supervisor, or itself)."""
     if directory or multiprocess():
