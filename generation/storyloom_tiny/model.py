@@ -52,6 +52,12 @@ TRANSFORMER_CONFIG: dict[str, Any] = {
 }
 
 
+def compression() -> tuple[int, int]:
+    """The VAE's spatial and temporal compression (8 and 4)."""
+    scalings = sum(VAE_CONFIG["spatio_temporal_scaling"])
+    return VAE_CONFIG["patch_size"] * 2 ** scalings, VAE_CONFIG["patch_size_t"] * 2 ** scalings
+
+
 def to_tensor(clips: list[np.ndarray]) -> torch.Tensor:
     """uint8 (frames, H, W, 3) clips -> float (batch, 3, frames, H, W) in [-1, 1]."""
     return torch.from_numpy(np.stack(clips)).float().permute(0, 4, 1, 2, 3) / 127.5 - 1
