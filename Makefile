@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # node_modules as package-lock.json pins it: solc (compiles the contracts) and anvil (the local chain).
 NODE_STAMP := node_modules/.installed
 
-.PHONY: up test browser lint e2e bench messages clean
+.PHONY: up cluster haproxy test browser lint e2e bench messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,28 @@ $(NODE_STAMP): package-lock.json
 up: $(STAMP) $(NODE_STAMP)
 	$(PY) manage.py up
 
+## make cluster: the deployed shape on this machine (HAProxy, two web processes, a GPU worker and a
+## worker, beat) on PostgreSQL and Redis: this machine's own on 127.0.0.1 unless DATABASE_URL and
+## REDIS_URL say otherwise
+CLUSTER_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/storyloom
+CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/0
+cluster: $(STAMP) $(NODE_STAMP) haproxy
+	DATABASE_URL=$${DATABASE_URL:-$(CLUSTER_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(CLUSTER_REDIS_URL)} \
+	  $(PY) manage.py up --topology cluster
+
+# The cluster's balancer (and its test's): Debian's haproxy, installed where missing, as chromium is.
+haproxy:
+	@if ! command -v haproxy >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's haproxy for the cluster topology"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	  else \
+	    echo "haproxy is missing and cannot be installed here (needs root and apt): the cluster test will be skipped"; \
+	  fi; \
+	fi
+
 ## make test: every test (unit, API, websocket, boot, browser), then ruff and mypy
-test: $(STAMP) $(NODE_STAMP) browser
+test: $(STAMP) $(NODE_STAMP) browser haproxy
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory lint
 

@@ -40,8 +40,10 @@ class WebsocketChannel:
 
 
 @asynccontextmanager
-async def yclient(base_url: str, project_id: int, token: str,
-                  doc: Doc | None = None) -> AsyncIterator[Doc]:
+async def yclient(base_url: str, project_id: int, token: str, doc: Doc | None = None,
+                  served_by: list[str | None] | None = None) -> AsyncIterator[Doc]:
+    """A synced Yjs document over the storyboard socket; `served_by` gets the balancer's
+    X-Served-By (which web process took the socket) where one answers it."""
     url = f"{base_url.replace('http', 'ws', 1)}/ws/projects/{project_id}/storyboard"
     doc = doc or doc_new()
     headers = {"Authorization": f"Bearer {token}"}
@@ -52,6 +54,8 @@ async def yclient(base_url: str, project_id: int, token: str,
         Provider(doc, WebsocketChannel(websocket, url)) as provider,
     ):
         await asyncio.wait_for(provider.synced.wait(), 10)
+        if served_by is not None and websocket.response is not None:
+            served_by.append(websocket.response.headers.get("X-Served-By"))
         yield doc
 
 
