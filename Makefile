@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # node_modules as package-lock.json pins it: solc (compiles the contracts) and anvil (the local chain).
 NODE_STAMP := node_modules/.installed
 
-.PHONY: up cluster haproxy test browser lint e2e bench messages clean
+.PHONY: up cluster cluster-tools test browser lint e2e bench messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,23 +27,24 @@ up: $(STAMP) $(NODE_STAMP)
 ## REDIS_URL say otherwise
 CLUSTER_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/storyloom
 CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/0
-cluster: $(STAMP) $(NODE_STAMP) haproxy
+cluster: $(STAMP) $(NODE_STAMP) cluster-tools
 	DATABASE_URL=$${DATABASE_URL:-$(CLUSTER_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(CLUSTER_REDIS_URL)} \
 	  $(PY) manage.py up --topology cluster
 
-# The cluster's balancer (and its test's): Debian's haproxy, installed where missing, as chromium is.
-haproxy:
-	@if ! command -v haproxy >/dev/null; then \
+# The cluster's balancer and the compose file's checker (tests/test_cluster.py, tests/test_deploy.py):
+# Debian's haproxy and docker-compose, installed where missing, as chromium is.
+cluster-tools:
+	@if ! command -v haproxy >/dev/null || ! command -v docker-compose >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's haproxy for the cluster topology"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	    echo "installing Debian's haproxy and docker-compose for the cluster topology and its checks"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy docker-compose >/dev/null; \
 	  else \
-	    echo "haproxy is missing and cannot be installed here (needs root and apt): the cluster test will be skipped"; \
+	    echo "haproxy or docker-compose is missing and cannot be installed here (needs root and apt): their tests will be skipped"; \
 	  fi; \
 	fi
 
 ## make test: every test (unit, API, websocket, boot, browser), then ruff and mypy
-test: $(STAMP) $(NODE_STAMP) browser haproxy
+test: $(STAMP) $(NODE_STAMP) browser cluster-tools
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory lint
 
