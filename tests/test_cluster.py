@@ -126,8 +126,8 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         found = Cluster(port, env, log, marker)
         try:
-            wait_until(lambda: found.get("/healthz", HEALTH_TOKEN)[0] == 200 or up.poll() is not None, timeout=180,
-                       interval=0.5, message=lambda: log.read_text()[-3000:])
+            wait_until(lambda: found.get("/healthz", HEALTH_TOKEN)[0] == 200 or up.poll() is not None,
+                       timeout=180, interval=0.5, message=lambda: log.read_text()[-3000:])
             assert up.poll() is None, log.read_text()[-3000:]
             yield found
         finally:
@@ -181,7 +181,7 @@ def test_two_editors_on_different_web_processes_co_edit_and_survive_one_going_do
     async def scenario() -> dict:
         async with (yclient(cluster.url, project, tokens["ada"], served_by=served) as ada,
                     yclient(cluster.url, project, tokens["ben"], served_by=served) as ben):
-            assert sorted(served) == ["web-1", "web-2"], served  # one editor on each web process
+            assert sorted(map(str, served)) == ["web-1", "web-2"], served  # one editor on each web process
             with ada.transaction():
                 title_of(ada).insert(0, "Cluster: ")
             with ben.transaction():

@@ -6,7 +6,7 @@ formatter's pre-chain: a record logged by any library carries the id of the requ
 transaction it belongs to. Context variables follow asyncio tasks and asgiref's thread hops,
 so sync views under ASGI keep their request's id.
 
-- `RequestIdMiddleware` takes the load balancer's X-Request-ID when it is well formed (HAProxy
+- `request_id_middleware` takes the load balancer's X-Request-ID when it is well formed (HAProxy
   sets one), makes one otherwise, and answers it in the response's X-Request-ID;
 - `request_id_header` / `request_id_bind` carry it in a Celery message's headers and bind it
   in the worker that runs the task (wired in core.celery);
@@ -19,14 +19,15 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import structlog
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import sync_and_async_middleware
 
 HEADER = "X-Request-ID"
 _VALID = re.compile(r"[A-Za-z0-9._:-]{8,64}")  # no spaces, quotes or newlines: nothing to forge a line with
@@ -52,33 +53,30 @@ def request_id_bound(value: str | None) -> Iterator[None]:
         yield
 
 
-class RequestIdMiddleware:
+@sync_and_async_middleware
+def request_id_middleware(get_response: Callable[[HttpRequest], Any]) -> Callable[[HttpRequest], Any]:
     """Bind each request's id and answer it in X-Request-ID. It stays bound until the response
     is finished (`request_finished`): Django logs "Not Found" and the like after the middleware
     has returned."""
 
-    sync_capable = async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if iscoroutinefunction(self):
-            return self._acall(request)
+    def begin(request: HttpRequest) -> str:
         value = request_id_or_new(request.headers.get(HEADER))
         bind(value)
-        response = self.get_response(request)
-        response[HEADER] = value
-        return response
+        return value
 
-    async def _acall(self, request: HttpRequest) -> HttpResponse:
-        value = request_id_or_new(request.headers.get(HEADER))
-        bind(value)
-        response = await self.get_response(request)
-        response[HEADER] = value
-        return response
+    if iscoroutinefunction(get_response):
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            value = begin(request)
+            response = await get_response(request)
+            response[HEADER] = value
+            return response
+    else:
+        def middleware(request: HttpRequest) -> HttpResponse:  # type: ignore[misc]  # (one of two)
+            value = begin(request)
+            response = get_response(request)
+            response[HEADER] = value
+            return response
+    return middleware
 
 
 def _request_finished(**_: Any) -> None:
@@ -125,6 +123,7 @@ _PRE_CHAIN: list[Any] = [
 
 def formatter(fmt: str = "plain") -> logging.Formatter:
     """Records as one JSON object per line (`fmt="json"`), or as text; with the bound request id."""
+    rendering: list[Any]
     if fmt == "json":
         rendering = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:  # (tracebacks without local variables: they may hold secrets)

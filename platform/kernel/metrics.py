@@ -14,7 +14,7 @@ database, Redis or the chain (queue depths, the outbox, the indexer) are core.me
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as _multiprocess
@@ -32,7 +32,12 @@ def counter(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Coun
     return Counter(name, documentation, labels, namespace=NAMESPACE)
 
 
-def gauge(name: str, documentation: str, labels: tuple[str, ...] = (), *, mode: str = "livesum") -> Gauge:
+GaugeMode = Literal["all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum", "mostrecent",
+                    "livemostrecent"]
+
+
+def gauge(name: str, documentation: str, labels: tuple[str, ...] = (), *,
+          mode: GaugeMode = "livesum") -> Gauge:
     """A gauge; across processes, `mode` says how they add up (live ones summed, by default)."""
     return Gauge(name, documentation, labels, namespace=NAMESPACE, multiprocess_mode=mode)
 

@@ -48,7 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",  # (request latency: /metrics)
-    "kernel.logs.RequestIdMiddleware",  # early: every later line logged carries the id
+    "kernel.logs.request_id_middleware",  # early: every later line logged carries the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
