@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import redis
@@ -27,7 +28,8 @@ from pycrdt import Doc
 
 from collab.schema import doc_json, scenes_of, title_of
 from tests.collab.yclient import settle, yclient
-from tests.servers import free_port
+from tests.rights.helpers import png
+from tests.servers import free_port, free_ports
 from tests.test_up import _processes_with
 from tests.waiting import wait_until
 
@@ -73,15 +75,18 @@ class Cluster:
         except OSError:  # (not listening yet, or the connection dropped)
             return 0, Message(), b""
 
-    def post(self, path: str, body: dict, token: str) -> tuple[int, dict]:
-        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+    def post(self, path: str, body: dict, token: str, *, web: int | None = None,
+             **headers: str) -> tuple[int, dict, Message]:
+        """Status, JSON body and headers; through the balancer, or straight to web process `web`."""
+        base = self.url if web is None else f"http://127.0.0.1:{self.port + web}"
+        request = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
                                          headers={"Authorization": f"Bearer {token}",
-                                                  "Content-Type": "application/json"})
+                                                  "Content-Type": "application/json", **headers})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read() or b"{}")
+                return response.status, json.loads(response.read() or b"{}"), response.headers
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
+            return error.code, json.loads(error.read() or b"{}"), error.headers
 
     def manage(self, code: str) -> str:
         """Run Python in a Django shell against the cluster's database; its printed output."""
@@ -112,7 +117,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     database = f"storyloom_cluster_{os.getpid()}"
     var = tmp / "var"
     marker = f"STORYLOOM_VAR_DIR={var}"
-    port = free_port()
+    port = free_ports(3)  # the balancer's, then the two web processes'
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
     env.update(STORYLOOM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="core.settings.local",
                DATABASE_URL=f"{POSTGRES}/{database}", REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
@@ -217,3 +222,63 @@ def _try(call):
         return call()
     except Exception:  # (not yet: wait_until tries again)
         return None
+
+
+def test_renders_from_two_people_take_turns_on_the_gpu_worker(cluster, people):
+    tokens, project = people["tokens"], people["project"]
+    url = f"/api/v1/projects/{project}/jobs"
+
+    def submit(who: str, n: int) -> str:
+        job = {"kind": "video", "preset": "storyloom-tiny", "seconds": 2, "fps": 8,
+               "prompt": f"a red ball moves to the left, take {n}"}
+        status, body, _ = cluster.post(url, job, tokens[who])
+        assert status == 201, body
+        return body["id"]
+
+    ada = [submit("ada", n) for n in range(4)]  # Ada queues four at once, then Ben two
+    ben = [submit("ben", n) for n in range(2)]
+
+    def finished() -> list[dict] | None:
+        jobs = [json.loads(cluster.get(f"{url}/{job}", tokens["ada"])[2]) for job in ada + ben]
+        return jobs if all(job["status"] in ("succeeded", "failed") for job in jobs) else None
+
+    jobs = wait_until(finished, timeout=180, interval=1, message="the renders did not finish")
+    assert {job["status"] for job in jobs} == {"succeeded"}, [job["error"] for job in jobs]
+    order = [job["requester_name"] or job["id"] for job in sorted(jobs, key=lambda job: job["started_at"])]
+    started = {job["id"]: job["started_at"] for job in jobs}
+    # Ben's two start before Ada's last two: turns, not first come first served.
+    assert max(started[job] for job in ben) < sorted(started[job] for job in ada)[2], order
+
+
+def test_registrations_asked_of_both_web_processes_go_out_with_consecutive_nonces(cluster, people):
+    ada = {"Authorization": f"Bearer {people['tokens']['ada']}"}
+    works = []
+    with httpx.Client(base_url=cluster.url, headers=ada, timeout=30) as client:
+        for n in range(6):
+            upload = client.post("/api/v1/works", data={"title": f"Cluster work {n}", "licence": "cc-by-4.0"},
+                                 files={"file": (f"{n}.png", png(1000 + n).getvalue(), "image/png")})
+            assert upload.status_code == 201, upload.text
+            status, body, _ = cluster.post(f"/api/v1/works/{upload.json()['id']}/submit", {},
+                                           people["tokens"]["ada"], web=1 + n % 2,
+                                           **{"X-Request-ID": f"cluster-registration-{n}"})
+            assert status == 200, body
+            works.append(upload.json()["id"])
+
+        def registered() -> bool:
+            return all(client.get(f"/api/v1/works/{work}").json()["status"] == "registered" for work in works)
+
+        wait_until(registered, timeout=120, interval=1, message="the registrations were not confirmed")
+    # The platform's key signed them all (and the demo gallery's registrations): no nonce twice,
+    # none skipped, whichever web process asked.
+    sent = json.loads(cluster.manage(
+        "import json; from rights.models import ChainTx; from rights.keys import platform_account; "
+        "txs = ChainTx.objects.filter(signer=platform_account().address, nonce__isnull=False); "
+        "print(json.dumps({'nonces': sorted(txs.values_list('nonce', flat=True)), "
+        "'ours': txs.filter(work__title__startswith='Cluster work').count()}))").splitlines()[-1])
+    nonces = sent["nonces"]
+    assert sent["ours"] == 6 and nonces == list(range(nonces[0], nonces[0] + len(nonces))), sent
+    # One registration followed by its request id, from the web process to the chain worker.
+    lines = [line for line in cluster.log.read_text().splitlines()
+             if "request_id=cluster-registration-3" in line]
+    assert any(line.startswith("web-") for line in lines), lines
+    assert any(line.startswith("worker ") and "confirmed register:" in line for line in lines), lines

@@ -87,6 +87,7 @@ def registration_submit(*, work: Work) -> ChainTx:
         work.status = WorkStatus.QUEUED
         work.save(update_fields=["status"])
         works_announce([work.pk])
+        log.info("registration of work %s queued as %s", work.public_id, tx.key)
     return tx
 
 

@@ -255,6 +255,8 @@ CELERY_TASK_ROUTES = {
     "recommend.*": {"queue": "default"},
 }
 CELERY_TASK_ACKS_LATE = True
+# Workers log through LOGGING (JSON lines with request ids in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than the longest job, so a slow render is not handed to a second worker.
