@@ -8,8 +8,9 @@ so sync views under ASGI keep their request's id.
 
 - `request_id_middleware` takes the load balancer's X-Request-ID when it is well formed (HAProxy
   sets one), makes one otherwise, and answers it in the response's X-Request-ID;
-- `request_id_header` / `request_id_bind` carry it in a Celery message's headers and bind it
-  in the worker that runs the task (wired in core.celery);
+- `request_id_header`, `task_request_id`, `bind` and `unbind` carry it in a Celery message's
+  headers and bind it in the worker while it runs the task (wired in core.celery);
+- `request_id_bound` binds a chain transaction's stored id while the outbox handles it;
 - `logging_config` is the LOGGING setting: "json" (one object per line: time, level, logger,
   event, request_id, exception) or "plain" (for a person at a terminal).
 """
