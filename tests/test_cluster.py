@@ -30,7 +30,7 @@ from collab.schema import doc_json, scenes_of, title_of
 from tests.collab.yclient import settle, yclient
 from tests.rights.helpers import png
 from tests.servers import free_port, free_ports
-from tests.test_up import _processes_with
+from tests.test_up import _processes_with, stop_up
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,13 +136,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             assert up.poll() is None, log.read_text()[-3000:]
             yield found
         finally:
-            up.send_signal(signal.SIGINT)
-            try:
-                up.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                up.kill()
-            for pid in _processes_with(marker):
-                os.kill(pid, signal.SIGKILL)
+            stop_up(up, marker, timeout=30)
             redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
             with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -1,5 +1,6 @@
 """`manage.py up` boots the whole platform on a clean var/, reports healthy, and stops cleanly."""
 
+import contextlib
 import json
 import os
 import re
@@ -55,6 +56,19 @@ def _health(port: int, timeout: float) -> dict:
                       message=lambda: f"/healthz never returned 200; last answer: {last[0]}")
 
 
+def stop_up(up: subprocess.Popen, marker: str, timeout: float = 20) -> None:
+    """Stop `manage.py up` as a person would (Ctrl-C), killing it if it does not stop in time;
+    then whatever it started that is still there."""
+    up.send_signal(signal.SIGINT)
+    try:
+        up.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        up.kill()
+    for pid in _processes_with(marker):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _command_lines(pids: list[int]) -> list[str]:
     lines = []
     for pid in pids:
@@ -78,13 +92,7 @@ def _boot_and_stop(env: dict[str, str], log: Path, marker: str, stop: int) -> di
             assert up.wait(timeout=60) == 0, log.read_text()[-3000:]
         finally:
             if up.poll() is None:  # a failed check: stop it as a person would, so nothing is left
-                up.send_signal(signal.SIGINT)
-                try:
-                    up.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    up.kill()
-                    for pid in _processes_with(marker):
-                        os.kill(pid, signal.SIGKILL)
+                stop_up(up, marker)
     # `up` has exited; its children are on their way out (or already gone).
     wait_until(lambda: _processes_with(marker) == [], timeout=10, message="children survived the stop")
     assert _processes_with(marker) == [], "children survived the stop"

@@ -47,14 +47,19 @@ def histogram(name: str, documentation: str, labels: tuple[str, ...] = (),
     return Histogram(name, documentation, labels, namespace=NAMESPACE, buckets=buckets)
 
 
-def exposition(*collectors: Any) -> bytes:
-    """The text exposition of every process's samples plus `collectors` (read now)."""
+def _samples() -> CollectorRegistry:
+    """A registry of every process's samples (the multiprocess directory's), or this one's."""
+    registry = CollectorRegistry()
     if multiprocess():
-        registry = CollectorRegistry()
         _multiprocess.MultiProcessCollector(registry)
     else:
-        registry = CollectorRegistry()
         registry.register(_Forward(REGISTRY))
+    return registry
+
+
+def exposition(*collectors: Any) -> bytes:
+    """The text exposition of every process's samples plus `collectors` (read now)."""
+    registry = _samples()
     for collector in collectors:
         registry.register(collector)
     return generate_latest(registry)
@@ -65,12 +70,7 @@ def serve(port: int) -> None:
     on its private network; web processes answer /metrics themselves)."""
     from prometheus_client import start_http_server
 
-    registry = CollectorRegistry()
-    if multiprocess():
-        _multiprocess.MultiProcessCollector(registry)
-    else:
-        registry.register(_Forward(REGISTRY))
-    start_http_server(port, registry=registry)
+    start_http_server(port, registry=_samples())
 
 
 def process_dead(pid: int, directory: str | None = None) -> None:

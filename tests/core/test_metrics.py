@@ -2,6 +2,7 @@
 operator watches, each moved by what it measures."""
 
 import asyncio
+import urllib.request
 
 import pytest
 from django.test import Client
@@ -9,9 +10,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.models import User
 from generation.metrics import job_measured
+from kernel.metrics import serve
 from rights.models import ChainTx, TxStatus
 from tests.collab.test_consumer import an_edit, joined, socket, update_message
 from tests.projects.factories import UserFactory, project_with_team
+from tests.servers import free_port
 from tests.ws import headers, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -122,3 +125,12 @@ def test_every_family_an_operator_watches_is_exposed():
                  "storyloom_chain_confirmation_seconds", "storyloom_chain_indexer_lag_blocks",
                  "storyloom_feed_page_seconds", "storyloom_recommender_model_info"):
         assert name in families, name
+
+
+def test_a_worker_in_a_container_of_its_own_serves_its_metrics_on_its_port():
+    """(WORKER_METRICS_PORT: deploy/compose.yaml's workers, scraped on their private network.)"""
+    port = free_port()
+    serve(port)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        families = {f.name for f in text_string_to_metric_families(response.read().decode())}
+    assert {"storyloom_job_phase_seconds", "storyloom_gpu_memory_bytes"} <= families
