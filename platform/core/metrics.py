@@ -50,13 +50,16 @@ class ScrapeTimeCollector:
         # "gpu" + sep + step for the others).
         depth = GaugeMetricFamily("storyloom_celery_queue_depth", "Tasks waiting in each Celery queue.",
                                   labels=["queue"])
-        client = redis_client(settings.REDIS_URL)
-        for queue in queues():
-            keys = [queue, *(f"{queue}{Channel.sep}{step}" for step in Channel.priority_steps if step)]
-            with client.pipeline(transaction=False) as pipe:
-                for key in keys:
+        steps = [step for step in Channel.priority_steps if step]
+        names = queues()
+        with redis_client(settings.REDIS_URL).pipeline(transaction=False) as pipe:  # one round trip
+            for queue in names:
+                for key in (queue, *(f"{queue}{Channel.sep}{step}" for step in steps)):
                     pipe.llen(key)
-                depth.add_metric([queue], sum(pipe.execute()))
+            lengths = pipe.execute()
+        per_queue = 1 + len(steps)
+        for n, queue in enumerate(names):
+            depth.add_metric([queue], sum(lengths[n * per_queue:(n + 1) * per_queue]))
         yield depth
 
     def _outbox(self) -> Iterator[Any]:

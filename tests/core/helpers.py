@@ -28,3 +28,5 @@ def client_for(user: Any) -> APIClient:
     api = APIClient()
     api.force_login(user)
     return api
+
+MONITOR_TOKEN = "monitor-" + "t" * 32  # what a monitor sends to /healthz and /metrics in tests

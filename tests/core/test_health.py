@@ -4,21 +4,16 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from core import health
+from tests.core.helpers import MONITOR_TOKEN
 from tests.servers import StalledNode
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("monitor_token")]
 
 
-TOKEN = "monitor-" + "t" * 32
-
-
-@pytest.fixture(autouse=True)
-def health_token(settings) -> None:
-    settings.HEALTH_TOKEN = TOKEN
 
 
 def _get() -> tuple[int, dict]:
-    response = Client().get("/healthz", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    response = Client().get("/healthz", HTTP_AUTHORIZATION=f"Bearer {MONITOR_TOKEN}")
     assert response["Content-Type"] == "application/json"
     assert "no-cache" in response["Cache-Control"]
     return response.status_code, response.json()
@@ -94,7 +89,7 @@ def test_healthz_reports_the_chain_down(a_worker: None, settings) -> None:
 def test_the_detailed_report_is_for_staff_and_the_monitors_token(a_worker: None) -> None:
     from accounts.models import User
 
-    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_AUTHORIZATION": TOKEN}):
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_AUTHORIZATION": MONITOR_TOKEN}):
         response = Client().get("/healthz", **headers)
         assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
         assert "workers" not in response.content.decode() and "celery@" not in response.content.decode()

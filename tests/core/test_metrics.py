@@ -13,22 +13,17 @@ from generation.metrics import job_measured
 from kernel.metrics import serve
 from rights.models import ChainTx, TxStatus
 from tests.collab.test_consumer import an_edit, joined, socket, update_message
+from tests.core.helpers import MONITOR_TOKEN
 from tests.projects.factories import UserFactory, project_with_team
 from tests.servers import free_port
 from tests.ws import headers, run
 
-pytestmark = pytest.mark.django_db(transaction=True)
-TOKEN = "monitor-" + "m" * 32
-
-
-@pytest.fixture(autouse=True)
-def health_token(settings) -> None:
-    settings.HEALTH_TOKEN = TOKEN
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("monitor_token")]
 
 
 def scrape() -> dict[str, list]:
     """Family name -> its samples (name, labels, value)."""
-    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {MONITOR_TOKEN}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain; version=")
     return {family.name: [(s.name, s.labels, s.value) for s in family.samples]
