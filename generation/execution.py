@@ -42,7 +42,7 @@ from projects.services import activity_record
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.25  # at most this often to the job row and the project's stream
 PREVIEW_EVERY_S = 1.0  # a preview frame with the progress at most this often
-HEARTBEAT_S = 20  # how often a job tells the scheduler it is alive when no step reports
+HEARTBEAT_S = 20  # how often (at most) a job tells the scheduler it is alive when no step reports
 
 
 def _start(job_id: int) -> Job | None:
@@ -129,7 +129,8 @@ def _heartbeat(job_id: int) -> Iterator[None]:
 
     def beat() -> None:
         try:
-            while not stop.wait(HEARTBEAT_S):
+            # Several beats per stale period, whatever an operator sets it to.
+            while not stop.wait(min(HEARTBEAT_S, settings.GENERATION_STALE_AFTER_S / 4)):
                 try:
                     Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
                 except DatabaseError:

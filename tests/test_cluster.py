@@ -95,6 +95,11 @@ class Cluster:
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout.strip()
 
+    def sql(self, query: str, params: list | None = None) -> list[tuple]:
+        """Rows of a query on the cluster's database (quicker than a Django shell)."""
+        with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as db:
+            return db.execute(query, params).fetchall()
+
     def pids(self, name: str) -> list[int]:
         """Pids of the cluster's processes whose command line holds `name`."""
         found = []
@@ -122,6 +127,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     env.update(STORYLOOM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="core.settings.local",
                DATABASE_URL=f"{POSTGRES}/{database}", REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
                ANVIL_PORT=str(free_port()), HEALTH_TOKEN=HEALTH_TOKEN, CHAIN_CONFIRMATIONS="1",
+               GENERATION_STALE_AFTER_S="10",  # a killed worker's job goes back in the queue soon
                PYTHONPATH=f"{ROOT / 'platform'}:{ROOT}")
     redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
     log = tmp / "cluster.log"
@@ -276,3 +282,82 @@ def test_registrations_asked_of_both_web_processes_go_out_with_consecutive_nonce
              if "request_id=cluster-registration-3" in line]
     assert any(line.startswith("web-") for line in lines), lines
     assert any(line.startswith("worker ") and "confirmed register:" in line for line in lines), lines
+
+
+def test_killing_both_workers_mid_flow_loses_no_render_or_registration(cluster, people):
+    """SIGKILL (the worker and its pool, as when a machine dies) the GPU worker while it renders
+    and the chain worker while registrations go out. The supervisor starts them again; the job
+    runs again from the queue, the outbox carries on from what it stored: every acknowledged
+    job succeeds, every registration is confirmed once, with no nonce twice or skipped."""
+    tokens, project = people["tokens"], people["project"]
+    jobs_url = f"/api/v1/projects/{project}/jobs"
+    video = {"kind": "video", "preset": "storyloom-tiny", "seconds": 2, "fps": 8, "steps": 60}
+
+    def submit(prompt: str) -> str:
+        status, body, _ = cluster.post(jobs_url, {**video, "prompt": prompt}, tokens["ben"])
+        assert status == 201, body
+        return body["id"]
+
+    def job(job_id: str) -> dict:
+        return json.loads(cluster.get(f"{jobs_url}/{job_id}", tokens["ben"])[2])
+
+    first = submit("a green star grows on a sunset gradient")
+    wait_until(lambda: job(first)["step"] > 0, timeout=120, interval=0.2, message=lambda: job(first))
+    killed = _kill(cluster, f"worker-gpu-{cluster.port}@")
+    second = submit("a blue square moves up over the sea")  # acknowledged while no GPU worker runs
+
+    # Registrations go out; the chain worker dies as soon as one is sent and not yet confirmed.
+    ada = {"Authorization": f"Bearer {tokens['ada']}"}
+    works = []
+    with httpx.Client(base_url=cluster.url, headers=ada, timeout=30) as client:
+        for n in range(4):
+            upload = client.post("/api/v1/works", data={"title": f"Killed worker {n}", "licence": "cc-by-4.0"},
+                                 files={"file": (f"k{n}.png", png(2000 + n).getvalue(), "image/png")})
+            assert upload.status_code == 201, upload.text
+            works.append(upload.json()["id"])
+        for work in works:  # (uploaded first: then they go out together)
+            assert client.post(f"/api/v1/works/{work}/submit", json={}).status_code == 200
+        wait_until(lambda: cluster.sql("SELECT count(*) FROM rights_chaintx t JOIN rights_work w ON "
+                                       "t.work_id = w.id WHERE w.title LIKE 'Killed worker %%' "
+                                       "AND t.status = 'submitted'")[0][0] > 0,
+                   timeout=60, interval=0.05, message=lambda: cluster.sql(
+                       "SELECT w.title, w.status, t.status, t.nonce FROM rights_work w LEFT JOIN rights_chaintx t "
+                       "ON t.work_id = w.id WHERE w.title LIKE 'Killed worker %%'"))
+        killed += _kill(cluster, f"worker-{cluster.port}@")
+        wait_until(lambda: not any(map(_alive, killed)), timeout=10, message="a killed worker lives on")
+
+        def registered() -> bool:
+            return all(client.get(f"/api/v1/works/{work}").json()["status"] == "registered" for work in works)
+
+        wait_until(registered, timeout=180, interval=1, message="the registrations were not confirmed")
+
+    done = wait_until(lambda: all(job(j)["status"] in ("succeeded", "failed") for j in (first, second)),
+                      timeout=240, interval=1, message=lambda: [job(first), job(second)])
+    assert done and [job(first)["status"], job(second)["status"]] == ["succeeded", "succeeded"]
+    assert cluster.sql("SELECT attempts FROM generation_job WHERE public_id = %s", [first])[0][0] == 2  # ran again
+
+    rows = cluster.sql("SELECT t.nonce, t.status FROM rights_chaintx t JOIN rights_work w ON t.work_id = w.id "
+                       "WHERE w.title LIKE 'Killed worker %%'")
+    assert sorted(status for _, status in rows) == ["confirmed"] * 4, rows  # one transaction each
+    nonces = sorted(nonce for (nonce,) in cluster.sql("SELECT nonce FROM rights_chaintx WHERE nonce IS NOT NULL"))
+    assert nonces == list(range(nonces[0], nonces[0] + len(nonces))), nonces
+    # The survivors carry on: both workers are back (the detailed health check sees them).
+    report = json.loads(cluster.get("/healthz", HEALTH_TOKEN)[2])
+    assert len(report["checks"]["workers"]["workers"]) == 2, report
+
+
+def _kill(cluster: Cluster, name: str) -> list[int]:
+    """SIGKILL a worker's main process and its pool's children at once; their pids."""
+    pids = cluster.pids(name)
+    assert pids, f"{name} not found"
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent counts as gone)."""
+    try:
+        return "\nState:\tZ" not in (Path("/proc") / str(pid) / "status").read_text()
+    except OSError:
+        return False
