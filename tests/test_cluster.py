@@ -311,7 +311,8 @@ def test_killing_both_workers_mid_flow_loses_no_render_or_registration(cluster, 
     works = []
     with httpx.Client(base_url=cluster.url, headers=ada, timeout=30) as client:
         for n in range(4):
-            upload = client.post("/api/v1/works", data={"title": f"Killed worker {n}", "licence": "cc-by-4.0"},
+            upload = client.post("/api/v1/works",
+                                 data={"title": f"Killed worker {n}", "licence": "cc-by-4.0"},
                                  files={"file": (f"k{n}.png", png(2000 + n).getvalue(), "image/png")})
             assert upload.status_code == 201, upload.text
             works.append(upload.json()["id"])
@@ -321,8 +322,8 @@ def test_killing_both_workers_mid_flow_loses_no_render_or_registration(cluster, 
                                        "t.work_id = w.id WHERE w.title LIKE 'Killed worker %%' "
                                        "AND t.status = 'submitted'")[0][0] > 0,
                    timeout=60, interval=0.05, message=lambda: cluster.sql(
-                       "SELECT w.title, w.status, t.status, t.nonce FROM rights_work w LEFT JOIN rights_chaintx t "
-                       "ON t.work_id = w.id WHERE w.title LIKE 'Killed worker %%'"))
+                       "SELECT w.title, w.status, t.status, t.nonce FROM rights_work w LEFT JOIN "
+                       "rights_chaintx t ON t.work_id = w.id WHERE w.title LIKE 'Killed worker %%'"))
         killed += _kill(cluster, f"worker-{cluster.port}@")
         wait_until(lambda: not any(map(_alive, killed)), timeout=10, message="a killed worker lives on")
 
@@ -334,12 +335,14 @@ def test_killing_both_workers_mid_flow_loses_no_render_or_registration(cluster, 
     done = wait_until(lambda: all(job(j)["status"] in ("succeeded", "failed") for j in (first, second)),
                       timeout=240, interval=1, message=lambda: [job(first), job(second)])
     assert done and [job(first)["status"], job(second)["status"]] == ["succeeded", "succeeded"]
-    assert cluster.sql("SELECT attempts FROM generation_job WHERE public_id = %s", [first])[0][0] == 2  # ran again
+    attempts = cluster.sql("SELECT attempts FROM generation_job WHERE public_id = %s", [first])[0][0]
+    assert attempts == 2  # it ran again
 
-    rows = cluster.sql("SELECT t.nonce, t.status FROM rights_chaintx t JOIN rights_work w ON t.work_id = w.id "
-                       "WHERE w.title LIKE 'Killed worker %%'")
+    rows = cluster.sql("SELECT t.nonce, t.status FROM rights_chaintx t "
+                       "JOIN rights_work w ON t.work_id = w.id WHERE w.title LIKE 'Killed worker %%'")
     assert sorted(status for _, status in rows) == ["confirmed"] * 4, rows  # one transaction each
-    nonces = sorted(nonce for (nonce,) in cluster.sql("SELECT nonce FROM rights_chaintx WHERE nonce IS NOT NULL"))
+    sent = cluster.sql("SELECT nonce FROM rights_chaintx WHERE nonce IS NOT NULL")
+    nonces = sorted(nonce for (nonce,) in sent)
     assert nonces == list(range(nonces[0], nonces[0] + len(nonces))), nonces
     # The survivors carry on: both workers are back (the detailed health check sees them).
     report = json.loads(cluster.get("/healthz", HEALTH_TOKEN)[2])

@@ -88,14 +88,27 @@ TEMPLATES = [
     },
 ]
 
+
+
+def database(config: dict[str, Any]) -> dict[str, Any]:
+    """Connections are kept: a reconnect per call (Django's default) was a large share of each
+    storyboard update's cost. Workers keep one per process. A web process on PostgreSQL with
+    DB_POOL_MAX_SIZE set (`up` and deploy/compose.yaml set it) takes them from a pool of that
+    size instead: under ASGI each request's sync code runs in a thread of its own, and a kept
+    connection per thread piled up (the cluster under load reached PostgreSQL's 100 connections
+    and answered 500; benchmarks/cluster_load.py)."""
+    pool_max = env.int("DB_POOL_MAX_SIZE", default=0)
+    if pool_max and config["ENGINE"] == "django.db.backends.postgresql":  # (Django checks each checkout)
+        config["OPTIONS"] = {**config.get("OPTIONS", {}), "pool": {
+            "min_size": 1, "max_size": pool_max, "timeout": env.float("DB_POOL_TIMEOUT_S", default=10.0)}}
+        return {**config, "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False, "ATOMIC_REQUESTS": False}
+    return {**config, "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True,
+            "ATOMIC_REQUESTS": False}
+
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'storyloom.sqlite3'}"),
+    "default": database(env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'storyloom.sqlite3'}")),
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# Keep connections: websocket consumers reach the database through one worker thread, and a
-# reconnect per call (Django's default) was a large share of each storyboard update's cost.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web server and the workers share the file.
     DATABASES["default"]["OPTIONS"] = {

@@ -1,13 +1,11 @@
 """Production: PostgreSQL, Redis and a real SECRET_KEY are required from the environment."""
 
 from .base import *  # noqa: F403
-from .base import env, logging_config
+from .base import database, env, logging_config
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY")  # no default: refuse to start without one
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": database(env.db("DATABASE_URL"))}
 
 # One JSON object per line, for the log collector (LOG_FORMAT=plain for a person at a terminal).
 LOGGING = logging_config(fmt=env.str("LOG_FORMAT", default="json"),

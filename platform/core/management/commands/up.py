@@ -39,6 +39,7 @@ CELERY_QUEUES = "default,gpu,chain"
 # transaction.
 WEBHOOK_QUEUES = "webhooks"
 CLUSTER_WEB = 2  # web processes behind the balancer, on the ports after its own
+WEB_DB_POOL = 16  # PostgreSQL connections per web process at most (its max_connections is 100)
 
 
 def haproxy_config(*, host: str, port: int, servers: list[int]) -> str:
@@ -198,7 +199,11 @@ class Command(BaseCommand):
             # storyboard clients in one room, relay p99 82 ms against 144 ms (collab_relay.py).
             # --no-proxy-headers: which address a request comes from is TRUSTED_PROXIES' rule
             # alone (uvicorn would otherwise take X-Forwarded-For from any local connection).
-            web_env = {**env, "TRUSTED_PROXIES": "1"} if cluster else env  # (HAProxy's X-Forwarded-For)
+            # A pool of PostgreSQL connections per web process (settings.database: Django runs each
+            # request in a thread of its own under ASGI); workers keep one connection each.
+            web_env = {**env, "DB_POOL_MAX_SIZE": os.environ.get("DB_POOL_MAX_SIZE", str(WEB_DB_POOL))}
+            if cluster:
+                web_env["TRUSTED_PROXIES"] = "1"  # (HAProxy's X-Forwarded-For)
             for n, web_port in enumerate(ports[1:] if cluster else ports, 1):
                 supervisor.start(Child(
                     f"web-{n}" if cluster else "web",
