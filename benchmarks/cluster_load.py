@@ -194,6 +194,13 @@ def target(name: str, *, people: int, rooms: int) -> Iterator[tuple[Target, dict
 # --- the simulated people ---------------------------------------------------------------------
 
 @dataclass
+class Sent:
+    at: float  # perf_counter() when it was sent
+    want: int  # other editors of the room online then
+    got: int = 0
+
+
+@dataclass
 class Pool:
     """Who each simulated person is: tokens, rooms, and the editors' shared bookkeeping."""
     tokens: list[str] = field(default_factory=list)
@@ -201,7 +208,7 @@ class Pool:
     viewers: Iterator[int] = field(default_factory=lambda: iter(()))
     editors: Iterator[int] = field(default_factory=lambda: iter(()))
     creators: Iterator[int] = field(default_factory=lambda: iter(()))
-    sent: dict[tuple[int, int], list[float]] = field(default_factory=dict)  # marker: [at, expected, got]
+    sent: dict[tuple[int, int], "Sent"] = field(default_factory=dict)  # by marker (sender, seq)
     online: dict[int, set[int]] = field(default_factory=dict)  # room: editors connected
 
     def reset(self, tokens: list[str], rooms: list[int]) -> None:
@@ -217,10 +224,10 @@ class Pool:
     def lost(self, before: float) -> tuple[int, int]:
         """(expected, lost) receipts of the markers sent before `before`; forgets them."""
         expected = lost = 0
-        for marker in [m for m, (at, _, _) in self.sent.items() if at < before]:
-            _, want, got = self.sent.pop(marker)
-            expected += want
-            lost += max(0, want - got)
+        for marker in [m for m, sent in self.sent.items() if sent.at < before]:
+            sent = self.sent.pop(marker)
+            expected += sent.want
+            lost += max(0, sent.want - sent.got)
         return expected, lost
 
 
@@ -317,16 +324,17 @@ class Editor(User):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        self.me = next(POOL.editors, None)
         self.ws: websocket.WebSocket | None = None
-        if self.me is None:
+        self.me, self.room = -1, -1
+        me = next(POOL.editors, None)
+        if me is None:
             return  # (more editors than seats: it idles)
-        self.room = self.me // PER_ROOM
+        self.me, self.room = me, me // PER_ROOM
         self.seq = 0
-        self.doc = Doc()
+        self.doc: Doc = Doc()
         self.title = self.doc.get("title", type=Text)
         self.synced = gevent.event.Event()
-        url = f"{self.host.replace('http', 'ws', 1)}/ws/projects/{POOL.rooms[self.room]}/storyboard"
+        url = f"{str(self.host).replace('http', 'ws', 1)}/ws/projects/{POOL.rooms[self.room]}/storyboard"
         started = time.perf_counter()
         try:
             self.ws = websocket.create_connection(
@@ -364,9 +372,9 @@ class Editor(User):
                     sent = POOL.sent.get(marker)
                     if sent is None or marker[0] == self.me:
                         continue
-                    sent[2] += 1
+                    sent.got += 1
                     events.request.fire(request_type="WS", name="storyboard update relayed",
-                                        response_time=(now - sent[0]) * 1000, response_length=len(message),
+                                        response_time=(now - sent.at) * 1000, response_length=len(message),
                                         exception=None, context={})
         except Exception as exc:
             if self.ws is not None:  # (not when this user closed it)
@@ -383,7 +391,7 @@ class Editor(User):
         self.title += f"\x02{self.me}.{self.seq}\x03"
         message = create_update_message(self.doc.get_update(before))
         others = len(POOL.online.get(self.room, ())) - 1
-        POOL.sent[(self.me, self.seq)] = [time.perf_counter(), others, 0]
+        POOL.sent[(self.me, self.seq)] = Sent(time.perf_counter(), others)
         self.seq += 1
         started = time.perf_counter()
         try:
@@ -394,7 +402,7 @@ class Editor(User):
 
     def _close(self) -> None:
         ws, self.ws = self.ws, None
-        POOL.online.get(getattr(self, "room", -1), set()).discard(self.me)
+        POOL.online.get(self.room, set()).discard(self.me)
         if ws is not None:
             with contextlib.suppress(Exception):  # (already gone)
                 ws.close(timeout=1)
