@@ -89,7 +89,6 @@ TEMPLATES = [
 ]
 
 
-
 def database(config: dict[str, Any]) -> dict[str, Any]:
     """Connections are kept: a reconnect per call (Django's default) was a large share of each
     storyboard update's cost. Workers keep one per process. A web process on PostgreSQL with
@@ -97,13 +96,13 @@ def database(config: dict[str, Any]) -> dict[str, Any]:
     size instead: under ASGI each request's sync code runs in a thread of its own, and a kept
     connection per thread piled up (the cluster under load reached PostgreSQL's 100 connections
     and answered 500; benchmarks/cluster_load.py)."""
+    config = {**config, "ATOMIC_REQUESTS": False}
     pool_max = env.int("DB_POOL_MAX_SIZE", default=0)
     if pool_max and config["ENGINE"] == "django.db.backends.postgresql":  # (Django checks each checkout)
-        config["OPTIONS"] = {**config.get("OPTIONS", {}), "pool": {
-            "min_size": 1, "max_size": pool_max, "timeout": env.float("DB_POOL_TIMEOUT_S", default=10.0)}}
-        return {**config, "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False, "ATOMIC_REQUESTS": False}
-    return {**config, "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True,
-            "ATOMIC_REQUESTS": False}
+        pool = {"min_size": 1, "max_size": pool_max, "timeout": env.float("DB_POOL_TIMEOUT_S", default=10.0)}
+        return {**config, "OPTIONS": {**config.get("OPTIONS", {}), "pool": pool},
+                "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False}
+    return {**config, "CONN_MAX_AGE": env.int("DB_CONN_MAX_AGE", default=60), "CONN_HEALTH_CHECKS": True}
 
 
 DATABASES = {
