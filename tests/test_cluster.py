@@ -127,7 +127,8 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     env.update(STORYLOOM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="core.settings.local",
                DATABASE_URL=f"{POSTGRES}/{database}", REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
                ANVIL_PORT=str(free_port()), HEALTH_TOKEN=HEALTH_TOKEN, CHAIN_CONFIRMATIONS="1",
-               GENERATION_STALE_AFTER_S="10",  # a killed worker's job goes back in the queue soon
+               # A killed worker's job goes back in the queue within seconds.
+               GENERATION_STALE_AFTER_S="10", GENERATION_RECOVER_EVERY_S="5",
                PYTHONPATH=f"{ROOT / 'platform'}:{ROOT}")
     redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
     log = tmp / "cluster.log"

@@ -293,9 +293,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.notifications_prune",
         "schedule": 6 * 3600.0,
     },
-    "recover-stalled-jobs": {
+    "recover-stalled-jobs": {  # (jobs silent for GENERATION_STALE_AFTER_S go back in the queue)
         "task": "generation.tasks.jobs_recover",
-        "schedule": 60.0,
+        "schedule": float(env.int("GENERATION_RECOVER_EVERY_S", default=60)),
     },
     "chain-sweep": {
         "task": "rights.tasks.chain_sweep",
