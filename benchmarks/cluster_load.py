@@ -37,6 +37,7 @@ import platform
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,8 @@ from typing import Any
 
 import gevent
 import gevent.event
+import psycopg
+import redis
 import websocket
 from pycrdt import Doc, Text, create_sync_message, create_update_message, handle_sync_message
 
@@ -148,9 +151,6 @@ def target(name: str, *, people: int, rooms: int) -> Iterator[tuple[Target, dict
                PYTHONPATH=f"{ROOT / 'platform'}:{ROOT}", ANVIL_PORT=str(free_port()))
     database = f"storyloom_load_{os.getpid()}"
     if cluster:
-        import psycopg
-        import redis
-
         env.update(DATABASE_URL=f"{POSTGRES}/{database}", REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}")
         redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
     log = Path(tempfile.gettempdir()) / f"storyloom-load-{name}.log"  # kept after the run
@@ -172,8 +172,6 @@ def target(name: str, *, people: int, rooms: int) -> Iterator[tuple[Target, dict
         _wait(gallery_seeded, 600, "the demo gallery was not seeded", found)
         yield found, made
     finally:
-        import signal
-
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             try:
@@ -182,9 +180,6 @@ def target(name: str, *, people: int, rooms: int) -> Iterator[tuple[Target, dict
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         if cluster:
-            import psycopg
-            import redis
-
             redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
             with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
