@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,7 +59,8 @@ from pycrdt import Doc, Text, create_sync_message, create_update_message, handle
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.servers import free_port, free_ports  # noqa: E402  (the tests' own port finders)
+from tests.servers import free_port, free_ports, manage_shell  # noqa: E402  (the tests' own helpers)
+from tests.waiting import wait_until  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -72,44 +74,12 @@ FEED = "GET /api/v1/gallery/feed"
 ENDED = ("succeeded", "failed", "cancelled")
 
 
-@dataclass
-class Target:
-    name: str
-    url: str
-    env: dict[str, str]
-    process: subprocess.Popen
-    log: Path
-
-
-def _get(url: str, token: str | None = None, timeout: float = 5) -> tuple[int, bytes]:
-    import urllib.error
-    import urllib.request
-
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+def _ready(url: str) -> bool:
     try:
-        request = urllib.request.Request(url, headers=headers)
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except OSError:
-        return 0, b""
-
-
-def _wait(predicate: Any, timeout: float, what: str, target: Target) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if target.process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{target.name}: {what}\n{target.log.read_text()[-4000:]}")
-        time.sleep(1)
-
-
-def _manage(target: Target, code: str) -> str:
-    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=target.env,
-                          capture_output=True, text=True, timeout=600)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    return done.stdout.strip().splitlines()[-1]
+        with urllib.request.urlopen(url + "/readyz", timeout=5) as response:
+            return response.status == 200
+    except OSError:  # (HTTPError included: not ready)
+        return False
 
 
 # Accounts for the simulated people (no password: they use their API tokens), and rooms of
@@ -138,7 +108,7 @@ print(json.dumps({{"tokens": people, "rooms": rooms}}))
 
 
 @contextmanager
-def target(name: str, *, people: int, rooms: int) -> Iterator[tuple[Target, dict]]:
+def target(name: str, *, people: int, rooms: int) -> Iterator[tuple[str, dict]]:
     """Start `manage.py up` (single: embedded defaults, as `make up`; cluster: PostgreSQL and
     Redis databases of its own) on a fresh var directory, wait for the demo gallery, add the
     load's accounts; stop everything after."""
@@ -160,17 +130,27 @@ def target(name: str, *, people: int, rooms: int) -> Iterator[tuple[Target, dict
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
-    found = Target(name, f"http://127.0.0.1:{port}", env, process, log)
+    url = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: _get(found.url + "/readyz")[0] == 200, 300, "did not start", found)
-        made = json.loads(_manage(found, PEOPLE.format(people=people, rooms=rooms, per_room=PER_ROOM)))
-        def gallery_seeded() -> bool:  # every demo work published (rendered by the worker)
-            return _manage(found, "from core.demo_gallery import DEMO_WORKS; "
-                                  "from recommend.models import Publication; "
-                                  "print(Publication.objects.count() >= len(DEMO_WORKS))") == "True"
+        def until(predicate: Any, timeout: float, what: str) -> None:
+            wait_until(lambda: process.poll() is not None or predicate(), timeout=timeout, interval=1,
+                       message=lambda: f"{name}: {what}\n{log.read_text()[-4000:]}")
+            if process.poll() is not None:
+                raise RuntimeError(f"{name}: up exited\n{log.read_text()[-4000:]}")
 
-        _wait(gallery_seeded, 600, "the demo gallery was not seeded", found)
-        yield found, made
+        def shell(code: str) -> str:
+            return manage_shell(env, code).splitlines()[-1]
+
+        until(lambda: _ready(url), 300, "did not start")
+        made = json.loads(shell(PEOPLE.format(people=people, rooms=rooms, per_room=PER_ROOM)))
+
+        def gallery_seeded() -> bool:  # every demo work published (rendered by the worker)
+            return shell("from core.demo_gallery import DEMO_WORKS; "
+                         "from recommend.models import Publication; "
+                         "print(Publication.objects.count() >= len(DEMO_WORKS))") == "True"
+
+        until(gallery_seeded, 600, "the demo gallery was not seeded")
+        yield url, made
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -499,9 +479,9 @@ def main() -> None:
         if args.only and name != args.only:
             continue
         print(f"{name}: starting", flush=True)
-        with target(name, people=people, rooms=rooms) as (found, made):
-            print(f"{name}: {found.url}, stepping {args.step} users every {args.step_s:.0f} s", flush=True)
-            results[name] = run_load(found.url, made, step=args.step, step_s=args.step_s,
+        with target(name, people=people, rooms=rooms) as (url, made):
+            print(f"{name}: {url}, stepping {args.step} users every {args.step_s:.0f} s", flush=True)
+            results[name] = run_load(url, made, step=args.step, step_s=args.step_s,
                                      settle_s=args.settle_s, max_users=args.max_users)
     if args.quick or len(results) < 2:  # (a partial run: its figures go to a scratch file)
         scratch = Path(tempfile.gettempdir()) / "cluster_load_partial.json"

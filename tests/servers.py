@@ -54,6 +54,15 @@ def free_ports(count: int) -> int:
     raise RuntimeError(f"no {count} consecutive free ports")
 
 
+def manage_shell(env: dict[str, str], code: str, timeout: float = 600) -> str:
+    """Run Python in a Django shell with `env` (a platform that `up` runs, say); what it printed."""
+    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return done.stdout.strip()
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """The environment of a process started on the test database, Redis and channel prefix
     (call with database access allowed: it reads the test database's name)."""

@@ -29,7 +29,7 @@ from pycrdt import Doc
 from collab.schema import doc_json, scenes_of, title_of
 from tests.collab.yclient import settle, yclient
 from tests.rights.helpers import png
-from tests.servers import free_port, free_ports
+from tests.servers import free_port, free_ports, manage_shell
 from tests.test_up import _processes_with, stop_up
 from tests.waiting import wait_until
 
@@ -90,10 +90,7 @@ class Cluster:
 
     def manage(self, code: str) -> str:
         """Run Python in a Django shell against the cluster's database; its printed output."""
-        done = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done.stdout.strip()
+        return manage_shell(self.env, code, timeout=120)
 
     def sql(self, query: str, params: list | None = None) -> list[tuple]:
         """Rows of a query on the cluster's database (quicker than a Django shell)."""

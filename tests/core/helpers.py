@@ -29,4 +29,5 @@ def client_for(user: Any) -> APIClient:
     api.force_login(user)
     return api
 
+
 MONITOR_TOKEN = "monitor-" + "t" * 32  # what a monitor sends to /healthz and /metrics in tests

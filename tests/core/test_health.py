@@ -10,8 +10,6 @@ from tests.servers import StalledNode
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("monitor_token")]
 
 
-
-
 def _get() -> tuple[int, dict]:
     response = Client().get("/healthz", HTTP_AUTHORIZATION=f"Bearer {MONITOR_TOKEN}")
     assert response["Content-Type"] == "application/json"
