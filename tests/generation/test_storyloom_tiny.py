@@ -147,6 +147,16 @@ def test_training_resumes_where_it_stopped_and_ends_where_an_unbroken_run_ends(t
     assert np.asarray(frames).shape == (1, 17, 64, 64, 3)
 
 
+@pytest.mark.parametrize(("avx512_bf16", "amx", "enabled"),
+                         [(False, False, False), (True, False, True), (False, True, True)])
+def test_training_uses_bfloat16_only_where_the_cpu_computes_it_itself(monkeypatch, avx512_bf16, amx, enabled):
+    # Emulated bfloat16 (an AVX2-only CPU) made a transformer step 10 times slower than float32.
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    with train._bfloat16():
+        assert torch.is_autocast_enabled("cpu") is enabled
+
+
 def test_the_train_command_refuses_a_checkpoint_of_another_plan(tmp_path, monkeypatch):
     workdir = tmp_path / "train"
     train.Trainer(TINY_PLAN, workdir, report=lambda line: None)._save()
