@@ -284,6 +284,7 @@ def _bfloat16() -> torch.autocast:
 
 
 def native_bfloat16() -> bool:
+    """Whether the CPU has bfloat16 instructions (torch's own checks, the ones its CPU kernels use)."""
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
