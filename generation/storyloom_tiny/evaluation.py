@@ -48,8 +48,9 @@ class Case:
         return self.spec.objects[0]
 
 
-def cases(prompt_set: str, per_combo: int) -> Iterator[Case]:
-    """The clips of a prompt set, the same on every run."""
+def cases(prompt_set: str, per_combo: int, combinations: int | None = None) -> Iterator[Case]:
+    """The clips of a prompt set, the same on every run; of its first `combinations` (colour,
+    shape, motion) combinations only, when given (a quick look, not the evaluation)."""
     rng = random.Random(f"{SEED}:{prompt_set}")
     if prompt_set == "seen":
         seen = sorted({(c, s, m) for c in data.COLOURS for s in data.SHAPES for m in data.MOTIONS}
@@ -57,7 +58,7 @@ def cases(prompt_set: str, per_combo: int) -> Iterator[Case]:
         combos = rng.sample(seen, len(data.HELD_OUT))
     else:
         combos = sorted(data.HELD_OUT)
-    for colour, shape, motion in combos:
+    for colour, shape, motion in combos[:combinations]:
         for _ in range(per_combo):
             spec = data.single(rng, colour, shape, motion)
             if prompt_set == "new_wordings":
@@ -102,12 +103,13 @@ def vae_roundtrip(vae: Any) -> Callable[[Case], np.ndarray]:
 
 
 def evaluate(render: Callable[[Case], Any], prompt_sets: dict[str, int],
-             progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[str, int], None] | None = None,
+             combinations: int | None = None) -> dict[str, Any]:
     """Render every case of each set with `render(case) -> frames` and score the readings."""
     results: dict[str, Any] = {}
     for prompt_set, per_combo in prompt_sets.items():
         readings, started = [], time.monotonic()
-        for case in cases(prompt_set, per_combo):
+        for case in cases(prompt_set, per_combo, combinations):
             readings.append((case, analysis.read(render(case))))
             if progress is not None:
                 progress(prompt_set, len(readings))

@@ -192,11 +192,14 @@ def test_evaluation_prompts_are_held_out_and_new_wordings_are_new():
 def test_the_evaluate_command_writes_scores_beside_the_baseline(tmp_path, settings):
     settings.GENERATION_PRESETS = {}
     out = tmp_path / "tiny_evaluate.json"
-    call_command("tiny_evaluate", "--per-combo", "1", "--steps", "2", "--out", str(out), stdout=io.StringIO())
+    call_command("tiny_evaluate", "--per-combo", "1", "--steps", "2", "--combinations", "5",
+                 "--out", str(out), stdout=io.StringIO())
     result = json.loads(out.read_text())
     assert result["baseline"]["name"] == "tiny-ltx-video"
     assert set(result["metrics"]) == {"held_out", "seen", "new_wordings", "vae_reconstruction"}
-    assert result["metrics"]["held_out"]["clips"] == len(data.HELD_OUT)
+    assert result["workload"]["held_out_combinations"] == 5
+    for scores in (*result["metrics"].values(), result["baseline"]["metrics"]["held_out"]):
+        assert scores["clips"] == 5
     assert set(result["met"]) == {"colour", "motion", "shape"}
 
 
