@@ -31,19 +31,18 @@ class Command(BaseCommand):
         parser.add_argument("--baseline", default="tiny-ltx-video", help="the random-weight preset compared")
         parser.add_argument("--per-combo", type=int, default=4, help="clips per (colour, shape, motion)")
         parser.add_argument("--steps", type=int, default=0, help="denoising steps (default: the preset's)")
-        parser.add_argument("--combinations", type=int, default=0,
-                            help="only the first N combinations of each set (a quick look)")
+        parser.add_argument("--combinations", type=int, default=None,
+                            help="only the first N combinations of each set (a quick look; default: all)")
         parser.add_argument("--out", type=Path, default=OUT)
 
-    def handle(self, *args: Any, preset: str, baseline: str, per_combo: int, steps: int, combinations: int,
-               out: Path, **options: Any) -> None:
-        if combinations < 0:
-            raise CommandError("--combinations must be 0 (all) or more")
-        limit = combinations or None
+    def handle(self, *args: Any, preset: str, baseline: str, per_combo: int, steps: int,
+               combinations: int | None, out: Path, **options: Any) -> None:
+        if combinations is not None and combinations < 1:
+            raise CommandError("--combinations must be 1 or more")
         sets = {"held_out": per_combo, "seen": per_combo, "new_wordings": max(1, per_combo // 2)}
         try:
-            metrics = self._run(preset, sets, steps, limit)
-            baseline_metrics = self._run(baseline, {"held_out": per_combo}, steps, limit)
+            metrics = self._run(preset, sets, steps, combinations)
+            baseline_metrics = self._run(baseline, {"held_out": per_combo}, steps, combinations)
         except (KeyError, WeightsMissing) as exc:
             raise CommandError(str(exc)) from exc
         held, base = metrics["held_out"], baseline_metrics["held_out"]
@@ -53,7 +52,7 @@ class Command(BaseCommand):
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "system": platform.platform(), "torch_threads": torch.get_num_threads()},
             "workload": {"preset": preset, "size": model.SIZE, "frames": model.FRAMES, "per_combo": per_combo,
-                         "held_out_combinations": len(sorted(evaluation.data.HELD_OUT)[:limit]),
+                         "held_out_combinations": len(sorted(evaluation.data.HELD_OUT)[:combinations]),
                          "steps": steps or preset_get(preset).steps},
             "metrics": metrics,
             "baseline": {"name": baseline, "metrics": baseline_metrics},
