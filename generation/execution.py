@@ -164,7 +164,8 @@ def _render(job: Job, pipeline: Any, reporter: _Reporter) -> list[np.ndarray]:
             preset=preset, prompt=clip["prompt"],
             negative_prompt=clip["negative_prompt"] or job.negative_prompt,
             seed=clip["seed"], width=job.width, height=job.height, frames=clip["frames"], steps=job.steps,
-            guidance=job.guidance), on_progress=reporter.progress, should_stop=reporter.cancelled))
+            guidance=job.guidance, render_mode=job.render_mode), on_progress=reporter.progress,
+            should_stop=reporter.cancelled))
     return clips
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from generation.extensions import assets_deletion_check
-from generation.kinds import JobKind
+from generation.kinds import JobKind, RenderMode
 
 
 class JobStatus(models.TextChoices):
@@ -44,6 +44,8 @@ class Job(models.Model):
     steps = models.PositiveIntegerField()
     guidance = models.FloatField()
     seed = models.BigIntegerField()  # always recorded (drawn at submit when not given)
+    # "fast": the preset's cache hook reuses work between denoising steps (generation/fast.py)
+    render_mode = models.CharField(max_length=8, choices=RenderMode.choices, default=RenderMode.QUALITY)
     parent = models.ForeignKey("Asset", on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="+")  # a remix's source (gone if it was deleted since)
     # What a remix keeps of its source when it is queued, so that deleting the source afterwards

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from generation.kinds import RenderMode
+
 Kind = Literal["image", "video"]
 
 
@@ -30,7 +32,7 @@ class Preset:
     tiny: str = ""  # built offline by generation.tiny when the directory is missing
     native_size: int = 0  # the model renders squares of this side; frames are resized to the request
     dtype: str = "bfloat16"  # on CUDA; the CPU always computes in float32
-    compile: bool = False  # torch.compile the transformer (CUDA)
+    compile: bool = False  # torch.compile the transformer's repeated blocks (CUDA)
     cpu_offload: bool = False  # keep only the running component on the GPU
     width: int = 512
     height: int = 512
@@ -45,6 +47,13 @@ class Preset:
     size_multiple: int = 16  # width and height must be multiples of this
     frame_step: int = 1  # frames must be frame_step * k + 1 (the VAE's temporal compression)
     call: dict[str, Any] = field(default_factory=dict)  # extra pipeline arguments
+    # The "fast" render mode: a diffusers cache hook and its settings (generation/fast.py), e.g.
+    # {"cache": "first_block", "threshold": 0.2}; empty: the preset renders at full quality only.
+    fast: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def render_modes(self) -> tuple[str, ...]:
+        return (RenderMode.QUALITY, RenderMode.FAST) if self.fast else (RenderMode.QUALITY,)
 
     def frames_for(self, seconds: float, fps: int) -> int:
         """The clip length nearest `seconds` that the model makes (on its VAE's frame grid)."""
@@ -79,6 +88,8 @@ def _noted(name: str, note: Any) -> str:
     return cast(str, format_lazy("{} {}", name, note))
 
 
+FAST_TINY = {"cache": "first_block", "threshold": 0.2}
+
 _BUILT_IN: tuple[Preset, ...] = (
     Preset("ltx-video", "LTXPipeline", "video", label="LTX-Video", hub_id="Lightricks/LTX-Video",
            width=768, height=512, frames=121, fps=24, steps=40, guidance=3.0, max_width=1280,
@@ -102,14 +113,15 @@ _BUILT_IN: tuple[Preset, ...] = (
            label=_noted("Storyloom Tiny", _("(shapes, colours, motion)")),
            tiny="storyloom", dtype="float32", native_size=64, width=256, height=256, frames=17, fps=8,
            steps=20, guidance=4.0, max_width=512, max_height=512, max_frames=17, size_multiple=64,
-           frame_step=4, call={"max_sequence_length": 32}),
+           frame_step=4, call={"max_sequence_length": 32}, fast=FAST_TINY),
     # Random weights, real pipeline classes and real VAE compression, for tests of the architectures.
     Preset("tiny-ltx-video", "LTXPipeline", "video", label=_noted("Tiny LTX-Video", RANDOM_WEIGHTS),
            tiny="ltx-video", dtype="float32", width=256, height=256, frames=97, fps=24, steps=20,
-           guidance=3.0, max_width=768, max_height=768, max_frames=257, size_multiple=32, frame_step=8),
+           guidance=3.0, max_width=768, max_height=768, max_frames=257, size_multiple=32, frame_step=8,
+           fast=FAST_TINY),
     Preset("tiny-wan", "WanPipeline", "video", label=_noted("Tiny Wan", RANDOM_WEIGHTS), tiny="wan",
            dtype="float32", width=256, height=256, frames=33, fps=16, steps=20, guidance=5.0,
-           max_width=512, max_height=512, max_frames=81, frame_step=4),
+           max_width=512, max_height=512, max_frames=81, frame_step=4, fast=FAST_TINY),
     Preset("tiny-pixart", "PixArtSigmaPipeline", "image", label=_noted("Tiny PixArt-Sigma", RANDOM_WEIGHTS),
            tiny="pixart", dtype="float32", width=256, height=256, steps=20, guidance=4.5, max_width=1024,
            max_height=1024, size_multiple=8, call={"clean_caption": False}),

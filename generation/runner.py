@@ -7,6 +7,7 @@ render stops at the next step boundary, before the VAE decode: setting the pipel
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from generation.fast import cached
+from generation.kinds import RenderMode
 from generation.presets import Preset
 from generation.previews import latent_preview
 
@@ -29,6 +32,7 @@ class RenderRequest:
     frames: int = 0
     steps: int = 0
     guidance: float | None = None
+    render_mode: str = RenderMode.QUALITY
 
     def arguments(self) -> dict[str, Any]:
         """The pipeline call's keyword arguments (the preset's defaults filled in)."""
@@ -96,7 +100,9 @@ def render(pipeline: Any, request: RenderRequest, *, on_progress: Callable[[Prog
             raise Cancelled(f"cancelled after step {step + 1} of {total}")
         return tensors
 
-    output = pipeline(**arguments, callback_on_step_end=step_end)
+    fast = request.render_mode == RenderMode.FAST and request.preset.fast
+    with cached(pipeline, request.preset.fast) if fast else nullcontext():
+        output = pipeline(**arguments, callback_on_step_end=step_end)
     frames = np.asarray(output.frames[0] if request.preset.kind == "video" else output.images)
     # In place, on torch's threads: 15 ms against numpy's 41 ms for 97 frames of 256 x 256.
     frames = torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32)).clamp_(0.0, 1.0).mul_(255) \

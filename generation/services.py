@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from collab.selectors import storyboard_get
 from generation import scheduler
 from generation.events import job_announce
+from generation.kinds import RenderMode
 from generation.models import FINISHED, MAX_PROMPT, MAX_SEED, Asset, Job, JobKind, JobStatus
 from generation.presets import Preset, presets, presets_installed
 from generation.quotas import compute_reserve, compute_settle, quota_check
@@ -102,6 +103,12 @@ def job_parameters(*, kind: str, preset_name: str, params: dict[str, Any]) -> di
     guidance = _number(fields, "guidance", params.get("guidance"), float, preset.guidance)
     if not 0 <= guidance <= MAX_GUIDANCE:
         fields.setdefault("guidance", []).append(_("From 0 to %(max)s.") % {"max": int(MAX_GUIDANCE)})
+    render_mode = str(params.get("render_mode") or RenderMode.QUALITY)
+    if render_mode not in preset.render_modes:
+        fields["render_mode"] = [
+            _("%(preset)s renders only at full quality: it has no fast mode.") % {"preset": preset.name}
+            if render_mode in RenderMode.values else
+            _("Choose one of: %(values)s.") % {"values": ", ".join(preset.render_modes)}]
     seed = _number(fields, "seed", params.get("seed"), int, None)
     if seed is None:
         seed = secrets.randbelow(MAX_SEED + 1)
@@ -116,7 +123,7 @@ def job_parameters(*, kind: str, preset_name: str, params: dict[str, Any]) -> di
         raise ValidationFailed(_("Some settings need changing."), fields=fields)
     return {"kind": kind, "preset": preset.name, "prompt": prompt, "negative_prompt": negative,
             "width": width, "height": height, "frames": frames, "fps": fps, "steps": steps,
-            "guidance": guidance, "seed": seed, "scenes": scenes}
+            "guidance": guidance, "seed": seed, "render_mode": render_mode, "scenes": scenes}
 
 
 def _frames(fields: dict[str, list[str]], preset: Preset, params: dict[str, Any], fps: int) -> int:
@@ -160,7 +167,8 @@ def job_submit(*, project: Project, user: AnyUser, kind: str, preset: str, paren
     return job
 
 
-REMIX_FIELDS = ("preset", "prompt", "negative_prompt", "width", "height", "fps", "steps", "guidance", "seed")
+REMIX_FIELDS = ("preset", "prompt", "negative_prompt", "width", "height", "fps", "steps", "guidance", "seed",
+                "render_mode")
 
 
 @transaction.atomic
@@ -182,6 +190,9 @@ def remix_submit(*, project: Project, user: AnyUser, asset: Asset, **changes: An
     if source.kind == JobKind.VIDEO and not {"frames", "seconds"} & set(changes):
         params["frames"] = source.frames
     params.update({name: value for name, value in changes.items() if value is not None})
+    target = presets().get(params["preset"])
+    if "render_mode" not in changes and target and params["render_mode"] not in target.render_modes:
+        params["render_mode"] = RenderMode.QUALITY  # another model, without the source's fast mode
     if "seed" in changes and changes["seed"] is None:
         params["seed"] = None  # asked for a new random seed
     return job_submit(project=project, user=user, kind=source.kind, parent=asset, **params)

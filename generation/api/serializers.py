@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from generation.kinds import RenderMode
 from generation.models import Asset, Job, JobKind, Webhook
 from kernel.api.fields import ChoiceField
 
@@ -54,7 +55,7 @@ class AssetJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = ["id", "kind", "preset", "prompt", "negative_prompt", "seed", "steps", "guidance",
-                  "requester", "requester_name"]
+                  "render_mode", "requester", "requester_name"]
 
 
 class LibraryAssetSerializer(AssetSerializer):
@@ -92,8 +93,8 @@ class JobSerializer(serializers.ModelSerializer):
         model = Job
         fields = ["id", "kind", "preset", "status", "progress", "step", "steps", "steps_total", "eta_s",
                   "error", "prompt", "negative_prompt", "width", "height", "frames", "fps", "seconds",
-                  "guidance", "seed", "scenes", "parent", "requester", "requester_name", "timings",
-                  "created_at", "started_at", "finished_at", "asset", "scene_assets"]
+                  "guidance", "seed", "render_mode", "scenes", "parent", "requester", "requester_name",
+                  "timings", "created_at", "started_at", "finished_at", "asset", "scene_assets"]
 
     @extend_schema_field(AssetSerializer(allow_null=True))
     def get_asset(self, job: Job) -> dict | None:
@@ -124,6 +125,9 @@ class PresetSerializer(serializers.Serializer):
     max_steps = serializers.IntegerField()
     size_multiple = serializers.IntegerField()
     frame_step = serializers.IntegerField(help_text="Frames are frame_step × k + 1.")
+    render_modes = serializers.ListField(child=serializers.CharField(), help_text=(
+        "quality, and fast where the model has a fast mode (it reuses work between denoising steps: "
+        "quicker, a little less faithful)."))
     available = serializers.BooleanField(help_text="Its weights are on this machine (always true: only "
                                                     "installed models are listed).")
 
@@ -175,6 +179,8 @@ class AssetRemixInput(serializers.Serializer):
     steps = serializers.IntegerField(required=False)
     guidance = serializers.FloatField(required=False)
     seed = serializers.IntegerField(required=False, allow_null=True)
+    render_mode = ChoiceField(choices=RenderMode.choices, required=False,
+                              help_text="quality (the default) or fast: see the preset's render_modes.")
     style = serializers.CharField(allow_blank=True, required=False,  # type: ignore[assignment]
                                   help_text="Storyboard: added to every scene's prompt.")
 

@@ -116,9 +116,14 @@ def test_an_editor_renders_a_video_and_plays_it_from_the_library(browser: Any, l
         expect(page.locator("#jobs-empty")).to_be_visible()
         expect(page.locator("#library-empty")).to_be_visible()
 
+        speed = form.locator("select[name=render_mode]")
+        form.locator("select[name=preset]").select_option("tiny-pixart")
+        expect(speed).to_be_hidden()  # a model without a fast mode: no choice offered
         form.locator("select[name=preset]").select_option("tiny-ltx-video")
         expect(form.locator("input[name=width]")).to_have_value("256")  # the preset's defaults
         expect(form.locator("input[name=seconds]")).to_be_visible()
+        expect(speed).to_be_visible()
+        expect(speed).to_have_value("quality")
         form.locator("textarea[name=prompt]").fill("a lighthouse in fog, slow dolly in")
         expect(page.locator("#gen-prompt-counter")).to_contain_text("34")
 
@@ -133,6 +138,7 @@ def test_an_editor_renders_a_video_and_plays_it_from_the_library(browser: Any, l
         assert page.locator("#job-list .job").count() == 0
 
         form.locator("input[name=width]").fill("64")
+        speed.select_option("fast")
         page.evaluate(RECORD_PROGRESS)
         form.locator("button[type=submit]").click()
         row = page.locator("#job-list .job").first
@@ -166,6 +172,7 @@ def test_an_editor_renders_a_video_and_plays_it_from_the_library(browser: Any, l
         expect(dialog.locator("#asset-length")).to_contain_text("25 frames")
         job = Job.objects.get(project=team.project)
         expect(dialog.locator("#asset-seed")).to_have_text(str(job.seed))
+        assert job.render_mode == "fast"
 
         download = dialog.locator("#asset-download").get_attribute("href")
         assert download
@@ -186,6 +193,7 @@ def test_an_editor_renders_a_video_and_plays_it_from_the_library(browser: Any, l
         remix = dialog.locator("#remix-form")
         expect(remix.locator("textarea[name=prompt]")).to_have_value("a lighthouse in fog, slow dolly in")
         expect(remix.locator("input[name=seed]")).to_have_value(str(job.seed))
+        expect(remix.locator("select[name=render_mode]")).to_have_value("fast")
         remix.locator("button[type=submit]").click()
         expect(dialog.locator("#remix-status")).to_contain_text("Change something first")
         remix.locator("textarea[name=prompt]").fill("a lighthouse in fog at night")

@@ -59,3 +59,26 @@ def test_cancel_through_the_api(team):
     response = api.post(f"{url}/{job['id']}/cancel")
     assert (response.status_code, response.json()["status"]) == (200, "cancelled")
     assert api.get(f"{url}/video_nosuchjob").status_code == 404
+
+
+def test_a_fast_render_where_the_model_has_a_fast_mode_and_a_clear_no_where_it_has_none(team):
+    api = client_for(team.editor)
+    url = f"/api/v1/projects/{team.project.pk}/jobs"
+    modes = {p["name"]: p["render_modes"] for p in api.get("/api/v1/generation/presets").json()}
+    assert modes["tiny-ltx-video"] == ["quality", "fast"] and modes["tiny-pixart"] == ["quality"]
+    video = {"kind": "video", "preset": "tiny-ltx-video", "prompt": "tide pools", "width": 64, "height": 64,
+             "frames": 9, "steps": 2, "seed": 5}
+    response = api.post(url, {**video, "render_mode": "fast"}, format="json")
+    assert (response.status_code, response.json()["render_mode"]) == (201, "fast")
+    assert api.post(url, video, format="json").json()["render_mode"] == "quality"
+    job_execute(Job.objects.get(public_id=response.json()["id"]).pk)
+    assert api.get(f"{url}/{response.json()['id']}").json()["status"] == "succeeded"
+
+    refused = api.post(url, {"kind": "image", "preset": "tiny-pixart", "prompt": "a lantern",
+                             "render_mode": "fast"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"]["render_mode"] == [
+        "tiny-pixart renders only at full quality: it has no fast mode."]
+    unknown = api.post(url, {**video, "render_mode": "turbo"}, format="json")
+    assert unknown.status_code == 400 and "render_mode" in unknown.json()["error"]["fields"]
+    assert Job.objects.count() == 2

@@ -77,6 +77,24 @@ def test_a_remix_keeps_the_source_settings_changes_what_was_asked_and_records_li
     assert library[remix["id"]]["parent"] == {"asset": source["id"], "job": video.public_id}
 
 
+def test_a_remix_keeps_a_fast_render_fast_unless_its_new_model_has_no_fast_mode(team, settings):
+    settings.GENERATION_PRESETS = {"plain-ltx": {"pipeline": "LTXPipeline", "kind": "video",
+                                                 "tiny": "ltx-video", "size_multiple": 32, "frame_step": 8,
+                                                 "max_frames": 97}}
+    fast = job_submit(project=team.project, user=team.editor, kind="video", preset="tiny-ltx-video",
+                      prompt="tide pools", width=64, height=64, frames=9, fps=8, steps=2, seed=3,
+                      render_mode="fast")
+    job_execute(fast.pk)
+    source = fast.assets.get(role="output")
+    url = f"/api/v1/projects/{team.project.pk}/assets/{source.pk}/remix"
+    api = client_for(team.editor)
+    assert api.post(url, {"prompt": "tide pools at night"}, format="json").json()["render_mode"] == "fast"
+    moved = api.post(url, {"preset": "plain-ltx"}, format="json").json()
+    assert (moved["preset"], moved["render_mode"]) == ("plain-ltx", "quality")
+    refused = api.post(url, {"preset": "plain-ltx", "render_mode": "fast"}, format="json")
+    assert refused.status_code == 400 and list(refused.json()["error"]["fields"]) == ["render_mode"]
+
+
 def test_the_models_list_has_each_presets_defaults_and_limits(team):
     presets = {p["name"]: p for p in client_for(team.viewer).get("/api/v1/generation/presets").json()}
     assert presets["tiny-ltx-video"]["kind"] == "video" and presets["tiny-ltx-video"]["frame_step"] == 8

@@ -1,6 +1,7 @@
 """Rendering with progress and cancel, and the files a render becomes."""
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -53,6 +54,45 @@ def test_cancel_stops_at_the_next_step_before_the_vae_decode(ltx, monkeypatch):
     with pytest.raises(Cancelled, match="after step 2 of 4"):
         render(ltx, clip_request(), on_progress=seen.append, should_stop=lambda: len(seen) >= 2)
     assert len(seen) == 2 and decodes == []
+
+
+def _counting_blocks(pipeline, monkeypatch) -> list[int]:
+    """Calls of the transformer's last block (a step that reuses cached work skips it)."""
+    calls: list[int] = []
+    block = pipeline.transformer.transformer_blocks[-1]
+    real_forward = block.forward
+    monkeypatch.setattr(block, "forward", lambda *a, **k: calls.append(1) or real_forward(*a, **k))
+    return calls
+
+
+def test_fast_mode_skips_steps_close_to_the_last_and_leaves_the_pipeline_as_it_was(ltx, monkeypatch):
+    request = clip_request(steps=12, preset=replace(preset_get("tiny-ltx-video"),
+                                                    fast={"cache": "first_block", "threshold": 0.5}))
+    calls = _counting_blocks(ltx, monkeypatch)
+    quality = render(ltx, request)
+    full = len(calls)
+    seen: list[Progress] = []
+    fast = render(ltx, replace(request, render_mode="fast"), on_progress=seen.append)
+    assert len(seen) == 12  # every step is still a step: progress and cancel as before
+    assert 0 < len(calls) - full < full  # some steps reused the blocks' last output
+    assert fast.shape == quality.shape and not np.array_equal(fast, quality)
+    assert not ltx.transformer.is_cache_enabled
+    assert np.array_equal(render(ltx, request), quality)  # nothing of the hook stayed behind
+
+
+def test_a_cancelled_fast_render_removes_its_hook(ltx):
+    request = replace(clip_request(), render_mode="fast")
+    with pytest.raises(Cancelled):
+        render(ltx, request, should_stop=lambda: True)
+    assert not ltx.transformer.is_cache_enabled
+
+
+def test_fast_mode_on_a_preset_without_one_renders_at_full_quality(ltx, monkeypatch):
+    request = clip_request(preset=replace(preset_get("tiny-ltx-video"), fast={}))
+    calls = _counting_blocks(ltx, monkeypatch)
+    quality = render(ltx, request)
+    assert np.array_equal(render(ltx, replace(request, render_mode="fast")), quality)
+    assert len(calls) == 2 * 4  # two renders of four steps (guidance batches its two passes)
 
 
 def test_frames_become_an_h264_mp4_a_poster_a_webp_preview_and_a_thumbnail(tmp_path):

@@ -76,6 +76,9 @@ async function loadStoryboardSummary() {
 function payload() {
   const preset = currentPreset();
   const body = { preset: select.value };
+  if (!form.querySelector('[data-field="render_mode"]').hidden) {
+    body.render_mode = form.elements.namedItem("render_mode").value;
+  }
   const take = (name) => {
     const value = readNumber(form, name);
     if (value !== undefined) body[name] = value;

@@ -107,4 +107,14 @@ export function applyPreset(form, preset) {
       { max: Math.floor((preset.max_frames - 1) / preset.fps * 10) / 10 });
   set("steps", preset.steps, { max: preset.max_steps });
   set("guidance", preset.guidance);
+  showRenderModes(form, preset);
+}
+
+/* The speed choice, where the model has a fast mode; otherwise hidden and at full quality. */
+export function showRenderModes(form, preset) {
+  const field = form.querySelector('[data-field="render_mode"]');
+  if (!field) return;
+  const fast = !!preset && (preset.render_modes || []).includes("fast");
+  field.hidden = !fast;
+  if (!fast) form.elements.namedItem("render_mode").value = "quality";
 }

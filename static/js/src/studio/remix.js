@@ -8,7 +8,7 @@ import { api, urls } from "./api.js";
 import {
   clearErrors, clearFieldErrorOnInput, fieldVisible, readNumber, showErrors, updateCounter,
 } from "./fields.js";
-import { fillPresetSelect, isAvailable, presetByName, sizeLimits } from "./presets.js";
+import { fillPresetSelect, isAvailable, presetByName, showRenderModes, sizeLimits } from "./presets.js";
 import { el, label } from "./util.js";
 
 const NUMBERS = ["seed", "steps", "guidance", "width", "height", "seconds"];
@@ -54,6 +54,7 @@ function fill(asset) {
   const values = {
     preset: job.preset || "", prompt: job.prompt || "", negative_prompt: job.negative_prompt || "",
     style: "", seed: job.seed ?? "", steps: job.steps ?? "", guidance: job.guidance ?? "",
+    render_mode: job.render_mode || "quality",
     width: asset.width, height: asset.height,
     seconds: asset.kind === "video" && asset.seconds ? Math.round(asset.seconds * 100) / 100 : "",
   };
@@ -66,6 +67,7 @@ function fill(asset) {
     initial[name] = control.value;
   }
   const preset = presetByName.get(job.preset);
+  showRenderModes(form, preset);
   if (preset) {
     const limits = sizeLimits(preset);
     form.elements.namedItem("width").setAttribute("step", limits.multiple);
@@ -160,7 +162,10 @@ export function initRemix(given) {
     setNewSeed(newSeed.checked);
     if (!newSeed.checked) form.elements.namedItem("seed").focus();
   });
-  select.addEventListener("change", updatePresetHelp);
+  select.addEventListener("change", () => {
+    updatePresetHelp();
+    showRenderModes(form, presetByName.get(select.value));
+  });
   form.addEventListener("submit", send);
   form.addEventListener("input", () => { el("remix-status").textContent = ""; });
   clearFieldErrorOnInput(form);
