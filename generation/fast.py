@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+CACHES = ("first_block", "pyramid_attention", "faster", "taylorseer")
 # Hooks that decide by the pipeline's current timestep are told where to read it.
 _TIMESTEP_AWARE = {"pyramid_attention", "faster"}
 
@@ -37,16 +38,14 @@ def _config_classes() -> dict[str, Any]:
         TaylorSeerCacheConfig,
     )
 
-    return {"first_block": FirstBlockCacheConfig, "pyramid_attention": PyramidAttentionBroadcastConfig,
-            "faster": FasterCacheConfig, "taylorseer": TaylorSeerCacheConfig}
-
-
-def cache_names() -> tuple[str, ...]:
-    return tuple(_config_classes())
+    return dict(zip(CACHES, (FirstBlockCacheConfig, PyramidAttentionBroadcastConfig, FasterCacheConfig,
+                             TaylorSeerCacheConfig), strict=True))
 
 
 def cache_config(pipeline: Any, spec: dict[str, Any]) -> Any:
     """The diffusers cache configuration `spec` describes, bound to `pipeline`."""
+    import torch
+
     options = dict(spec)
     name = options.pop("cache", None)
     classes = _config_classes()
@@ -54,18 +53,12 @@ def cache_config(pipeline: Any, spec: dict[str, Any]) -> Any:
         raise ValueError(f"unknown cache {name!r}; known: {', '.join(classes)}")
     if name in _TIMESTEP_AWARE:
         options["current_timestep_callback"] = lambda: pipeline.current_timestep
-    for key in ("spatial_attention_timestep_skip_range", "temporal_attention_timestep_skip_range",
-                "cross_attention_timestep_skip_range"):  # (JSON has lists; the hooks want tuples)
-        if key in options:
-            options[key] = tuple(options[key])
+    for key, value in options.items():  # (JSON has lists and names; the hooks want tuples, dtypes)
+        if key.endswith("_range"):
+            options[key] = tuple(value)
+        elif key.endswith("_dtype"):
+            options[key] = getattr(torch, value)
     return classes[name](**options)
-
-
-def supports_fast(pipeline: Any) -> bool:
-    """Whether the pipeline's transformer takes diffusers' cache hooks."""
-    from diffusers.models.cache_utils import CacheMixin
-
-    return isinstance(getattr(pipeline, "transformer", None), CacheMixin)
 
 
 @contextmanager

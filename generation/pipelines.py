@@ -52,19 +52,20 @@ def pipeline_load(preset: Preset) -> Any:
         else:
             pipeline.to("cuda")
         if preset.compile:
-            _compile(pipeline.transformer)
+            # (the fast mode's hooks break the graph: with them it is compiled in pieces)
+            _compile(pipeline.transformer, fullgraph=not preset.fast)
     pipeline.set_progress_bar_config(disable=True)
     return pipeline
 
 
-def _compile(transformer: Any) -> None:
-    """torch.compile the transformer: region by region (its repeated blocks, compiled once and
-    reused for every layer: the first call compiles several times faster than for the whole
-    model, and runs as fast) where diffusers names them, else as a whole."""
+def _compile(transformer: Any, *, fullgraph: bool) -> None:
+    """torch.compile the transformer: block by block where diffusers names its repeated blocks
+    (regional compilation: one block's code is compiled once and serves every layer, so the
+    first call compiles far less), else as a whole."""
     if getattr(transformer, "_repeated_blocks", None):
-        transformer.compile_repeated_blocks(fullgraph=True)
+        transformer.compile_repeated_blocks(fullgraph=fullgraph)
     else:
-        transformer.compile()
+        transformer.compile(fullgraph=fullgraph)
 
 
 def weights_location(preset: Preset) -> str:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from generation.fast import CACHES
 from generation.kinds import RenderMode
 
 Kind = Literal["image", "video"]
@@ -88,15 +89,25 @@ def _noted(name: str, note: Any) -> str:
     return cast(str, format_lazy("{} {}", name, note))
 
 
-FAST_TINY = {"cache": "first_block", "threshold": 0.2}
+# Fast modes (generation/fast.py), chosen by benchmarks/generation_fast.py on the tiny presets:
+# the quickest hook whose renders stay within 30 dB PSNR and 0.95 SSIM of the quality render.
+# The real presets take their tiny twin's (measured there, with random weights; the real
+# models' quality loss is for benchmarks/generation_gpu.py on a GPU).
+FAST_LTX = {"cache": "first_block", "threshold": 0.2}
+# TaylorSeer on each block's attention and feed-forward (its default names match no Wan module)
+FAST_WAN = {"cache": "taylorseer", "cache_identifiers": [r"(transformer_)?blocks\.\d+\.(attn\d|ffn?)"],
+            "cache_interval": 5, "disable_cache_before_step": 3, "max_order": 1}
+# Storyloom Tiny: a lower threshold, at which every clip reads back as the quality render's
+# (colour, motion, shape); 0.2 was quicker but changed one shape in four
+FAST_STORYLOOM = {"cache": "first_block", "threshold": 0.1}
 
 _BUILT_IN: tuple[Preset, ...] = (
     Preset("ltx-video", "LTXPipeline", "video", label="LTX-Video", hub_id="Lightricks/LTX-Video",
            width=768, height=512, frames=121, fps=24, steps=40, guidance=3.0, max_width=1280,
-           max_height=1280, max_frames=257, size_multiple=32, frame_step=8),
+           max_height=1280, max_frames=257, size_multiple=32, frame_step=8, fast=FAST_LTX),
     Preset("wan-2.1-t2v-1.3b", "WanPipeline", "video", label="Wan 2.1 T2V 1.3B",
            hub_id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers", width=832, height=480, frames=81, fps=16, steps=50,
-           guidance=5.0, max_width=1280, max_height=1280, max_frames=161, frame_step=4),
+           guidance=5.0, max_width=1280, max_height=1280, max_frames=161, frame_step=4, fast=FAST_WAN),
     Preset("cogvideox-2b", "CogVideoXPipeline", "video", label="CogVideoX-2b", hub_id="THUDM/CogVideoX-2b",
            dtype="float16", width=720, height=480, frames=49, fps=8, steps=50, guidance=6.0,
            max_width=720, max_height=720, max_frames=49, frame_step=4),
@@ -113,15 +124,15 @@ _BUILT_IN: tuple[Preset, ...] = (
            label=_noted("Storyloom Tiny", _("(shapes, colours, motion)")),
            tiny="storyloom", dtype="float32", native_size=64, width=256, height=256, frames=17, fps=8,
            steps=20, guidance=4.0, max_width=512, max_height=512, max_frames=17, size_multiple=64,
-           frame_step=4, call={"max_sequence_length": 32}, fast=FAST_TINY),
+           frame_step=4, call={"max_sequence_length": 32}, fast=FAST_STORYLOOM),
     # Random weights, real pipeline classes and real VAE compression, for tests of the architectures.
     Preset("tiny-ltx-video", "LTXPipeline", "video", label=_noted("Tiny LTX-Video", RANDOM_WEIGHTS),
            tiny="ltx-video", dtype="float32", width=256, height=256, frames=97, fps=24, steps=20,
            guidance=3.0, max_width=768, max_height=768, max_frames=257, size_multiple=32, frame_step=8,
-           fast=FAST_TINY),
+           fast=FAST_LTX),
     Preset("tiny-wan", "WanPipeline", "video", label=_noted("Tiny Wan", RANDOM_WEIGHTS), tiny="wan",
            dtype="float32", width=256, height=256, frames=33, fps=16, steps=20, guidance=5.0,
-           max_width=512, max_height=512, max_frames=81, frame_step=4, fast=FAST_TINY),
+           max_width=512, max_height=512, max_frames=81, frame_step=4, fast=FAST_WAN),
     Preset("tiny-pixart", "PixArtSigmaPipeline", "image", label=_noted("Tiny PixArt-Sigma", RANDOM_WEIGHTS),
            tiny="pixart", dtype="float32", width=256, height=256, steps=20, guidance=4.5, max_width=1024,
            max_height=1024, size_multiple=8, call={"clean_caption": False}),
@@ -139,6 +150,8 @@ def presets() -> dict[str, Preset]:
                              f"allowed: {sorted(names - {'name'})}")
         known[name] = (replace(known[name], **overrides) if name in known
                        else Preset(name=name, **overrides))
+        if known[name].fast and known[name].fast.get("cache") not in CACHES:
+            raise ValueError(f"GENERATION_PRESETS[{name!r}]: fast.cache must be one of {', '.join(CACHES)}")
     return known
 
 

@@ -73,6 +73,9 @@ def test_any_pipeline_directory_becomes_a_preset_by_configuration(settings, tmp_
     settings.GENERATION_PRESETS = {"bad": {"pipeline": "LTXPipeline", "kind": "video", "weights": "x"}}
     with pytest.raises(ValueError, match="unknown fields \\['weights'\\]"):
         presets()
+    settings.GENERATION_PRESETS = {"tiny-wan": {"fast": {"cache": "guesswork"}}}
+    with pytest.raises(ValueError, match=r"fast\.cache must be one of first_block, pyramid_attention"):
+        presets()
     settings.GENERATION_PRESETS = {}
     with pytest.raises(KeyError, match=r"known presets: .*tiny-ltx-video"):
         preset_get("no-such-model")

@@ -95,6 +95,22 @@ def test_fast_mode_on_a_preset_without_one_renders_at_full_quality(ltx, monkeypa
     assert len(calls) == 2 * 4  # two renders of four steps (guidance batches its two passes)
 
 
+@pytest.mark.parametrize("name, frames", [("storyloom-tiny", 17), ("tiny-ltx-video", 9), ("tiny-wan", 5)])
+def test_each_built_in_fast_mode_changes_the_computation_but_keeps_the_picture(name, frames, settings,
+                                                                               tmp_path):
+    """Each tiny preset's hook finds its modules (a hook that matches none renders exactly the
+    quality frames) and stays close to the quality render (benchmarks/generation_fast.py)."""
+    settings.GENERATION_MODELS_DIR = tmp_path
+    preset = preset_get(name)
+    pipeline = pipeline_load(preset)
+    request = RenderRequest(preset=preset, prompt="a red ball rolls to the left over the sea", seed=3,
+                            width=64, height=64, frames=frames)
+    quality = render(pipeline, request).astype(np.float64)
+    fast = render(pipeline, replace(request, render_mode="fast")).astype(np.float64)
+    psnr = 10 * np.log10(255**2 / np.mean((quality - fast) ** 2))
+    assert 30 < psnr < 100, psnr
+
+
 def test_frames_become_an_h264_mp4_a_poster_a_webp_preview_and_a_thumbnail(tmp_path):
     rng = np.random.default_rng(3)
     frames = rng.integers(0, 255, size=(25, 96, 128, 3), dtype=np.uint8)
