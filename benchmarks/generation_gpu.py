@@ -7,38 +7,89 @@ are skipped: random `prompt_embeds` / `negative_prompt_embeds` of T5-XXL's shape
 
 Workload: a 5 s 768x512 clip at each model's native frame rate (LTX-Video 121 frames at 24 fps,
 Wan 81 frames at 16 fps), 50 steps, classifier-free guidance as published (3.0, 5.0), output
-as numpy frames. Per model: a warm-up call (2 steps), then --runs timed calls, eager (SDPA
-through diffusers' default attention processors), then again with the transformer compiled
-(`torch.compile`; the first compiled call, which compiles, is reported separately). Reported:
-the median wall time of the whole pipeline call (denoise + VAE decode), per-step time, VAE decode
-time, peak GPU memory. Baseline: the published figures (LTX-Video: 5 s of 768x512 video at 24
-fps in about 2 s on one H100); ratios: ours / published and eager / compiled.
+as numpy frames, the same seed for every call. Per model, one variant after the other, each a
+warm-up call then --runs timed calls:
+
+- eager: SDPA through diffusers' default attention processors (2-step warm-up);
+- fast: eager inside `generation.fast.cached(pipeline, spec)`, the platform's "fast" render
+  mode, with the model's preset spec from generation/presets.py (ltx: FAST_LTX, First Block
+  Cache at threshold 0.2; wan: FAST_WAN, TaylorSeer on the blocks' attention and feed-forward).
+  The hook is enabled and removed around every call, as the platform does for every job, so
+  each call starts from a clean cache state. Warm-up: one call of --steps steps, so that the
+  hook goes through both its computing and its reusing steps before the timed calls;
+- compiled: the transformer compiled as generation/pipelines.py compiles it for a preset
+  without a fast mode: regionally, `compile_repeated_blocks(fullgraph=True, mode=--compile-mode)`
+  (one compiled block serves every layer; both models name their repeated blocks), else the
+  whole transformer. Its 2-step warm-up compiles and is reported on its own (`warmup_s`);
+- compiled + fast: compiled as pipelines.py compiles a preset with a fast mode,
+  `compile_repeated_blocks(fullgraph=False, ...)` (the hooks' Python control flow breaks the
+  graph: under fullgraph=True every hook fails to compile, measured on a CPU), dynamo's caches
+  reset first so that its warm-up (--steps steps) reports its own compile, then run with the
+  hook as `fast` is.
+
+--no-fast skips the fast variants, --no-compile the compiled ones.
+
+Reported per variant: the median wall time of the whole pipeline call (denoise + VAE decode),
+per-step time (denoise / steps), VAE decode time, peak GPU memory, the warm-up (first) call, the
+speed-up = eager median / variant median, the graphs dynamo compiled during the timed calls (not
+0: recompiles inside the timed calls distort them), the functions for which dynamo hit its
+recompile limit (`recompile_limit_hit`: they ran eagerly from then on, so the variant is partly
+uncompiled), whether every timed call gave the same frames, and the output's difference from the
+eager output of the same seed: PSNR (dB, over the whole clip, data_range 1.0 for the [0, 1]
+float frames; 100 when identical) and SSIM (the mean over frames, channel_axis=-1, data_range
+1.0), by scikit-image. With random weights the frames are noise-like, so PSNR/SSIM here measure
+how much a hook (or the compiler) changes the computation, not perceived quality: a real model's
+renders, being smoother, may lose more or less. For the uncompiled variants also
+`attn_calls_per_clip`, how many times the last repeated block's self-attention query projection
+ran in one call, and for fast `computed_share`, that count over eager's: the share of that
+block's work the hook did not skip (1.0: it skipped nothing). Baseline: the published figures
+(LTX-Video: 5 s of 768x512 video at 24 fps in about 2 s on one H100); ratios: ours / published
+and eager / variant.
+
+Reading it: a fast variant pays where its speed-up over eager (and compiled + fast's over
+compiled: compare the two speed-ups) is well above 1 while PSNR/SSIM stay near the compiled
+variant's own (compiling alone changes the numerics a little); computed_share says how much
+work the hook skipped, so a speed-up much smaller than 1 / computed_share means the time is
+elsewhere (VAE decode, the hook's own cost). A non-empty recompile_limit_hit means part of that
+compiled variant ran eagerly.
 
     .venv/bin/python benchmarks/generation_gpu.py [--model ltx|wan|all] [--runs 3] [--steps 50]
-        [--no-compile] [--compile-mode default] [--smoke]
+        [--no-compile] [--no-fast] [--compile-mode default] [--smoke]
 
 It needs a CUDA GPU (H100/H200 class) and exits with status 2 without one. --smoke runs the same
 code path with tiny layers and a small clip in float32 on whatever device there is (a CPU is
-enough), checks every full-size configuration on the meta device, and writes
+enough), 10 steps by default (enough for both hooks to reuse steps: TaylorSeer computes steps 0,
+1, 2, 4 and 9 of 10), checks every full-size configuration on the meta device, and writes
 results/generation_gpu_smoke.json instead of results/generation_gpu.json.
 """
 
 import argparse
 import json
+import logging
 import os
 import platform
 import statistics
 import sys
 import time
+from contextlib import nullcontext
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
 WARMUP_STEPS = 2
+SMOKE_STEPS = 10  # TaylorSeer (disable_cache_before_step 3, cache_interval 5) computes 0, 1, 2, 4, 9
+PSNR_CAP = 100.0  # reported for identical outputs
+# The platform's fast-mode spec of each model: the name of its constant in generation/presets.py
+# and the preset that uses it.
+FAST_SPECS = {"ltx": ("FAST_LTX", "ltx-video"), "wan": ("FAST_WAN", "wan-2.1-t2v-1.3b")}
+VARIANTS = ("eager", "fast", "compiled", "compiled_fast")
+LABELS = {"eager": "eager", "fast": "fast", "compiled": "compiled", "compiled_fast": "compiled + fast"}
 
 # Published configurations. LTX-Video 0.9.0 (the release the paper's speed figure is for; what
 # the "ltx-video" preset loads from Lightricks/LTX-Video): transformer/config.json, the 0.9.0 VAE
@@ -200,45 +251,154 @@ class DecodeTimer:
         return out
 
 
-def call(pipe: Any, inputs: dict[str, Any], steps: int, timer: DecodeTimer,
-         device: torch.device) -> dict[str, Any]:
+def project() -> tuple[Any, dict[str, dict[str, Any]]]:
+    """`generation.fast.cached` and each model's fast-mode spec from generation/presets.py (which
+    imports without Django settings: its module level only defines presets and lazy strings)."""
+    for path in (str(ROOT / "platform"), str(ROOT)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    from generation import presets
+    from generation.fast import cached
+
+    return cached, {name: dict(getattr(presets, constant)) for name, (constant, _) in FAST_SPECS.items()}
+
+
+def compile_transformer(transformer: Any, mode: str, fullgraph: bool) -> str:
+    """Compile as generation/pipelines.py does: the repeated blocks where the model names them
+    (regional compilation), else the whole transformer. Returns what was compiled."""
+    if getattr(transformer, "_repeated_blocks", None):
+        transformer.compile_repeated_blocks(fullgraph=fullgraph, mode=mode)
+        return f"repeated blocks ({', '.join(transformer._repeated_blocks)})"
+    transformer.compile(fullgraph=fullgraph, mode=mode)
+    return "whole transformer"
+
+
+def repeated_blocks(transformer: Any) -> list[torch.nn.Module]:
+    names = set(getattr(transformer, "_repeated_blocks", None) or ())
+    return [m for m in transformer.modules() if m.__class__.__name__ in names]
+
+
+class AttentionCounter:
+    """Counts the runs of the last repeated block's self-attention query projection (`attn1.to_q`,
+    in LTX-Video's and Wan's blocks alike): a block First Block Cache skips, or an attention
+    TaylorSeer predicts, does not run it. For uncompiled variants only (removed before compiling)."""
+
+    def __init__(self, transformer: Any) -> None:
+        self.calls = 0
+        block: Any = repeated_blocks(transformer)[-1]
+        self.handle = block.attn1.to_q.register_forward_pre_hook(self.count)
+
+    def count(self, *_: Any) -> None:
+        self.calls += 1
+
+    def remove(self) -> None:
+        self.handle.remove()
+
+
+class RecompileLimits(logging.Handler):
+    """The functions for which dynamo logs that it hit its recompile limit (they run eagerly from
+    then on: the compiled variant is then partly eager)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.functions: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "recompile_limit" in message:
+            self.functions.add(message.split("function: ", 1)[-1].split(" (")[0].strip("'")
+                               if "function: " in message else " ".join(message.split())[:200])
+
+
+def psnr_ssim(reference: np.ndarray, video: np.ndarray) -> dict[str, float]:
+    """PSNR over the whole clip and SSIM (mean over frames) of `video` against `reference`
+    (frames x height x width x channels, floats in [0, 1] or uint8)."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    if np.array_equal(reference, video):
+        return {"psnr_db": PSNR_CAP, "ssim": 1.0}
+    data_range = 255.0 if reference.dtype == np.uint8 else 1.0
+    psnr = float(peak_signal_noise_ratio(reference, video, data_range=data_range))
+    ssim = statistics.fmean(float(structural_similarity(a, b, channel_axis=-1, data_range=data_range))
+                            for a, b in zip(reference, video, strict=True))
+    return {"psnr_db": round(min(PSNR_CAP, psnr), 2), "ssim": round(ssim, 4)}
+
+
+def call(pipe: Any, inputs: dict[str, Any], steps: int, timer: DecodeTimer, device: torch.device,
+         hook: Any = None, counter: AttentionCounter | None = None) -> tuple[dict[str, Any], np.ndarray]:
+    """One pipeline call, timed; `hook`: a context manager factory wrapped around it (a fresh one
+    per call, as the platform enables its cache hook per job)."""
+    if counter is not None:
+        counter.calls = 0
     sync(device)
     started = time.perf_counter()
-    video = pipe(**inputs, num_inference_steps=steps, output_type="np", return_dict=False,
-                 generator=torch.Generator(device=device).manual_seed(0))[0]
+    with hook() if hook is not None else nullcontext():
+        video = pipe(**inputs, num_inference_steps=steps, output_type="np", return_dict=False,
+                     generator=torch.Generator(device=device).manual_seed(0))[0]
     sync(device)
     total = time.perf_counter() - started
     denoise = timer.started - started  # from the call to the decode: embeds, latents, the steps
+    video = np.asarray(video)
     return {"clip_s": total, "denoise_s": denoise, "decode_s": timer.seconds,
             "other_s": total - denoise - timer.seconds, "finite": bool(np.isfinite(video).all()),
-            "shape": list(np.shape(video))}
+            "shape": list(video.shape), "attn_calls": None if counter is None else counter.calls}, video
 
 
 def measure(pipe: Any, inputs: dict[str, Any], steps: int, runs: int, timer: DecodeTimer,
-            device: torch.device) -> dict[str, Any]:
-    """A warm-up call (WARMUP_STEPS steps: compiles when compiled), then `runs` timed calls."""
-    warmup = call(pipe, inputs, WARMUP_STEPS, timer, device)["clip_s"]
+            device: torch.device, *, warmup_steps: int = WARMUP_STEPS, hook: Any = None,
+            counter: AttentionCounter | None = None) -> tuple[dict[str, Any], np.ndarray]:
+    """A warm-up call (`warmup_steps` steps: compiles when compiled), then `runs` timed calls.
+    Returns the metrics and the first timed call's frames (the clip's first batch item)."""
+    limits = RecompileLimits()
+    logging.getLogger("torch._dynamo").addHandler(limits)
+    try:
+        return _measure(pipe, inputs, steps, runs, timer, device, warmup_steps, hook, counter, limits)
+    finally:
+        logging.getLogger("torch._dynamo").removeHandler(limits)
+
+
+def _measure(pipe: Any, inputs: dict[str, Any], steps: int, runs: int, timer: DecodeTimer,
+             device: torch.device, warmup_steps: int, hook: Any, counter: AttentionCounter | None,
+             limits: RecompileLimits) -> tuple[dict[str, Any], np.ndarray]:
+    warmup = call(pipe, inputs, warmup_steps, timer, device, hook)[0]["clip_s"]
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
-    samples = [call(pipe, inputs, steps, timer, device) for _ in range(runs)]
+    samples, first, repeatable = [], None, True
+    for _ in range(runs):
+        sample, video = call(pipe, inputs, steps, timer, device, hook, counter)
+        samples.append(sample)
+        if first is None:
+            first = video[0]
+        else:
+            repeatable = repeatable and np.array_equal(first, video[0])
+        del video
+    assert first is not None
 
     def med(key: str) -> float:
         return round(statistics.median(s[key] for s in samples), 3)
 
-    return {"clip_median_s": med("clip_s"), "clip_s": [round(s["clip_s"], 3) for s in samples],
-            "denoise_median_s": med("denoise_s"),
-            "per_step_ms": round(1000 * statistics.median(s["denoise_s"] for s in samples) / steps, 1),
-            "decode_median_s": med("decode_s"), "postprocess_median_s": med("other_s"),
-            "warmup_s": round(warmup, 3), "warmup_steps": WARMUP_STEPS,
-            "peak_memory_gib": (round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
-                                if device.type == "cuda" else None),
-            "output_finite": all(s["finite"] for s in samples), "output_shape": samples[0]["shape"],
-            "graphs_compiled_in_timed_runs": torch._dynamo.utils.counters["stats"]["unique_graphs"] - graphs}
+    out = {"clip_median_s": med("clip_s"), "clip_s": [round(s["clip_s"], 3) for s in samples],
+           "denoise_median_s": med("denoise_s"),
+           "per_step_ms": round(1000 * statistics.median(s["denoise_s"] for s in samples) / steps, 1),
+           "decode_median_s": med("decode_s"), "postprocess_median_s": med("other_s"),
+           "warmup_s": round(warmup, 3), "warmup_steps": warmup_steps,
+           "peak_memory_gib": (round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
+                               if device.type == "cuda" else None),
+           "output_finite": all(s["finite"] for s in samples), "output_shape": samples[0]["shape"],
+           "output_repeatable": repeatable,  # every timed call gave the same frames
+           "graphs_compiled_in_timed_runs": torch._dynamo.utils.counters["stats"]["unique_graphs"] - graphs,
+           # functions dynamo stopped recompiling (torch._dynamo.config.recompile_limit) in this
+           # variant's calls: they ran eagerly from then on
+           "recompile_limit_hit": sorted(limits.functions)}
+    if counter is not None:
+        out["attn_calls_per_clip"] = statistics.median(s["attn_calls"] for s in samples)
+    return out, first
 
 
-def run_model(name: str, args: argparse.Namespace, device: torch.device,
-              dtype: torch.dtype) -> dict[str, Any]:
+def run_model(name: str, args: argparse.Namespace, device: torch.device, dtype: torch.dtype,
+              cached: Any, fast_spec: dict[str, Any] | None) -> dict[str, Any]:
+    """The model's variants in turn; `fast_spec`: its fast-mode spec (None: no fast variants)."""
     spec = merged(MODELS[name], SMOKE[name] if args.smoke else None)
     started = time.perf_counter()
     pipe = build(spec, device, dtype)
@@ -250,11 +410,40 @@ def run_model(name: str, args: argparse.Namespace, device: torch.device,
           f"built in {result['build_s']} s")
     inputs = {**embeds(spec, device, dtype), **spec["clip"]}
     timer = DecodeTimer(pipe.vae, device)
-    result["eager"] = measure(pipe, inputs, args.steps, args.runs, timer, device)
+    hook = partial(cached, pipe, fast_spec)  # a fresh context manager per call
+
+    def variant(key: str, metrics: dict[str, Any], video: np.ndarray, reference: np.ndarray) -> None:
+        if key != "eager":
+            eager_s = result["eager"]["clip_median_s"]
+            metrics["speedup_vs_eager"] = round(eager_s / metrics["clip_median_s"], 3)
+            metrics["vs_eager"] = psnr_ssim(reference, video)
+        if key.endswith("fast"):
+            metrics["fast_spec"] = fast_spec
+        result[key] = metrics
+        print(f"  {LABELS[key]}: {metrics['clip_median_s']} s per clip"
+              + (f", {metrics['speedup_vs_eager']}x eager, {metrics['vs_eager']}" if key != "eager" else ""))
+
+    counter = AttentionCounter(pipe.transformer)
+    result["eager"], reference = measure(pipe, inputs, args.steps, args.runs, timer, device, counter=counter)
+    variant("eager", result["eager"], reference, reference)
+    if fast_spec is not None:
+        metrics, video = measure(pipe, inputs, args.steps, args.runs, timer, device,
+                                 warmup_steps=args.steps, hook=hook, counter=counter)
+        metrics["computed_share"] = round(
+            metrics["attn_calls_per_clip"] / result["eager"]["attn_calls_per_clip"], 3)
+        variant("fast", metrics, video, reference)
+    counter.remove()
     if not args.no_compile:
-        pipe.transformer.compile(mode=args.compile_mode)
-        result["compiled"] = measure(pipe, inputs, args.steps, args.runs, timer, device)
-    del pipe, timer
+        what = compile_transformer(pipe.transformer, args.compile_mode, fullgraph=True)
+        metrics, video = measure(pipe, inputs, args.steps, args.runs, timer, device)
+        variant("compiled", {**metrics, "compiled": what, "fullgraph": True}, video, reference)
+        if fast_spec is not None:
+            torch._dynamo.reset()  # (so that the warm-up compiles from scratch and reports it)
+            what = compile_transformer(pipe.transformer, args.compile_mode, fullgraph=False)
+            metrics, video = measure(pipe, inputs, args.steps, args.runs, timer, device,
+                                     warmup_steps=args.steps, hook=hook)
+            variant("compiled_fast", {**metrics, "compiled": what, "fullgraph": False}, video, reference)
+    del pipe, timer, hook, reference
     torch._dynamo.reset()  # compiled code holds the model: free it before the next model's peak memory
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -281,8 +470,10 @@ def main() -> None:
     parser.add_argument("--model", choices=["ltx", "wan", "all"], default="all")
     parser.add_argument("--runs", type=int, default=3, help="timed calls per model and mode")
     parser.add_argument("--steps", type=int, default=None,
-                        help="denoising steps (default 50; 4 with --smoke)")
-    parser.add_argument("--no-compile", action="store_true", help="eager only")
+                        help=f"denoising steps (default 50; {SMOKE_STEPS} with --smoke)")
+    parser.add_argument("--no-compile", action="store_true", help="skip the compiled variants")
+    parser.add_argument("--no-fast", action="store_true",
+                        help="skip the fast variants (the platform's cache hooks)")
     parser.add_argument("--compile-mode", default="default",
                         help='torch.compile mode, e.g. "max-autotune-no-cudagraphs" (much longer to compile)')
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, float32, any device")
@@ -294,38 +485,49 @@ def main() -> None:
               "here. Run it on a GPU machine, or pass --smoke for the tiny CPU check of the code path.",
               file=sys.stderr)
         sys.exit(2)
-    args.steps = args.steps or (4 if args.smoke else 50)
+    args.steps = args.steps or (SMOKE_STEPS if args.smoke else 50)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dtype = torch.float32 if args.smoke else torch.bfloat16
     names = ["ltx", "wan"] if args.model == "all" else [args.model]
 
     import diffusers
 
+    cached, fast_specs = project()
     full_sizes = check_full_configs() if args.smoke else None
-    metrics = {name: run_model(name, args, device, dtype) for name in names}
+    metrics = {name: run_model(name, args, device, dtype, cached, None if args.no_fast else fast_specs[name])
+               for name in names}
 
     ratios: dict[str, float] = {}
-    print(f"\n{'model / mode':<26}{'clip s':>9}{'denoise s':>11}{'step ms':>9}{'decode s':>10}"
-          f"{'peak GiB':>10}{'warm-up s':>11}")
+    print(f"\n{'model / variant':<22}{'clip s':>9}{'denoise s':>11}{'step ms':>9}{'decode s':>10}"
+          f"{'peak GiB':>10}{'warm-up s':>11}{'speed-up':>10}{'PSNR dB':>9}{'SSIM':>8}{'computed':>10}")
     for name, result in metrics.items():
-        for mode in ("eager", "compiled"):
-            if mode in result:
-                m = result[mode]
-                print(f"{name + ' ' + mode:<26}{m['clip_median_s']:>9.3f}{m['denoise_median_s']:>11.3f}"
-                      f"{m['per_step_ms']:>9.1f}{m['decode_median_s']:>10.3f}"
-                      f"{'n/a' if m['peak_memory_gib'] is None else m['peak_memory_gib']:>10}"
-                      f"{m['warmup_s']:>11.2f}"
-                      + ("" if m["output_finite"] else "  (non-finite output)"))
-        best = result.get("compiled", result["eager"])
-        if "compiled" in result:
-            ratios[f"{name} eager / compiled (clip)"] = round(
-                result["eager"]["clip_median_s"] / result["compiled"]["clip_median_s"], 3)
+        for key in VARIANTS:
+            if key not in result:
+                continue
+            m = result[key]
+            quality = m.get("vs_eager", {})
+            print(f"{name + ' ' + LABELS[key]:<22}{m['clip_median_s']:>9.3f}{m['denoise_median_s']:>11.3f}"
+                  f"{m['per_step_ms']:>9.1f}{m['decode_median_s']:>10.3f}"
+                  f"{'n/a' if m['peak_memory_gib'] is None else m['peak_memory_gib']:>10}"
+                  f"{m['warmup_s']:>11.2f}{m.get('speedup_vs_eager', 1.0):>10.3f}"
+                  f"{quality.get('psnr_db', '-'):>9}{quality.get('ssim', '-'):>8}"
+                  f"{m.get('computed_share', '-'):>10}"
+                  + ("" if m["output_finite"] else "  (non-finite output)")
+                  + (f"  ({m['graphs_compiled_in_timed_runs']} graphs compiled in the timed runs)"
+                     if m["graphs_compiled_in_timed_runs"] else "")
+                  + (f"  (recompile limit hit: {', '.join(m['recompile_limit_hit'])})"
+                     if m["recompile_limit_hit"] else ""))
+        for key in VARIANTS[1:]:
+            if key in result:
+                ratios[f"{name} eager / {LABELS[key]} (clip)"] = result[key]["speedup_vs_eager"]
+        best = result.get("compiled", result["eager"])  # the fastest at full quality
         published = PUBLISHED[name]
         ratios[f"{name} eager / published ({published['gpu']})"] = round(
             result["eager"]["clip_median_s"] / published["clip_s"], 3)
-        if "compiled" in result:
-            ratios[f"{name} compiled / published ({published['gpu']})"] = round(
-                best["clip_median_s"] / published["clip_s"], 3)
+        for key in VARIANTS[1:]:
+            if key in result:
+                ratios[f"{name} {LABELS[key]} / published ({published['gpu']})"] = round(
+                    result[key]["clip_median_s"] / published["clip_s"], 3)
         if "steps_assumed" in published:  # our per-step time at the published step count, plus our decode
             estimate = (best["per_step_ms"] * published["steps_assumed"] / 1000 + best["decode_median_s"]
                         + best["postprocess_median_s"])
@@ -348,7 +550,18 @@ def main() -> None:
         "models": {name: described(name) for name in names},
         "steps": args.steps, "runs": args.runs, "warmup_steps": WARMUP_STEPS, "output_type": "np",
         "dtype": str(dtype).removeprefix("torch."), "attention": "diffusers' default processors (torch SDPA)",
-        "compile": None if args.no_compile else {"target": "transformer", "mode": args.compile_mode},
+        "compile": None if args.no_compile else {
+            "target": "the transformer's repeated blocks (compile_repeated_blocks), as in "
+                      "generation/pipelines.py",
+            "mode": args.compile_mode, "fullgraph": {"compiled": True, "compiled + fast": False}},
+        "fast": None if args.no_fast else {
+            name: {"spec": fast_specs[name], "constant": f"generation.presets.{FAST_SPECS[name][0]}",
+                   "preset": FAST_SPECS[name][1]} for name in names},
+        "fast_hook": "generation.fast.cached(pipeline, spec), enabled and removed around every call",
+        "quality": {"reference": "the eager output, same seed", "psnr": "whole clip, data_range 1.0, "
+                    f"{PSNR_CAP} when identical", "ssim": "mean over frames, channel_axis=-1, data_range 1.0",
+                    "library": "scikit-image", "note": "random weights: how much the computation changes, "
+                    "not perceived quality"},
         "weights": "random (torch.manual_seed(0)), cast like from_pretrained(torch_dtype)",
         "text_encoders": "skipped: random prompt_embeds / negative_prompt_embeds",
         "smoke": args.smoke, "smoke_sizes": SMOKE if args.smoke else None, "full_size_check": full_sizes,
