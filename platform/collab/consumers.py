@@ -295,23 +295,30 @@ class StoryboardConsumer(BoundedConsumer):
                 if not self.outbox:
                     self.wakeup.clear()
                     await self.wakeup.wait()
-                    continue
-                item = self.outbox.popleft()
-                if item is None:
-                    await self.close(code=self.close_code)
+                elif not await self._send_next():
                     return
-                self.outbox_bytes -= _size(item)
-                if isinstance(item, bytes):
-                    await self.send(bytes_data=item)
-                    continue
-                run = [item]  # updates queued back to back go out as one message
-                while self.outbox and isinstance(self.outbox[0], tuple):
-                    queued: Queued = self.outbox.popleft()  # type: ignore[assignment]
-                    self.outbox_bytes -= _size(queued)
-                    run.append(queued)
-                await self._send_updates([u for u in run if not self.sent.has(u[0], u[1])])
         except Exception as exc:  # the socket closed under us: disconnect() follows
             log.info("storyboard %s: stopped sending to a client: %r", self.project_id, exc)
+
+    async def _send_next(self) -> bool:
+        """Send the first queued message (updates queued back to back as one); False once the
+        socket is closed. (A call of its own, so that while the sender waits nothing keeps what
+        it sent last: for a client that just synced, the whole document, per idle socket.)"""
+        item = self.outbox.popleft()
+        if item is None:
+            await self.close(code=self.close_code)
+            return False
+        self.outbox_bytes -= _size(item)
+        if isinstance(item, bytes):
+            await self.send(bytes_data=item)
+            return True
+        run = [item]
+        while self.outbox and isinstance(self.outbox[0], tuple):
+            queued: Queued = self.outbox.popleft()  # type: ignore[assignment]
+            self.outbox_bytes -= _size(queued)
+            run.append(queued)
+        await self._send_updates([u for u in run if not self.sent.has(u[0], u[1])])
+        return True
 
     async def _send_updates(self, run: list[Queued]) -> None:
         """Send committed entries this client lacks, after any gap before them (read back)."""

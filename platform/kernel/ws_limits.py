@@ -6,26 +6,29 @@ close with 1009, so that a server started without the flag is bounded too.
 
 Handshakes: at most WS_CONNECTS_PER_MINUTE_ACCOUNT per account and WS_CONNECTS_PER_MINUTE_ADDRESS
 per client address (kernel.client_address: X-Forwarded-For only behind TRUSTED_PROXIES), counted
-in the cache (Redis, shared by every server process) over the minute that starts with the first
-one. Over the limit the handshake itself is refused, before the consumer runs: HTTP 429 with
-Retry-After where the server can answer a handshake with a response (uvicorn), else a plain
-refusal (403). A browser sees a socket that failed to open (close 1006) and retries with its
-backoff, y-websocket's (growing up to its maxBackoffTime) as well as the events script's.
-Accepting and then closing would read, to y-websocket 3, as a permanent 44xx refusal (it stops
-for good) or a socket that opened (the events script resets its backoff).
+in Redis (shared by every server process) over the minute that starts with the first one, through
+one client per process: Django's cache would open a client per socket's task and keep it as long
+as the socket stays open (1,000 idle sockets held 1,000 Redis connections). Over the limit the
+handshake itself is refused, before the consumer runs: HTTP 429 with Retry-After where the server
+can answer a handshake with a response (uvicorn), else a plain refusal (403). A browser sees a
+socket that failed to open (close 1006) and retries with its backoff, y-websocket's (growing up to
+its maxBackoffTime) as well as the events script's. Accepting and then closing would read, to
+y-websocket 3, as a permanent 44xx refusal (it stops for good) or a socket that opened (the events
+script resets its backoff).
 """
 
 from typing import Any
 
+import redis
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from kernel.api.parsers import json_loads_bounded
 from kernel.client_address import address_from_scope
 from kernel.metrics import gauge
+from kernel.redis_urls import for_redis_py
 
 CLOSE_TOO_BIG = 1009  # RFC 6455 "message too big"
 CLOSE_REFUSED = 1008  # (a refused handshake: browsers see 1006 whatever it says)
@@ -105,15 +108,20 @@ class BoundedJsonConsumer(BoundedConsumer, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
 
+_client: redis.Redis | None = None
+
+
 def _hit(key: str) -> int:
-    """Count one more in the window of `key`; how many it holds now."""
-    if cache.add(key, 1, timeout=WINDOW_S):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # it expired between the two calls: a new window
-        cache.set(key, 1, timeout=WINDOW_S)
-        return 1
+    """Count one more in the window of `key` (which the first count opens); how many it holds now."""
+    global _client
+    if _client is None:  # (thread-safe once made: its pool hands each thread a connection)
+        _client = redis.Redis.from_url(for_redis_py(settings.REDIS_URL))
+    key = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{key}"  # (which tests clear between tests)
+    with _client.pipeline() as pipe:  # one round trip, atomic (MULTI)
+        pipe.incr(key)
+        pipe.expire(key, WINDOW_S, nx=True)
+        count, _ = pipe.execute()
+    return int(count)
 
 
 def _connect_counted(address: str | None, user_id: int | None) -> bool:

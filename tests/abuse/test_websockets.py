@@ -434,3 +434,40 @@ def test_the_client_address_follows_the_trusted_proxies_setting(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 5}  # fewer entries than proxies
     assert address_from_scope(scope) == address_from_request(request) == "1.2.3.4"
     assert address_from_scope({"headers": []}) is None
+
+
+def test_open_sockets_do_not_each_hold_a_redis_connection(team):
+    """Counting a handshake must not leave a Redis client behind per socket: a thousand idle
+    sockets would otherwise hold a thousand connections (and twice the file descriptors)."""
+    server = redis.Redis.from_url(for_redis_py(settings.REDIS_URL))
+
+    async def scenario() -> int:
+        warm = socket(team.project.pk, team.h["owner"])  # the process's own connections open once
+        await joined(warm)
+        before = len(server.client_list())
+        sockets = [socket(team.project.pk, team.h["editor"], client=f"203.0.113.{n}") for n in range(30)]
+        for communicator in sockets:
+            await joined(communicator)
+        added = len(server.client_list()) - before
+        for communicator in [warm, *sockets]:
+            await communicator.disconnect()
+        return added
+
+    assert run(scenario()) < 5
+
+
+def test_an_idle_socket_keeps_no_copy_of_what_it_was_sent(team):
+    """Its sender waits holding nothing: a thousand idle sockets must not each pin the document
+    they were sent when they synced."""
+    from collab.rooms import room_for
+
+    async def scenario() -> list[str]:
+        communicator = socket(team.project.pk, team.h["owner"])
+        await joined(communicator)
+        (member,) = room_for(team.project.pk).members
+        waiting = member.sender.get_coro().cr_frame  # the sender, waiting for more to send
+        held = [name for name, value in waiting.f_locals.items() if isinstance(value, bytes | list | tuple)]
+        await communicator.disconnect()
+        return held
+
+    assert run(scenario()) == []
