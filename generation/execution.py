@@ -263,7 +263,7 @@ def _facts(job: Job) -> Facts:
     # A remix names its source by the hash it kept when queued (the source may be deleted since).
     return Facts(preset=job.preset, seed=job.seed, prompt_sha256=prompt_sha256, project_id=job.project_id,
                  project_name=job.project.name, authors=authors, job_id=job.public_id, kind=job.kind,
-                 parent_sha256=job.parent_sha256 or None)
+                 parent_sha256=job.parent_sha256 or None, render_mode=job.render_mode)
 
 
 def _outputs(job: Job, frames: np.ndarray, facts: Facts) -> tuple[dict[str, ContentFile], dict[str, Any]]:

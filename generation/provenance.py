@@ -56,6 +56,7 @@ class Facts:
     job_id: str  # the job's public id
     kind: str
     parent_sha256: str | None = None  # a remix: the source asset's SHA-256
+    render_mode: str = "quality"  # "fast": some steps reused earlier ones (the same seed renders otherwise)
 
 
 @dataclass

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
 NEAR_SHOWN = 10
 LINEAGE_DEPTH = 32
-PUBLIC_FACTS = ("preset", "seed", "job_id", "kind", "parent_sha256")  # of our C2PA assertion
+PUBLIC_FACTS = ("preset", "seed", "render_mode", "job_id", "kind", "parent_sha256")  # of our C2PA assertion
 
 
 class Verdict:

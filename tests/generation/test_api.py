@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from generation.execution import job_execute
 from generation.models import Job
+from generation.provenance import read
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,9 @@ def test_a_fast_render_where_the_model_has_a_fast_mode_and_a_clear_no_where_it_h
     assert api.post(url, video, format="json").json()["render_mode"] == "quality"
     job_execute(Job.objects.get(public_id=response.json()["id"]).pk)
     assert api.get(f"{url}/{response.json()['id']}").json()["status"] == "succeeded"
+    asset = Job.objects.get(public_id=response.json()["id"]).assets.get(role="output")
+    with asset.file.open("rb") as handle:  # its Content Credentials say how it was rendered
+        assert read(handle.read(), "video/mp4").facts["render_mode"] == "fast"
 
     refused = api.post(url, {"kind": "image", "preset": "tiny-pixart", "prompt": "a lantern",
                              "render_mode": "fast"}, format="json")

@@ -269,8 +269,9 @@ def test_a_generated_file_shows_valid_credentials_and_its_remix_lineage(platform
         result = verify(upload=io.BytesIO(handle.read()))  # the remix itself is not registered
     credentials = result.provenance
     assert credentials is not None and credentials.present and credentials.valid and credentials.signer
-    assert credentials.facts == {"preset": "tiny-pixart", "seed": 7, "job_id": remix_job.public_id,
-                                 "kind": "image", "parent_sha256": original.sha256}
+    assert credentials.facts == {"preset": "tiny-pixart", "seed": 7, "render_mode": "quality",
+                                 "job_id": remix_job.public_id, "kind": "image",
+                                 "parent_sha256": original.sha256}
     assert [(s.depth, s.sha256) for s in result.lineage] == [(0, remix.sha256), (1, original.sha256)]
     assert result.lineage[0].work is None and result.lineage[1].work is not None
     assert result.lineage[1].work.id == work.public_id
