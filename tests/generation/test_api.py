@@ -76,7 +76,8 @@ def test_a_fast_render_where_the_model_has_a_fast_mode_and_a_clear_no_where_it_h
     assert api.get(f"{url}/{response.json()['id']}").json()["status"] == "succeeded"
     asset = Job.objects.get(public_id=response.json()["id"]).assets.get(role="output")
     with asset.file.open("rb") as handle:  # its Content Credentials say how it was rendered
-        assert read(handle.read(), "video/mp4").facts["render_mode"] == "fast"
+        facts = read(handle.read(), "video/mp4").facts
+    assert facts is not None and facts["render_mode"] == "fast"
 
     refused = api.post(url, {"kind": "image", "preset": "tiny-pixart", "prompt": "a lantern",
                              "render_mode": "fast"}, format="json")

@@ -61,7 +61,12 @@ def _counting_blocks(pipeline, monkeypatch) -> list[int]:
     calls: list[int] = []
     block = pipeline.transformer.transformer_blocks[-1]
     real_forward = block.forward
-    monkeypatch.setattr(block, "forward", lambda *a, **k: calls.append(1) or real_forward(*a, **k))
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real_forward(*args, **kwargs)
+
+    monkeypatch.setattr(block, "forward", counted)
     return calls
 
 
