@@ -2,6 +2,7 @@
 and the result file format benchmarks/README.md describes."""
 
 import json
+import logging
 import os
 import platform
 import statistics
@@ -76,3 +77,18 @@ def write_result(name: str, workload: dict, metrics: dict, baseline_name: str,
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+class RecompileLimits(logging.Handler):
+    """The functions for which dynamo logs that it hit its recompile limit (they run eagerly from
+    then on: the compiled variant is then partly eager)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.functions: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "recompile_limit" in message:
+            self.functions.add(message.split("function: ", 1)[-1].split(" (")[0].strip("'")
+                               if "function: " in message else " ".join(message.split())[:200])

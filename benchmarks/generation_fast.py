@@ -49,7 +49,7 @@ import warnings
 from typing import Any
 
 import numpy as np
-from _harness import django_environment, write_result
+from _harness import RecompileLimits, django_environment, write_result
 
 PRESETS = ("storyloom-tiny", "tiny-ltx-video", "tiny-wan")
 # Prompts a preset knows: Storyloom Tiny's are (colour, shape, motion) combinations from its
@@ -313,23 +313,6 @@ class Bench:
                                 truth.motion,
                                 truth.shape,
                             ]
-
-
-class RecompileLimits(logging.Handler):
-    """The functions for which dynamo logs that it hit its recompile limit."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.functions: set[str] = set()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if "recompile_limit" in message:
-            self.functions.add(
-                message.split("function: ", 1)[-1].split(" (")[0].strip("'")
-                if "function: " in message
-                else message.strip()[:200]
-            )
 
 
 def recommended(results: dict[str, dict[str, Any]]) -> str | None:

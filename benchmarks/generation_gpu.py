@@ -79,6 +79,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from _harness import RecompileLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -293,21 +294,6 @@ class AttentionCounter:
 
     def remove(self) -> None:
         self.handle.remove()
-
-
-class RecompileLimits(logging.Handler):
-    """The functions for which dynamo logs that it hit its recompile limit (they run eagerly from
-    then on: the compiled variant is then partly eager)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.functions: set[str] = set()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if "recompile_limit" in message:
-            self.functions.add(message.split("function: ", 1)[-1].split(" (")[0].strip("'")
-                               if "function: " in message else " ".join(message.split())[:200])
 
 
 def psnr_ssim(reference: np.ndarray, video: np.ndarray) -> dict[str, float]:
