@@ -42,6 +42,7 @@ import argparse
 import logging
 import os
 import platform
+import re
 import statistics
 import tempfile
 import time
@@ -272,7 +273,7 @@ class Bench:
         try:
             frames, seconds, _ = self.render(variant, 0)
         except Exception as exc:  # the hook or the compiler failing is a result, not a crash
-            variant.error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:600]}"
+            variant.error = error_text(exc)
             print(f"  {variant.name}: {variant.error[:160]}")
             return
         if variant.compiled:
@@ -292,7 +293,7 @@ class Bench:
                     try:
                         frames, seconds, in_transformer = self.render(variant, index)
                     except Exception as exc:
-                        variant.error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:600]}"
+                        variant.error = error_text(exc)
                         continue
                     variant.seconds.append(seconds)
                     variant.transformer_seconds.append(in_transformer)
@@ -313,6 +314,16 @@ class Bench:
                                 truth.motion,
                                 truth.shape,
                             ]
+
+
+def error_text(exc: Exception) -> str:
+    """What a failed variant records: the exception's kind and message, up to where it names the
+    code it came from (dynamo's "Developer debug context" and "from user code" carry this
+    machine's paths and object addresses)."""
+    message = " ".join(str(exc).split())
+    for cut in (" Developer debug context:", " from user code:"):
+        message = message.split(cut, 1)[0]
+    return f"{type(exc).__name__}: {re.sub(r' at 0x[0-9a-f]+', '', message)[:600]}"
 
 
 def recommended(results: dict[str, dict[str, Any]]) -> str | None:
@@ -355,7 +366,7 @@ def bench_preset(name: str, prompts: tuple[str, ...], runs: int, compile_: bool)
         try:
             bench.compile("fullgraph", fullgraph=True)
         except Exception as exc:
-            phase[1].error = f"{type(exc).__name__}: {exc}"
+            phase[1].error = error_text(exc)
         bench.warm_up(phase[1])
         if best and not phase[1].error:
             spec = CACHES[best]
