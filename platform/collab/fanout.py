@@ -23,10 +23,10 @@ import weakref
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-import redis
 import redis.asyncio
 from django.conf import settings
 
+from kernel.redis_client import redis_client
 from kernel.redis_urls import for_redis_py
 
 if TYPE_CHECKING:
@@ -52,14 +52,8 @@ def unframe(data: bytes) -> tuple[bytes, int, int, int, bytes]:
     return origin, kind, first, last, data[_HEADER.size:]
 
 
-_sync_client: redis.Redis | None = None
-
-
 def _sync_publish(project_id: int, data: bytes) -> None:
-    global _sync_client
-    if _sync_client is None:
-        _sync_client = redis.Redis.from_url(for_redis_py(settings.REDIS_URL))
-    _sync_client.publish(channel_for(project_id), data)
+    redis_client().publish(channel_for(project_id), data)
 
 
 def announce_update(*, project_id: int, first: int, last: int, update: bytes) -> None:

@@ -19,7 +19,6 @@ script resets its backoff).
 
 from typing import Any
 
-import redis
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.conf import settings
@@ -28,7 +27,7 @@ from django.utils.translation import gettext as _
 from kernel.api.parsers import json_loads_bounded
 from kernel.client_address import address_from_scope
 from kernel.metrics import gauge
-from kernel.redis_urls import for_redis_py
+from kernel.redis_client import redis_client
 
 CLOSE_TOO_BIG = 1009  # RFC 6455 "message too big"
 CLOSE_REFUSED = 1008  # (a refused handshake: browsers see 1006 whatever it says)
@@ -108,16 +107,10 @@ class BoundedJsonConsumer(BoundedConsumer, AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
 
-_client: redis.Redis | None = None
-
-
 def _hit(key: str) -> int:
     """Count one more in the window of `key` (which the first count opens); how many it holds now."""
-    global _client
-    if _client is None:  # (thread-safe once made: its pool hands each thread a connection)
-        _client = redis.Redis.from_url(for_redis_py(settings.REDIS_URL))
     key = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{key}"  # (which tests clear between tests)
-    with _client.pipeline() as pipe:  # one round trip, atomic (MULTI)
+    with redis_client().pipeline() as pipe:  # one round trip, atomic (MULTI)
         pipe.incr(key)
         pipe.expire(key, WINDOW_S, nx=True)
         count, _ = pipe.execute()
