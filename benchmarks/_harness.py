@@ -92,3 +92,12 @@ class RecompileLimits(logging.Handler):
         if "recompile_limit" in message:
             self.functions.add(message.split("function: ", 1)[-1].split(" (")[0].strip("'")
                                if "function: " in message else " ".join(message.split())[:200])
+
+
+def cell(value: object, width: int, digits: int = 1) -> str:
+    """A right-aligned table cell: "-" for None, floats to `digits` places."""
+    if value is None:
+        return f"{'-':>{width}}"
+    if isinstance(value, float):
+        return f"{value:>{width}.{digits}f}"
+    return f"{value!s:>{width}}"

@@ -34,7 +34,6 @@ so of the servers it starts) is raised to its hard limit.
 
 import argparse
 import asyncio
-import hashlib
 import os
 import resource
 import statistics
@@ -47,8 +46,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _harness import ROOT, django_environment, write_result
-from collab_relay import Server, child_pid, machine_busy, own_cpu, proc_cpu, proc_kib, run_loop
+from _harness import ROOT, cell, django_environment, write_result
+from collab_relay import (
+    Server,
+    child_pid,
+    machine_busy,
+    own_cpu,
+    proc_cpu,
+    proc_kib,
+    run_loop,
+    server_version,
+)
 
 # The published reference (not measured here): y-websocket's author on the Yjs forum.
 REFERENCE = {
@@ -110,13 +118,6 @@ def open_fds(pid: int) -> int:
         return len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return 0
-
-
-def collab_digest() -> str:
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "platform" / "collab").glob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 # --- clients --------------------------------------------------------------------------------
@@ -535,7 +536,7 @@ def main() -> None:
                         "baseline": "pycrdt-websocket 0.16.5 ASGIServer + WebsocketServer "
                                     "(benchmarks/_pycrdt_ws_app.py), same uvicorn flags"},
             "reference": REFERENCE,
-            "collab_sha256": collab_digest(),
+            "server": server_version(),
             "units": "KiB (1024 bytes); the published figure is in the author's kb",
         }
         ours_metrics = {**results.get("ours", {}), "summary": summary.get("ours", {})}
@@ -581,13 +582,6 @@ def ratio_rows(summary: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def print_table(results: dict[str, dict[str, Any]], summary: dict[str, dict[str, Any]],
                 ratios: dict[str, Any], args: argparse.Namespace) -> None:
-    def fmt(value: Any, width: int, digits: int = 1) -> str:
-        if value is None:
-            return f"{'-':>{width}}"
-        if isinstance(value, float):
-            return f"{value:>{width}.{digits}f}"
-        return f"{value!s:>{width}}"
-
     header = (f"{'server':<9} {'scenario':<12} {'clients':>7} {'rooms':>5} {'start MiB':>9} "
               f"{'base MiB':>8} {'loaded MiB':>10} {'delta MiB':>9} {'KiB/room':>8} {'KiB/conn':>8} "
               f"{'idle cpu s':>10} {'conn/s':>7} {'synced':>6} {'lost':>5}")
@@ -599,13 +593,13 @@ def print_table(results: dict[str, dict[str, Any]], summary: dict[str, dict[str,
             if "error" in m:
                 print(f"{which:<9} {name:<12} error: {m['error'][:90]}")
                 continue
-            print(f"{which:<9} {name:<12} {fmt(m['clients_connected'], 7)} {fmt(m['rooms'], 5)} "
-                  f"{fmt(m['start']['rss_kib'] / 1024, 9)} {fmt(m['base']['rss_kib'] / 1024, 8)} "
-                  f"{fmt(m['loaded']['rss_kib'] / 1024, 10)} {fmt(m['rss_delta_kib'] / 1024, 9)} "
-                  f"{fmt(m.get('kib_per_room'), 8)} {fmt(m.get('kib_per_connection'), 8)} "
-                  f"{fmt(m['idle']['server_cpu_s'], 10, 2)} {fmt(m['connects_per_s'], 7, 0)} "
-                  f"{fmt(m['clients_with_storyboard'], 6)} "
-                  f"{fmt((m.get('receipts') or {}).get('lost'), 5)}")
+            print(f"{which:<9} {name:<12} {cell(m['clients_connected'], 7)} {cell(m['rooms'], 5)} "
+                  f"{cell(m['start']['rss_kib'] / 1024, 9)} {cell(m['base']['rss_kib'] / 1024, 8)} "
+                  f"{cell(m['loaded']['rss_kib'] / 1024, 10)} {cell(m['rss_delta_kib'] / 1024, 9)} "
+                  f"{cell(m.get('kib_per_room'), 8)} {cell(m.get('kib_per_connection'), 8)} "
+                  f"{cell(m['idle']['server_cpu_s'], 10, 2)} {cell(m['connects_per_s'], 7, 0)} "
+                  f"{cell(m['clients_with_storyboard'], 6)} "
+                  f"{cell((m.get('receipts') or {}).get('lost'), 5)}")
     print()
     for which, s in summary.items():
         print(f"{which:<9} base {s['base_rss_mib']} MiB, {s['kib_per_room']} KiB per room, "

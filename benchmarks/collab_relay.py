@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _harness import ROOT, django_environment, write_result
+from _harness import ROOT, cell, django_environment, write_result
 
 MARKER = re.compile(rb"\x02(\d+)\.(\d+)\x03")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -664,13 +664,6 @@ def main() -> None:
 
 
 def print_table(ours: dict[str, Any], base: dict[str, Any], ratios: dict[str, Any]) -> None:
-    def fmt(value: Any, width: int, digits: int = 1) -> str:
-        if value is None:
-            return f"{'-':>{width}}"
-        if isinstance(value, float):
-            return f"{value:>{width}.{digits}f}"
-        return f"{value!s:>{width}}"
-
     header = (f"{'scenario':<22} {'server':<8} {'p50 ms':>8} {'p99 ms':>9} {'deliv/s':>9} "
               f"{'sent/s':>7} {'lost':>8} {'cpu %':>6} {'stack %':>7} {'rss MiB':>8} {'client %':>8} "
               f"{'other %':>7}")
@@ -684,15 +677,15 @@ def print_table(ours: dict[str, Any], base: dict[str, Any], ratios: dict[str, An
             if "error" in metrics:
                 print(f"{key:<22} {name:<8} error: {metrics['error'][:80]}")
                 continue
-            print(f"{key:<22} {name:<8} {fmt(metrics['p50_ms'], 8)} {fmt(metrics['p99_ms'], 9)} "
-                  f"{fmt(metrics['delivered_per_s'], 9, 0)} {fmt(metrics['sent_per_s'], 7, 0)} "
-                  f"{fmt(metrics['lost'], 8)} {fmt(metrics['server_cpu_pct_of_core'], 6)} "
-                  f"{fmt(metrics.get('stack_cpu_pct_of_core'), 7)} "
-                  f"{fmt(metrics['server_peak_rss_mib'], 8)} {fmt(metrics['client_cpu_pct_of_core'], 8)} "
-                  f"{fmt(metrics['other_processes_cpu_pct_of_core'], 7)}")
+            print(f"{key:<22} {name:<8} {cell(metrics['p50_ms'], 8)} {cell(metrics['p99_ms'], 9)} "
+                  f"{cell(metrics['delivered_per_s'], 9, 0)} {cell(metrics['sent_per_s'], 7, 0)} "
+                  f"{cell(metrics['lost'], 8)} {cell(metrics['server_cpu_pct_of_core'], 6)} "
+                  f"{cell(metrics.get('stack_cpu_pct_of_core'), 7)} "
+                  f"{cell(metrics['server_peak_rss_mib'], 8)} {cell(metrics['client_cpu_pct_of_core'], 8)} "
+                  f"{cell(metrics['other_processes_cpu_pct_of_core'], 7)}")
         row = ratios.get(key, {})
         print(f"{'':<22} {'ratio':<8} " + "  ".join(
-            f"{label.split()[0]} {fmt(value, 6, 2).strip()}" for label, value in row.items()))
+            f"{label.split()[0]} {cell(value, 6, 2).strip()}" for label, value in row.items()))
     noisy = [f"{key} ({name}: {metrics['other_processes_cpu_pct_of_core']}%)"
              for key in ours for name, metrics in (("ours", ours[key]), ("baseline", base.get(key) or {}))
              if metrics.get("other_processes_cpu_pct_of_core", 0) > 20]
