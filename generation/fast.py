@@ -65,8 +65,6 @@ def cache_config(pipeline: Any, spec: dict[str, Any]) -> Any:
 def cached(pipeline: Any, spec: dict[str, Any]) -> Iterator[None]:
     """The pipeline's transformer with the cache `spec` describes, for the length of the block."""
     transformer = pipeline.transformer
-    if transformer.is_cache_enabled:  # (a call that died without cleaning up: start clean)
-        transformer.disable_cache()
     transformer.enable_cache(cache_config(pipeline, spec))
     try:
         yield
