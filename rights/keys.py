@@ -47,7 +47,8 @@ def keystore_create(path: Path, *, password: str | None = None) -> str:
     if password is None:
         password = secrets.token_urlsafe(32)
         _write_private(path.parent / _PASSWORD_FILE, password)
-    _write_private(path, json.dumps(Account.encrypt(account.key, password, kdf="scrypt")))
+    _write_private(path, json.dumps(Account.encrypt(account.key, password, kdf="scrypt",
+                                                  iterations=settings.CHAIN_KEYSTORE_SCRYPT_N)))
     return str(account.address)
 
 

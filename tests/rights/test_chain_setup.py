@@ -31,6 +31,7 @@ def test_a_development_key_is_made_encrypted_and_private_then_reused(chain_setti
     keystore = chain_settings.CHAIN_KEYSTORE
     stored = json.loads(keystore.read_text())
     assert stored["crypto"]["kdf"] == "scrypt" and account.key.hex()[2:] not in keystore.read_text()
+    assert stored["crypto"]["kdfparams"]["n"] == chain_settings.CHAIN_KEYSTORE_SCRYPT_N
     for path in (keystore, keystore.parent / "keystore.password"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     keys._platform_key.cache_clear()

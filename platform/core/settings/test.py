@@ -20,6 +20,8 @@ SECRET_KEY = "test-only-" + "x" * 40  # tests never serve real users
 DEBUG = False
 WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Every chain test makes a keystore of its own: at the default cost, 3 s to write and read each.
+CHAIN_KEYSTORE_SCRYPT_N = 2**10
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")  # worker processes get theirs
 C2PA_DIR = env.path("C2PA_DIR", default=VAR_DIR / "test-c2pa")  # the development signer, made once
