@@ -298,7 +298,7 @@ def world(request: pytest.FixtureRequest, settings: Any, tmp_path: Any) -> Itera
 
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, **HYPOTHESIS)
-@pytest.mark.django_db  # (each operation rolled back: a transactional test emptied every table 105 times)
+@pytest.mark.django_db  # (rolled back: as a transactional test it emptied every table after each operation)
 def test_every_operation_answers_as_documented(case: schemathesis.Case, world: World) -> None:
     world.aim(case)
     response = case.call_and_validate(headers=world.headers, checks=CHECKS)

@@ -508,8 +508,8 @@ WORK_MAX_BYTES = env.int("WORK_MAX_BYTES", default=200 * 1024 * 1024)  # an uplo
 CHAIN_DIR = Path(env.str("CHAIN_DIR", default=str(VAR_DIR / "chain")))
 CHAIN_KEYSTORE = Path(env.str("CHAIN_KEYSTORE", default=str(CHAIN_DIR / "keystore.json")))
 CHAIN_KEYSTORE_PASSWORD = env.str("CHAIN_KEYSTORE_PASSWORD", default="")
-# scrypt's cost (N) for a keystore the platform generates: eth-account's default, 2**18 (seconds)
-CHAIN_KEYSTORE_SCRYPT_N = 2**18
+# scrypt's cost (N) for a keystore the platform generates; None: eth-account's default (seconds to unlock)
+CHAIN_KEYSTORE_SCRYPT_N: int | None = None
 
 # --- gallery and feed (recommend/) ---
 RECOMMEND_DIR = env.path("RECOMMEND_DIR", default=VAR_DIR / "recommend")  # trained models, by version
