@@ -9,6 +9,7 @@ from django.conf import settings
 
 from core.valkey import valkey_command, valkey_wait
 from kernel.redis_urls import socket_path
+from tests import servers
 from tests.servers import AsgiServer
 
 # Fixtures shared across packages (pytest reads pytest_plugins in the root conftest only).
@@ -31,6 +32,20 @@ def redis_server() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         socket.unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_server_outlives_its_test() -> Iterator[None]:
+    """Stops a server or worker that a test started and left running: a timeout that strikes before
+    the test's own `finally` gets to it leaves them up, and a leftover worker on the shared broker
+    takes later tests' renders and transactions. (Those of module and session fixtures were started
+    before this fixture, so they stay.)"""
+    before = len(servers.STARTED)
+    yield
+    for process in servers.STARTED[before:]:
+        if process.process.poll() is None:
+            process.stop()
+    del servers.STARTED[before:]
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,8 @@ from django.db import connection
 from tests.waiting import WaitTimeout, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every server and worker started, in order: tests/conftest.py stops those a test left running.
+STARTED: list["AsgiServer | CeleryWorker"] = []
 
 
 def database_url() -> str:
@@ -91,6 +93,7 @@ class AsgiServer:
              "--ws-max-size", str(settings.WS_MAX_FRAME_BYTES), "--no-proxy-headers",
              "--lifespan", "off", "--log-level", "warning"], cwd=ROOT, env=child_env(**extra_env))
         server = cls(process, port)
+        STARTED.append(server)
 
         def live() -> bool:
             try:
@@ -139,6 +142,7 @@ class CeleryWorker:
                  "--loglevel", "INFO", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         worker = cls(process, log_path)
+        STARTED.append(worker)
 
         def ready() -> bool:
             if b" ready." in log_path.read_bytes():
