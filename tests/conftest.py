@@ -42,9 +42,9 @@ def _no_server_outlives_its_test() -> Iterator[None]:
     before this fixture, so they stay.)"""
     before = len(servers.STARTED)
     yield
-    for process in servers.STARTED[before:]:
-        if process.process.poll() is None:
-            process.stop()
+    for started in servers.STARTED[before:]:
+        if started.process.poll() is None:
+            started.stop()
     del servers.STARTED[before:]
 
 
