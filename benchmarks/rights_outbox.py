@@ -45,7 +45,7 @@ def main() -> None:
         from rights.chain.outbox import signer_run
         from rights.keys import platform_account, user_address
         from rights.models import ChainTx, Owner, TxStatus, Work
-        from rights.services import metadata_uri, registration_submit
+        from rights.services import registration_submit
 
         node = Anvil.start(args=["--block-time", str(args.block_time)] if args.block_time else [])
         try:
@@ -75,8 +75,7 @@ def main() -> None:
             started = time.perf_counter()
             for work in plain:
                 transact(w3, account, contract.functions.register(
-                    bytes.fromhex(work.sha256), ISCC, metadata_uri(work), bytes.fromhex(work.terms_sha256),
-                    [address], [10_000]))
+                    bytes.fromhex(work.sha256), ISCC, bytes.fromhex(work.terms_sha256), [address], [10_000]))
             baseline_s = time.perf_counter() - started
 
             queued = works("outbox")

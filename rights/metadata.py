@@ -1,6 +1,10 @@
 """A work's metadata document: what its on-chain metadata URI serves."""
 
 from typing import Any
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.urls import reverse
 
 from rights.licences import LICENCE_URLS, LicenceKind
 from rights.models import Work
@@ -30,3 +34,14 @@ def work_metadata(work: Work) -> dict[str, Any]:
                     "terms": licence_text(work.licence, work.terms), "terms_sha256": work.terms_sha256},
         "owners": [{"address": o.address, "bps": o.bps} for o in work.owners.all()],
     }
+
+
+def metadata_template() -> str:
+    """Where this site serves a registered work's metadata, with "{id}" for its content hash in 64
+    lowercase hex digits (ERC-1155's substitution): the registry is deployed with it, and a
+    registration's metadata URI is it with the hash put in."""
+    return settings.SITE_URL + unquote(reverse("rights:registered-metadata", kwargs={"sha256": "{id}"}))
+
+
+def metadata_url(template: str, sha256: str) -> str:
+    return template.replace("{id}", sha256.lower().removeprefix("0x"))

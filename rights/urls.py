@@ -9,6 +9,7 @@ from rights.web.verify import verify_page
 
 files_patterns = [
     path("works/<str:work_id>/metadata.json", files.metadata, name="metadata"),
+    path("registered/<str:sha256>/metadata.json", files.registered_metadata, name="registered-metadata"),
     path("works/<str:work_id>/file", files.work_file, name="work-file"),
     path("batches/<str:root>.json", files.batch, name="batch"),
 ]

@@ -13,8 +13,9 @@ from django.core.exceptions import ImproperlyConfigured
 from web3 import Web3
 from web3.contract import Contract
 
-from rights.chain.contract import artifact, deploy, registry_at
+from rights.chain.contract import REGISTRY, artifact, deploy, registry_at
 from rights.keys import platform_account
+from rights.metadata import metadata_template
 
 FUNDING_WEI = 10**21  # what a development key gets on anvil (1,000 ETH)
 
@@ -68,7 +69,7 @@ def chain_setup() -> dict[str, Any]:
         known = json.loads(path.read_text()) if path.exists() else None
         deployed = bytes(w3.eth.get_code(Web3.to_checksum_address(known["address"]))) if known else b""
         if deployed != bytes.fromhex(artifact()["deployedBytecode"][2:]):
-            contract = deploy(w3, account)
+            contract = deploy(w3, account, REGISTRY, metadata_template())
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"address": contract.address, "chain_id": settings.CHAIN_ID,
                                         "compiler": artifact()["compiler"]}, indent=2))

@@ -7,6 +7,7 @@ nonces when many registrations are in flight.
 """
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
@@ -17,7 +18,7 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3Exception
 from web3.types import TxReceipt
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "contracts" / "artifacts"
@@ -60,12 +61,34 @@ def transact(w3: Web3, account: LocalAccount, call: ContractFunction | ContractC
     return receipt
 
 
-def deploy(w3: Web3, account: LocalAccount, name: str = REGISTRY) -> Contract:
+def deploy(w3: Web3, account: LocalAccount, name: str = REGISTRY, *args: Any) -> Contract:
+    """Deploys contract `name` with constructor arguments `args` (the registry's: its metadata URI
+    template)."""
     spec = artifact(name)
     factory = w3.eth.contract(abi=spec["abi"], bytecode=spec["bytecode"])
-    address = transact(w3, account, factory.constructor())["contractAddress"]
+    address = transact(w3, account, factory.constructor(*args))["contractAddress"]
     assert address is not None
     return registry_at(w3, address, name)
+
+
+REGISTERING = ("register", "registerWithURI")
+
+
+def registration_input(contract: Contract, tx: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The record a registration transaction sent, decoded from its input: contentHash, iscc,
+    termsHash, owners, shares (and metadataURI for registerWithURI), with `function` and `sender`.
+    None unless the transaction called this contract's registering functions directly: only then
+    is its input exactly what the contract ran (a call made through another contract has its own
+    input, which may say anything)."""
+    if str(tx.get("to") or "").lower() != contract.address.lower():
+        return None
+    try:
+        function, args = contract.decode_function_input(tx["input"])
+    except (ValueError, Web3Exception):  # another selector, or input that does not decode
+        return None
+    if function.fn_name not in REGISTERING:
+        return None
+    return {**args, "function": function.fn_name, "sender": tx["from"]}
 
 
 @cache

@@ -1,8 +1,9 @@
 """The chain read back into the database: the registry's events, from where the last pass
 stopped to the newest block that counts as settled (CHAIN_CONFIRMATIONS deep, or `finalized`).
 
-Every event is kept (ChainEvent, once per transaction and log index) and applied: a work's owners
-become what its latest OwnersChanged says, licences what LicenceGranted / LicenceRevoked say,
+Every event is kept (ChainEvent, once per transaction and log index; a WorkRegistered with the
+record its transaction sent) and applied: a work's owners become what its registration or latest
+OwnersChanged says, licences what LicenceGranted / LicenceRevoked say,
 works registered by the platform get their block. Running it again changes nothing.
 """
 
@@ -18,11 +19,12 @@ from rights import metrics
 from rights.chain.client import registry, web3
 from rights.chain.effects import owners_replace
 from rights.chain.outbox import OFFLINE
+from rights.chain.reads import registration_record
 from rights.models import ChainCursor, ChainEvent, Licence, LicenceStatus, Work
 
 log = logging.getLogger(__name__)
-EVENTS = ("WorkRegistered", "OwnersChanged", "ShareTransferred", "LicenceGranted", "LicenceRevoked",
-          "BatchAnchored")
+EVENTS = ("WorkRegistered", "MetadataURISet", "OwnersChanged", "ShareTransferred", "LicenceGranted",
+          "LicenceRevoked", "BatchAnchored")
 STEP = 5000  # blocks per eth_getLogs request
 
 
@@ -42,7 +44,7 @@ def _settled_head(w3: Web3) -> int:
 
 def _apply(event: ChainEvent) -> None:
     args = event.args
-    if event.name == "OwnersChanged" or event.name == "WorkRegistered":
+    if event.name == "OwnersChanged" or (event.name == "WorkRegistered" and "owners" in args):
         work = Work.objects.filter(sha256=event.content_hash).first()
         if work is not None:
             owners_replace(work.pk, args["owners"], args["shares"])
@@ -57,6 +59,10 @@ def _read(contract: Contract, start: int, end: int) -> list[ChainEvent]:
     for name in EVENTS:
         for log_entry in getattr(contract.events, name).get_logs(from_block=start, to_block=end):
             args = {key: _plain(value) for key, value in log_entry["args"].items()}
+            if name == "WorkRegistered":  # the record is the registering transaction's input
+                sent = registration_record(contract, log_entry["transactionHash"],
+                                           bytes(log_entry["args"]["contentHash"]))
+                args.update({key: _plain(value) for key, value in (sent or {}).items() if key != "function"})
             content = args.get("contentHash", "")
             found.append(ChainEvent(block_number=log_entry["blockNumber"], log_index=log_entry["logIndex"],
                                     tx_hash=_plain(log_entry["transactionHash"]), name=name, args=args,

@@ -1,8 +1,9 @@
 """Reading the registry live from the chain, for public verification and certificates.
 
 Each read is a small function taking the registry contract (`chain_connect`) and raising
-ChainUnavailable when the node fails: `chain_record` (a content hash's `stateOf` and the owners and
-shares of its latest `WorkRegistered`/`OwnersChanged` event, checked against it), `chain_transaction`
+ChainUnavailable when the node fails: `chain_record` (a content hash's `stateOf`, its registration's
+record read from the registering transaction's input, and its current owners and shares checked
+against `stateOf`), `chain_transaction`
 (the work a mined transaction names) and `chain_batch` (a batch root's anchoring and a proof).
 `ChainReader` connects once per answer and skips every read after a failure.
 
@@ -29,12 +30,14 @@ from web3.contract import Contract
 from web3.exceptions import TransactionNotFound, Web3Exception
 
 from rights.chain import client as chain
-from rights.chain.contract import registry_at
+from rights.chain.contract import registration_input, registry_at
 from rights.merkle import state_hash
+from rights.metadata import metadata_url
 
 ZERO32 = b"\0" * 32
 _SIGNATURES = {
-    "WorkRegistered": "WorkRegistered(bytes32,address,string,string,bytes32,address[],uint16[])",
+    "WorkRegistered": "WorkRegistered(bytes32)",
+    "MetadataURISet": "MetadataURISet(bytes32,string)",
     "OwnersChanged": "OwnersChanged(bytes32,address[],uint16[])",
     "ShareTransferred": "ShareTransferred(bytes32,address,address,uint16)",
     "LicenceGranted": "LicenceGranted(bytes32,bytes32,address,address,bytes32,uint64,bytes32)",
@@ -43,8 +46,8 @@ _SIGNATURES = {
 }
 TOPICS = {name: keccak(text=signature) for name, signature in _SIGNATURES.items()}
 # Where an event's indexed content hash sits among its topics.
-_CONTENT_TOPIC = {"WorkRegistered": 1, "OwnersChanged": 1, "ShareTransferred": 1, "LicenceGranted": 2,
-                  "LicenceRevoked": 2}
+_CONTENT_TOPIC = {"WorkRegistered": 1, "MetadataURISet": 1, "OwnersChanged": 1, "ShareTransferred": 1,
+                  "LicenceGranted": 2, "LicenceRevoked": 2}
 _NODE_ERRORS = (OSError, Web3Exception, ValueError, TimeoutError)
 
 
@@ -67,9 +70,10 @@ class ChainRecord:
     content_hash: str  # 0x-hex
     registered: bool  # stateOf is not zero
     state: str  # stateOf, 0x-hex
-    owners: list[OwnerShare] = field(default_factory=list)  # from the latest WorkRegistered/OwnersChanged
-    consistent: bool | None = None  # the event's keccak(abi.encode(owners, shares)) == stateOf
-    registrant: str = ""
+    # the latest OwnersChanged's, or the registration's
+    owners: list[OwnerShare] = field(default_factory=list)
+    consistent: bool | None = None  # keccak(abi.encode(owners, shares)) == stateOf
+    registrant: str = ""  # the registering transaction's sender
     iscc: str = ""
     metadata_uri: str = ""
     terms_hash: str = ""  # 0x-hex: sha256 of the licence text the work was registered under
@@ -168,12 +172,13 @@ def _block_time(w3: Web3, number: int) -> datetime:
 
 
 def _content_logs(contract: Contract, content_hash: bytes, head: int) -> list[Any]:
-    """The WorkRegistered and OwnersChanged logs of one content hash, oldest first. Reads back from
-    the head in ranges of CHAIN_LOGS_MAX_BLOCKS (0: one range; public nodes cap eth_getLogs) and
-    stops at the registration, which is always the first."""
+    """The WorkRegistered, MetadataURISet and OwnersChanged logs of one content hash, oldest first.
+    Reads back from the head in ranges of CHAIN_LOGS_MAX_BLOCKS (0: one range; public nodes cap
+    eth_getLogs) and stops at the registration, which is always the first."""
     start = int(getattr(settings, "CHAIN_START_BLOCK", 0) or 0)
     span = int(getattr(settings, "CHAIN_LOGS_MAX_BLOCKS", 0) or 0) or head - start + 1
-    topics = [[_hex(TOPICS["WorkRegistered"]), _hex(TOPICS["OwnersChanged"])], _hex(content_hash)]
+    names = ("WorkRegistered", "MetadataURISet", "OwnersChanged")
+    topics = [[_hex(TOPICS[name]) for name in names], _hex(content_hash)]
     found: list[Any] = []
     to = head
     while to >= start:
@@ -187,9 +192,19 @@ def _content_logs(contract: Contract, content_hash: bytes, head: int) -> list[An
     return sorted(found, key=lambda log: (log["blockNumber"], log["logIndex"]))
 
 
+def registration_record(contract: Contract, tx_hash: Any, content_hash: bytes) -> dict[str, Any] | None:
+    """What the transaction that registered `content_hash` sent (`contract.registration_input`), or
+    None when it did not call the registry directly to register that work."""
+    sent = registration_input(contract, contract.w3.eth.get_transaction(tx_hash))
+    if sent is None or bytes(sent["contentHash"]) != content_hash:
+        return None
+    return sent
+
+
 def chain_record(contract: Contract, sha256: str) -> ChainRecord:
-    """`stateOf(sha256)` and the owners and shares of its latest WorkRegistered/OwnersChanged
-    event, checked against it; the registration's block, time and transaction."""
+    """`stateOf(sha256)`; the registration's record, from the input of the transaction that
+    emitted its WorkRegistered; its current owners and shares (the latest OwnersChanged's, or the
+    registration's), checked against `stateOf`; the registration's block, time and transaction."""
     content_hash = bytes.fromhex(sha256)
     w3 = contract.w3
     with node_errors():
@@ -199,26 +214,37 @@ def chain_record(contract: Contract, sha256: str) -> ChainRecord:
         if not record.registered:
             return record
         logs = _content_logs(contract, content_hash, int(w3.eth.block_number))
-        if not logs:
+        named = {name: [log for log in logs if bytes(log["topics"][0]) == TOPICS[name]] for name in
+                 ("WorkRegistered", "MetadataURISet", "OwnersChanged")}
+        if not named["WorkRegistered"]:
             record.note = _("No registration event was found from block %(start)s on: the owners cannot be "
                             "shown.") % {"start": getattr(settings, "CHAIN_START_BLOCK", 0) or 0}
             return record
-        first, latest = logs[0], logs[-1]
-        if bytes(first["topics"][0]) == TOPICS["WorkRegistered"]:
-            registration = contract.events.WorkRegistered().process_log(first)["args"]
-            record.registrant, record.iscc = registration["registrant"], registration["iscc"]
-            record.metadata_uri = registration["metadataURI"]
-            record.terms_hash = _hex(registration["termsHash"])
-            record.block_number = int(first["blockNumber"])
-            record.block_time = _block_time(w3, record.block_number)
-            record.transaction = _hex(first["transactionHash"])
-        if bytes(latest["topics"][0]) == TOPICS["WorkRegistered"]:
-            args = contract.events.WorkRegistered().process_log(latest)["args"]
-        else:
+        registered = named["WorkRegistered"][0]
+        record.block_number = int(registered["blockNumber"])
+        record.block_time = _block_time(w3, record.block_number)
+        record.transaction = _hex(registered["transactionHash"])
+        sent = registration_record(contract, registered["transactionHash"], content_hash)
+        if named["MetadataURISet"]:
+            record.metadata_uri = contract.events.MetadataURISet().process_log(
+                named["MetadataURISet"][0])["args"]["metadataURI"]
+        if sent is not None:
+            record.registrant, record.iscc = sent["sender"], sent["iscc"]
+            record.terms_hash = _hex(sent["termsHash"])
+            if not record.metadata_uri:
+                record.metadata_uri = metadata_url(contract.functions.metadataURITemplate().call(), sha256)
+        if named["OwnersChanged"]:
+            latest = named["OwnersChanged"][-1]
             args = contract.events.OwnersChanged().process_log(latest)["args"]
             record.changed_block = int(latest["blockNumber"])
             record.changed_at = _block_time(w3, record.changed_block)
             record.changed_transaction = _hex(latest["transactionHash"])
+        elif sent is not None:
+            args = sent
+        else:
+            record.note = _("This work was registered through another contract: its owners are in that "
+                            "contract's call, which its transaction's input does not show.")
+            return record
         owners, shares = list(args["owners"]), [int(s) for s in args["shares"]]
         record.owners = [OwnerShare(address=o, bps=s) for o, s in zip(owners, shares, strict=True)]
         record.consistent = state_hash(owners, shares) == state

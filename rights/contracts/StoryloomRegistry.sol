@@ -8,9 +8,16 @@ pragma solidity 0.8.37;
 /// so on behalf of its users); there is no admin, no allow-list and no owner-only function.
 ///
 /// @dev Storage is one slot per work: `stateOf[contentHash]` = keccak256(abi.encode(owners, shares)),
-/// zero while unregistered. The owners and shares themselves live in events: `WorkRegistered` and
-/// every `OwnersChanged` carry the full list, so an indexer rebuilds a work's current owners from its
-/// latest such event and anyone can check them against `stateOf`. Calls that change ownership take
+/// zero while unregistered. A registration's record (ISCC, terms hash, owners, shares) is its
+/// transaction's input, and `WorkRegistered` names only the work: logging the record again would cost
+/// a third more than the rest of the call. A reader takes the record from the input of the
+/// transaction that emitted the event when that transaction called this contract directly (then the
+/// input is exactly what ran); a registration made through another contract has its record in that
+/// contract's call, which a transaction's input does not show. The metadata URI is not sent at all:
+/// it is `metadataURITemplate` with the content hash put in, or, for `registerWithURI`, the URI its
+/// `MetadataURISet` event carries. Every `OwnersChanged` carries the full list of owners, so an
+/// indexer rebuilds a work's current owners from its registration and latest such event, and anyone
+/// can check them against `stateOf`. Calls that change ownership take
 /// the current owners and shares as calldata and revert with `StateMismatch` unless they hash to the
 /// stored state. Owner order is part of the state: a transfer to a new owner appends it, an owner
 /// left with nothing is removed and the others keep their order.
@@ -41,18 +48,14 @@ contract StoryloomRegistry {
     mapping(bytes32 => uint64) public licenceExpiry;
     /// @notice licenceId => the work it licenses (kept after revocation).
     mapping(bytes32 => bytes32) public licenceWork;
+    /// @notice Where a work registered with `register` has its metadata: "{id}" stands for its content
+    /// hash in 64 lowercase hex digits (ERC-1155's substitution).
+    string public metadataURITemplate;
     /// @notice Merkle root => block timestamp of its anchoring; zero if never anchored.
     mapping(bytes32 => uint256) public anchoredAt;
 
-    event WorkRegistered(
-        bytes32 indexed contentHash,
-        address indexed registrant,
-        string iscc,
-        string metadataURI,
-        bytes32 termsHash,
-        address[] owners,
-        uint16[] shares
-    );
+    event WorkRegistered(bytes32 indexed contentHash);
+    event MetadataURISet(bytes32 indexed contentHash, string metadataURI);
     event ShareTransferred(bytes32 indexed contentHash, address indexed from, address indexed to, uint16 amount);
     event OwnersChanged(bytes32 indexed contentHash, address[] owners, uint16[] shares);
     event LicenceGranted(
@@ -91,16 +94,33 @@ contract StoryloomRegistry {
     error EmptyBatch();
     error AlreadyAnchored(bytes32 root);
 
+    constructor(string memory template) {
+        metadataURITemplate = template;
+    }
+
     // ---------------------------------------------------------------- registration
 
-    /// @notice Registers a work once. Owners need not include the caller.
+    /// @notice Registers a work once, its metadata at `metadataURITemplate`. Owners need not include
+    /// the caller. The record is this call's input (see the contract's notes).
     /// @param contentHash sha256 of the work's file
     /// @param iscc the work's ISCC code (ISO 24138), e.g. "ISCC:KACY..."
-    /// @param metadataURI where the work's metadata (title, licence text...) lives
     /// @param termsHash sha256 of the text of the licence the work is published under
     /// @param owners distinct non-zero addresses, at most MAX_OWNERS
     /// @param shares each owner's basis points, each > 0, adding up to TOTAL_SHARES
     function register(
+        bytes32 contentHash,
+        string calldata iscc,
+        bytes32 termsHash,
+        address[] calldata owners,
+        uint16[] calldata shares
+    ) external {
+        termsHash; // part of the record (this input); the contract keeps no copy
+        _register(contentHash, iscc, owners, shares);
+    }
+
+    /// @notice Registers a work once, its metadata at `metadataURI`, which is emitted: for a
+    /// registrant whose metadata is not where this deployment's template points.
+    function registerWithURI(
         bytes32 contentHash,
         string calldata iscc,
         string calldata metadataURI,
@@ -108,12 +128,9 @@ contract StoryloomRegistry {
         address[] calldata owners,
         uint16[] calldata shares
     ) external {
-        if (contentHash == bytes32(0)) revert ZeroContentHash();
-        if (bytes(iscc).length == 0) revert EmptyIscc();
-        if (stateOf[contentHash] != bytes32(0)) revert AlreadyRegistered(contentHash);
-        _validate(owners, shares);
-        stateOf[contentHash] = keccak256(abi.encode(owners, shares));
-        emit WorkRegistered(contentHash, msg.sender, iscc, metadataURI, termsHash, owners, shares);
+        termsHash; // part of the record (this input); the contract keeps no copy
+        _register(contentHash, iscc, owners, shares);
+        emit MetadataURISet(contentHash, metadataURI);
     }
 
     /// @notice Moves `amount` basis points of the caller's share to `to` (an owner already, or a new
@@ -241,6 +258,16 @@ contract StoryloomRegistry {
     }
 
     // ---------------------------------------------------------------- internal
+
+    function _register(bytes32 contentHash, string calldata iscc, address[] calldata owners,
+                       uint16[] calldata shares) private {
+        if (contentHash == bytes32(0)) revert ZeroContentHash();
+        if (bytes(iscc).length == 0) revert EmptyIscc();
+        if (stateOf[contentHash] != bytes32(0)) revert AlreadyRegistered(contentHash);
+        _validate(owners, shares);
+        stateOf[contentHash] = keccak256(abi.encode(owners, shares));
+        emit WorkRegistered(contentHash);
+    }
 
     function _validate(address[] calldata owners, uint16[] calldata shares) private pure {
         uint256 count = owners.length;

@@ -52,7 +52,9 @@ NEVER_EXPIRES = 2**64 - 1  # the contract's type(uint64).max
 
 
 def metadata_uri(work: Work) -> str:
-    """Where the work's metadata (title, licence text, fingerprints, owners) is served."""
+    """Where the work's metadata (title, licence text, fingerprints, owners) is served, by its id:
+    the URI its batch leaf commits to. (A registration's own is the registry's template, by its
+    content hash: `rights.metadata.metadata_template`.)"""
     return settings.SITE_URL + reverse("rights:metadata", kwargs={"work_id": work.public_id})
 
 
@@ -75,13 +77,13 @@ def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | N
 
 @transaction.atomic
 def registration_submit(*, work: Work) -> ChainTx:
-    """Queue the work's registration: its content hash, ISCC code, metadata URI, licence terms'
-    hash and owners with their shares, sent by the platform's key. Asking again returns the same
-    transaction."""
+    """Queue the work's registration: its content hash, ISCC code, licence terms' hash and owners
+    with their shares, sent by the platform's key (its metadata URI is the registry's template).
+    Asking again returns the same transaction."""
     work = Work.objects.select_for_update().get(pk=work.pk)
     owners = list(work.owners.order_by("position", "id"))
     tx = _enqueue(key=f"register:{work.sha256}", signer=platform_account().address, function="register",
-                  args=[f"0x{work.sha256}", work.iscc, metadata_uri(work), f"0x{work.terms_sha256}",
+                  args=[f"0x{work.sha256}", work.iscc, f"0x{work.terms_sha256}",
                         [o.address for o in owners], [o.bps for o in owners]], work=work)
     if work.status in (WorkStatus.DRAFT, WorkStatus.CONFIRMING):
         work.status = WorkStatus.QUEUED

@@ -5,13 +5,21 @@ from kernel.errors import NotFound
 from kernel.files import content_disposition, download_name
 from kernel.ranges import file_response
 from rights.metadata import work_metadata
-from rights.models import Batch, Work
+from rights.models import IN_FLIGHT, Batch, Work
 from rights.selectors import work_get
 
 
 def metadata(request: HttpRequest, work_id: str) -> JsonResponse:
     """The metadata a registration's URI points at: public, as the chain record is."""
     work = get_object_or_404(Work.objects.prefetch_related("owners"), public_id=work_id)
+    return JsonResponse(work_metadata(work), json_dumps_params={"indent": 2})
+
+
+def registered_metadata(request: HttpRequest, sha256: str) -> JsonResponse:
+    """The metadata of the work registered (or being registered) with this content hash: where
+    the registry's metadata URI template points."""
+    work = get_object_or_404(Work.objects.prefetch_related("owners"), sha256=sha256.lower(),
+                             status__in=IN_FLIGHT)
     return JsonResponse(work_metadata(work), json_dumps_params={"indent": 2})
 
 

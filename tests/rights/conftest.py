@@ -13,12 +13,12 @@ from web3 import Web3
 from web3.contract import Contract
 
 from accounts.models import User
-from rights.chain.contract import deploy
+from rights.chain.contract import REGISTRY, deploy
 from rights.keys import user_address
 from rights.models import Owner, Work, WorkStatus
 from rights.services import registration_submit
 from tests.projects.factories import UserFactory
-from tests.rights.helpers import DevChain, settle
+from tests.rights.helpers import TEMPLATE, DevChain, settle
 from tests.servers import ROOT
 
 # Hypothesis keeps its example database and caches out of the work tree (var/ is ignored by git).
@@ -39,13 +39,13 @@ def accounts(anvil: DevChain) -> list[LocalAccount]:
 @pytest.fixture
 def registry(w3: Web3, accounts: list[LocalAccount]) -> Contract:
     """StoryloomRegistry freshly deployed by accounts[9] (a deployer with no role in the contract)."""
-    return deploy(w3, accounts[9])
+    return deploy(w3, accounts[9], REGISTRY, TEMPLATE)
 
 
 @pytest.fixture(scope="session")
 def shared_registry(w3: Web3, accounts: list[LocalAccount]) -> Contract:
     """One deployment for all of a hypothesis test's examples (each registers fresh hashes, if any)."""
-    return deploy(w3, accounts[9])
+    return deploy(w3, accounts[9], REGISTRY, TEMPLATE)
 
 
 @pytest.fixture

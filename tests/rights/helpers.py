@@ -3,9 +3,12 @@ health tests that need a chain). The fixtures built on them (`anvil`, `platform_
 are in tests/plugins/."""
 
 import io
+import json
 import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +19,10 @@ from PIL import Image
 from rights import keys
 from rights.chain.anvil import AnvilError
 from rights.chain.client import chain_setup
+from rights.chain.contract import transact
 from rights.chain.outbox import signer_run, signers_in_flight
 from rights.models import ChainTx, TxStatus
+from tests.servers import ROOT
 from tests.waiting import wait_until
 
 
@@ -29,6 +34,34 @@ def require_node_tool(check: Callable[[], object]) -> None:
         if os.environ.get("CI"):
             pytest.fail(str(error))
         pytest.skip(str(error))
+
+
+TEMPLATE = "https://storyloom.test/registered/{id}/metadata.json"  # registries the tests deploy
+CONTRACTS = Path(__file__).resolve().parent / "contracts"  # contracts only tests deploy (attackers)
+
+
+@cache
+def _compiled(name: str) -> dict[str, Any]:
+    """tests/rights/contracts/<name>.sol compiled with the project's pinned solc (as
+    rights/contracts/compile.mjs does): its ABI and bytecode."""
+    script = (
+        "const solc = require('solc'); const fs = require('fs');"
+        f"const input = {{language: 'Solidity', sources: {{'{name}.sol': {{content: fs.readFileSync("
+        f"{json.dumps(str(CONTRACTS / f'{name}.sol'))}, 'utf8')}}}}, settings: {{evmVersion: 'cancun', "
+        "outputSelection: {'*': {'*': ['abi', 'evm.bytecode.object']}}}};"
+        "process.stdout.write(solc.compile(JSON.stringify(input)));")
+    output = json.loads(subprocess.run(["node", "-e", script], cwd=ROOT, check=True, capture_output=True,
+                                       text=True).stdout)
+    assert not [e for e in output.get("errors", []) if e["severity"] == "error"], output["errors"]
+    contract = output["contracts"][f"{name}.sol"][name]
+    return {"abi": contract["abi"], "bytecode": "0x" + contract["evm"]["bytecode"]["object"]}
+
+
+def deploy_test_contract(w3: Any, account: Any, name: str, *args: Any) -> Any:
+    compiled = _compiled(name)
+    factory = w3.eth.contract(abi=compiled["abi"], bytecode=compiled["bytecode"])
+    address = transact(w3, account, factory.constructor(*args))["contractAddress"]
+    return w3.eth.contract(address=address, abi=compiled["abi"])
 
 
 @dataclass(frozen=True)

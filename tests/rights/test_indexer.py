@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from rights.chain.indexer import index_events
+from rights.keys import user_address
 from rights.models import ChainCursor, ChainEvent, Licence, LicenceStatus, Owner
 from rights.services import licence_grant, share_transfer
 from tests.rights.helpers import settle
@@ -20,6 +21,9 @@ def test_events_are_indexed_once_and_the_database_follows_them(registered):
     assert index_events() >= 4
     names = list(ChainEvent.objects.filter(content_hash=work.sha256).values_list("name", flat=True))
     assert names == ["WorkRegistered", "ShareTransferred", "OwnersChanged", "LicenceGranted"]
+    registration = ChainEvent.objects.get(content_hash=work.sha256, name="WorkRegistered").args
+    assert [registration[key] for key in ("iscc", "termsHash", "owners", "shares")] == [
+        work.iscc, f"0x{work.terms_sha256}", [user_address(ada.pk)], [10_000]]  # the registering input's
     assert index_events() == 0  # nothing new: nothing stored twice
     # The database lost track of the licence and the owners: the chain's events put them back.
     Licence.objects.filter(pk=licence.pk).update(status=LicenceStatus.PENDING)

@@ -20,9 +20,10 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
-from rights.chain.contract import TransactionFailed, revert_error, transact
+from rights.chain.contract import TransactionFailed, registration_input, revert_error, transact
 from rights.merkle import leaf_for, merkle_proof, merkle_root, merkle_verify, state_hash
 from rights.shares import shares_after_transfer
+from tests.rights.helpers import TEMPLATE, deploy_test_contract
 
 ISCC = "ISCC:KACYPXW445FTYNJ3CYSXHAFJMA2HUWULUNRFE3BLHRSCXYH2M5AEGQY"
 URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/metadata.json"
@@ -42,8 +43,8 @@ class Work:
     owners: list[str]
     shares: list[int]
     iscc: str = ISCC
-    uri: str = URI
     events: list[Any] = field(default_factory=list)
+    transaction: bytes = b""
 
     @property
     def state(self) -> tuple[bytes, list[str], list[int]]:
@@ -64,9 +65,10 @@ def reverts(name: str, **expected: Any) -> Iterator[None]:
 def register(w3: Web3, registry: Contract, sender: LocalAccount, owners: Sequence[str],
              shares: Sequence[int], *, digest: bytes | None = None) -> Work:
     work = Work(digest or content_hash(), list(owners), list(shares))
-    receipt = transact(w3, sender, registry.functions.register(work.hash, work.iscc, work.uri, TERMS,
-                                                               work.owners, work.shares))
+    receipt = transact(w3, sender, registry.functions.register(work.hash, work.iscc, TERMS, work.owners,
+                                                               work.shares))
     work.events = list(registry.events.WorkRegistered().process_receipt(receipt, errors=DISCARD))
+    work.transaction = bytes(receipt["transactionHash"])
     return work
 
 
@@ -85,7 +87,7 @@ def now(w3: Web3) -> int:
 # ------------------------------------------------------------------- registration
 
 
-def test_register_stores_the_state_hash_and_emits_the_full_record(w3, registry, accounts) -> None:
+def test_register_stores_the_state_hash_and_its_input_holds_the_record(w3, registry, accounts) -> None:
     alice, bob, platform = accounts[0], accounts[1], accounts[2]
     work = register(w3, registry, platform, [alice.address, bob.address], [7_000, 3_000])
 
@@ -93,14 +95,45 @@ def test_register_stores_the_state_hash_and_emits_the_full_record(w3, registry, 
     assert registry.functions.stateOf(work.hash).call() == expected
     assert registry.functions.stateHash(work.owners, work.shares).call() == expected
     (event,) = work.events
-    assert event.args.contentHash == work.hash
-    assert event.args.registrant == platform.address  # the platform registered on its users' behalf
-    assert event.args.iscc == ISCC
-    assert event.args.metadataURI == URI
-    assert event.args.termsHash == TERMS
-    assert list(event.args.owners) == [alice.address, bob.address]
-    assert list(event.args.shares) == [7_000, 3_000]
+    assert dict(event.args) == {"contentHash": work.hash}  # the event names the work, nothing more
+    sent = registration_input(registry, w3.eth.get_transaction(work.transaction))
+    assert sent is not None
+    assert (sent["function"], sent["contentHash"], sent["iscc"], sent["termsHash"]) == (
+        "register", work.hash, ISCC, TERMS)
+    assert (sent["owners"], sent["shares"]) == ([alice.address, bob.address], [7_000, 3_000])
+    assert sent["sender"] == platform.address  # the platform registered on its users' behalf
+    assert registry.functions.metadataURITemplate().call() == TEMPLATE
     assert registry.functions.stateOf(content_hash()).call() == bytes(32)  # unregistered
+
+
+def test_register_with_its_own_metadata_uri(w3, registry, accounts) -> None:
+    me, digest = accounts[0], content_hash()
+    receipt = transact(w3, me, registry.functions.registerWithURI(digest, ISCC, URI, TERMS, [me.address],
+                                                                  [10_000]))
+    (event,) = registry.events.MetadataURISet().process_receipt(receipt, errors=DISCARD)
+    assert (event.args.contentHash, event.args.metadataURI) == (digest, URI)
+    (registered,) = registry.events.WorkRegistered().process_receipt(receipt, errors=DISCARD)
+    assert registered.args.contentHash == digest
+    sent = registration_input(registry, w3.eth.get_transaction(receipt["transactionHash"]))
+    assert sent is not None and (sent["function"], sent["metadataURI"]) == ("registerWithURI", URI)
+    with reverts("AlreadyRegistered", contentHash=digest):
+        transact(w3, me, registry.functions.register(digest, ISCC, TERMS, [me.address], [10_000]))
+
+
+def test_only_a_direct_call_s_input_counts_as_the_record(w3, registry, accounts) -> None:
+    """A contract that registers with other owners than its own input names: the transaction's input
+    is not the record, and reading it is refused rather than believed."""
+    me = accounts[0]
+    disguise = deploy_test_contract(w3, me, "Disguise", registry.address)
+    digest = content_hash()
+    receipt = transact(w3, me, disguise.functions.register(digest, ISCC, TERMS, [me.address], [10_000]))
+    (event,) = registry.events.WorkRegistered().process_receipt(receipt, errors=DISCARD)
+    assert event.args.contentHash == digest
+    tx = w3.eth.get_transaction(receipt["transactionHash"])
+    assert disguise.decode_function_input(tx["input"])[1]["owners"] == [me.address]  # what it claims
+    assert registry.functions.stateOf(digest).call() == state_hash([disguise.address], [10_000])  # what ran
+    assert registration_input(registry, tx) is None
+    assert registration_input(registry, {**tx, "to": registry.address, "input": b"\x12\x34"}) is None
 
 
 def test_a_content_hash_registers_once(w3, registry, accounts) -> None:
@@ -113,7 +146,7 @@ def test_a_content_hash_registers_once(w3, registry, accounts) -> None:
 def test_a_refused_registration_reverts_on_chain_too(w3, registry, accounts) -> None:
     """With estimation skipped the transaction is mined, fails, and changes nothing."""
     work = register(w3, registry, accounts[0], [accounts[0].address], [10_000])
-    call = registry.functions.register(work.hash, ISCC, URI, TERMS, [accounts[1].address], [10_000])
+    call = registry.functions.register(work.hash, ISCC, TERMS, [accounts[1].address], [10_000])
     with pytest.raises(TransactionFailed):
         transact(w3, accounts[1], call, gas=200_000)
     assert registry.functions.stateOf(work.hash).call() == state_hash(work.owners, work.shares)
@@ -142,9 +175,9 @@ def test_registration_validation(w3, registry, accounts, owners, shares, error, 
 def test_registration_needs_a_content_hash_and_an_iscc(w3, registry, accounts) -> None:
     me = accounts[0]
     with reverts("ZeroContentHash"):
-        transact(w3, me, registry.functions.register(bytes(32), ISCC, URI, TERMS, [me.address], [10_000]))
+        transact(w3, me, registry.functions.register(bytes(32), ISCC, TERMS, [me.address], [10_000]))
     with reverts("EmptyIscc"):
-        transact(w3, me, registry.functions.register(content_hash(), "", URI, TERMS, [me.address], [10_000]))
+        transact(w3, me, registry.functions.register(content_hash(), "", TERMS, [me.address], [10_000]))
 
 
 def test_thirty_two_owners_register(w3, registry, accounts) -> None:

@@ -89,7 +89,7 @@ def test_the_contract_and_the_mirror_agree_on_registrations(registry, owners: li
         expected = "ok"
     except SharesError as error:
         expected = error.code
-    call = registry.functions.register(b"\x01" * 32, "ISCC:X", "", bytes(32), owners, shares)
+    call = registry.functions.register(b"\x01" * 32, "ISCC:X", bytes(32), owners, shares)
     assert contract_verdict(call) == expected
 
 
@@ -104,8 +104,7 @@ def test_the_contract_and_the_mirror_agree_on_transfers(w3, shared_registry, acc
     amount = data.draw(st.integers(1, shares[owners.index(sender)]))
     digest = data.draw(st.binary(min_size=32, max_size=32).filter(any))
     assume(shared_registry.functions.stateOf(digest).call() == bytes(32))
-    transact(w3, accounts[9], shared_registry.functions.register(digest, "ISCC:X", "", bytes(32), owners,
-                                                                             shares))
+    transact(w3, accounts[9], shared_registry.functions.register(digest, "ISCC:X", bytes(32), owners, shares))
     signer = accounts[people.index(sender)]
     transact(w3, signer, shared_registry.functions.transferShare(digest, owners, shares, to, amount))
     expected = shares_after_transfer(owners, shares, sender=sender, to=to, amount=amount)

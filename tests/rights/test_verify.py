@@ -3,11 +3,15 @@ finds the registration, whose owners and shares are read from the chain (not the
 checked against the contract's state; look-alikes, C2PA and remix lineage of generated media,
 batch-anchored works, a node that cannot be reached, the page and the API for anyone, bad input."""
 
+import hashlib
 import io
+import os
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from eth_account import Account
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -18,16 +22,17 @@ from kernel.errors import ValidationFailed
 from rights import keys
 from rights.chain.client import registry
 from rights.chain.contract import transact
+from rights.chain.indexer import index_events
 from rights.chain.reads import chain_connect, chain_record, chain_transaction
 from rights.keys import platform_account, user_address
 from rights.merkle import state_hash
-from rights.models import ChainTx, Owner, RegistrationMode, Work, WorkStatus
+from rights.models import ChainEvent, ChainTx, Owner, RegistrationMode, Work, WorkStatus
 from rights.services import owners_set, registration_submit, work_create, work_submit
 from rights.services.batches import batch_collect
 from rights.verify.lookup import Verdict, verify
 from rights.verify.query import parse_query
 from tests.projects.factories import UserFactory, project_with_team
-from tests.rights.helpers import png, settle
+from tests.rights.helpers import deploy_test_contract, png, settle
 from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +110,7 @@ def test_uploading_a_registered_file_finds_it_with_owners_and_shares_read_from_t
     assert (record.transaction, record.block_number) == (tx_of(first), first.block_number)
     assert record.block_time == first.registered_at and record.registrant == platform_account().address
     assert record.iscc == first.iscc
-    assert record.metadata_uri.endswith(f"/works/{first.public_id}/metadata.json")
+    assert record.metadata_uri.endswith(f"/registered/{first.sha256}/metadata.json")
     assert exact.matches_database is True and record.changed_block is None
     assert exact.licence is not None and (exact.licence.kind, exact.licence.name, exact.licence.url) == (
         "cc-by-4.0", "CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/")
@@ -114,6 +119,50 @@ def test_uploading_a_registered_file_finds_it_with_owners_and_shares_read_from_t
     assert exact.provenance is not None and not exact.provenance.present  # an upload: no credentials
     assert exact.lineage == [] and exact.batch is None
     assert result.near == []  # the other picture does not look like it
+
+
+def test_the_metadata_uri_on_chain_serves_the_work_s_metadata(two_works):
+    first, _second, _ada = two_works
+    record = chain_record(chain_connect(), first.sha256)
+    path = record.metadata_uri.removeprefix(settings.SITE_URL)
+    response = Client().get(path)
+    assert response.status_code == 200 and response.json()["content"]["sha256"] == first.sha256
+    assert response.json()["id"] == first.public_id
+    assert Client().get(path.replace(first.sha256, "ab" * 32)).status_code == 404  # nothing registered
+    Work.objects.filter(pk=first.pk).update(status=WorkStatus.FAILED)
+    assert Client().get(path).status_code == 404  # a hash is served only while its work holds it
+
+
+def test_a_registration_with_its_own_metadata_uri_shows_that_uri(platform_chain, anvil):
+    """Anyone may register, naming metadata elsewhere than this site's template."""
+    me, contract = Account.from_key(anvil.keys[5]), registry()
+    digest = hashlib.sha256(os.urandom(16)).digest()
+    transact(contract.w3, me, contract.functions.registerWithURI(digest, "ISCC:KAA", "ipfs://bafy/meta.json",
+                                                                 bytes(32), [OUTSIDER], [10_000]))
+    record = chain_record(chain_connect(), digest.hex())
+    assert (record.metadata_uri, record.iscc, record.registrant, record.consistent) == (
+        "ipfs://bafy/meta.json", "ISCC:KAA", me.address, True)
+    assert [(o.address, o.bps) for o in record.owners] == [(OUTSIDER, 10_000)]
+
+
+def test_a_registration_through_another_contract_does_not_show_what_its_input_claims(platform_chain, anvil):
+    """The Disguise contract's input names OUTSIDER as the owner, but registers itself: what the chain
+    holds is not in that input, so verify shows no owners and says why instead of believing it."""
+    me, contract = Account.from_key(anvil.keys[5]), registry()
+    disguise = deploy_test_contract(contract.w3, me, "Disguise", contract.address)
+    digest = hashlib.sha256(os.urandom(16)).digest()
+    claim = disguise.functions.register(digest, "ISCC:KAA", bytes(32), [OUTSIDER], [10_000])
+    transact(contract.w3, me, claim)
+    record = chain_record(chain_connect(), digest.hex())
+    assert record.registered and record.transaction and record.block_number
+    assert (record.owners, record.consistent, record.iscc, record.registrant) == ([], None, "", "")
+    assert "another contract" in record.note
+    result = verify(query=digest.hex())
+    assert result.registered and result.exact is not None and result.exact.chain is not None
+    assert result.exact.chain.owners == []
+    assert index_events() >= 1  # the indexer keeps the event, and takes nothing from that input
+    stored = ChainEvent.objects.get(name="WorkRegistered", content_hash=digest.hex())
+    assert stored.args == {"contentHash": "0x" + digest.hex()}
 
 
 def test_the_owners_come_from_the_chain_not_from_the_database(two_works):

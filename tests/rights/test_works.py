@@ -141,9 +141,9 @@ def test_every_co_owner_confirms_before_the_registration_is_queued_and_changes_a
     work = work_confirm(work_id=work.public_id, user=team.owner)
     assert work.status == WorkStatus.QUEUED
     tx = ChainTx.objects.get(work=work)
-    assert tx.args[3] == f"0x{work.terms_sha256}"  # the licence terms' hash goes on chain too
-    assert tx.args[4] == [user_address(team.owner.pk), user_address(team.editor.pk)]
-    assert tx.args[5] == [5000, 5000]
+    assert tx.args[2] == f"0x{work.terms_sha256}"  # the licence terms' hash goes on chain too
+    assert tx.args[3] == [user_address(team.owner.pk), user_address(team.editor.pk)]
+    assert tx.args[4] == [5000, 5000]
     with pytest.raises(Conflict):
         owners_set(work_id=work.public_id, user=team.owner, owners=[{"user": team.owner.pk, "bps": 10000}])
 
