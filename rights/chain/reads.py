@@ -216,23 +216,21 @@ def chain_record(contract: Contract, sha256: str) -> ChainRecord:
         logs = _content_logs(contract, content_hash, int(w3.eth.block_number))
         named = {name: [log for log in logs if bytes(log["topics"][0]) == TOPICS[name]] for name in
                  ("WorkRegistered", "MetadataURISet", "OwnersChanged")}
-        if not named["WorkRegistered"]:
-            record.note = _("No registration event was found from block %(start)s on: the owners cannot be "
-                            "shown.") % {"start": getattr(settings, "CHAIN_START_BLOCK", 0) or 0}
-            return record
-        registered = named["WorkRegistered"][0]
-        record.block_number = int(registered["blockNumber"])
-        record.block_time = _block_time(w3, record.block_number)
-        record.transaction = _hex(registered["transactionHash"])
-        sent = registration_record(contract, registered["transactionHash"], content_hash)
-        if named["MetadataURISet"]:
-            record.metadata_uri = contract.events.MetadataURISet().process_log(
-                named["MetadataURISet"][0])["args"]["metadataURI"]
-        if sent is not None:
-            record.registrant, record.iscc = sent["sender"], sent["iscc"]
-            record.terms_hash = _hex(sent["termsHash"])
-            if not record.metadata_uri:
-                record.metadata_uri = metadata_url(contract.functions.metadataURITemplate().call(), sha256)
+        sent = None
+        if named["WorkRegistered"]:
+            registered = named["WorkRegistered"][0]
+            record.block_number = int(registered["blockNumber"])
+            record.block_time = _block_time(w3, record.block_number)
+            record.transaction = _hex(registered["transactionHash"])
+            # (a registration without MetadataURISet was made with `register`: the template's)
+            record.metadata_uri = next(
+                (contract.events.MetadataURISet().process_log(log)["args"]["metadataURI"]
+                 for log in named["MetadataURISet"]),
+                metadata_url(contract.functions.metadataURITemplate().call(), sha256))
+            sent = registration_record(contract, registered["transactionHash"], content_hash)
+            if sent is not None:
+                record.registrant, record.iscc = sent["sender"], sent["iscc"]
+                record.terms_hash = _hex(sent["termsHash"])
         if named["OwnersChanged"]:
             latest = named["OwnersChanged"][-1]
             args = contract.events.OwnersChanged().process_log(latest)["args"]
@@ -241,9 +239,13 @@ def chain_record(contract: Contract, sha256: str) -> ChainRecord:
             record.changed_transaction = _hex(latest["transactionHash"])
         elif sent is not None:
             args = sent
-        else:
+        elif named["WorkRegistered"]:
             record.note = _("This work was registered through another contract: its owners are in that "
                             "contract's call, which its transaction's input does not show.")
+            return record
+        else:
+            record.note = _("No registration event was found from block %(start)s on: the owners cannot be "
+                            "shown.") % {"start": getattr(settings, "CHAIN_START_BLOCK", 0) or 0}
             return record
         owners, shares = list(args["owners"]), [int(s) for s in args["shares"]]
         record.owners = [OwnerShare(address=o, bps=s) for o, s in zip(owners, shares, strict=True)]
