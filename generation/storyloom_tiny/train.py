@@ -81,7 +81,12 @@ def clip_spec(plan: Plan, index: int) -> data.ClipSpec:
 
 
 class Trainer:
-    def __init__(self, plan: Plan, workdir: Path, report: Report = print) -> None:
+    """`vae_from`: a trained VAE's directory (diffusers format) to start from: the VAE phases are
+    skipped and only the latents and the transformer are made (a new transformer recipe tried on
+    the committed VAE, which the plan's VAE phases reproduce)."""
+
+    def __init__(self, plan: Plan, workdir: Path, report: Report = print,
+                 vae_from: Path | None = None) -> None:
         self.plan, self.workdir, self.report = plan, workdir, report
         self.workdir.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(plan.seed)
@@ -94,6 +99,11 @@ class Trainer:
         self.state: dict[str, Any] = {"plan": asdict(plan), "phase": "vae", "step": 0,
                                       "losses": {"vae": [], "vae_tune": [], "transformer": []},
                                       "seconds": {}}
+        if vae_from is not None and not self.checkpoint.exists():
+            from diffusers import AutoencoderKLLTXVideo
+
+            self.vae.load_state_dict(AutoencoderKLLTXVideo.from_pretrained(vae_from).state_dict())
+            self.state.update(phase="latents", vae_from=str(vae_from))
         self._load()
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -271,6 +281,8 @@ class Trainer:
         summary = {"plan": self.state["plan"], "minutes": {k: round(v / 60, 1) for k, v in
                                                             self.state["seconds"].items()},
                    "loss_every_50_steps": self.state["losses"]}
+        if "vae_from" in self.state:  # (a path on the training machine: only its last part is kept)
+            summary["vae_from"] = Path(self.state["vae_from"]).name
         (dest / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
         return summary
 

@@ -140,6 +140,15 @@ def test_training_resumes_where_it_stopped_and_ends_where_an_unbroken_run_ends(t
 
     summary = resumed.export(tmp_path / "weights")
     assert len(summary["loss_every_50_steps"]["transformer"]) == 1
+
+    # From a trained VAE: no VAE phase runs, and the transformer is the one the whole plan trains.
+    later = train.Trainer(TINY_PLAN, tmp_path / "c", report=lambda line: None,
+                          vae_from=tmp_path / "weights" / "vae")
+    later.run(bars())
+    assert later.state["losses"]["vae"] == later.state["losses"]["vae_tune"] == []
+    for name, tensor in unbroken.ema.state_dict().items():
+        assert torch.allclose(tensor, later.ema.state_dict()[name], atol=1e-6), name
+    assert later.export(tmp_path / "again")["vae_from"] == "vae"
     model.assemble(tmp_path / "pipeline", weights=tmp_path / "weights")
     pipeline = LTXPipeline.from_pretrained(tmp_path / "pipeline", local_files_only=True)
     frames = pipeline(prompt="a red ball", width=64, height=64, num_frames=17, num_inference_steps=1,

@@ -28,15 +28,19 @@ class Command(BaseCommand):
                             help="checkpoints and the latent cache")
         parser.add_argument("--out", type=Path, default=model.WEIGHTS, help="where the weights go")
         parser.add_argument("--fresh", action="store_true", help="ignore an earlier run's checkpoint")
+        parser.add_argument("--vae-from", type=Path, default=None,
+                            help="a trained VAE's directory (e.g. the committed weights' vae/): skip the VAE "
+                                 "phases, train the latents and the transformer only")
 
-    def handle(self, *args: Any, workdir: Path, out: Path, fresh: bool, **options: Any) -> None:
+    def handle(self, *args: Any, workdir: Path, out: Path, fresh: bool, vae_from: Path | None,
+               **options: Any) -> None:
         given = {f.name: options[f.name] for f in fields(Plan) if options.get(f.name) is not None}
         plan = replace(Plan(), **given)
         if fresh:
             for name in ("checkpoint.pt", "latents.pt"):
                 (workdir / name).unlink(missing_ok=True)
         try:
-            trainer = Trainer(plan, workdir, report=lambda line: self.stdout.write(line))
+            trainer = Trainer(plan, workdir, report=lambda line: self.stdout.write(line), vae_from=vae_from)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         trainer.run(progress=lambda **kw: tqdm(**kw, file=self.stderr._out, dynamic_ncols=True))
