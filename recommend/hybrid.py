@@ -1,9 +1,15 @@
-"""The platform's collaborative recommender: implicit ALS, an item-item model and popularity, blended.
+"""The platform's collaborative recommender: implicit ALS, an item-item model, an item graph
+(RP3beta) and popularity, blended.
 
 Each component is standardised per user over the catalogue before blending, so the weights compare
 like with like whatever the scale of each model's raw scores. The item-item model is exact EASE when
 the catalogue is small enough for a dense inverse, and a sparse BM25 top-k neighbourhood otherwise.
-Pure numpy/scipy/implicit: the feed service and the offline evaluation both use it.
+The graph component is RP3beta (Paudel et al. 2016, "Updatable, accurate, diverse, and scalable
+recommendations for interactive applications"; as evaluated by Dacrema et al. 2019): three-step
+random-walk probabilities user -> item -> user -> item, each step's probabilities raised to alpha,
+an item's arrivals divided by its popularity to the power beta, top-k per item. Only fitted when
+its weight is not zero. Pure numpy/scipy/implicit: the feed service and the offline evaluation
+both use it.
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ from threadpoolctl import threadpool_limits
 # A dense EASE inverse costs n_items^2 memory and n_items^3 time: 6000 items is ~290 MB and a few seconds.
 EASE_MAX_ITEMS = 6000
 ARTIFACT_FORMAT = "storyloom-hybrid"
-ARTIFACT_VERSION = 1
+ARTIFACT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: no graph component
 ITEM_ITEM_MODES = ("auto", "ease", "knn")
-COMPONENTS = ("als", "item", "popularity")
+COMPONENTS = ("als", "item", "graph", "popularity")
+RP3_BLOCK_CELLS = 2**24  # the graph's similarity is computed densely this many cells (64 MB) at a time
 SMALL_BATCH = 32  # rows at most that user_factors_for solves on one thread
 
 
@@ -37,8 +45,12 @@ class HybridParams:
     neighbours: int = 100  # item-item: top neighbours kept per item (kNN mode)
     item_item: str = "auto"  # "ease", "knn", or "auto": ease when n_items <= EASE_MAX_ITEMS, else knn
     ease_lambda: float = 250.0
+    rp3_alpha: float = 1.0
+    rp3_beta: float = 0.5
+    rp3_neighbours: int = 200
     w_als: float = 1.0
     w_item: float = 1.0
+    w_graph: float = 0.0
     w_pop: float = 0.1
     seed: int = 0
 
@@ -88,6 +100,43 @@ def knn_weights(
     return similarity
 
 
+def rp3beta_weights(user_items: sp.csr_matrix, alpha: float, beta: float, neighbours: int) -> sp.csr_matrix:
+    """RP3beta's item x item transition weights (row i: where a walk from item i arrives), top
+    `neighbours` per row, no self-loops: P_iu^alpha @ P_ui^alpha, each column j divided by
+    popularity_j^beta. Computed in blocks of rows of RP3_BLOCK_CELLS cells at most."""
+    binary = sp.csr_matrix(user_items, dtype=np.float32, copy=True)
+    binary.eliminate_zeros()
+    binary.data[:] = 1.0
+    n_items = binary.shape[1]
+    user_degree = np.asarray(binary.sum(axis=1)).ravel()
+    item_degree = np.asarray(binary.sum(axis=0)).ravel()
+
+    def normalised(matrix: sp.csr_matrix, degree: np.ndarray) -> sp.csr_matrix:
+        inverse = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
+        walked = sp.csr_matrix(sp.diags(inverse.astype(np.float32)) @ matrix)
+        walked.data = np.power(walked.data, alpha, dtype=np.float32)
+        return walked
+
+    to_item = normalised(binary, user_degree)  # users x items: P_ui
+    to_user = normalised(sp.csr_matrix(binary.T), item_degree)  # items x users: P_iu
+    arrival = np.power(np.maximum(item_degree, 1.0), -beta, dtype=np.float32)
+    keep = min(neighbours, max(n_items - 1, 1))
+    rows, cols, values = [], [], []
+    step = max(1, RP3_BLOCK_CELLS // max(n_items, 1))
+    for start in range(0, n_items, step):
+        block = np.asarray((to_user[start:start + step] @ to_item).toarray(), dtype=np.float32)
+        block *= arrival[np.newaxis, :]
+        block[np.arange(block.shape[0]), np.arange(start, start + block.shape[0])] = 0.0
+        top = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
+        picked = np.take_along_axis(block, top, axis=1)
+        nonzero = picked > 0
+        rows.append(np.repeat(np.arange(start, start + block.shape[0]), keep)[nonzero.ravel()])
+        cols.append(top[nonzero])
+        values.append(picked[nonzero])
+    return sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(n_items, n_items), dtype=np.float32)
+
+
 class HybridModel:
     """Fit on a user x item matrix of confidence weights; score any user from their interaction row."""
 
@@ -100,6 +149,7 @@ class HybridModel:
         self.popularity = np.zeros(0, dtype=np.float32)  # users with a signal on each item
         self.ease: np.ndarray | None = None
         self.knn: sp.csr_matrix | None = None
+        self.graph: sp.csr_matrix | None = None  # RP3beta, when its weight is not zero
         self._popularity_z = np.zeros(0, dtype=np.float32)
         self._als: AlternatingLeastSquares | None = None
         self._als_serial: AlternatingLeastSquares | None = None
@@ -122,15 +172,23 @@ class HybridModel:
             self.ease, self.knn = ease_weights(user_items, self.params.ease_lambda), None
         else:
             self.ease, self.knn = None, knn_weights(user_items, self.params.neighbours)
+        self.graph = self._fit_graph(user_items)
         self.popularity = np.asarray((user_items > 0).sum(axis=0), dtype=np.float32).ravel()
         self._prepare()
         return self
 
-    def with_weights(self, *, w_als: float, w_item: float, w_pop: float) -> HybridModel:
-        """The same fitted components under other blend weights (no refit): for tuning the blend."""
+    def _fit_graph(self, user_items: sp.csr_matrix) -> sp.csr_matrix | None:
+        p = self.params
+        return rp3beta_weights(user_items, p.rp3_alpha, p.rp3_beta, p.rp3_neighbours) if p.w_graph else None
+
+    def with_weights(self, *, w_als: float, w_item: float, w_pop: float, w_graph: float = 0.0) -> HybridModel:
+        """The same fitted components under other blend weights (no refit): for tuning the blend.
+        A graph weight needs the graph fitted (a model fitted with w_graph != 0)."""
+        if w_graph and self.graph is None:
+            raise ValueError("this model was fitted without its graph component (w_graph = 0)")
         other = HybridModel.__new__(HybridModel)
         other.__dict__.update(self.__dict__)
-        other.params = replace(self.params, w_als=w_als, w_item=w_item, w_pop=w_pop)
+        other.params = replace(self.params, w_als=w_als, w_item=w_item, w_pop=w_pop, w_graph=w_graph)
         return other
 
     def _resolve_mode(self, n_items: int) -> str:
@@ -192,6 +250,13 @@ class HybridModel:
         assert self.knn is not None
         return np.asarray((rows @ self.knn).toarray(), dtype=np.float32)
 
+    def _graph_component(self, rows: sp.csr_matrix) -> np.ndarray:
+        if self.graph is None:
+            return np.zeros((rows.shape[0], self.n_items), dtype=np.float32)
+        binary = rows.copy()
+        binary.data = (binary.data > 0).astype(np.float32)
+        return np.asarray((binary @ self.graph).toarray(), dtype=np.float32)
+
     def _als_component(self, rows: sp.csr_matrix, user_factors: np.ndarray | None) -> np.ndarray:
         if user_factors is None:
             user_factors = self.user_factors_for(rows)
@@ -201,13 +266,17 @@ class HybridModel:
     def standardised_components(
         self, rows: sp.csr_matrix, *, user_factors: np.ndarray | None = None
     ) -> dict[str, np.ndarray]:
-        """Each component z-scored per user (popularity: one shared row); the blend is their weighted sum."""
+        """Each component z-scored per user (popularity: one shared row; the graph only when fitted); the
+        blend is their weighted sum."""
         rows = self._rows(rows)
-        return {
+        components = {
             "als": standardise(self._als_component(rows, user_factors)),
             "item": standardise(self._item_component(rows)),
             "popularity": self._popularity_z[np.newaxis, :],
         }
+        if self.graph is not None:
+            components["graph"] = standardise(self._graph_component(rows))
+        return components
 
     def scores(self, rows: sp.csr_matrix, *, user_factors: np.ndarray | None = None) -> np.ndarray:
         """Blended float32 scores (n_rows, n_items). Items already in a row are not masked: callers mask."""
@@ -218,6 +287,8 @@ class HybridModel:
             blended += np.float32(p.w_als) * standardise(self._als_component(rows, user_factors))
         if p.w_item:
             blended += np.float32(p.w_item) * standardise(self._item_component(rows))
+        if p.w_graph:
+            blended += np.float32(p.w_graph) * standardise(self._graph_component(rows))
         if p.w_pop:
             blended += np.float32(p.w_pop) * self._popularity_z[np.newaxis, :]
         return blended
@@ -229,11 +300,14 @@ class HybridModel:
         rows = self._rows(row)
         if rows.shape[0] != 1:
             raise ValueError("component_scores takes one user's row")
-        return {
+        components = {
             "als": self._als_component(rows, user_factors)[0],
             "item": self._item_component(rows)[0],
             "popularity": np.log1p(self.popularity),
         }
+        if self.graph is not None:
+            components["graph"] = self._graph_component(rows)[0]
+        return components
 
     def similar_items(self, item: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k items with the largest positive item-item weight from `item`, best first."""
@@ -269,6 +343,8 @@ class HybridModel:
         np.savez(directory / "arrays.npz", **arrays)  # type: ignore[arg-type]
         if self.knn is not None:
             sp.save_npz(directory / "item_knn.npz", self.knn)
+        if self.graph is not None:
+            sp.save_npz(directory / "item_graph.npz", self.graph)
         meta: dict[str, Any] = {
             "format": ARTIFACT_FORMAT,
             "version": ARTIFACT_VERSION,
@@ -284,10 +360,10 @@ class HybridModel:
         if not meta_path.is_file():
             raise FileNotFoundError(f"{meta_path} is missing: not a saved recommender (or a partial one)")
         meta = json.loads(meta_path.read_text())
-        if meta.get("format") != ARTIFACT_FORMAT or meta.get("version") != ARTIFACT_VERSION:
+        if meta.get("format") != ARTIFACT_FORMAT or meta.get("version") not in READABLE_VERSIONS:
             raise ValueError(
                 f"{meta_path}: format {meta.get('format')!r} version {meta.get('version')!r}, "
-                f"expected {ARTIFACT_FORMAT!r} version {ARTIFACT_VERSION}"
+                f"expected {ARTIFACT_FORMAT!r} version {' or '.join(map(str, READABLE_VERSIONS))}"
             )
         model = cls(HybridParams(**meta["params"]))
         model.n_items = int(meta["n_items"])
@@ -299,5 +375,7 @@ class HybridModel:
             model.ease = np.asarray(arrays["ease"], dtype=np.float32) if "ease" in arrays else None
         if model.item_item_mode == "knn":
             model.knn = sp.csr_matrix(sp.load_npz(directory / "item_knn.npz"), dtype=np.float32)
+        if (directory / "item_graph.npz").is_file():
+            model.graph = sp.csr_matrix(sp.load_npz(directory / "item_graph.npz"), dtype=np.float32)
         model._prepare()
         return model

@@ -38,7 +38,9 @@ HALF_LIFE_DAYS = 60.0
 MIN_USERS = 2  # no collaborative model below this
 # What `manage.py recommend_evaluate` chose on MovieLens 100K (benchmarks/results/
 # recommend_evaluate_ml100k.md): strong ALS regularisation (implicit does not scale it by activity)
-# and a blend led by ALS with an item-item correction.
+# and a blend led by ALS with an item-item correction. The item graph (RP3beta, w_graph) stays off
+# here: the evaluation's blends use it on both datasets, but what fitting it costs at the gallery's
+# scale (benchmarks/recommend_feed.py: 76,359 works) has not been measured.
 TUNED = HybridParams(regularization=30.0, alpha=3.0, w_als=4.0, w_item=1.0, w_pop=0.1)
 
 

@@ -1,4 +1,4 @@
-"""The models compared offline, each with its hyper-parameter grid: four public baselines and the hybrid.
+"""The models compared offline, each with its hyper-parameter grid: five public baselines and the hybrid.
 
 Every model is fitted on a binary user x item matrix of positives and returns dense scores for a batch
 of users from their training rows; the protocol masks the training items and ranks the rest.
@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
-from recommend.hybrid import HybridModel, HybridParams, confidence, ease_weights, knn_weights
+from recommend.hybrid import HybridModel, HybridParams, confidence, ease_weights, knn_weights, rp3beta_weights
 
 ALS_ITERATIONS = 15
 Params = dict[str, Any]
@@ -157,6 +157,37 @@ class EASE:
         return EASEModel(**params)
 
 
+# RP3beta ------------------------------------------------------------------------------------------
+
+
+class RP3betaModel:
+    """Paudel et al.'s RP3beta item graph (`recommend.hybrid.rp3beta_weights`): strong on MovieLens-style
+    data in Dacrema et al.'s 2019 reproducibility study."""
+
+    def __init__(self, *, rp3_alpha: float, rp3_beta: float, rp3_neighbours: int) -> None:
+        self.alpha, self.beta, self.neighbours = rp3_alpha, rp3_beta, rp3_neighbours
+        self.similarity = sp.csr_matrix((0, 0), dtype=np.float32)
+
+    def fit(self, train: sp.csr_matrix) -> None:
+        self.similarity = rp3beta_weights(train, self.alpha, self.beta, self.neighbours)
+
+    def scores(self, users: np.ndarray, train: sp.csr_matrix) -> np.ndarray:
+        return np.asarray((train[users] @ self.similarity).toarray(), dtype=np.float32)
+
+
+class RP3beta:
+    name = "RP3beta"
+
+    def grid(self, quick: bool, tuned: dict[str, Params]) -> list[Params]:
+        if quick:
+            return _grid(rp3_alpha=[1.0], rp3_beta=[0.5], rp3_neighbours=[50])
+        return _grid(rp3_alpha=[0.5, 0.75, 1.0], rp3_beta=[0.0, 0.25, 0.5, 0.75],
+                     rp3_neighbours=[100, 200, 400])
+
+    def build(self, params: Params, seed: int) -> Recommender:
+        return RP3betaModel(**params)
+
+
 # The platform's hybrid ----------------------------------------------------------------------------
 
 
@@ -170,14 +201,16 @@ class HybridAdapter:
         self.model: HybridModel | None = None
 
     def fit(self, train: sp.csr_matrix) -> None:
-        components = replace(self.params, w_als=0.0, w_item=0.0, w_pop=0.0)
+        # (fitted with the graph, whatever the blend: weights then choose among what is there)
+        components = replace(self.params, w_als=0.0, w_item=0.0, w_pop=0.0, w_graph=1.0)
         digest = hashlib.sha1(train.indptr.tobytes() + train.indices.tobytes() + train.data.tobytes())
         key = (components, train.shape, digest.hexdigest())
         if key not in self.cache:
             self.cache.clear()  # one fitted model at a time: memory stays that of one model
             self.cache[key] = HybridModel(components).fit(train)
         p = self.params
-        self.model = self.cache[key].with_weights(w_als=p.w_als, w_item=p.w_item, w_pop=p.w_pop)
+        self.model = self.cache[key].with_weights(w_als=p.w_als, w_item=p.w_item, w_pop=p.w_pop,
+                                                  w_graph=p.w_graph)
 
     def scores(self, users: np.ndarray, train: sp.csr_matrix) -> np.ndarray:
         assert self.model is not None
@@ -185,9 +218,10 @@ class HybridAdapter:
 
 
 class Hybrid:
-    """ALS, EASE and item-kNN parameters come from those baselines' own tuning on the same validation
-    split; the blend stage then tunes the weights, with the item-item regularisation at the tuned value
-    and below it (a less regularised EASE complements ALS better than the one that is best alone)."""
+    """ALS, EASE, item-kNN and RP3beta parameters come from those baselines' own tuning on the same
+    validation split; the blend stage then tunes the weights, with the item-item regularisation at the
+    tuned value and below it (a less regularised EASE complements ALS better than the one that is best
+    alone)."""
 
     name = "Storyloom hybrid"
 
@@ -198,15 +232,18 @@ class Hybrid:
         base: Params = {"iterations": ALS_ITERATIONS}
         base.update(tuned.get(ALS.name, {}))
         base.update(tuned.get(ItemKNN.name, {}))
+        base.update(tuned.get(RP3beta.name, {}))
         ease_lambda = float(tuned.get(EASE.name, {}).get("ease_lambda", HybridParams.ease_lambda))
         if quick:
             lambdas = [ease_lambda]
-            weights = _grid(w_als=[0.5, 1.0], w_item=[1.0], w_pop=[0.0, 0.1])
+            weights = _grid(w_als=[0.5, 1.0], w_item=[1.0], w_graph=[0.0, 1.0], w_pop=[0.0, 0.1])
         else:
-            lambdas = [ease_lambda, ease_lambda / 2, ease_lambda / 4]
-            # Only the ratios matter: the item-item weight stays 1 and ALS ranges from off to dominant.
-            weights = _grid(w_als=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0], w_item=[1.0], w_pop=[0.0, 0.1])
-            weights += _grid(w_als=[1.0], w_item=[0.0], w_pop=[0.0, 0.1])
+            lambdas = [ease_lambda, ease_lambda / 2]
+            # Only the ratios matter: the item-item weight is 1 or off, ALS ranges from off to
+            # dominant, the graph from off to twice the item-item model.
+            weights = [w for w in _grid(w_als=[0.0, 1.0, 2.0, 4.0, 8.0], w_item=[0.0, 1.0],
+                                        w_graph=[0.0, 0.5, 1.0, 2.0], w_pop=[0.0, 0.1])
+                       if w["w_als"] or w["w_item"] or w["w_graph"]]
         # Grouped by lambda so that consecutive candidates reuse one fitted model.
         return [{**base, "ease_lambda": lam, **w} for lam in lambdas for w in weights]
 
@@ -216,4 +253,4 @@ class Hybrid:
 
 def default_candidates() -> list[Candidate]:
     """In tuning order: the hybrid last, since it starts from the others' tuned parameters."""
-    return [MostPopular(), ALS(), ItemKNN(), EASE(), Hybrid()]
+    return [MostPopular(), ALS(), ItemKNN(), EASE(), RP3beta(), Hybrid()]

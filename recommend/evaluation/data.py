@@ -1,4 +1,5 @@
-"""Rating data for the offline evaluation: a seeded synthetic generator and a MovieLens 100K loader."""
+"""Rating data for the offline evaluation: a seeded synthetic generator, a MovieLens 100K loader (explicit
+ratings) and a HetRec 2011 Last.fm loader (implicit: listening counts), with an optional k-core filter."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class Ratings:
-    """Explicit ratings with users and items renumbered 0..n-1 (the catalogue is every rated item)."""
+    """Ratings or counts with users and items renumbered 0..n-1 (the catalogue is every rated item)."""
 
     name: str
     users: np.ndarray  # int64 row index per rating
     items: np.ndarray  # int64 column index per rating
-    ratings: np.ndarray  # float32, 1-5
+    ratings: np.ndarray  # float32: explicit ratings 1-5, or implicit counts
     n_users: int
     n_items: int
+    positive: float = 4.0  # the least rating that counts as a positive (implicit data: every entry, 1)
 
     def describe(self) -> dict[str, object]:
         return {
@@ -29,8 +31,27 @@ class Ratings:
             "users": self.n_users,
             "items": self.n_items,
             "ratings": len(self.ratings),
-            "positives (rating >= 4)": int((self.ratings >= 4).sum()),
+            "positives": int((self.ratings >= self.positive).sum()),
+            "positive_rating": self.positive,
         }
+
+    def k_core(self, k: int) -> Ratings:
+        """Only users and items with at least k positives each, repeated until both hold (the k-core
+        of the positives' graph; the usual filter of the literature), renumbered."""
+        keep = self.ratings >= self.positive
+        while True:
+            user_counts = np.bincount(self.users[keep], minlength=self.n_users)
+            item_counts = np.bincount(self.items[keep], minlength=self.n_items)
+            kept = keep & (user_counts[self.users] >= k) & (item_counts[self.items] >= k)
+            if kept.sum() == keep.sum():
+                break
+            keep = kept
+        if not keep.any():
+            raise DatasetError(f"{self.name}: nothing is left in its {k}-core")
+        users, n_users = _renumber(self.users[keep])
+        items, n_items = _renumber(self.items[keep])
+        return Ratings(name=f"{self.name}, {k}-core", users=users, items=items, ratings=self.ratings[keep],
+                       n_users=n_users, n_items=n_items, positive=self.positive)
 
 
 def _renumber(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -82,6 +103,57 @@ def load_movielens(path: Path) -> Ratings:
         n_users=n_users,
         n_items=n_items,
     )
+
+
+LASTFM_HEADER = ["userID", "artistID", "weight"]
+
+
+def load_lastfm(path: Path) -> Ratings:
+    """HetRec 2011 Last.fm's ``user_artists.dat``: a header line (userID, artistID, weight), then a
+    user, an artist and how many times they played that artist, tab-separated. Implicit feedback:
+    every pair listened to is a positive."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file (expected a HetRec 2011 Last.fm user_artists.dat)")
+    expected = "user id, artist id and play count (integers), separated by tabs"
+    users: list[int] = []
+    items: list[int] = []
+    counts: list[float] = []
+    with path.open(encoding="utf-8", errors="strict") as lines:
+        try:
+            header = next(lines, "").rstrip("\r\n").split("\t")
+            if header != LASTFM_HEADER:
+                raise DatasetError(f"{path}, line 1: expected the header {chr(9).join(LASTFM_HEADER)!r}")
+            for number, line in enumerate(lines, start=2):
+                if not line.strip():
+                    continue
+                try:
+                    user, item, count = (int(field) for field in line.rstrip("\r\n").split("\t"))
+                except ValueError:
+                    raise DatasetError(
+                        f"{path}, line {number}: expected {expected}; got {line.strip()[:80]!r}"
+                    ) from None
+                if count < 1:
+                    raise DatasetError(f"{path}, line {number}: play count {count}, expected at least 1")
+                users.append(user)
+                items.append(item)
+                counts.append(float(count))
+        except UnicodeDecodeError as error:
+            raise DatasetError(f"{path}: not UTF-8 text ({error}); expected {expected}") from None
+    if not counts:
+        raise DatasetError(f"{path}: no plays (expected lines of {expected})")
+    user_index, n_users = _renumber(np.array(users))
+    item_index, n_items = _renumber(np.array(items))
+    return Ratings(name=path.name, users=user_index, items=item_index,
+                   ratings=np.array(counts, dtype=np.float32), n_users=n_users, n_items=n_items, positive=1.0)
+
+
+def load_dataset(path: Path) -> Ratings:
+    """A Last.fm user_artists.dat (recognised by its header) or a MovieLens u.data."""
+    if path.is_file():
+        with path.open("rb") as handle:
+            if handle.readline().startswith(b"userID\tartistID"):
+                return load_lastfm(path)
+    return load_movielens(path)
 
 
 def synthetic(

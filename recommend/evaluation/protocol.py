@@ -1,6 +1,7 @@
 """The offline protocol: positives, per-user splits, ranking metrics, tuning on validation, the full run.
 
-- Positives are ratings >= 4, as a binary user x item matrix; the catalogue is every rated item.
+- Positives are ratings >= 4 (implicit data: every entry), as a binary user x item matrix; the catalogue
+  is every rated item.
 - Test: a random 20% of each user's positives (per seed). Validation: a random 20% of each user's
   *training* positives; models are tuned on it, then refitted on the whole training split.
 - Every item except the user's training positives is ranked. Users without test positives are skipped.
@@ -23,7 +24,6 @@ import scipy.sparse as sp
 from recommend.evaluation.baselines import Candidate, Params, Recommender, default_candidates
 from recommend.evaluation.data import Ratings
 
-POSITIVE_RATING = 4.0
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.2
 TOP_K = 20
@@ -33,8 +33,8 @@ METRICS = ("recall@20", "ndcg@10", "coverage@20", "diversity@20")
 BATCH = 512
 
 
-def positives(ratings: Ratings, threshold: float = POSITIVE_RATING) -> sp.csr_matrix:
-    keep = ratings.ratings >= threshold
+def positives(ratings: Ratings) -> sp.csr_matrix:
+    keep = ratings.ratings >= ratings.positive
     matrix = sp.csr_matrix(
         (np.ones(int(keep.sum()), dtype=np.float32), (ratings.users[keep], ratings.items[keep])),
         shape=(ratings.n_users, ratings.n_items),

@@ -30,8 +30,31 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     return summary
 
 
+HYBRID = "Storyloom hybrid"
+
+
+def verdict(results: dict[str, Any], metric: str = "ndcg@10") -> dict[str, Any]:
+    """The hybrid against the best single model by `metric`: the margin of their means, each one's
+    sample std, and the per-seed (paired: same split) differences' mean and std. It wins by more than
+    one std when the margin exceeds the larger of the two stds."""
+    summary = summarise(results)
+    singles = {name: values for name, values in summary.items() if name != HYBRID}
+    if HYBRID not in summary or not singles:
+        return {}
+    best = max(singles, key=lambda name: singles[name][metric]["mean"])
+    ours, theirs = summary[HYBRID][metric], singles[best][metric]
+    differences = np.array(ours["per_seed"]) - np.array(theirs["per_seed"])
+    margin = ours["mean"] - theirs["mean"]
+    std = max(ours["std"], theirs["std"])
+    return {"metric": metric, "best_single": best, "margin": margin, "std": std,
+            "paired_mean": float(differences.mean()),
+            "paired_std": float(differences.std(ddof=1)) if len(differences) > 1 else 0.0,
+            "seeds_won": int((differences > 0).sum()), "seeds": len(differences),
+            "wins_by_more_than_one_std": bool(margin > std)}
+
+
 def to_json(results: dict[str, Any]) -> dict[str, Any]:
-    return {**results, "summary": summarise(results)}
+    return {**results, "summary": summarise(results), "verdict": verdict(results)}
 
 
 def table(results: dict[str, Any]) -> str:
@@ -53,14 +76,16 @@ def to_markdown(results: dict[str, Any]) -> str:
         f"# Recommender evaluation: {dataset['name']}",
         "",
         f"{dataset['users']} users, {dataset['items']} items, {dataset['ratings']} ratings, "
-        f"{dataset['positives (rating >= 4)']} positives (rating >= 4). Mean ± sample std over {seeds} "
-        f"seed{'s' if seeds != 1 else ''}{' (quick grids)' if results['quick'] else ''}.",
+        f"{dataset['positives']} positives (rating >= {dataset['positive_rating']:g}). Mean ± sample std "
+        f"over {seeds} seed{'s' if seeds != 1 else ''}{' (quick grids)' if results['quick'] else ''}.",
         "",
         table(results),
         "",
+        *_verdict_lines(verdict(results)),
         "## Protocol",
         "",
-        "- Positives: ratings >= 4. Test: a random 20% of each user's positives, per seed.",
+        f"- Positives: ratings >= {dataset['positive_rating']:g}. Test: a random 20% of each user's "
+        "positives, per seed.",
         "- Tuning: on a validation split of 20% of each user's training positives (training data only),"
         f" by NDCG@{NDCG_K}; each model is then refitted on the whole training split with the chosen"
         " parameters.",
@@ -72,8 +97,8 @@ def to_markdown(results: dict[str, Any]) -> str:
         f"- Diversity@{TOP_K}: mean pairwise (1 - cosine) within each top-{TOP_K} list, averaged over"
         " users; items are their L2-normalised columns of the training matrix, independent of the model"
         " under test (an item without training positives counts as dissimilar to every other).",
-        "- The hybrid takes the ALS, EASE and item-kNN parameters tuned for those baselines on the same"
-        " validation split, then tunes its blend weights there.",
+        "- The hybrid takes the ALS, EASE, item-kNN and RP3beta parameters tuned for those baselines on"
+        " the same validation split, then tunes its blend weights there.",
         "",
         "## Chosen parameters",
         "",
@@ -86,6 +111,19 @@ def to_markdown(results: dict[str, Any]) -> str:
             parts.append(f"| {run['seed']} | {name} | {params} | {model['tuning_seconds']} "
                          f"| {model['fit_seconds']} |")
     return "\n".join(parts) + "\n"
+
+
+def _verdict_lines(found: dict[str, Any]) -> list[str]:
+    if not found:
+        return []
+    outcome = "more than" if found["wins_by_more_than_one_std"] else "not more than"
+    return [
+        f"The hybrid against the best single model ({found['best_single']}) by NDCG@{NDCG_K}: "
+        f"{found['margin']:+.4f}, {outcome} one std ({found['std']:.4f}, the larger of the two); "
+        f"per seed (the same split for both) {found['paired_mean']:+.4f} ± {found['paired_std']:.4f}, "
+        f"ahead on {found['seeds_won']} of {found['seeds']} seeds.",
+        "",
+    ]
 
 
 def write_report(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:

@@ -12,7 +12,14 @@ import scipy.sparse as sp
 from django.core.management import CommandError, call_command
 
 from recommend.evaluation.baselines import EASE, Hybrid, MostPopular, Params, Recommender, default_candidates
-from recommend.evaluation.data import DatasetError, load_movielens, synthetic
+from recommend.evaluation.data import (
+    DatasetError,
+    Ratings,
+    load_dataset,
+    load_lastfm,
+    load_movielens,
+    synthetic,
+)
 from recommend.evaluation.protocol import (
     METRICS,
     coverage,
@@ -26,6 +33,7 @@ from recommend.evaluation.protocol import (
     split_per_user,
     top_items,
 )
+from recommend.evaluation.report import verdict
 
 # Metrics --------------------------------------------------------------------------------------------
 
@@ -205,3 +213,51 @@ def test_the_command_writes_markdown_and_json_for_all_models_and_metrics(tmp_pat
     # the recommenders learn the synthetic tastes: each beats popularity on NDCG@10
     popular = data["summary"]["most-popular"]["ndcg@10"]["mean"]
     assert all(data["summary"][name]["ndcg@10"]["mean"] > popular for name in names[1:])
+
+
+def test_a_tiny_lastfm_file_parses_every_play_a_positive(tmp_path: Path) -> None:
+    path = tmp_path / "user_artists.dat"
+    path.write_text("userID\tartistID\tweight\n2\t51\t13883\n2\t52\t11690\n3\t51\t1\n")
+    ratings = load_dataset(path)
+    assert (ratings.n_users, ratings.n_items, ratings.positive) == (2, 2, 1.0)
+    assert positives(ratings).nnz == 3 and ratings.describe()["positives"] == 3
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("user\tartist\tweight\n2\t51\t3\n", "line 1: expected the header"),
+    ("userID\tartistID\tweight\n2\t51\n", "line 2: expected user id, artist id and play count"),
+    ("userID\tartistID\tweight\n2\t51\t0\n", "line 2: play count 0"),
+    ("userID\tartistID\tweight\n", "no plays"),
+])
+def test_a_malformed_lastfm_file_names_the_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "user_artists.dat"
+    path.write_text(content)
+    with pytest.raises(DatasetError, match=message):
+        load_lastfm(path)
+
+
+def test_the_k_core_keeps_users_and_items_with_k_positives_each_until_both_hold() -> None:
+    # user 0 rates items 0, 1, 2; user 1 items 0, 1; user 2 item 2 only (positive); user 3 item 0 (a 3)
+    ratings = Ratings(name="t", users=np.array([0, 0, 0, 1, 1, 2, 3]), items=np.array([0, 1, 2, 0, 1, 2, 0]),
+                      ratings=np.array([5, 5, 5, 4, 5, 5, 3], dtype=np.float32), n_users=4, n_items=3)
+    core = ratings.k_core(2)
+    # item 2 has two positives (users 0 and 2), but user 2 has one: gone, and then item 2 has one: gone
+    assert (core.n_users, core.n_items, len(core.ratings)) == (2, 2, 4)
+    assert core.name == "t, 2-core"
+    with pytest.raises(DatasetError, match="nothing is left"):
+        ratings.k_core(5)
+
+
+def test_the_verdict_compares_the_hybrid_with_the_best_single_model() -> None:
+    def run(seed: int, hybrid: float, ease: float) -> dict:
+        metrics = {"recall@20": 0.0, "coverage@20": 0.0, "diversity@20": 0.0}
+        return {"seed": seed, "models": {"EASE": {"metrics": {**metrics, "ndcg@10": ease}},
+                                         "most-popular": {"metrics": {**metrics, "ndcg@10": 0.1}},
+                                         "Storyloom hybrid": {"metrics": {**metrics, "ndcg@10": hybrid}}}}
+    results = {"models": ["most-popular", "EASE", "Storyloom hybrid"],
+               "runs": [run(0, 0.33, 0.32), run(1, 0.35, 0.34), run(2, 0.34, 0.33)]}
+    found = verdict(results)
+    assert found["best_single"] == "EASE" and found["seeds_won"] == 3
+    assert found["margin"] == pytest.approx(0.01) and found["std"] == pytest.approx(0.01)
+    assert found["paired_mean"] == pytest.approx(0.01) and found["paired_std"] == pytest.approx(0.0, abs=1e-9)
+    assert not found["wins_by_more_than_one_std"]  # 0.01 is not more than one std of 0.01

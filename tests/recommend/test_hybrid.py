@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommend import hybrid
-from recommend.hybrid import HybridModel, HybridParams, standardise
+from recommend.hybrid import HybridModel, HybridParams, rp3beta_weights, standardise
 
 USERS_PER_GROUP = 40
 ITEMS_PER_GROUP = 30
@@ -155,3 +155,38 @@ def test_bad_inputs_are_refused() -> None:
     model = HybridModel(HybridParams(factors=4, iterations=3)).fit(MATRIX)
     with pytest.raises(ValueError, match="items"):
         model.scores(sp.csr_matrix((1, 3), dtype=np.float32))
+
+
+def test_rp3beta_walks_user_item_user_item_and_discounts_popular_arrivals(monkeypatch) -> None:
+    # users 0 and 1 share item 0; user 0 also has item 1, user 1 item 2; user 2 has items 2 and 3
+    matrix = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 0, 1, 1]], dtype=np.float32))
+    plain = rp3beta_weights(matrix, alpha=1.0, beta=0.0, neighbours=10).toarray()
+    # from item 0: to user 0 or 1 (1/2 each), then to one of that user's two items (1/2 each)
+    np.testing.assert_allclose(plain[0], [0.0, 0.25, 0.25, 0.0])  # no self-loop
+    np.testing.assert_allclose(plain[3], [0.0, 0.0, 0.5, 0.0])  # item 3 -> user 2 -> item 2
+    discounted = rp3beta_weights(matrix, alpha=1.0, beta=1.0, neighbours=10).toarray()
+    # item 2 has two users: arrivals there are halved; item 1 has one
+    np.testing.assert_allclose(discounted[0], [0.0, 0.25, 0.125, 0.0])
+    monkeypatch.setattr(hybrid, "RP3_BLOCK_CELLS", 4)  # one item row per block: the same weights
+    blocked = rp3beta_weights(matrix, alpha=1.0, beta=1.0, neighbours=10)
+    np.testing.assert_allclose(blocked.toarray(), discounted)
+    top1 = rp3beta_weights(matrix, alpha=1.0, beta=1.0, neighbours=1)
+    assert list(np.diff(top1.indptr)) == [1, 1, 1, 1] and top1[0, 1] == pytest.approx(0.25)
+
+
+def test_the_graph_component_blends_and_survives_save_and_load(tmp_path) -> None:
+    params = HybridParams(factors=4, iterations=3, item_item="ease", w_graph=1.0, rp3_neighbours=5)
+    model = HybridModel(params).fit(MATRIX)
+    assert model.graph is not None
+    rows = MATRIX[:3]
+    components = model.standardised_components(rows, user_factors=model.user_factors[:3])
+    assert set(components) == {"als", "item", "graph", "popularity"}
+    model.save(tmp_path / "m")
+    loaded = HybridModel.load(tmp_path / "m")
+    assert loaded.graph is not None and (loaded.graph != model.graph).nnz == 0
+    np.testing.assert_allclose(loaded.scores(rows, user_factors=loaded.user_factors[:3]),
+                               model.scores(rows, user_factors=model.user_factors[:3]), rtol=1e-5)
+    without = HybridModel(HybridParams(factors=4, iterations=3, item_item="ease")).fit(MATRIX)
+    assert without.graph is None  # not fitted unless weighted
+    with pytest.raises(ValueError, match="without its graph"):
+        without.with_weights(w_als=1.0, w_item=1.0, w_pop=0.0, w_graph=1.0)

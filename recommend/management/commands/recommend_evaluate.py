@@ -1,5 +1,6 @@
-"""`manage.py recommend_evaluate [--dataset synthetic|PATH]`: the offline comparison of the recommender
-with most-popular, implicit ALS, item-kNN (BM25) and EASE, written as Markdown and JSON."""
+"""`manage.py recommend_evaluate [--dataset synthetic|PATH] [--core K]`: the offline comparison of the
+recommender with most-popular, implicit ALS, item-kNN (BM25), EASE and RP3beta, written as Markdown and
+JSON."""
 
 from pathlib import Path
 from typing import Any
@@ -7,19 +8,24 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kernel.paths import VAR_DIR
-from recommend.evaluation.data import DatasetError, Ratings, load_movielens, synthetic
+from recommend.evaluation.data import DatasetError, Ratings, load_dataset, synthetic
 from recommend.evaluation.protocol import run_evaluation
 from recommend.evaluation.report import table, write_report
 
 
 class Command(BaseCommand):
     help = ("Compare the recommender with public baselines offline (Recall@20, NDCG@10, coverage, "
-            "diversity) on synthetic data or a MovieLens 100K style u.data file.")
+            "diversity) on synthetic data, a MovieLens 100K style u.data file or a HetRec 2011 Last.fm "
+            "user_artists.dat.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dataset", default="synthetic",
-                            help="'synthetic' (default) or the path of a u.data file: user, item, rating, "
-                                 "timestamp, tab-separated")
+                            help="'synthetic' (default), the path of a u.data file (user, item, rating, "
+                                 "timestamp, tab-separated) or of a Last.fm user_artists.dat (its header, "
+                                 "then user, artist, plays)")
+        parser.add_argument("--core", type=int, default=0,
+                            help="keep only the k-core: users and items with at least K positives each "
+                                 "(default: everything)")
         parser.add_argument("--seeds", type=int, default=3,
                             help="random splits to average over (default 3)")
         parser.add_argument("--out", type=Path, default=None,
@@ -34,6 +40,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["seeds"] < 1:
             raise CommandError(f"--seeds must be at least 1, got {options['seeds']}")
+        if options["core"] < 0:
+            raise CommandError(f"--core must be 0 or more, got {options['core']}")
         ratings = self._ratings(options)
         out = options["out"] or VAR_DIR / "recommend" / "evaluation"
         self.stdout.write(f"Evaluating on {ratings.name}: {ratings.n_users} users, {ratings.n_items} items, "
@@ -52,6 +60,7 @@ class Command(BaseCommand):
                                    f"got {users} and {items}")
             return synthetic(n_users=users, n_items=items)
         try:
-            return load_movielens(Path(options["dataset"]))
+            ratings = load_dataset(Path(options["dataset"]))
+            return ratings.k_core(options["core"]) if options["core"] > 1 else ratings
         except DatasetError as error:
             raise CommandError(str(error)) from None
