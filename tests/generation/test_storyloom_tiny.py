@@ -34,9 +34,10 @@ def mp4_frames(path, size: int = model.SIZE) -> np.ndarray:
                      for f in frames])
 
 
-# The committed weights draw the colour asked for, not yet the motion (tiny_evaluate on held-out
-# prompts: colour 92 %, motion 17 %); strict, so it says when they do.
-@pytest.mark.xfail(strict=True, reason="Storyloom Tiny's weights do not yet move the object as asked")
+# The committed weights draw the colour asked for, the motion only in about one clip in five
+# (tiny_evaluate on held-out prompts: colour 90 %, motion 21 %), not in this one; strict, so it
+# says when they do.
+@pytest.mark.xfail(strict=True, reason="Storyloom Tiny moves the object as asked in one clip in five")
 @pytest.mark.django_db
 def test_a_prompt_sent_through_the_api_comes_back_as_the_clip_it_describes(team, settings, tmp_path):
     settings.GENERATION_PRESETS = {}
@@ -230,3 +231,16 @@ def test_a_watermark_does_not_fool_the_analysis():
     small = np.stack([np.asarray(Image.fromarray(f).resize((64, 64), Image.Resampling.BOX)) for f in marked])
     reading = analysis.read(small)
     assert (reading.colour, reading.shape, reading.motion) == ("green", "triangle", "left")
+
+
+def test_the_curriculum_draws_only_clips_on_easy_backgrounds_first(tmp_path):
+    plan = replace(TINY_PLAN, clips=64, transformer_batch=8, transformer_curriculum=2)
+    trainer = train.Trainer(plan, tmp_path, report=lambda line: None)
+    everything = range(plan.clips)
+    trainer._easy = [i for i in everything if train.clip_spec(plan, i).background in train.EASY_BACKGROUNDS]
+    assert 0 < len(trainer._easy) < plan.clips
+    for step in range(4):
+        drawn = trainer._batch(step, train._rng(plan, "transformer", step))
+        assert len(drawn) == 8
+        easy = all(i in trainer._easy for i in drawn)
+        assert easy if step < 2 else not easy  # (after it, 8 clips drawn from all are not all easy)
