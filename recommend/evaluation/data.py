@@ -3,6 +3,7 @@ ratings) and a HetRec 2011 Last.fm loader (implicit: listening counts), with an 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,8 @@ class Ratings:
         }
 
     def k_core(self, k: int) -> Ratings:
-        """Only users and items with at least k positives each, repeated until both hold (the k-core
-        of the positives' graph; the usual filter of the literature), renumbered."""
+        """The positives of users and items with at least k positives each, repeated until both
+        hold (the k-core of the positives' graph; the usual filter of the literature), renumbered."""
         keep = self.ratings >= self.positive
         while True:
             user_counts = np.bincount(self.users[keep], minlength=self.n_users)
@@ -59,50 +60,58 @@ def _renumber(values: np.ndarray) -> tuple[np.ndarray, int]:
     return index.astype(np.int64), len(unique)
 
 
-def load_movielens(path: Path) -> Ratings:
-    """A file in MovieLens 100K's ``u.data`` format: user, item, rating, timestamp, tab-separated."""
+def _rows(path: Path, *, what: str, expected: str, fields: int | None = None,
+          header: list[str] | None = None) -> Iterator[tuple[int, list[int]]]:
+    """(line number, integers) for each non-blank line of a tab-separated file of integers, after
+    its `header` line if it has one; DatasetError naming the file and line for anything else."""
     if not path.is_file():
-        raise DatasetError(f"{path}: no such file (expected a MovieLens 100K style u.data)")
-    expected = "user id, item id, rating 1-5 and timestamp (integers), separated by tabs"
-    users: list[int] = []
-    items: list[int] = []
-    ratings: list[float] = []
+        raise DatasetError(f"{path}: no such file (expected {what})")
     with path.open(encoding="utf-8", errors="strict") as lines:
         try:
-            for number, line in enumerate(lines, start=1):
+            start = 1
+            if header is not None:
+                start = 2
+                if next(lines, "").rstrip("\r\n").split("\t") != header:
+                    raise DatasetError(f"{path}, line 1: expected the header {chr(9).join(header)!r}")
+            for number, line in enumerate(lines, start=start):
                 if not line.strip():
                     continue
-                fields = line.rstrip("\r\n").split("\t")
-                if len(fields) != 4:
+                cells = line.rstrip("\r\n").split("\t")
+                if fields is not None and len(cells) != fields:
                     raise DatasetError(
-                        f"{path}, line {number}: {len(fields)} tab-separated fields, expected 4 "
+                        f"{path}, line {number}: {len(cells)} tab-separated fields, expected {fields} "
                         f"({expected}); got {line.strip()[:80]!r}"
                     )
                 try:
-                    user, item, rating, _ = (int(field) for field in fields)
+                    yield number, [int(cell) for cell in cells]
                 except ValueError:
                     raise DatasetError(
                         f"{path}, line {number}: expected {expected}; got {line.strip()[:80]!r}"
                     ) from None
-                if not 1 <= rating <= 5:
-                    raise DatasetError(f"{path}, line {number}: rating {rating}, expected 1 to 5")
-                users.append(user)
-                items.append(item)
-                ratings.append(float(rating))
         except UnicodeDecodeError as error:
             raise DatasetError(f"{path}: not UTF-8 text ({error}); expected {expected}") from None
-    if not ratings:
+
+
+def _ratings(path: Path, rows: list[tuple[int, int, float]], positive: float) -> Ratings:
+    users, items, values = (np.array(column) for column in zip(*rows, strict=True))
+    user_index, n_users = _renumber(users)
+    item_index, n_items = _renumber(items)
+    return Ratings(name=path.name, users=user_index, items=item_index, ratings=values.astype(np.float32),
+                   n_users=n_users, n_items=n_items, positive=positive)
+
+
+def load_movielens(path: Path) -> Ratings:
+    """A file in MovieLens 100K's ``u.data`` format: user, item, rating, timestamp, tab-separated."""
+    expected = "user id, item id, rating 1-5 and timestamp (integers), separated by tabs"
+    rows: list[tuple[int, int, float]] = []
+    for number, (user, item, rating, _) in _rows(path, what="a MovieLens 100K style u.data",
+                                                expected=expected, fields=4):
+        if not 1 <= rating <= 5:
+            raise DatasetError(f"{path}, line {number}: rating {rating}, expected 1 to 5")
+        rows.append((user, item, float(rating)))
+    if not rows:
         raise DatasetError(f"{path}: no ratings (expected lines of {expected})")
-    user_index, n_users = _renumber(np.array(users))
-    item_index, n_items = _renumber(np.array(items))
-    return Ratings(
-        name=path.name,
-        users=user_index,
-        items=item_index,
-        ratings=np.array(ratings, dtype=np.float32),
-        n_users=n_users,
-        n_items=n_items,
-    )
+    return _ratings(path, rows, positive=4.0)
 
 
 LASTFM_HEADER = ["userID", "artistID", "weight"]
@@ -112,39 +121,19 @@ def load_lastfm(path: Path) -> Ratings:
     """HetRec 2011 Last.fm's ``user_artists.dat``: a header line (userID, artistID, weight), then a
     user, an artist and how many times they played that artist, tab-separated. Implicit feedback:
     every pair listened to is a positive."""
-    if not path.is_file():
-        raise DatasetError(f"{path}: no such file (expected a HetRec 2011 Last.fm user_artists.dat)")
     expected = "user id, artist id and play count (integers), separated by tabs"
-    users: list[int] = []
-    items: list[int] = []
-    counts: list[float] = []
-    with path.open(encoding="utf-8", errors="strict") as lines:
-        try:
-            header = next(lines, "").rstrip("\r\n").split("\t")
-            if header != LASTFM_HEADER:
-                raise DatasetError(f"{path}, line 1: expected the header {chr(9).join(LASTFM_HEADER)!r}")
-            for number, line in enumerate(lines, start=2):
-                if not line.strip():
-                    continue
-                try:
-                    user, item, count = (int(field) for field in line.rstrip("\r\n").split("\t"))
-                except ValueError:
-                    raise DatasetError(
-                        f"{path}, line {number}: expected {expected}; got {line.strip()[:80]!r}"
-                    ) from None
-                if count < 1:
-                    raise DatasetError(f"{path}, line {number}: play count {count}, expected at least 1")
-                users.append(user)
-                items.append(item)
-                counts.append(float(count))
-        except UnicodeDecodeError as error:
-            raise DatasetError(f"{path}: not UTF-8 text ({error}); expected {expected}") from None
-    if not counts:
+    rows: list[tuple[int, int, float]] = []
+    for number, values in _rows(path, what="a HetRec 2011 Last.fm user_artists.dat", expected=expected,
+                                header=LASTFM_HEADER):
+        if len(values) != 3:
+            raise DatasetError(f"{path}, line {number}: expected {expected}; got {len(values)} fields")
+        user, item, count = values
+        if count < 1:
+            raise DatasetError(f"{path}, line {number}: play count {count}, expected at least 1")
+        rows.append((user, item, float(count)))
+    if not rows:
         raise DatasetError(f"{path}: no plays (expected lines of {expected})")
-    user_index, n_users = _renumber(np.array(users))
-    item_index, n_items = _renumber(np.array(items))
-    return Ratings(name=path.name, users=user_index, items=item_index,
-                   ratings=np.array(counts, dtype=np.float32), n_users=n_users, n_items=n_items, positive=1.0)
+    return _ratings(path, rows, positive=1.0)
 
 
 def load_dataset(path: Path) -> Ratings:
