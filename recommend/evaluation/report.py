@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from recommend.evaluation.baselines import Hybrid
 from recommend.evaluation.protocol import METRICS, NDCG_K, TOP_K
 
 HEADERS = {
@@ -30,19 +31,16 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     return summary
 
 
-HYBRID = "Storyloom hybrid"
-
-
 def verdict(results: dict[str, Any], metric: str = "ndcg@10") -> dict[str, Any]:
     """The hybrid against the best single model by `metric`: the margin of their means, each one's
     sample std, and the per-seed (paired: same split) differences' mean and std. It wins by more than
     one std when the margin exceeds the larger of the two stds."""
     summary = summarise(results)
-    singles = {name: values for name, values in summary.items() if name != HYBRID}
-    if HYBRID not in summary or not singles:
+    singles = {name: values for name, values in summary.items() if name != Hybrid.name}
+    if Hybrid.name not in summary or not singles:
         return {}
     best = max(singles, key=lambda name: singles[name][metric]["mean"])
-    ours, theirs = summary[HYBRID][metric], singles[best][metric]
+    ours, theirs = summary[Hybrid.name][metric], singles[best][metric]
     differences = np.array(ours["per_seed"]) - np.array(theirs["per_seed"])
     margin = ours["mean"] - theirs["mean"]
     std = max(ours["std"], theirs["std"])

@@ -62,13 +62,19 @@ def transact(w3: Web3, account: LocalAccount, call: ContractFunction | ContractC
 
 
 def deploy(w3: Web3, account: LocalAccount, name: str = REGISTRY, *args: Any) -> Contract:
-    """Deploys contract `name` with constructor arguments `args` (the registry's: its metadata URI
-    template)."""
+    """Deploys the committed contract `name` with constructor arguments `args` (the registry's: its
+    metadata URI template)."""
     spec = artifact(name)
-    factory = w3.eth.contract(abi=spec["abi"], bytecode=spec["bytecode"])
+    return deploy_compiled(w3, account, spec["abi"], spec["bytecode"], *args)
+
+
+def deploy_compiled(w3: Web3, account: LocalAccount, abi: list[dict[str, Any]], bytecode: str,
+                    *args: Any) -> Contract:
+    """Deploys any compiled contract and returns it bound to its address."""
+    factory = w3.eth.contract(abi=abi, bytecode=bytecode)
     address = transact(w3, account, factory.constructor(*args))["contractAddress"]
     assert address is not None
-    return registry_at(w3, address, name)
+    return w3.eth.contract(address=address, abi=abi)
 
 
 REGISTERING = ("register", "registerWithURI")

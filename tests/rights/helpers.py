@@ -19,7 +19,7 @@ from PIL import Image
 from rights import keys
 from rights.chain.anvil import AnvilError
 from rights.chain.client import chain_setup
-from rights.chain.contract import transact
+from rights.chain.contract import deploy_compiled
 from rights.chain.outbox import signer_run, signers_in_flight
 from rights.models import ChainTx, TxStatus
 from tests.servers import ROOT
@@ -59,9 +59,7 @@ def _compiled(name: str) -> dict[str, Any]:
 
 def deploy_test_contract(w3: Any, account: Any, name: str, *args: Any) -> Any:
     compiled = _compiled(name)
-    factory = w3.eth.contract(abi=compiled["abi"], bytecode=compiled["bytecode"])
-    address = transact(w3, account, factory.constructor(*args))["contractAddress"]
-    return w3.eth.contract(address=address, abi=compiled["abi"])
+    return deploy_compiled(w3, account, compiled["abi"], compiled["bytecode"], *args)
 
 
 @dataclass(frozen=True)
