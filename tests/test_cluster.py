@@ -123,7 +123,10 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
     env.update(STORYLOOM_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="core.settings.local",
                DATABASE_URL=f"{POSTGRES}/{database}", REDIS_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
-               ANVIL_PORT=str(free_port()), HEALTH_TOKEN=HEALTH_TOKEN, CHAIN_CONFIRMATIONS="1",
+               ANVIL_PORT=str(free_port()),
+               # Blocks every 2 s, as on a real network: a registration stays sent and unmined
+               # long enough to kill the chain worker then, however fast the machine.
+               ANVIL_BLOCK_TIME="2", HEALTH_TOKEN=HEALTH_TOKEN, CHAIN_CONFIRMATIONS="1",
                # A killed worker's job goes back in the queue within seconds.
                GENERATION_STALE_AFTER_S="10", GENERATION_RECOVER_EVERY_S="5",
                PYTHONPATH=f"{ROOT / 'platform'}:{ROOT}")

@@ -477,6 +477,9 @@ WEBHOOK_RESPONSE_MAX_BYTES = env.int("WEBHOOK_RESPONSE_MAX_BYTES", default=1024)
 CHAIN_RPC_URL = env.str("CHAIN_RPC_URL", default="")
 EMBEDDED_CHAIN = not CHAIN_RPC_URL
 ANVIL_PORT = env.int("ANVIL_PORT", default=8545)
+# Seconds between the embedded anvil's blocks; 0: each transaction is mined as it arrives. A real
+# network's block time leaves transactions sent and not yet mined for a while (tests use it).
+ANVIL_BLOCK_TIME = env.int("ANVIL_BLOCK_TIME", default=0)
 if EMBEDDED_CHAIN:
     CHAIN_RPC_URL = f"http://127.0.0.1:{ANVIL_PORT}"
 CHAIN_ID = env.int("CHAIN_ID", default=31337)

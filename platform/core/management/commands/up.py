@@ -177,7 +177,9 @@ class Command(BaseCommand):
             if settings.EMBEDDED_CHAIN:  # its state is saved to var/chain/ when it stops (SIGINT)
                 state = Path(settings.CHAIN_DIR) / "anvil-state.json"
                 state.parent.mkdir(parents=True, exist_ok=True)
-                anvil = anvil_command(port=settings.ANVIL_PORT, args=["--state", str(state), "--silent"])
+                mining = ["--block-time", str(settings.ANVIL_BLOCK_TIME)] if settings.ANVIL_BLOCK_TIME else []
+                anvil = anvil_command(port=settings.ANVIL_PORT,
+                                      args=["--state", str(state), "--silent", *mining])
                 supervisor.start(Child("anvil", anvil, stop_signal=signal.SIGINT,
                                        ready=lambda p: anvil_wait(settings.CHAIN_RPC_URL, process=p)))
             self.stdout.write("Migrating the database…")
