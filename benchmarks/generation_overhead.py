@@ -64,8 +64,9 @@ def direct(params: dict[str, Any], runs: int) -> dict[str, Any]:
 
     preset = preset_get(params["preset"])
     pipeline = pipeline_load(preset)  # builds the tiny preset into the models dir, once
-    request = RenderRequest(preset=preset, prompt=params["prompt"], seed=params["seed"], width=params["width"],
-                            height=params["height"], frames=params["frames"], steps=params["steps"])
+    request = RenderRequest(preset=preset, prompt=params["prompt"], seed=params["seed"],
+                            width=params["width"], height=params["height"], frames=params["frames"],
+                            steps=params["steps"])
     frames = render(pipeline, request)  # warm-up
     walls, cpus = [], []
     for _ in range(runs):
@@ -146,7 +147,8 @@ def main() -> None:
         project = project_create(user=user, name="Overhead")
         worker = CeleryWorker.start(Path(tmp.name) / "worker.log", queues="gpu")  # (models, media: env)
         try:
-            metrics = {name: through_platform(params, args.runs, project, user) for name, params in chosen.items()}
+            metrics = {name: through_platform(params, args.runs, project, user)
+                       for name, params in chosen.items()}
         finally:
             worker.stop()
 
@@ -176,8 +178,10 @@ def main() -> None:
             print(f"through platform   median {ours['end_to_end_median_s']:.3f} s   {ours['end_to_end_s']}")
             print(f"ratio              {ratio['end_to_end / direct render']:.2f} "
                   f"({ratio['(end_to_end - store) / direct render']:.2f} without storing the outputs)")
-            print(f"phases (median)    {ours['phases_median_s']}   not in a phase: {ours['unaccounted_median_s']} s")
-            print(f"CPU                render {base['render_cpu_s']:.3f} s, outputs {base['outputs_cpu_s']:.3f} s "
+            print(f"phases (median)    {ours['phases_median_s']}   "
+                  f"not in a phase: {ours['unaccounted_median_s']} s")
+            print(f"CPU                render {base['render_cpu_s']:.3f} s, "
+                  f"outputs {base['outputs_cpu_s']:.3f} s "
                   f"({base['outputs_wall_s']:.3f} s wall): lowest ratio on {cores} busy cores "
                   f"{ratio['lowest possible with every core busy']:.2f}")
             print(f"queue latency p50  {ours['queue_latency_p50_ms']} ms (idle worker)")

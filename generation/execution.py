@@ -8,7 +8,8 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from collab.selectors import storyboard_contributions
-from generation.events import job_announce
+from generation.events import job_announce, job_payload
 from generation.media import encode_outputs
 from generation.metrics import gpu_measured, job_measured
 from generation.models import FINISHED, Asset, Job, JobKind, JobStatus, assets_delete
@@ -37,7 +38,7 @@ from generation.runner import Cancelled, Progress, RenderRequest, render
 from generation.watermark import watermark
 from generation.webhooks import webhooks_notify
 from inbox.services import NotificationKind, notification_send
-from projects.services import activity_record
+from projects.services import activity_record, project_event_send
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.25  # at most this often to the job row and the project's stream
@@ -102,6 +103,9 @@ class _Reporter:
         # check's cost (0.16 ms against 0.014 ms measured on SQLite).
         query = Job.objects.filter(pk=job.pk, cancel_requested=True).values("pk").order_by()
         self.cancel_sql, self.cancel_params = query.query.sql_with_params()
+        # Reports are sent (and their preview frames made) in order on a thread of their own:
+        # sending one took about 2 ms of the denoising loop's time.
+        self.events = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"job-{job.pk}-events")
 
     def progress(self, progress: Progress) -> None:
         now = time.monotonic()
@@ -115,11 +119,26 @@ class _Reporter:
         job.eta_s = round(elapsed / done * (self.total - done), 2)
         Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, eta_s=job.eta_s,
                                              heartbeat_at=timezone.now())
-        extra: dict[str, Any] = {"clip": self.clip} if job.kind == JobKind.STORYBOARD else {}
+        payload = job_payload(job)  # (as it is now: the job object changes at the next report)
+        if job.kind == JobKind.STORYBOARD:
+            payload["clip"] = self.clip
+        preview = None
         if progress.preview is not None and (now - self.preview_at >= PREVIEW_EVERY_S or done == self.total):
-            self.preview_at = now
-            extra["preview"] = progress.preview()
-        job_announce(job, **extra)
+            self.preview_at, preview = now, progress.preview
+        self.events.submit(self._announce, payload, preview)
+
+    def _announce(self, payload: dict[str, Any], preview: Callable[[], str] | None) -> None:
+        """On the events thread: the preview frame made, the report sent to the project."""
+        try:
+            if preview is not None:
+                payload["preview"] = preview()
+            project_event_send(project_id=self.job.project_id, event="job", payload=payload)
+        except Exception:  # a progress report lost, never the render
+            log.exception("job %s: a progress report was not sent", self.job.public_id)
+
+    def close(self) -> None:
+        """Send what is queued (before the job's next state is announced)."""
+        self.events.shutdown(wait=True)
 
     def cancelled(self) -> bool:
         with connection.cursor() as cursor:
@@ -229,7 +248,10 @@ def job_execute(job_id: int) -> str | None:
             # (KeyError, naming the known ones, if the preset left the settings)
             pipeline = pipeline_for(preset_get(job.preset))
             timings["load_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
-            clips = _render(job, pipeline, reporter)
+            try:
+                clips = _render(job, pipeline, reporter)
+            finally:
+                reporter.close()
             timings["render_s"], clock = round(time.monotonic() - clock, 3), time.monotonic()
             _store(job, clips, timings, clock)
     except Cancelled:
