@@ -1,0 +1,284 @@
+"""What a picture or a clip looks like, measured from its pixels.
+
+The measures of the computational-aesthetics literature, each cited where it is computed. Every
+picture is first brought to WORK_SIDE pixels on its longer side, so that the measures of a
+thumbnail and of its 1080p original agree and a 4K frame costs what a small one does; a clip is
+measured on at most CLIP_FRAMES frames picked evenly.
+
+Values are plain numbers (JSON), on the scales named in `MEASURES`.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+from skimage import color, feature, filters, registration, transform
+
+WORK_SIDE = 256  # pixels on the longer side
+CLIP_FRAMES = 16  # at most, evenly picked
+PALETTE_COLOURS = 5
+CHROMATIC = 10.0  # CIELAB chroma under which a pixel counts as grey (no hue)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How to read a measure: its unit and whether more is better."""
+
+    label: str
+    unit: str
+    low: str  # what a low value means
+    high: str  # what a high one means
+
+
+MEASURES: dict[str, Scale] = {
+    "colourfulness": Scale("Colourfulness", "Hasler–Süsstrunk M (0 grey, ~33 moderate, ~59 quite, "
+                           ">82 highly)", "muted", "vivid"),
+    "brightness": Scale("Brightness", "mean CIELAB L* (0–100)", "dark", "bright"),
+    "contrast": Scale("Contrast", "RMS contrast of L* (0–1)", "flat", "contrasty"),
+    "shadows_clipped": Scale("Crushed shadows", "share of pixels with L* < 5", "open shadows",
+                             "crushed shadows"),
+    "highlights_clipped": Scale("Blown highlights", "share of pixels with L* > 95", "kept highlights",
+                                "blown highlights"),
+    "sharpness": Scale("Sharpness", "variance of the Laplacian of grey (0–1 intensities)", "soft", "crisp"),
+    "warmth": Scale("Warmth", "share of coloured pixels with warm hues (red to yellow)", "cool", "warm"),
+    "harmony": Scale("Colour harmony", "fit to the best hue template (1: every hue inside it)",
+                     "clashing hues", "harmonious hues"),
+    "thirds": Scale("Rule of thirds", "1 − distance of the subject to the nearest thirds point / half the "
+                    "diagonal", "subject off the thirds", "subject on a thirds point"),
+    "balance": Scale("Balance", "1 − offset of the visual weight's centre from the middle", "lopsided",
+                     "balanced"),
+    "horizon_tilt": Scale("Horizon tilt", "degrees of the strongest near-horizontal line", "level", "tilted"),
+    "motion": Scale("Motion", "mean optical flow, frame widths per second", "still", "lively"),
+    "smoothness": Scale("Motion smoothness", "1 / (1 + mean change of motion / mean motion)", "jerky",
+                        "smooth"),
+    "flicker": Scale("Flicker", "mean jump of a frame's brightness off its neighbours' (L*)", "steady light",
+                     "flickering"),
+    "stability": Scale("Shot stability", "1 / (1 + jitter of the whole frame's shift, % of the width)",
+                       "shaky", "steady"),
+}
+
+
+def _working(rgb: np.ndarray) -> np.ndarray:
+    """uint8 (h, w, 3) brought to WORK_SIDE on its longer side (never enlarged), as floats 0 to 1."""
+    image = Image.fromarray(np.ascontiguousarray(rgb[..., :3]))
+    scale = WORK_SIDE / max(image.size)
+    if scale < 1:
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                             Image.Resampling.BOX)
+    return np.asarray(image, dtype=np.float64) / 255.0
+
+
+def colourfulness(rgb: np.ndarray) -> float:
+    """Hasler and Süsstrunk, "Measuring colourfulness in natural images", SPIE 5007, 2003:
+    M = std_rgyb + 0.3 mean_rgyb over the opponent channels rg = R - G, yb = (R + G)/2 - B (0 to 255)."""
+    r, g, b = (rgb[..., i] * 255.0 for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    return float(math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean()))
+
+
+def exposure(lightness: np.ndarray) -> dict[str, float]:
+    """Mean lightness, RMS contrast (Peli, "Contrast in complex images", JOSA A 7(10), 1990: the
+    standard deviation of the intensities, here L* / 100), and the shares of clipped pixels."""
+    return {"brightness": float(lightness.mean()), "contrast": float((lightness / 100).std()),
+            "shadows_clipped": float((lightness < 5).mean()),
+            "highlights_clipped": float((lightness > 95).mean())}
+
+
+def sharpness(grey: np.ndarray) -> float:
+    """Variance of the Laplacian (Pech-Pacheco et al., "Diatom autofocusing in brightfield
+    microscopy: a comparative study", ICPR 2000): edges and fine detail raise it, blur lowers it."""
+    return float(filters.laplace(grey).var())
+
+
+def hues(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each coloured pixel's CIELAB hue angle (degrees) and chroma; grey pixels left out."""
+    a, b = lab[..., 1].ravel(), lab[..., 2].ravel()
+    chroma = np.hypot(a, b)
+    keep = chroma >= CHROMATIC
+    return np.degrees(np.arctan2(b[keep], a[keep])) % 360, chroma[keep]
+
+
+def warmth(hue: np.ndarray, chroma: np.ndarray) -> float:
+    """Share of the coloured pixels (weighted by chroma) whose hue is warm: from magenta-red
+    through orange to yellow (CIELAB hue 330° to 100°). 0.5 when nothing is coloured."""
+    if not len(hue):
+        return 0.5
+    warm = (hue >= 330) | (hue < 100)
+    return float(chroma[warm].sum() / chroma.sum())
+
+
+# Cohen-Or et al., "Color harmonization", SIGGRAPH 2006, after Matsuda: the hue templates, as
+# (centre, width) sectors in degrees, rotated as a whole.
+TEMPLATES: dict[str, tuple[tuple[float, float], ...]] = {  # narrowest first: a tie goes to the simplest
+    "i": ((0, 18),),
+    "I": ((0, 18), (180, 18)),
+    "V": ((0, 93.6),),
+    "L": ((0, 18), (90, 79.2)),
+    "Y": ((0, 93.6), (180, 18)),
+    "T": ((0, 180),),
+    "X": ((0, 93.6), (180, 93.6)),
+}
+
+
+def _template_cost(weights: np.ndarray) -> tuple[float, str]:
+    """Cohen-Or et al.'s distance of each hue (a 360-bin histogram of weights) to the nearest
+    sector border, minimised over rotations (2° apart) per template: the best (mean, name)."""
+    bins = np.arange(360) + 0.5
+    rotations = np.arange(0, 360, 2.0)
+    best = (math.inf, "i")
+    for name, sectors in TEMPLATES.items():
+        distance = np.full((len(rotations), 360), np.inf)
+        for centre, width in sectors:
+            offset = np.abs((bins[None, :] - (rotations[:, None] + centre) + 180) % 360 - 180)
+            distance = np.minimum(distance, np.maximum(0.0, offset - width / 2))
+        cost = float((distance @ weights).min() / weights.sum())
+        if cost < best[0] - 1e-9:
+            best = (cost, name)
+    return best
+
+
+# Hues spread evenly round the wheel: the least harmonious a picture's hues can be, near enough.
+_SPREAD_COST = _template_cost(np.ones(360))[0]
+
+
+def harmony(hue: np.ndarray, chroma: np.ndarray) -> dict[str, Any]:
+    """The hue template (and its rotation) the picture fits best, and how well: Cohen-Or et al.'s
+    distance of each hue to the nearest sector border, weighted by saturation (here chroma),
+    minimised over templates and rotations. Reported as 1 - that distance / the distance of
+    hues spread evenly round the wheel (so 1: every hue inside the template; 0: no better
+    than all hues at once), and the template's name; a picture with no colour is 1, "grey"."""
+    if not len(hue):
+        return {"harmony": 1.0, "harmony_template": "grey"}
+    weights = np.bincount(np.floor(hue).astype(int) % 360, weights=chroma, minlength=360)
+    cost, name = _template_cost(weights)
+    return {"harmony": float(max(0.0, 1 - cost / _SPREAD_COST)), "harmony_template": name}
+
+
+def palette(rgb: np.ndarray, colours: int = PALETTE_COLOURS) -> list[dict[str, Any]]:
+    """The dominant colours and their shares, largest first (Pillow's median cut quantiser:
+    Heckbert, "Color image quantization for frame buffer display", SIGGRAPH 1982)."""
+    image = Image.fromarray((rgb * 255).round().astype(np.uint8))
+    quantised = image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
+    # (count, palette index): a "P" image's colours are its palette's indices
+    found: list[tuple[int, Any]] = quantised.getcolors() or []
+    counts = sorted(((count, int(index)) for count, index in found), reverse=True)
+    lut: list[int] = quantised.getpalette() or []
+    total = sum(count for count, _ in counts)
+    return [{"hex": "#" + bytes(lut[3 * index:3 * index + 3]).hex(), "share": round(count / total, 4)}
+            for count, index in counts]
+
+
+def saliency(grey: np.ndarray) -> np.ndarray:
+    """Hou and Zhang, "Saliency detection: a spectral residual approach", CVPR 2007: what stands
+    out is what the log spectrum holds beyond its local average. Computed at 64 pixels wide, as
+    the paper does, and returned at the picture's size, summing to 1."""
+    rows = max(8, round(64 * grey.shape[0] / grey.shape[1]))
+    small = transform.resize(grey, (rows, 64), anti_aliasing=True)
+    spectrum = np.fft.fft2(small)
+    log_amplitude = np.log(np.abs(spectrum) + 1e-9)
+    residual = log_amplitude - ndimage.uniform_filter(log_amplitude, size=3, mode="wrap")
+    raw = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
+    smooth = filters.gaussian(raw, sigma=2.5)
+    full = transform.resize(smooth, grey.shape, order=1)
+    return full / full.sum() if full.sum() > 0 else np.full(grey.shape, 1 / grey.size)
+
+
+def composition(grey: np.ndarray) -> dict[str, Any]:
+    """Where the subject is (the saliency map's centre of mass), its distance to the nearest
+    thirds point (Datta et al., "Studying aesthetics in photographic images using a computational
+    approach", ECCV 2006; Liu et al., "Optimizing photo composition", Eurographics 2010), and
+    the balance of the visual weight about the centre (Liu et al.'s balance term)."""
+    weight = saliency(grey)
+    height, width = grey.shape
+    ys, xs = np.mgrid[0:height, 0:width]
+    x, y = float((weight * (xs + 0.5)).sum() / width), float((weight * (ys + 0.5)).sum() / height)
+    aspect = width / height  # distances in units of the height
+    points = [(px, py) for px in (1 / 3, 2 / 3) for py in (1 / 3, 2 / 3)]
+    nearest = min(math.hypot((x - px) * aspect, y - py) for px, py in points)
+    half_diagonal = math.hypot(aspect, 1) / 2
+    offset = math.hypot((x - 0.5) * aspect, y - 0.5) / half_diagonal
+    return {"subject": [round(x, 4), round(y, 4)], "thirds": float(1 - nearest / half_diagonal),
+            "balance": float(1 - offset)}
+
+
+def horizon_tilt(grey: np.ndarray, max_tilt: float = 20.0) -> float | None:
+    """The tilt, in degrees (positive: rising to the right), of the strongest straight line within
+    `max_tilt` of horizontal (Canny edges, Hough transform); None when no line spans a third of
+    the width."""
+    edges = feature.canny(grey, sigma=2.0)
+    angles = np.deg2rad(np.linspace(90 - max_tilt, 90 + max_tilt, 161))  # the normal's angle
+    accumulator, thetas, _ = transform.hough_line(edges, theta=angles)
+    if accumulator.size == 0 or accumulator.max() < grey.shape[1] / 3:
+        return None
+    _, theta = np.unravel_index(accumulator.argmax(), accumulator.shape)
+    return float(round(90 - np.rad2deg(thetas[theta]), 2))  # (image rows grow downwards)
+
+
+def image_measures(rgb: np.ndarray) -> dict[str, Any]:
+    """Every picture measure of one uint8 (h, w, 3) image."""
+    work = _working(rgb)
+    lab = color.rgb2lab(work)
+    grey = color.rgb2gray(work)
+    hue, chroma = hues(lab)
+    return {
+        "colourfulness": colourfulness(work),
+        **exposure(lab[..., 0]),
+        "sharpness": sharpness(grey),
+        "warmth": warmth(hue, chroma),
+        **harmony(hue, chroma),
+        "palette": palette(work),
+        **composition(grey),
+        "horizon_tilt": horizon_tilt(grey),
+    }
+
+
+def _picked(frames: np.ndarray) -> np.ndarray:
+    return np.unique(np.linspace(0, len(frames) - 1, min(len(frames), CLIP_FRAMES)).round().astype(int))
+
+
+def clip_measures(frames: np.ndarray, fps: float) -> dict[str, Any]:
+    """Every measure of a clip: the picture measures of its middle frame (as a poster is judged),
+    colourfulness and brightness averaged over the picked frames, and the measures of time."""
+    picked = _picked(frames)
+    work = [_working(frames[i]) for i in picked]
+    measures = image_measures(frames[len(frames) // 2])
+    lightness = [color.rgb2lab(frame)[..., 0] for frame in work]
+    measures["colourfulness"] = float(np.mean([colourfulness(frame) for frame in work]))
+    measures["brightness"] = float(np.mean([level.mean() for level in lightness]))
+    measures.update(motion_measures(work, lightness, gaps=np.diff(picked).tolist(), fps=fps))
+    return measures
+
+
+def motion_measures(work: list[np.ndarray], lightness: list[np.ndarray], *, gaps: list[int],
+                    fps: float) -> dict[str, Any]:
+    """The measures of time, from frames `gaps` source frames apart. Motion and its smoothness
+    from dense optical flow between consecutive frames (iterative Lucas-Kanade: scikit-image's
+    optical_flow_ilk; the motion features of Yeh et al., "Video aesthetic quality assessment by
+    temporal integration of photo- and motion-based features", IEEE TMM 15(8), 2013); flicker as
+    the brightness jumps off the neighbours' mean; stability as the jitter of the whole frame's
+    shift (phase correlation; camera shake after Niu and Liu, "What makes a professional
+    video? A computational aesthetics approach", IEEE TCSVT 22(7), 2012)."""
+    if len(work) < 2:
+        return {"motion": 0.0, "smoothness": 1.0, "flicker": 0.0, "stability": 1.0}
+    greys = [color.rgb2gray(frame) for frame in work]
+    width = greys[0].shape[1]
+    hann = filters.window("hann", greys[0].shape)  # (the frame's edges would read as a shift)
+    speeds, shifts = [], []  # per source frame
+    for before, after, gap in zip(greys, greys[1:], gaps, strict=False):
+        flow_y, flow_x = registration.optical_flow_ilk(before, after, radius=5)
+        speeds.append(float(np.hypot(flow_y, flow_x).mean()) / gap)
+        shift, _, _ = registration.phase_cross_correlation(before * hann, after * hann, upsample_factor=4)
+        shifts.append(np.asarray(shift) / gap)
+    speed = np.asarray(speeds)
+    motion = float(speed.mean() / width * fps)
+    change = float(np.abs(np.diff(speed)).mean()) if len(speed) > 1 else 0.0
+    smoothness = float(1 / (1 + change / speed.mean())) if speed.mean() > 1e-3 else 1.0
+    level = np.asarray([frame.mean() for frame in lightness])
+    flicker = float(np.abs(level[1:-1] - (level[:-2] + level[2:]) / 2).mean()) if len(level) > 2 else 0.0
+    steps = np.diff(np.asarray(shifts), axis=0)
+    jitter = float(np.linalg.norm(steps, axis=1).mean()) if len(steps) else 0.0
+    return {"motion": motion, "smoothness": smoothness, "flicker": flicker,
+            "stability": float(1 / (1 + 100 * jitter / width))}
