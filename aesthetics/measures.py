@@ -56,8 +56,8 @@ MEASURES: dict[str, Scale] = {
                         "smooth"),
     "flicker": Scale("Flicker", "mean jump of a frame's brightness off its neighbours' (L*)", "steady light",
                      "flickering"),
-    "stability": Scale("Shot stability", "1 / (1 + jitter of the whole frame's shift, % of the width)",
-                       "shaky", "steady"),
+    "stability": Scale("Shot stability", "1 / (1 + change of the frame-to-frame shift over the clip, % of "
+                       "the width)", "shaky", "steady"),
 }
 
 
@@ -240,45 +240,56 @@ def _picked(frames: np.ndarray) -> np.ndarray:
 
 
 def clip_measures(frames: np.ndarray, fps: float) -> dict[str, Any]:
-    """Every measure of a clip: the picture measures of its middle frame (as a poster is judged),
-    colourfulness and brightness averaged over the picked frames, and the measures of time."""
+    """Every measure of a uint8 clip (frames, h, w, 3): the picture measures of its middle frame
+    (as a poster is judged), colourfulness and brightness averaged over CLIP_FRAMES frames picked
+    evenly, and the measures of time, taken between each picked frame and its neighbours (so that
+    they describe the motion from one frame to the next however long the clip)."""
     picked = _picked(frames)
-    work = [_working(frames[i]) for i in picked]
     measures = image_measures(frames[len(frames) // 2])
-    lightness = [color.rgb2lab(frame)[..., 0] for frame in work]
-    measures["colourfulness"] = float(np.mean([colourfulness(frame) for frame in work]))
-    measures["brightness"] = float(np.mean([level.mean() for level in lightness]))
-    measures.update(motion_measures(work, lightness, gaps=np.diff(picked).tolist(), fps=fps))
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def at(index: int) -> tuple[np.ndarray, np.ndarray]:
+        """A frame's grey levels and CIELAB lightness, at the working size."""
+        if index not in cache:
+            work = _working(frames[index])
+            cache[index] = color.rgb2gray(work), color.rgb2lab(work)[..., 0]
+        return cache[index]
+
+    measures["colourfulness"] = float(np.mean([colourfulness(_working(frames[i])) for i in picked]))
+    measures["brightness"] = float(np.mean([at(i)[1].mean() for i in picked]))
+    measures.update(time_measures(at, picked, len(frames), fps))
     return measures
 
 
-def motion_measures(work: list[np.ndarray], lightness: list[np.ndarray], *, gaps: list[int],
-                    fps: float) -> dict[str, Any]:
-    """The measures of time, from frames `gaps` source frames apart. Motion and its smoothness
-    from dense optical flow between consecutive frames (iterative Lucas-Kanade: scikit-image's
-    optical_flow_ilk; the motion features of Yeh et al., "Video aesthetic quality assessment by
-    temporal integration of photo- and motion-based features", IEEE TMM 15(8), 2013); flicker as
-    the brightness jumps off the neighbours' mean; stability as the jitter of the whole frame's
-    shift (phase correlation; camera shake after Niu and Liu, "What makes a professional
-    video? A computational aesthetics approach", IEEE TCSVT 22(7), 2012)."""
-    if len(work) < 2:
+def time_measures(at: Any, picked: np.ndarray, count: int, fps: float) -> dict[str, Any]:
+    """Motion and its smoothness from dense optical flow between each picked frame and the next
+    (iterative Lucas-Kanade: scikit-image's optical_flow_ilk; the motion features of Yeh et al.,
+    "Video aesthetic quality assessment by temporal integration of photo- and motion-based
+    features", IEEE TMM 15(8), 2013); flicker as a frame's brightness jump off its neighbours'
+    mean; stability as how much the whole frame's shift from one frame to the next varies over
+    the clip (phase correlation; camera shake after Niu and Liu, "What makes a professional
+    video? A computational aesthetics approach", IEEE TCSVT 22(7), 2012). `at(i)` gives frame
+    i's grey levels and lightness."""
+    if count < 2:
         return {"motion": 0.0, "smoothness": 1.0, "flicker": 0.0, "stability": 1.0}
-    greys = [color.rgb2gray(frame) for frame in work]
-    width = greys[0].shape[1]
-    hann = filters.window("hann", greys[0].shape)  # (the frame's edges would read as a shift)
-    speeds, shifts = [], []  # per source frame
-    for before, after, gap in zip(greys, greys[1:], gaps, strict=False):
+    width = at(0)[0].shape[1]
+    hann = filters.window("hann", at(0)[0].shape)  # (the frame's edges would read as a shift)
+    speeds, shifts, jumps = [], [], []
+    for index in picked:
+        first = min(int(index), count - 2)
+        before, after = at(first)[0], at(first + 1)[0]
         flow_y, flow_x = registration.optical_flow_ilk(before, after, radius=5)
-        speeds.append(float(np.hypot(flow_y, flow_x).mean()) / gap)
+        speeds.append(float(np.hypot(flow_y, flow_x).mean()))
         shift, _, _ = registration.phase_cross_correlation(before * hann, after * hann, upsample_factor=4)
-        shifts.append(np.asarray(shift) / gap)
-    speed = np.asarray(speeds)
-    motion = float(speed.mean() / width * fps)
+        shifts.append(shift)
+        if 0 < index < count - 1:
+            levels = [at(i)[1].mean() for i in (index - 1, index, index + 1)]
+            jumps.append(abs(levels[1] - (levels[0] + levels[2]) / 2))
+    speed = np.asarray(speeds)  # pixels per frame
     change = float(np.abs(np.diff(speed)).mean()) if len(speed) > 1 else 0.0
     smoothness = float(1 / (1 + change / speed.mean())) if speed.mean() > 1e-3 else 1.0
-    level = np.asarray([frame.mean() for frame in lightness])
-    flicker = float(np.abs(level[1:-1] - (level[:-2] + level[2:]) / 2).mean()) if len(level) > 2 else 0.0
     steps = np.diff(np.asarray(shifts), axis=0)
     jitter = float(np.linalg.norm(steps, axis=1).mean()) if len(steps) else 0.0
-    return {"motion": motion, "smoothness": smoothness, "flicker": flicker,
+    return {"motion": float(speed.mean() / width * fps), "smoothness": smoothness,
+            "flicker": float(np.mean(jumps)) if jumps else 0.0,
             "stability": float(1 / (1 + 100 * jitter / width))}
