@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from scipy import ndimage
 from skimage import color, feature, filters, registration, transform
 
+StrOrPromise = str | Promise
 WORK_SIDE = 256  # pixels on the longer side
 CLIP_FRAMES = 16  # at most, evenly picked
 PALETTE_COLOURS = 5
@@ -25,40 +28,99 @@ CHROMATIC = 10.0  # CIELAB chroma under which a pixel counts as grey (no hue)
 
 @dataclass(frozen=True)
 class Scale:
-    """How to read a measure: its unit and whether more is better."""
+    """How to read a measure: what it says in plain words, its unit, and the words for its ends."""
 
-    label: str
-    unit: str
-    low: str  # what a low value means
-    high: str  # what a high one means
+    label: StrOrPromise
+    explains: StrOrPromise  # in plain words
+    unit: str  # (technical: not translated)
+    low: StrOrPromise  # what a low value means
+    high: StrOrPromise  # what a high one means
+    less: StrOrPromise  # comparing: "cooler" (than 60 % of the gallery)
+    more: StrOrPromise  # "warmer"
 
 
 MEASURES: dict[str, Scale] = {
-    "colourfulness": Scale("Colourfulness", "Hasler–Süsstrunk M (0 grey, ~33 moderate, ~59 quite, "
-                           ">82 highly)", "muted", "vivid"),
-    "brightness": Scale("Brightness", "mean CIELAB L* (0–100)", "dark", "bright"),
-    "contrast": Scale("Contrast", "RMS contrast of L* (0–1)", "flat", "contrasty"),
-    "shadows_clipped": Scale("Crushed shadows", "share of pixels with L* < 5", "open shadows",
-                             "crushed shadows"),
-    "highlights_clipped": Scale("Blown highlights", "share of pixels with L* > 95", "kept highlights",
-                                "blown highlights"),
-    "sharpness": Scale("Sharpness", "variance of the Laplacian of grey (0–1 intensities)", "soft", "crisp"),
-    "warmth": Scale("Warmth", "share of coloured pixels with warm hues (red to yellow)", "cool", "warm"),
-    "harmony": Scale("Colour harmony", "fit to the best hue template (1: every hue inside it)",
-                     "clashing hues", "harmonious hues"),
-    "thirds": Scale("Rule of thirds", "1 − distance of the subject to the nearest thirds point / half the "
-                    "diagonal", "subject off the thirds", "subject on a thirds point"),
-    "balance": Scale("Balance", "1 − offset of the visual weight's centre from the middle", "lopsided",
-                     "balanced"),
-    "horizon_tilt": Scale("Horizon tilt", "degrees of the strongest near-horizontal line", "level", "tilted"),
-    "motion": Scale("Motion", "mean optical flow, frame widths per second", "still", "lively"),
-    "smoothness": Scale("Motion smoothness", "1 / (1 + mean change of motion / mean motion)", "jerky",
-                        "smooth"),
-    "flicker": Scale("Flicker", "mean jump of a frame's brightness off its neighbours' (L*)", "steady light",
-                     "flickering"),
-    "stability": Scale("Shot stability", "1 / (1 + change of the frame-to-frame shift over the clip, % of "
-                       "the width)", "shaky", "steady"),
+    "colourfulness": Scale(
+        _("Colourfulness"),
+        _("How vivid the colours look, as people judge it."),
+        "Hasler–Süsstrunk M (0 grey, ~33 moderately, ~59 quite, >82 highly colourful)",
+        _("muted"), _("vivid"), _("more muted"), _("more vivid")),
+    "brightness": Scale(
+        _("Brightness"),
+        _("How light the picture is overall."),
+        "mean CIELAB L* (0–100)",
+        _("dark"), _("bright"), _("darker"), _("brighter")),
+    "contrast": Scale(
+        _("Contrast"),
+        _("How far apart its lights and darks are."),
+        "RMS contrast of L* (0–1)",
+        _("flat"), _("contrasty"), _("flatter"), _("more contrasty")),
+    "shadows_clipped": Scale(
+        _("Crushed shadows"),
+        _("How much of it is pure black, with no detail left."),
+        "share of pixels with L* < 5",
+        _("open shadows"), _("crushed shadows"), _("fewer crushed shadows"), _("more crushed shadows")),
+    "highlights_clipped": Scale(
+        _("Blown highlights"),
+        _("How much of it is pure white, with no detail left."),
+        "share of pixels with L* > 95",
+        _("kept highlights"), _("blown highlights"), _("fewer blown highlights"), _("more blown highlights")),
+    "sharpness": Scale(
+        _("Sharpness"),
+        _("How crisp its edges and fine detail are."),
+        "variance of the Laplacian of grey (0–1 intensities)",
+        _("soft"), _("crisp"), _("softer"), _("crisper")),
+    "warmth": Scale(
+        _("Warmth"),
+        _("How much of its colour is warm (reds, oranges, yellows) rather than cool."),
+        "share of coloured pixels with warm hues",
+        _("cool"), _("warm"), _("cooler"), _("warmer")),
+    "harmony": Scale(
+        _("Colour harmony"),
+        _("How well its hues keep to one of the classic harmonious schemes (one hue, complementary, "
+          "analogous…)."),
+        "fit to the best hue template (1: every hue inside it)",
+        _("clashing hues"), _("harmonious hues"), _("less harmonious"), _("more harmonious")),
+    "thirds": Scale(
+        _("Rule of thirds"),
+        _("How close the subject sits to where the lines dividing the frame in thirds cross."),
+        "1 − distance of the subject to the nearest thirds point / half the diagonal",
+        _("subject off the thirds"), _("subject on a thirds point"), _("further from the thirds"),
+        _("closer to the thirds")),
+    "balance": Scale(
+        _("Balance"),
+        _("How evenly the eye-catching parts weigh about the centre."),
+        "1 − offset of the visual weight's centre from the middle",
+        _("lopsided"), _("balanced"), _("less balanced"), _("more balanced")),
+    "horizon_tilt": Scale(
+        _("Horizon tilt"),
+        _("How far its strongest near-horizontal line leans."),
+        "degrees, positive rising to the right",
+        _("level"), _("tilted"), _("more level"), _("more tilted")),
+    "motion": Scale(
+        _("Motion"),
+        _("How much moves from frame to frame."),
+        "mean optical flow, frame widths per second",
+        _("still"), _("lively"), _("calmer"), _("livelier")),
+    "smoothness": Scale(
+        _("Motion smoothness"),
+        _("How steadily the motion flows, without starts and stops."),
+        "1 / (1 + mean change of motion / mean motion)",
+        _("jerky"), _("smooth"), _("jerkier"), _("smoother")),
+    "flicker": Scale(
+        _("Flicker"),
+        _("How much the light jumps from one frame to the next."),
+        "mean jump of a frame's brightness off its neighbours' (L*)",
+        _("steady light"), _("flickering"), _("steadier light"), _("more flicker")),
+    "stability": Scale(
+        _("Shot stability"),
+        _("How steady the camera is: a shaky frame moves a little differently every moment."),
+        "1 / (1 + change of the frame-to-frame shift over the clip, % of the width)",
+        _("shaky"), _("steady"), _("shakier"), _("steadier")),
 }
+PICTURE = ("colourfulness", "brightness", "contrast", "shadows_clipped", "highlights_clipped", "sharpness",
+           "warmth", "harmony", "thirds", "balance", "horizon_tilt")
+TIME = ("motion", "smoothness", "flicker", "stability")
 
 
 def _working(rgb: np.ndarray) -> np.ndarray:

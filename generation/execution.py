@@ -38,6 +38,7 @@ from generation.runner import Cancelled, Progress, RenderRequest, render
 from generation.watermark import watermark
 from generation.webhooks import webhooks_notify
 from inbox.services import NotificationKind, notification_send
+from kernel.tasks import enqueue_on_commit
 from projects.services import activity_record, project_event_send
 
 log = logging.getLogger(__name__)
@@ -332,6 +333,8 @@ def _store(job: Job, clips: list[np.ndarray], timings: dict[str, float], since: 
             for name, content in files.items():
                 getattr(asset, name).save(content.name, content, save=False)
             asset.save()
+            if role == "output":  # its aesthetic report, off this worker (generation.assessment)
+                enqueue_on_commit("generation.tasks.asset_assess", asset_id=asset.pk)
         timings["store_s"] = round(time.monotonic() - since, 3)
         _finish(job, JobStatus.SUCCEEDED, progress=100.0, step=job.total_steps, eta_s=0.0, timings=timings)
         prompt = job.prompt if len(job.prompt) <= 80 else job.prompt[:79] + "…"

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from aesthetics.selectors import report_find, report_view
 from generation import provenance
 from generation.models import Asset, Job, JobStatus
 from kernel.errors import NotFound
@@ -52,6 +53,16 @@ def asset_get(*, project: Project, user: AnyUser, asset_id: int) -> Asset:
     if asset is None:
         raise NotFound(_("No such asset."))
     return asset
+
+
+def asset_aesthetics(*, project: Project, user: AnyUser, asset_id: int) -> dict[str, Any]:
+    """The aesthetic report of one of the project's assets, or {"status": "pending"} until it
+    has been measured (generation.assessment, queued when the render is stored)."""
+    asset = asset_get(project=project, user=user, asset_id=asset_id)
+    report = report_find(sha256=asset.sha256)
+    if report is None:
+        return {"status": "pending"}
+    return {"status": "measured", **report_view(report=report)}
 
 
 # --- for the apps above: renders by id, bytes or job, and the credentials files carry --------

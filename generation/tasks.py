@@ -74,3 +74,11 @@ def model_install(*, preset: str, token: str) -> str | None:
     from generation.models_manager import model_install_run
 
     return model_install_run(name=preset, token=token)
+
+
+@shared_task(name="generation.tasks.asset_assess", **time_limits(settings.MEDIA_ENCODE_TIMEOUT_S * 2))
+def asset_assess(*, asset_id: int) -> bool:
+    """The aesthetic report of a stored render (generation.assessment)."""
+    from generation.assessment import asset_assess as assess
+
+    return assess(asset_id=asset_id)

@@ -13,12 +13,20 @@ class RecommendConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from aesthetics.extensions import gallery_register
         from generation.extensions import deletion_guards_register
         from projects.extensions import PagePart, project_page_part_register
         from recommend import metrics  # noqa: F401 (its families on /metrics from the start)
 
         deletion_guards_register(asset_published)
+        gallery_register(published_hashes)  # aesthetic reports rank a work among the published ones
         project_page_part_register(PagePart(key="recommend.gallery_links", context=project_page_links))
+
+
+def published_hashes() -> Any:
+    from recommend.models import Publication, PublicationStatus
+
+    return Publication.objects.filter(status=PublicationStatus.PUBLISHED).values_list("asset__sha256", flat=True)
 
 
 def project_page_links(project: "Project", user: "User") -> dict[str, Any]:

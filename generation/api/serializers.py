@@ -240,3 +240,33 @@ class WebhookCreatedSerializer(serializers.ModelSerializer):
 
 class WebhookCreateInput(serializers.Serializer):
     url = serializers.CharField(help_text="An http or https URL that receives job.succeeded and job.failed.")
+
+
+class AestheticMeasureSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The measure's name (aesthetics.measures.MEASURES).")
+    name = serializers.CharField(help_text="What people call it.")
+    explains = serializers.CharField(help_text="What it measures, in plain words.")
+    unit = serializers.CharField(help_text="Its scale, and the source it follows.")
+    value = serializers.JSONField(help_text="A number, or null when it does not apply (no horizon).")
+    standing = serializers.FloatField(allow_null=True, help_text="Percent of published works below it.")
+    compared = serializers.CharField(allow_null=True, help_text='E.g. "Warmer than 80 % of published works".')
+
+
+class PaletteColourSerializer(serializers.Serializer):
+    hex = serializers.CharField()
+    share = serializers.FloatField()
+
+
+class AestheticReportSerializer(serializers.Serializer):
+    """A render's aesthetic report; `status` is "pending" until it has been measured."""
+
+    status = serializers.ChoiceField(choices=["measured", "pending"])
+    kind = serializers.CharField(required=False)
+    measured_at = serializers.DateTimeField(required=False)
+    palette = PaletteColourSerializer(many=True, required=False)
+    harmony_template = serializers.CharField(
+        required=False, help_text="The hue template it fits best (Cohen-Or et al. 2006: i, I, V, L, Y, T, X; "
+                                  "grey when colourless).")
+    subject = serializers.ListField(child=serializers.FloatField(), required=False,
+                                    help_text="Where the eye goes first (x, y as fractions of the frame).")
+    measures = AestheticMeasureSerializer(many=True, required=False)

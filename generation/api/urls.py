@@ -12,6 +12,8 @@ urlpatterns = [
          name="api-asset"),
     path("projects/<int:project_id>/assets/<int:asset_id>/remix", views.AssetRemixView.as_view(),
          name="api-asset-remix"),
+    path("projects/<int:project_id>/assets/<int:asset_id>/aesthetics", views.AssetAestheticsView.as_view(),
+         name="api-asset-aesthetics"),
     path("projects/<int:project_id>/assets/<int:asset_id>/<str:name>", views.AssetMediaView.as_view(),
          name="api-asset-media"),
     path("generation/presets", views.PresetListView.as_view(), name="api-generation-presets"),

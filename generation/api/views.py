@@ -11,6 +11,7 @@ from accounts.selectors import current_user
 from generation import models_manager, selectors, services
 from generation.api.media import MEDIA_RESPONSES, asset_media_response
 from generation.api.serializers import (
+    AestheticReportSerializer,
     AssetRemixInput,
     JobCreateInput,
     JobSerializer,
@@ -150,6 +151,16 @@ class AssetDetailView(APIView):
         project = project_get(project_id=project_id, user=request.user)
         asset = selectors.asset_get(project=project, user=request.user, asset_id=asset_id)
         return Response(LibraryAssetSerializer(asset, context={"request": request}).data)
+
+
+class AssetAestheticsView(APIView):
+    @extend_schema(responses=AestheticReportSerializer,
+                   description="The render's aesthetic report: measures of its pixels with their meaning and "
+                               "where it stands among published works; pending until measured.")
+    def get(self, request: Request, project_id: int, asset_id: int) -> Response:
+        project = project_get(project_id=project_id, user=request.user)
+        report = selectors.asset_aesthetics(project=project, user=request.user, asset_id=asset_id)
+        return Response(AestheticReportSerializer(report).data)
 
 
 class AssetRemixView(APIView):

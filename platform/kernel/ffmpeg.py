@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 import imageio_ffmpeg
+import numpy as np
 from django.conf import settings
 
 DECODE_THREADS = 2  # per decoder: each thread holds frames, and the address space is capped
@@ -195,3 +196,14 @@ def count_frames(input_args: list[str], *, limits: Limits) -> tuple[int, float]:
         raise FfmpegError(f"ffmpeg did not count the frames: {text[-_ERROR_TAIL:]}")
     hours, minutes, secs = times[-1]
     return int(frames[-1]), int(hours) * 3600 + int(minutes) * 60 + float(secs)
+
+
+def decode_frames(input_args: list[str], *, size: tuple[int, int], limits: Limits) -> np.ndarray:
+    """Decode every frame of the input to uint8 RGB (frames, height, width, 3) at `size`
+    (width, height; area-averaged when smaller), at the file's own frame rate."""
+    width, height = size
+    result = run([*input_args, "-an", "-vf", f"scale={width}:{height}:flags=area", "-f", "rawvideo",
+                  "-pix_fmt", "rgb24", "-"], limits=limits)
+    frame_bytes = width * height * 3
+    usable = len(result.stdout) // frame_bytes * frame_bytes
+    return np.frombuffer(result.stdout[:usable], dtype=np.uint8).reshape(-1, height, width, 3)

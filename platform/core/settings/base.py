@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "inbox",
     "projects",
     "collab",
+    "aesthetics",
     "generation",
     "rights",
     "recommend",
@@ -262,6 +263,7 @@ CELERY_TASK_ROUTES = {
     "generation.tasks.webhook_deliver": {"queue": "webhooks"},  # (exact names win over patterns)
     "generation.tasks.jobs_recover": {"queue": "default"},
     "generation.tasks.model_install": {"queue": "default"},  # a download never holds a render's turn
+    "generation.tasks.asset_assess": {"queue": "default"},  # measuring a render never holds the next one
     "generation.*": {"queue": "gpu"},
     "rights.*": {"queue": "chain"},
     "recommend.*": {"queue": "default"},

@@ -6,6 +6,7 @@
  * with its own prompt, seed, length and download, and "Whole video" goes back to the output.
  */
 
+import { showAesthetics } from "./aesthetics.js";
 import { api, urls } from "./api.js";
 import { presetLabel } from "./presets.js";
 import { ago, duration, el, integer, label, reducedMotion, requesterName, shorten } from "./util.js";
@@ -106,6 +107,7 @@ export function openAsset(asset) {
     + label("asset-name", { id: asset.id });
   showMedia(asset, job.prompt || "");
   showFacts(asset, { prompt: job.prompt, seed: job.seed });
+  showAesthetics(asset);
   el("asset-preset").textContent = presetLabel(job.preset);
   el("asset-preset").title = job.preset || "";
   el("asset-requested").textContent = [label("by", { name: requesterName(job) }),
