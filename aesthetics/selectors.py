@@ -25,31 +25,37 @@ def _population() -> Any:
     return reports if hashes is None else reports.filter(sha256__in=hashes)
 
 
-def standing(*, report: Report) -> dict[str, float]:
-    """For each ranked measure, the percentage of the gallery's works (videos only, for the
-    measures of time) with a lower value, counted in one pass over them."""
+def standing(*, report: Report) -> dict[str, tuple[float, float]]:
+    """For each ranked measure, the percentages of the gallery's works (videos only, for the
+    measures of time) with a lower and with a higher value, counted in one pass over them."""
     values = {name: report.measures.get(name) for name in RANKED if name in report.measures}
     counts: dict[str, Any] = {"all": Count("pk"), "videos": Count("pk", filter=Q(kind="video"))}
     for name, value in values.items():
         if isinstance(value, int | float):
-            below = Q(**{f"measures__{name}__lt": value})
-            counts[name] = Count("pk", filter=below & Q(kind="video") if name in TIME else below)
+            among = Q(kind="video") if name in TIME else Q()
+            counts[f"{name}_below"] = Count("pk", filter=among & Q(**{f"measures__{name}__lt": value}))
+            counts[f"{name}_above"] = Count("pk", filter=among & Q(**{f"measures__{name}__gt": value}))
     totals = _population().aggregate(**counts)
     result = {}
     for name in values:
         total = totals["videos"] if name in TIME else totals["all"]
-        if name in totals and total:
-            result[name] = round(100 * totals[name] / total, 1)
+        if f"{name}_below" in totals and total:
+            result[name] = (round(100 * totals[f"{name}_below"] / total, 1),
+                            round(100 * totals[f"{name}_above"] / total, 1))
     return result
 
 
-def _compared(name: str, percent: float) -> str:
+def _compared(name: str, below: float, above: float) -> str | None:
+    """The plainer of the two true statements: more than those below, or less than those above
+    (None when the gallery holds only equal values)."""
     scale = MEASURES[name]
-    if percent >= 50:
+    if below == above == 0:
+        return None
+    if below >= above:
         return _("%(more)s than %(percent)s %% of published works") % {"more": str(scale.more).capitalize(),
-                                                                        "percent": round(percent)}
+                                                                        "percent": round(below)}
     return _("%(less)s than %(percent)s %% of published works") % {"less": str(scale.less).capitalize(),
-                                                                    "percent": round(100 - percent)}
+                                                                    "percent": round(above)}
 
 
 def report_view(*, report: Report) -> dict[str, Any]:
@@ -61,12 +67,12 @@ def report_view(*, report: Report) -> dict[str, Any]:
         if name not in report.measures:
             continue
         scale, value = MEASURES[name], report.measures[name]
-        percent = ranks.get(name)
+        rank = ranks.get(name)
         measures.append({"key": name, "name": str(scale.label), "explains": str(scale.explains),
                          "unit": scale.unit,
                          "value": round(value, 4) if isinstance(value, float) else value,
-                         "standing": percent,
-                         "compared": _compared(name, percent) if percent is not None else None})
+                         "standing": rank[0] if rank else None,
+                         "compared": _compared(name, *rank) if rank else None})
     return {"kind": report.kind, "version": report.version, "measured_at": report.updated_at,
             "palette": report.measures.get("palette", []),
             "harmony_template": report.measures.get("harmony_template"),

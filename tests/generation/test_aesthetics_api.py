@@ -88,3 +88,6 @@ def test_where_a_report_stands_is_counted_among_published_works_only(team, monke
     warmth = next(measure for measure in body["measures"] if measure["key"] == "warmth")
     assert warmth["standing"] == 75.0  # three of the four published works are cooler
     assert warmth["compared"] == "Warmer than 75 % of published works"
+    # Every picture here is one flat colour: all perfectly harmonious. Equal is neither more nor less.
+    harmony = next(measure for measure in body["measures"] if measure["key"] == "harmony")
+    assert (harmony["value"], harmony["standing"], harmony["compared"]) == (1.0, 0.0, None)

@@ -39,7 +39,7 @@ function show(report) {
     term.textContent = measure.name;
     term.title = measure.explains;
     const value = document.createElement("dd");
-    const number = typeof measure.value === "number" ? measure.value.toFixed(measure.value >= 10 ? 1 : 2) : "";
+    const number = typeof measure.value === "number" ? Number(measure.value.toPrecision(3)).toString() : "";
     value.textContent = measure.compared ? measure.compared + " (" + number + ")" : number;
     value.title = measure.explains + " " + measure.unit;
     row.append(term, value);
