@@ -26,7 +26,8 @@ class RecommendConfig(AppConfig):
 def published_hashes() -> Any:
     from recommend.models import Publication, PublicationStatus
 
-    return Publication.objects.filter(status=PublicationStatus.PUBLISHED).values_list("asset__sha256", flat=True)
+    published = Publication.objects.filter(status=PublicationStatus.PUBLISHED)
+    return published.values_list("asset__sha256", flat=True)
 
 
 def project_page_links(project: "Project", user: "User") -> dict[str, Any]:
