@@ -123,6 +123,13 @@ PICTURE = ("colourfulness", "brightness", "contrast", "shadows_clipped", "highli
 TIME = ("motion", "smoothness", "flicker", "stability")
 
 
+def decode_size(width: int, height: int) -> tuple[int, int]:
+    """The size to decode a clip of `width` x `height` at for the measures: WORK_SIDE on the
+    longer side at most (never enlarged), both even (as video scalers want)."""
+    scale = min(1.0, WORK_SIDE / max(width, height))
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
 def _working(rgb: np.ndarray) -> np.ndarray:
     """uint8 (h, w, 3) brought to WORK_SIDE on its longer side (never enlarged), as floats 0 to 1."""
     image = Image.fromarray(np.ascontiguousarray(rgb[..., :3]))

@@ -71,9 +71,16 @@ def report_view(*, report: Report) -> dict[str, Any]:
         measures.append({"key": name, "name": str(scale.label), "explains": str(scale.explains),
                          "unit": scale.unit,
                          "value": round(value, 4) if isinstance(value, float) else value,
+                         "shown": f"{value:.3g}" if isinstance(value, int | float) else "",
                          "standing": rank[0] if rank else None,
                          "compared": _compared(name, *rank) if rank else None})
+    palette, x = [], 0.0
+    for colour in report.measures.get("palette", []):  # with its place in a 1000-wide strip
+        width = 1000 * colour["share"]
+        palette.append({**colour, "percent": round(100 * colour["share"]), "x": round(x, 1),
+                        "width": round(width, 1)})
+        x += width
     return {"kind": report.kind, "version": report.version, "measured_at": report.updated_at,
-            "palette": report.measures.get("palette", []),
+            "palette": palette,
             "harmony_template": report.measures.get("harmony_template"),
             "subject": report.measures.get("subject"), "measures": measures}

@@ -51,8 +51,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     with django_environment():
-        from aesthetics.measures import clip_measures
-        from generation.assessment import _size
+        from aesthetics.measures import clip_measures, decode_size
         from kernel import ffmpeg
 
         limits = ffmpeg.render_limits()
@@ -71,7 +70,8 @@ def main() -> None:
                     ffmpeg.run(["-i", str(path), "-an", "-f", "null", "-"], limits=limits)
                     decode.append(time.perf_counter() - started)
                     started = time.perf_counter()
-                    frames = ffmpeg.decode_frames(["-i", str(path)], size=_size(width, height), limits=limits)
+                    frames = ffmpeg.decode_frames(["-i", str(path)], size=decode_size(width, height),
+                                                  limits=limits)
                     decoded = time.perf_counter() - started
                     clip_measures(frames, fps)
                     report.append(time.perf_counter() - started)

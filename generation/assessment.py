@@ -7,18 +7,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from aesthetics.measures import decode_size
 from aesthetics.selectors import report_find
 from aesthetics.services import report_make
 from generation.models import Asset
 from kernel import ffmpeg
-
-DECODE_SIDE = 256  # pixels on the longer side: what the measures work at
-
-
-def _size(width: int, height: int) -> tuple[int, int]:
-    """The decoded size: the longer side at most DECODE_SIDE, both even."""
-    scale = min(1.0, DECODE_SIDE / max(width, height))
-    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
 def asset_assess(*, asset_id: int) -> bool:
@@ -37,7 +30,7 @@ def asset_assess(*, asset_id: int) -> bool:
                 with path.open("wb") as copy:
                     for chunk in source.chunks():
                         copy.write(chunk)
-                frames = ffmpeg.decode_frames(["-i", str(path)], size=_size(asset.width, asset.height),
+                frames = ffmpeg.decode_frames(["-i", str(path)], size=decode_size(asset.width, asset.height),
                                               limits=ffmpeg.render_limits())
     report_make(sha256=asset.sha256, frames=frames, fps=asset.fps if asset.kind != "image" else None)
     return True

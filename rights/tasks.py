@@ -50,3 +50,11 @@ def batch_collect() -> str | None:
 def index_events() -> int:
     """Read the registry's new settled events into the database."""
     return indexer.index_events()
+
+
+@shared_task(name="rights.tasks.work_assess", **time_limits(settings.FFMPEG_TIMEOUT_S * 2))
+def work_assess(*, work_id: int) -> bool:
+    """The aesthetic report of an uploaded work (rights.assessment; the `default` queue)."""
+    from rights.assessment import work_assess as assess
+
+    return assess(work_id=work_id)

@@ -248,6 +248,7 @@ class AestheticMeasureSerializer(serializers.Serializer):
     explains = serializers.CharField(help_text="What it measures, in plain words.")
     unit = serializers.CharField(help_text="Its scale, and the source it follows.")
     value = serializers.JSONField(help_text="A number, or null when it does not apply (no horizon).")
+    shown = serializers.CharField(help_text="The value to three significant digits (empty when null).")
     standing = serializers.FloatField(allow_null=True, help_text="Percent of published works below it.")
     compared = serializers.CharField(allow_null=True, help_text='E.g. "Warmer than 80 % of published works".')
 
@@ -255,6 +256,7 @@ class AestheticMeasureSerializer(serializers.Serializer):
 class PaletteColourSerializer(serializers.Serializer):
     hex = serializers.CharField()
     share = serializers.FloatField()
+    percent = serializers.IntegerField()
 
 
 class AestheticReportSerializer(serializers.Serializer):

@@ -27,6 +27,7 @@ from generation.selectors import asset_find
 from inbox.services import NotificationKind, notification_send
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kernel.files import stored_name
+from kernel.tasks import enqueue_on_commit
 from projects.roles import Action, Role
 from projects.selectors import membership_get, membership_require
 from rights.allowance import chain_allowance_use
@@ -166,6 +167,8 @@ def _work_save(*, user: User, asset: Asset | None, data: bytes, prints: Fingerpr
     shares = (default_shares(asset) if asset else {}) or {user.pk: TOTAL}
     work.entitled = {str(user_id): bps for user_id, bps in shares.items()}
     work.save()
+    if asset is None:  # what it looks like, measured off this request (a render's work shares its report)
+        enqueue_on_commit("rights.tasks.work_assess", work_id=work.pk)
     _owners_replace(work, [{"user": user_id, "bps": bps} for user_id, bps in shares.items()],
                     confirmed_by=user)
     works_announce([work.pk])

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import current_user, users_by_id
+from aesthetics.selectors import report_find, report_view
 from generation.kinds import JobKind
 from generation.selectors import assets_of_projects
 from kernel.errors import NotFound, ServiceError
@@ -275,6 +276,10 @@ def _render_work(request: HttpRequest, work: Work, access: Access, *, status: in
         "licences": certificate.licences(work, everything=access.owner is not None),
         "operations": certificate.operations(work) if access.member else [],
         "media": media,
+        # What the work looks like, measured from its pixels (the same bytes as its render's): to
+        # those who may see the work itself (its palette says something of a file kept private).
+        "aesthetics": report_view(report=found) if media is not None and (
+            found := report_find(sha256=work.sha256)) else None,
         "similar": similar or [],
         "owners_formset": owners_formset if owners_formset is not None else (
             OwnerFormSet(initial=_owner_initial(work), prefix="owners") if access.can_edit else None),

@@ -265,6 +265,7 @@ CELERY_TASK_ROUTES = {
     "generation.tasks.model_install": {"queue": "default"},  # a download never holds a render's turn
     "generation.tasks.asset_assess": {"queue": "default"},  # measuring a render never holds the next one
     "generation.*": {"queue": "gpu"},
+    "rights.tasks.work_assess": {"queue": "default"},  # measuring an upload never holds a transaction
     "rights.*": {"queue": "chain"},
     "recommend.*": {"queue": "default"},
 }

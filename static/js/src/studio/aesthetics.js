@@ -22,24 +22,24 @@ function show(report) {
   palette.textContent = "";
   const colours = report.palette || [];
   palette.setAttribute("aria-label", label("aesthetics-palette", {
-    colours: colours.map((colour) => colour.hex + " " + Math.round(colour.share * 100) + " %").join(", ") }));
+    colours: colours.map((colour) => colour.hex + " " + colour.percent + " %").join(", ") }));
   for (const colour of colours) {
     const swatch = document.createElement("span");
     swatch.className = "asset-aesthetics__swatch";
     swatch.style.background = colour.hex;
     swatch.style.flexGrow = String(colour.share);
-    swatch.title = colour.hex + " · " + Math.round(colour.share * 100) + " %";
+    swatch.title = colour.hex + " · " + colour.percent + " %";
     palette.appendChild(swatch);
   }
   list.textContent = "";
   for (const measure of report.measures || []) {
-    if (measure.value === null || measure.value === undefined) continue;
+    if (!measure.shown) continue;
     const row = document.createElement("div");
     const term = document.createElement("dt");
     term.textContent = measure.name;
     term.title = measure.explains;
     const value = document.createElement("dd");
-    const number = typeof measure.value === "number" ? Number(measure.value.toPrecision(3)).toString() : "";
+    const number = measure.shown;
     value.textContent = measure.compared ? measure.compared + " (" + number + ")" : number;
     value.title = measure.explains + " " + measure.unit;
     row.append(term, value);
