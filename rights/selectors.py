@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import signed_in
+from aesthetics.selectors import report_find, report_view
 from kernel.errors import NotFound
 from projects.roles import Action, Role
 from projects.selectors import AnyUser, membership_get, membership_require
@@ -23,6 +24,15 @@ if TYPE_CHECKING:
 def project_works(*, project: Project, user: AnyUser) -> QuerySet[Work]:
     membership_require(project=project, user=user, action=Action.VIEW)
     return Work.objects.filter(project=project).prefetch_related("owners__user")
+
+
+def work_aesthetics(*, work_id: str, user: AnyUser) -> dict[str, Any]:
+    """The aesthetic report of a work its viewer may see in full (work_get), or
+    {"status": "pending"} until it has been measured (rights.assessment; a render's work shares
+    the render's report)."""
+    work = work_get(work_id=work_id, user=user)
+    report = report_find(sha256=work.sha256)
+    return {"status": "measured", **report_view(report=report)} if report else {"status": "pending"}
 
 
 def work_get(*, work_id: str, user: AnyUser) -> Work:

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import current_user
+from generation.api.serializers import AestheticReportSerializer
 from kernel.api.views import validated
 from kernel.uploads import upload_limit
 from projects.selectors import project_get
@@ -20,7 +21,7 @@ from rights.api.serializers import (
     WorkSerializer,
 )
 from rights.models import Work
-from rights.selectors import project_works, reviews_for, work_get, works_of
+from rights.selectors import project_works, reviews_for, work_aesthetics, work_get, works_of
 
 
 def _created(work: Work) -> Response:
@@ -70,6 +71,14 @@ class WorkDetailView(APIView):
     @extend_schema(responses=WorkSerializer)
     def get(self, request: Request, work_id: str) -> Response:
         return Response(WorkSerializer(work_get(work_id=work_id, user=request.user)).data)
+
+
+class WorkAestheticsView(APIView):
+    @extend_schema(responses=AestheticReportSerializer,
+                   description="The work's aesthetic report: measures of its pixels with their meaning and "
+                               "where it stands among published works; pending until measured.")
+    def get(self, request: Request, work_id: str) -> Response:
+        return Response(AestheticReportSerializer(work_aesthetics(work_id=work_id, user=request.user)).data)
 
 
 class WorkOwnersView(APIView):

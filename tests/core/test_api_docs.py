@@ -79,6 +79,7 @@ EXPECTED_PATHS = {
     "/api/v1/projects/{project_id}/assets/{asset_id}": {"get"},
     "/api/v1/projects/{project_id}/assets/{asset_id}/remix": {"post"},
     "/api/v1/projects/{project_id}/assets/{asset_id}/aesthetics": {"get"},
+    "/api/v1/works/{work_id}/aesthetics": {"get"},
     "/api/v1/projects/{project_id}/assets/{asset_id}/{name}": {"get"},
     "/api/v1/webhooks": {"get", "post"},
     "/api/v1/webhooks/{webhook_id}": {"delete"},

@@ -82,3 +82,21 @@ def test_the_public_certificate_keeps_the_report_to_those_who_see_the_work(platf
     assert "aesthetics-heading" in page_of(work, ada)
     public = page_of(work, stranger)
     assert "Private light" in public and "aesthetics-heading" not in public and "Colourfulness" not in public
+
+
+def test_the_works_api_gives_the_report_to_who_may_see_the_work():
+    from rest_framework.test import APIClient
+
+    ada, stranger = UserFactory(), UserFactory()
+    work, _ = work_create(user=ada, title="Dunes", licence="cc-by-4.0", upload=upload(13),
+                          filename="dunes.png")
+    api = APIClient()
+    api.force_login(ada)
+    url = f"/api/v1/works/{work.public_id}/aesthetics"
+    assert api.get(url).json() == {"status": "pending"}
+    work_assess(work_id=work.pk)
+    body = api.get(url).json()
+    assert body["status"] == "measured" and body["kind"] == "image" and body["palette"]
+    api.force_login(stranger)
+    refused = api.get(url)
+    assert refused.status_code == 404 and "error" in refused.json()
