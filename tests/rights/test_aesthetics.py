@@ -59,9 +59,10 @@ def test_an_uploaded_video_gets_the_measures_of_time():
 
 
 def test_a_work_without_an_upload_has_nothing_of_its_own_to_measure():
+    from accounts.models import User
     from rights.models import Work
 
-    ada = UserFactory()
+    ada: User = UserFactory()
     work = Work.objects.create(title="Render", created_by=ada, mime="video/mp4", size=10, sha256="f" * 64,
                                iscc="ISCC:KMAQOL3YEOFZ4SC3WN6QL6GIQOARGWZCSVZU36FHWQ", terms_sha256="0" * 64)
     assert work_assess(work_id=work.pk) is False and not Report.objects.exists()
