@@ -60,7 +60,7 @@ def _compared(name: str, below: float, above: float) -> str | None:
 
 def report_view(*, report: Report) -> dict[str, Any]:
     """The report as the pages and the API show it: each measure with its plain-language meaning,
-    its value and unit, which end of its scale it is nearer, and where it stands in the gallery."""
+    its unit, the words for its scale's two ends, its value, and where it stands in the gallery."""
     ranks = standing(report=report)
     measures = []
     for name in (*PICTURE, *(TIME if report.kind == "video" else ())):
@@ -69,7 +69,7 @@ def report_view(*, report: Report) -> dict[str, Any]:
         scale, value = MEASURES[name], report.measures[name]
         rank = ranks.get(name)
         measures.append({"key": name, "name": str(scale.label), "explains": str(scale.explains),
-                         "unit": scale.unit,
+                         "unit": scale.unit, "low": str(scale.low), "high": str(scale.high),
                          "value": round(value, 4) if isinstance(value, float) else value,
                          "shown": f"{value:.3g}" if isinstance(value, int | float) else "",
                          "standing": rank[0] if rank else None,

@@ -247,6 +247,8 @@ class AestheticMeasureSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="What people call it.")
     explains = serializers.CharField(help_text="What it measures, in plain words.")
     unit = serializers.CharField(help_text="Its scale, and the source it follows.")
+    low = serializers.CharField(help_text='What its low end means ("muted").')
+    high = serializers.CharField(help_text='What its high end means ("vivid").')
     value = serializers.JSONField(help_text="A number, or null when it does not apply (no horizon).")
     shown = serializers.CharField(help_text="The value to three significant digits (empty when null).")
     standing = serializers.FloatField(allow_null=True, help_text="Percent of published works below it.")

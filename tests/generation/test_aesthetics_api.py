@@ -46,7 +46,8 @@ def test_a_video_is_measured_from_its_stored_file_and_its_members_read_the_repor
     assert body["status"] == "measured" and body["kind"] == "video"
     keys = [measure["key"] for measure in body["measures"]]
     assert {"colourfulness", "warmth", "harmony", "thirds", "motion", "flicker", "stability"} <= set(keys)
-    assert all(measure["explains"] and measure["unit"] for measure in body["measures"])
+    assert all(measure["explains"] and measure["unit"] and measure["low"] and measure["high"]
+               for measure in body["measures"])
     assert body["palette"] and abs(sum(colour["share"] for colour in body["palette"]) - 1) < 1e-3
     asset_assess(asset_id=asset.pk)  # once per content: asked again, nothing is measured again
     assert Report.objects.get(sha256=asset.sha256).updated_at == report.updated_at
