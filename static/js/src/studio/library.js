@@ -17,6 +17,7 @@ let total = 0;
 let next = null;
 let loading = null;  // the first page's request in flight
 let onOpen = () => {};
+let onUpdated = () => {};
 
 function renderTile(tile, asset) {
   tile.dataset.assetId = String(asset.id);
@@ -111,7 +112,9 @@ export async function addNewAsset(id) {
 
 async function refreshAsset(id) {
   try {
-    addAsset(await api(urls.asset(id)));
+    const asset = await api(urls.asset(id));
+    addAsset(asset);
+    onUpdated(asset);
   } catch (error) {
     /* the count stays as it was */
   }
@@ -136,6 +139,7 @@ function hoverPreview(event, on) {
 /* hooks: open(asset). */
 export function initLibrary(hooks) {
   onOpen = hooks.open;
+  onUpdated = hooks.updated;
   grid.addEventListener("click", (event) => {
     const tile = event.target.closest("[data-asset-id]");
     if (tile) onOpen(assets.get(Number(tile.dataset.assetId)));

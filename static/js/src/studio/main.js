@@ -14,7 +14,7 @@ import { initCounters } from "./fields.js";
 import { initForm, jobChanged, presetsFailed, presetsLoaded, refreshUsage } from "./form.js";
 import { addNewAsset, getAsset, initLibrary, loadAssets } from "./library.js";
 import { initLive } from "./live.js";
-import { initPlayer, openAsset, openAssetById, shownAsset } from "./player.js";
+import { assetUpdated, initPlayer, openAsset, openAssetById, shownAsset } from "./player.js";
 import { initModels } from "./models.js";
 import { loadPresets } from "./presets.js";
 import { applyEvent, getJob, initQueue, loadJobs, pollActive, rerender, submitted } from "./queue.js";
@@ -37,7 +37,7 @@ function start() {
     finished: () => refreshUsage(),
     changed: jobChanged,
   });
-  initLibrary({ open: openAsset });
+  initLibrary({ open: openAsset, updated: assetUpdated });
   initPlayer({ getAsset, getJob, opened: remixReset });
   initRemix({ shown: shownAsset, submit });
   initLive({

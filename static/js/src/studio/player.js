@@ -120,13 +120,25 @@ export function openAsset(asset) {
     link.href = "#asset-" + parent.asset;
     link.dataset.assetId = String(parent.asset);
   }
-  const remixes = asset.remixes || 0;
-  el("asset-remixes").textContent = remixes === 1 ? label("remixes-one")
-    : remixes > 1 ? label("remixes-other", { count: integer.format(remixes) }) : "";
+  showRemixes(asset);
   listScenes(asset);
   hooks.opened(asset);
   if (!dialog.open) dialog.showModal();
   if (window.history.replaceState) window.history.replaceState(null, "", "#asset-" + asset.id);
+}
+
+function showRemixes(asset) {
+  const remixes = asset.remixes || 0;
+  el("asset-remixes").textContent = remixes === 1 ? label("remixes-one")
+    : remixes > 1 ? label("remixes-other", { count: integer.format(remixes) }) : "";
+}
+
+/* The library asked for `asset` again (a remix of it finished): if the player shows it, its
+   count of remixes follows. */
+export function assetUpdated(asset) {
+  if (!shown || shown.id !== asset.id) return;
+  shown = { ...shown, remixes: asset.remixes };
+  showRemixes(shown);
 }
 
 export async function openAssetById(id) {
