@@ -9,7 +9,9 @@ Values are plain numbers (JSON), on the scales named in `MEASURES`.
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -308,6 +310,28 @@ def _picked(frames: np.ndarray) -> np.ndarray:
     return np.unique(np.linspace(0, len(frames) - 1, min(len(frames), CLIP_FRAMES)).round().astype(int))
 
 
+class _Frame:
+    """One frame at the working size, with what the measures of time read of it, each made
+    once (a picked frame is also its neighbour's pair)."""
+
+    def __init__(self, rgb: np.ndarray) -> None:
+        self.rgb = _working(rgb)
+
+    @cached_property
+    def grey(self) -> np.ndarray:
+        return color.rgb2gray(self.rgb)
+
+    @cached_property
+    def lightness(self) -> np.ndarray:
+        return color.rgb2lab(self.rgb)[..., 0]
+
+    @cached_property
+    def half(self) -> np.ndarray:
+        """The grey levels at half the size, for optical flow."""
+        shape = (max(8, self.grey.shape[0] // 2), max(8, self.grey.shape[1] // 2))
+        return transform.resize(self.grey, shape, anti_aliasing=True)
+
+
 def clip_measures(frames: np.ndarray, fps: float) -> dict[str, Any]:
     """Every measure of a uint8 clip (frames, h, w, 3): the picture measures of its middle frame
     (as a poster is judged), colourfulness and brightness averaged over CLIP_FRAMES frames picked
@@ -315,49 +339,44 @@ def clip_measures(frames: np.ndarray, fps: float) -> dict[str, Any]:
     they describe the motion from one frame to the next however long the clip)."""
     picked = _picked(frames)
     measures = image_measures(frames[len(frames) // 2])
-    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    cache: dict[int, _Frame] = {}
 
-    def at(index: int) -> tuple[np.ndarray, np.ndarray]:
-        """A frame's grey levels and CIELAB lightness, at the working size."""
+    def at(index: int) -> _Frame:
         if index not in cache:
-            work = _working(frames[index])
-            cache[index] = color.rgb2gray(work), color.rgb2lab(work)[..., 0]
+            cache[index] = _Frame(frames[index])
         return cache[index]
 
-    measures["colourfulness"] = float(np.mean([colourfulness(_working(frames[i])) for i in picked]))
-    measures["brightness"] = float(np.mean([at(i)[1].mean() for i in picked]))
+    measures["colourfulness"] = float(np.mean([colourfulness(at(i).rgb) for i in picked]))
+    measures["brightness"] = float(np.mean([at(i).lightness.mean() for i in picked]))
     measures.update(time_measures(at, picked, len(frames), fps))
     return measures
 
 
-def time_measures(at: Any, picked: np.ndarray, count: int, fps: float) -> dict[str, Any]:
+def time_measures(at: Callable[[int], _Frame], picked: np.ndarray, count: int, fps: float) -> dict[str, Any]:
     """Motion and its smoothness from dense optical flow between each picked frame and the next
     (iterative Lucas-Kanade: scikit-image's optical_flow_ilk; the motion features of Yeh et al.,
     "Video aesthetic quality assessment by temporal integration of photo- and motion-based
     features", IEEE TMM 15(8), 2013); flicker as a frame's brightness jump off its neighbours'
     mean; stability as how much the whole frame's shift from one frame to the next varies over
     the clip (phase correlation; camera shake after Niu and Liu, "What makes a professional
-    video? A computational aesthetics approach", IEEE TCSVT 22(7), 2012). `at(i)` gives frame
-    i's grey levels and lightness."""
+    video? A computational aesthetics approach", IEEE TCSVT 22(7), 2012). `at(i)` gives frame i."""
     if count < 2:
         return {"motion": 0.0, "smoothness": 1.0, "flicker": 0.0, "stability": 1.0}
-    width = at(0)[0].shape[1]
-    hann = filters.window("hann", at(0)[0].shape)  # (the frame's edges would read as a shift)
+    width = at(0).grey.shape[1]
+    hann = filters.window("hann", at(0).grey.shape)  # (the frame's edges would read as a shift)
     speeds, shifts, jumps = [], [], []
     for index in picked:
         first = min(int(index), count - 2)
-        before, after = at(first)[0], at(first + 1)[0]
+        before, after = at(first), at(first + 1)
         # At half the working size, one warp: 6 ms a pair against 230 ms at skimage's defaults
         # (the pyramid still follows large motion); speeds stay in working-size pixels.
-        half = (max(8, before.shape[0] // 2), max(8, before.shape[1] // 2))
-        flow_y, flow_x = registration.optical_flow_ilk(transform.resize(before, half, anti_aliasing=True),
-                                                       transform.resize(after, half, anti_aliasing=True),
-                                                       radius=5, num_warp=1)
+        flow_y, flow_x = registration.optical_flow_ilk(before.half, after.half, radius=5, num_warp=1)
         speeds.append(2 * float(np.hypot(flow_y, flow_x).mean()))
-        shift, _, _ = registration.phase_cross_correlation(before * hann, after * hann, upsample_factor=4)
+        shift, _, _ = registration.phase_cross_correlation(before.grey * hann, after.grey * hann,
+                                                           upsample_factor=4)
         shifts.append(shift)
         if 0 < index < count - 1:
-            levels = [at(i)[1].mean() for i in (index - 1, index, index + 1)]
+            levels = [at(i).lightness.mean() for i in (index - 1, index, index + 1)]
             jumps.append(abs(levels[1] - (levels[0] + levels[2]) / 2))
     speed = np.asarray(speeds)  # pixels per frame
     change = float(np.abs(np.diff(speed)).mean()) if len(speed) > 1 else 0.0
