@@ -117,7 +117,7 @@ def _image_codes(image: Image.Image) -> tuple[str, str]:
     return content, str(imagehash.phash(phash_grey))
 
 
-def _video_input(path: Path, mime: str) -> list[str]:
+def video_input(path: Path, mime: str) -> list[str]:
     """ffmpeg's input options for an uploaded video: its demuxer forced from the sniffed type (no
     other format, playlist or protocol is tried), two decoding threads, and no more than
     VIDEO_MAX_SECONDS read whatever the file claims."""
@@ -128,7 +128,7 @@ def _video_input(path: Path, mime: str) -> list[str]:
 def _refuse_large_videos(path: Path, mime: str) -> None:
     """Refuse a video before any frame is decoded when its streams claim frames larger than
     VIDEO_MAX_PIXELS or it lasts longer than VIDEO_MAX_SECONDS (read from its header)."""
-    info = ffmpeg.probe(_video_input(path, mime), limits=ffmpeg.upload_limits())
+    info = ffmpeg.probe(video_input(path, mime), limits=ffmpeg.upload_limits())
     if not info.videos:
         raise UnsupportedFile(f"the {mime} file holds no video that can be read")
     limit = settings.VIDEO_MAX_PIXELS
@@ -144,7 +144,7 @@ def _frame_signatures(path: Path, mime: str) -> list[tuple[int, ...]]:
         out = Path(tmp) / "signature.bin"
         escaped = out.as_posix().replace(":", "\\\\:")
         sample = f"fps=fps={VIDEO_FPS},signature=format=binary:filename={escaped}"
-        ffmpeg.run(["-loglevel", "error", *_video_input(path, mime), "-map", "0:v:0", "-vf", sample,
+        ffmpeg.run(["-loglevel", "error", *video_input(path, mime), "-map", "0:v:0", "-vf", sample,
                     "-f", "null", "-"], limits=ffmpeg.upload_limits())
         data = out.read_bytes()
     bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
@@ -172,7 +172,7 @@ def _frame_signatures(path: Path, mime: str) -> list[tuple[int, ...]]:
 
 def _first_frame(path: Path, mime: str) -> Image.Image:
     """The first frame, as RGB (a PPM from ffmpeg: its header says the size it was decoded at)."""
-    out = ffmpeg.run(["-loglevel", "error", *_video_input(path, mime), "-map", "0:v:0", "-frames:v", "1",
+    out = ffmpeg.run(["-loglevel", "error", *video_input(path, mime), "-map", "0:v:0", "-frames:v", "1",
                       "-f", "image2pipe", "-c:v", "ppm", "-pix_fmt", "rgb24", "-"],
                      limits=ffmpeg.upload_limits()).stdout
     with Image.open(io.BytesIO(out)) as image:

@@ -6,8 +6,13 @@ extension of its stored type."""
 
 import re
 import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote
 
+from django.core.files import File
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
@@ -135,3 +140,15 @@ def cut_short(data: bytes, mime: str) -> bool:
     if mime == "video/webm":
         return _ebml_cut_short(data)
     return False
+
+
+@contextmanager
+def local_copy(source: File) -> Iterator[Path]:
+    """A stored file (from any storage, S3 included) copied, chunk by chunk, into a temporary
+    file for a program that reads a path (ffmpeg); removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input"
+        with source.open("rb") as opened, path.open("wb") as copy:
+            for chunk in opened.chunks():
+                copy.write(chunk)
+        yield path
