@@ -12,8 +12,6 @@ class Report(models.Model):
     kind = models.CharField(max_length=8, choices=[("image", "image"), ("video", "video")])
     measures = models.JSONField()  # aesthetics.measures' names → values
     version = models.PositiveSmallIntegerField(default=MEASURES_VERSION)
-    # In the public gallery: the population a report is ranked against (set by the gallery).
-    in_gallery = models.BooleanField(default=False, db_index=True)
     seconds = models.FloatField(default=0.0)  # what computing it took
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -19,7 +19,6 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('image', 'image'), ('video', 'video')], max_length=8)),
                 ('measures', models.JSONField()),
                 ('version', models.PositiveSmallIntegerField(default=1)),
-                ('in_gallery', models.BooleanField(db_index=True, default=False)),
                 ('seconds', models.FloatField(default=0.0)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
