@@ -86,6 +86,7 @@ class SignalKind(models.TextChoices):
     HIDE = "hide", _("Hidden")
     SEE_LESS = "see_less", _("Asked to see less like it")
     REPORT = "report", _("Reported")
+    REVIEW = "review", _("Reviewed")
 
 
 class Signal(models.Model):
@@ -239,11 +240,13 @@ class ModerationDecision(models.Model):
 
 class Preferences(models.Model):
     """What a viewer told the feed. tag_weights: {tag: weight}, weights from -1 (less) to 2 (much
-    more); variety from 0 (only what I like) to 100 (show me everything)."""
+    more); variety from 0 (only what I like) to 100 (show me everything); taste: {aesthetic
+    measure: -1 (less of it) or 1 (more of it)}, over recommend.taste.TASTE."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="feed_preferences")
     tag_weights = models.JSONField(default=dict, blank=True)
+    taste = models.JSONField(default=dict, blank=True)
     blocked_tags = models.ManyToManyField(Tag, related_name="blocked_by", blank=True)
     blocked_creators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="blocked_by", blank=True)
     variety = models.PositiveSmallIntegerField(default=30)
