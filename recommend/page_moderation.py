@@ -25,6 +25,7 @@ from kernel.errors import Conflict, NotFound, PermissionDenied
 from kernel.forms import form_submit
 from recommend import moderation
 from recommend.api.serializers import media_url
+from recommend.extensions import moderation_parts, parts_render
 from recommend.models import ModerationAction, ModerationDecision, Publication
 
 QUEUE_PAGE = 20
@@ -84,7 +85,8 @@ def moderation_queue_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(moderation.moderation_queue(user=user), QUEUE_PAGE).get_page(request.GET.get("page"))
     items = moderation.queue_items(user=user, publications=list(page))
     return render(request, "recommend/moderation.html", {
-        "page": page, "rows": _rows(items), "recent": moderation.decisions_recent(user=user)})
+        "page": page, "rows": _rows(items), "recent": moderation.decisions_recent(user=user),
+        "parts": parts_render(moderation_parts(), request, user)})  # e.g. reported reviews
 
 
 def _render_detail(request: HttpRequest, publication_id: str, *, form: DecisionForm | None = None,

@@ -28,6 +28,7 @@ from projects.roles import Action, role_allows
 from projects.selectors import membership_get, project_get
 from recommend import selectors, services
 from recommend.api.serializers import feed_items, publication_cards
+from recommend.extensions import parts_render, work_page_parts
 from recommend.feed import feed_page
 from recommend.models import Follow, Publication, PublicationStatus
 from recommend.page_forms import OnboardingForm, PublishForm, RemixForm, words
@@ -131,6 +132,7 @@ def _render_work(request: HttpRequest, publication: Publication, *, remix_form: 
         "related": publication_cards(request, related),
         "by_creator": publication_cards(request, by_creator),
         "is_me": user is not None and user.pk == publication.creator_id,
+        "parts": parts_render(work_page_parts(), request, publication, user),  # (recommend.extensions)
     }, status=status)
 
 

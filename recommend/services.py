@@ -59,7 +59,8 @@ if TYPE_CHECKING:
 
 MAX_TAGS = 10
 TAG_PATTERN = re.compile(r"^[\w-]{1,40}$", re.UNICODE)
-POSITIVE = {SignalKind.LIKE, SignalKind.SAVE, SignalKind.REMIX, SignalKind.SHARE, SignalKind.VIEW}
+POSITIVE = {SignalKind.LIKE, SignalKind.SAVE, SignalKind.REMIX, SignalKind.SHARE, SignalKind.VIEW,
+            SignalKind.REVIEW}
 BEACON_KINDS = {SignalKind.IMPRESSION, SignalKind.VIEW, SignalKind.SHARE}  # sent by the page itself
 MAX_DWELL_MS = 3_600_000
 # A feed session is never a million works deep; the bound also keeps under the column's int range.
@@ -447,13 +448,20 @@ def report_weight(trust: AccountTrust | None) -> tuple[float, bool]:
     return weight, trust.email_verified and aged >= 1.0
 
 
+def reports_warrant_hold(*, trusted: int, weight: float) -> bool:
+    """Whether open reports from `trusted` trusted people, weighing `weight` together
+    (`report_weight`), hold what they report for a moderator: RECOMMEND_HOLD_AFTER_REPORTS and
+    RECOMMEND_HOLD_WEIGHT. The rule for works, and for what the apps above let people report on a
+    work (reviews)."""
+    return trusted >= settings.RECOMMEND_HOLD_AFTER_REPORTS and weight >= settings.RECOMMEND_HOLD_WEIGHT
+
+
 def _hold_if_warranted(publication: Publication) -> None:
     """Hold the work for a moderator once its open reports come from RECOMMEND_HOLD_AFTER_REPORTS
     trusted people and weigh RECOMMEND_HOLD_WEIGHT together."""
     totals = Report.objects.filter(publication=publication, resolved=False).aggregate(
         trusted=Count("id", filter=Q(trusted=True)), weight=Sum("weight"))
-    if (totals["trusted"] >= settings.RECOMMEND_HOLD_AFTER_REPORTS
-            and (totals["weight"] or 0.0) >= settings.RECOMMEND_HOLD_WEIGHT):
+    if reports_warrant_hold(trusted=totals["trusted"], weight=totals["weight"] or 0.0):
         from recommend.moderation import hold_record
         from recommend.serving import catalogue_invalidate
 
@@ -486,6 +494,27 @@ def report(*, user: User, publication_id: str, reason: str, note: str = "") -> R
         _signal(user, publication, SignalKind.REPORT)
         _hold_if_warranted(publication)
     return entry
+
+
+# --- for the apps above that add to a work (reviews) -----------------------------------------------
+# They name a report's reasons with ReportReason and a signal's kind with SignalKind (both public
+# through this module).
+
+UPPER_SIGNAL_KINDS = {SignalKind.REVIEW}
+
+
+def publication_open(*, publication_id: str, lock: bool = False) -> Publication:
+    """The published work with this id, which anyone may add to; NotFound for an unpublished, held
+    or removed one, as for a like. `lock` holds its row until the transaction ends."""
+    return _visible(publication_id, lock=lock)
+
+
+def signal_record(*, user: User, publication: Publication, kind: str) -> Signal:
+    """Record what a viewer did with a work through an app above (a review: SignalKind.REVIEW), in
+    the caller's transaction; the viewer's vector follows on commit, as after a like."""
+    if kind not in UPPER_SIGNAL_KINDS:
+        raise ValueError(f"the apps above record {sorted(UPPER_SIGNAL_KINDS)}, not {kind!r}")
+    return _signal(user, publication, kind)
 
 
 @transaction.atomic

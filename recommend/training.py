@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 SIGNAL_WEIGHTS: dict[str, float] = {
     SignalKind.VIEW: 1.0, SignalKind.LIKE: 4.0, SignalKind.SAVE: 5.0, SignalKind.REMIX: 6.0,
-    SignalKind.SHARE: 4.0, SignalKind.UNLIKE: -4.0, SignalKind.UNSAVE: -5.0}
+    SignalKind.SHARE: 4.0, SignalKind.UNLIKE: -4.0, SignalKind.UNSAVE: -5.0,
+    SignalKind.REVIEW: 4.0}
 REMOVES = {SignalKind.HIDE, SignalKind.SEE_LESS, SignalKind.REPORT}
 DWELL_FULL_S = 30.0  # a view watched this long counts 3x a glance
 HALF_LIFE_DAYS = 60.0
