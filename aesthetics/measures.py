@@ -119,10 +119,20 @@ MEASURES: dict[str, Scale] = {
         _("How steady the camera is: a shaky frame moves a little differently every moment."),
         "1 / (1 + change of the frame-to-frame shift over the clip, % of the width)",
         _("shaky"), _("steady"), _("shakier"), _("steadier")),
+    "aesthetic_score": Scale(
+        _("Predicted rating"),
+        _("How much people would like it at first sight, as predicted by a model trained on thousands of "
+          "people's ratings of photographs, from 1 to 10."),
+        "LAION improved aesthetic predictor (Schuhmann 2022: CLIP ViT-L/14 embedding into an MLP trained on "
+        "AVA, SAC and LAION-Logos ratings), mean rating 1–10; a clip's is the mean over its frames",
+        _("plain"), _("striking"), _("rated lower"), _("rated higher")),
 }
 PICTURE = ("colourfulness", "brightness", "contrast", "shadows_clipped", "highlights_clipped", "sharpness",
            "warmth", "harmony", "thirds", "balance", "horizon_tilt")
 TIME = ("motion", "smoothness", "flicker", "stability")
+# Measured by a learned model, only when its weights are installed (aesthetics/predictor.py): a
+# report may lack them.
+LEARNED = ("aesthetic_score",)
 
 
 def decode_size(width: int, height: int) -> tuple[int, int]:

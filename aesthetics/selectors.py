@@ -6,17 +6,31 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from aesthetics.extensions import gallery_hashes
-from aesthetics.measures import MEASURES, PICTURE, TIME
+from aesthetics.measures import LEARNED, MEASURES, PICTURE, TIME
 from aesthetics.models import MEASURES_VERSION, Report
+from aesthetics.predictor import directory as predictor_directory
+from aesthetics.predictor import installed as predictor_files_installed
+from aesthetics.predictor import size_on_disk
 
+# (the clipped shares and the tilt read as they are)
 RANKED = ("colourfulness", "brightness", "contrast", "sharpness", "warmth", "harmony", "thirds", "balance",
-          "motion", "smoothness", "flicker", "stability")  # the clipped shares and the tilt read as they are
+          "motion", "smoothness", "flicker", "stability", *LEARNED)
 
 
 def report_find(*, sha256: str) -> Report | None:
     """The current report of the content `sha256`, if it has been measured (no access check:
     for callers that checked access to the file)."""
     return Report.objects.filter(sha256=sha256, version=MEASURES_VERSION).first()
+
+
+def predictor_state() -> dict[str, Any]:
+    """Whether the aesthetic predictor's files are in AESTHETIC_PREDICTOR_DIR (aesthetics/predictor.py),
+    and their size on disk. Not whether they load: a worker finds that out when it first measures,
+    and logs it (a web process never loads the model)."""
+    path = predictor_directory()
+    installed = predictor_files_installed(path)
+    return {"directory": path, "installed": installed,
+            "size_bytes": size_on_disk(path) if installed else None}
 
 
 def _population() -> Any:
@@ -35,10 +49,12 @@ def standing(*, report: Report) -> dict[str, tuple[float, float]]:
             among = Q(kind="video") if name in TIME else Q()
             counts[f"{name}_below"] = Count("pk", filter=among & Q(**{f"measures__{name}__lt": value}))
             counts[f"{name}_above"] = Count("pk", filter=among & Q(**{f"measures__{name}__gt": value}))
+            if name in LEARNED:  # among the works that have it only
+                counts[f"{name}_total"] = Count("pk", filter=Q(measures__has_key=name))
     totals = _population().aggregate(**counts)
     result = {}
     for name in values:
-        total = totals["videos"] if name in TIME else totals["all"]
+        total = totals.get(f"{name}_total", totals["videos"] if name in TIME else totals["all"])
         if f"{name}_below" in totals and total:
             result[name] = (round(100 * totals[f"{name}_below"] / total, 1),
                             round(100 * totals[f"{name}_above"] / total, 1))
@@ -63,7 +79,7 @@ def report_view(*, report: Report) -> dict[str, Any]:
     its unit, the words for its scale's two ends, its value, and where it stands in the gallery."""
     ranks = standing(report=report)
     measures = []
-    for name in (*PICTURE, *(TIME if report.kind == "video" else ())):
+    for name in (*PICTURE, *(TIME if report.kind == "video" else ()), *LEARNED):
         if name not in report.measures:
             continue
         scale, value = MEASURES[name], report.measures[name]

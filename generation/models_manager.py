@@ -10,6 +10,9 @@ An install is a Celery task on the `default` queue (never `gpu`: a download must
 render's turn). It downloads with `huggingface_hub.snapshot_download` into
 `<directory>.partial-<token>` and renames that to the directory once complete, so a half download
 never looks installed; its progress is on its ModelInstall row, which the Models page polls.
+
+The page also says whether the aesthetic predictor's files are in their folder, and their size
+(aesthetics.selectors.predictor_state); that one is installed by hand, not from here.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aesthetics.selectors import predictor_state
 from generation.models import InstallStatus, Job, JobStatus, ModelInstall
 from generation.presets import Preset, hub_cached, presets
 from kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -151,6 +155,14 @@ def preset_state_get(*, user: AnyUser, name: str) -> PresetState:
     if preset is None:
         raise NotFound(_("No such model."))
     return preset_state(preset, ModelInstall.objects.filter(preset=name).first())
+
+
+def aesthetic_predictor_state(*, user: AnyUser) -> dict[str, Any]:
+    """The aesthetic predictor's folder, whether its files are there and their size (staff only).
+    It is not installed from here: its head is published as a PyTorch pickle on GitHub, not on the
+    Hub, and is converted once by hand (aesthetics/predictor.py says how)."""
+    _staff_require(user)
+    return predictor_state()
 
 
 def job_failures(*, user: AnyUser) -> list[Job]:

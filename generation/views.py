@@ -52,6 +52,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
     return render(request, "generation/models.html", {
         "states": states, "failures": models_manager.job_failures(user=user),
         "models_dir": models_manager.models_root(),
+        "predictor": models_manager.aesthetic_predictor_state(user=user),
         "installing": any(s.state == "installing" for s in states)})
 
 

@@ -535,6 +535,15 @@ RECOMMEND_MODELS_KEPT = env.int("RECOMMEND_MODELS_KEPT", default=3)  # older ver
 RECOMMEND_RETRAIN_TIME_LIMIT_S = env.int("RECOMMEND_RETRAIN_TIME_LIMIT_S", default=1800)
 RECOMMEND_CATALOGUE_TTL_S = env.float("RECOMMEND_CATALOGUE_TTL_S", default=30.0)  # then rebuilt in the back
 
+# --- aesthetics (aesthetics/) ---
+# LAION's CLIP+MLP aesthetic predictor (aesthetics/predictor.py): <dir>/clip/ (a transformers CLIP
+# checkpoint) and <dir>/head.safetensors, by default in the models directory. When both are there,
+# its score joins every report made from then on; nothing is ever downloaded. THREADS: the torch
+# threads it may use while it runs.
+AESTHETIC_PREDICTOR_DIR = env.path("AESTHETIC_PREDICTOR_DIR",
+                                   default=Path(GENERATION_MODELS_DIR) / "aesthetic-predictor")
+AESTHETIC_PREDICTOR_THREADS = env.int("AESTHETIC_PREDICTOR_THREADS", default=2)
+
 # --- provenance: C2PA Content Credentials (generation/provenance.py) ---
 # A development CA and signing certificate are generated here on first use...
 C2PA_DIR = env.path("C2PA_DIR", default=VAR_DIR / "c2pa")
