@@ -6,7 +6,8 @@ at once (recommend.serving keeps them as arrays):
 - collaborative: the hybrid model's blend (ALS + item-item + popularity) for the viewer's row;
 - content: similarity of the work's text embedding to the viewer's recent positives (likes, saves,
   remixes, shares, long views), minus its similarity to works they asked to see less of;
-- preferences: the viewer's tag weights; followed creators; popularity; freshness (a decay).
+- preferences: the viewer's tag weights; followed creators; popularity; freshness (a decay);
+- taste: how close the work's looks are to those the viewer takes to (recommend.taste).
 Each component is standardised over the works that may be shown, weighted (a viewer with no
 history leans on preferences and popularity: the cold start), and summed. Works that may never be
 shown are out before scoring: hidden, reported, blocked tags and creators, the viewer's own, and
@@ -50,7 +51,8 @@ from recommend.models import (
     Tag,
     UserVector,
 )
-from recommend.ranking import Viewer, rank
+from recommend import taste
+from recommend.ranking import Viewer, rank, viewer_taste
 from recommend.serving import catalogue
 from recommend.training import signal_rows, signal_weight, viewer_weights
 
@@ -75,6 +77,7 @@ def viewer_load(user: User | None) -> Viewer:
         viewer.blocked_tags = {tag.name for tag in prefs.blocked_tags.all()}
         viewer.blocked_creators = {creator.pk for creator in prefs.blocked_creators.all()}
         viewer.variety = prefs.variety
+        viewer.steering = dict(prefs.taste)
     rows = signal_rows(user_id=user.pk)
     hidden = list(Hide.objects.filter(user=user).values_list("publication_id", "less_like_it"))
     viewer.weights = viewer_weights(rows, {pk for pk, _ in hidden})
@@ -87,6 +90,7 @@ def viewer_load(user: User | None) -> Viewer:
     viewer.positives = [(pk, w) for pk, w in recent.items()
                         if viewer.weights.get(pk, 0) > 0][:RECENT_POSITIVES]
     viewer.less_like = [pk for pk, less in hidden if less]
+    viewer.hidden = [pk for pk, _less in hidden]
     viewer.excluded = ({pk for pk, _ in hidden} | set(Like.objects.filter(user=user).values_list(
         "publication_id", flat=True)) | set(CollectionItem.objects.filter(collection__user=user).values_list(
             "publication_id", flat=True)))
@@ -99,6 +103,18 @@ def viewer_load(user: User | None) -> Viewer:
     if vector:
         viewer.factors = np.frombuffer(bytes(vector), dtype=np.float32)
     return viewer
+
+
+def viewer_leanings(user: User) -> list[tuple[str, float]]:
+    """The looks the viewer's own engagement leans to (recommend.taste.leanings), before what they
+    asked for on Preferences."""
+    cat, _model = catalogue()
+    if not len(cat):
+        return []
+    viewer = viewer_load(user)
+    viewer.steering = {}
+    found = viewer_taste(cat, viewer)
+    return taste.leanings(found) if found is not None else []
 
 
 def ranked(user: User | None, *, shown: set[int] | None = None, size: int = SESSION_LENGTH,

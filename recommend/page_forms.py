@@ -7,6 +7,8 @@ from django import forms
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
 
+from aesthetics.measures import MEASURES
+from recommend.taste import TASTE
 from rights.licences import LicenceKind
 
 VARIETY_HELP = _("0: only what you like. 100: show me everything. In between, the feed mixes in works "
@@ -69,6 +71,23 @@ class PreferencesForm(forms.Form):
     variety = forms.IntegerField(
         label=_("Variety"), min_value=0, max_value=100, help_text=VARIETY_HELP,
         widget=forms.NumberInput(attrs={"type": "range", "step": 5}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in TASTE:  # "less of it / no preference / more of it", in the measure's own words
+            scale = MEASURES[name]
+            self.fields[f"taste_{name}"] = forms.TypedChoiceField(
+                label=scale.label, coerce=int, required=False, empty_value=0, initial=0,
+                help_text=scale.explains,
+                choices=[(-1, str(scale.less).capitalize()), (0, _("No preference")),
+                         (1, str(scale.more).capitalize())])
+
+    def taste_fields(self) -> list[forms.BoundField]:
+        return [self[f"taste_{name}"] for name in TASTE]
+
+    @staticmethod
+    def taste_of(data: dict[str, Any]) -> dict[str, int]:
+        return {name: data.get(f"taste_{name}") or 0 for name in TASTE}
 
 
 class OnboardingForm(forms.Form):

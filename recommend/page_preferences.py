@@ -1,5 +1,6 @@
 """The gallery preferences page: tags the viewer wants more or less of, tags and creators never to
-show, how much variety, and the works they hid. recommend/preferences.py decides."""
+show, how much variety, the looks they want more or less of (with what the feed has learned of
+their eye), and the works they hid. recommend/preferences.py decides."""
 
 from typing import Any
 
@@ -12,8 +13,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import current_user
+from aesthetics.measures import MEASURES
 from kernel.forms import form_submit
 from recommend import selectors
+from recommend.feed import viewer_leanings
 from recommend.page_forms import PreferencesForm, words
 from recommend.preferences import preferences_get, preferences_update
 
@@ -76,7 +79,8 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
             form.add_error("tag_weights", message)
         submitted = form_submit(form, lambda data: preferences_update(
             user=user, tag_weights=weights, blocked_tags=words(data["blocked_tags"]),
-            blocked_creators=words(data["blocked_creators"]), variety=data["variety"]))
+            blocked_creators=words(data["blocked_creators"]), variety=data["variety"],
+            taste=PreferencesForm.taste_of(data)), aliases={"taste": "taste_colourfulness"})
         if submitted.ok:
             messages.success(request, _("Preferences saved: your gallery follows them from now on."))
             return redirect("gallery:preferences")
@@ -86,9 +90,17 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
         form = PreferencesForm(initial={
             "blocked_tags": " ".join(sorted(tag.name for tag in prefs.blocked_tags.all())),
             "blocked_creators": " ".join(sorted(u.username for u in prefs.blocked_creators.all())),
-            "variety": prefs.variety})
+            "variety": prefs.variety,
+            **{f"taste_{name}": direction for name, direction in prefs.taste.items()}})
         weighted = weight_rows(sorted(prefs.tag_weights.items(), key=lambda item: (-item[1], item[0])))
     return render(request, "recommend/preferences.html", {
         "form": form, "weighted": weighted, "blank_row": weight_rows([("", "1")])[0],
         "suggested": [tag.name for tag in selectors.popular_tags(limit=SUGGESTED_TAGS)],
-        "hidden": selectors.hidden_works(user), "onboarded": prefs.onboarded_at is not None}, status=status)
+        "hidden": selectors.hidden_works(user), "onboarded": prefs.onboarded_at is not None,
+        "learned": _learned(user)}, status=status)
+
+
+def _learned(user: Any) -> list[str]:
+    """What the feed has learned of the viewer's eye, in words: "warmer", "more muted"."""
+    return [str(MEASURES[name].more if strength > 0 else MEASURES[name].less)
+            for name, strength in viewer_leanings(user)]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("gallery/works/<str:publication_id>/status/", pages.work_status, name="status"),
     path("gallery/works/<str:publication_id>/unhide/", pages.unhide, name="unhide"),
     path("gallery/creators/<str:username>/", pages.creator, name="creator"),
+    path("gallery/colours/", pages.colours, name="colours"),
     path("gallery/preferences/", pages.preferences_page, name="preferences"),
     path("gallery/welcome/", pages.onboarding, name="onboarding"),
     path("gallery/saved/", pages.collections, name="collections"),

@@ -29,7 +29,8 @@ from projects.selectors import membership_get, project_get
 from recommend import selectors, services
 from recommend.api.serializers import feed_items, publication_cards
 from recommend.extensions import parts_render, work_page_parts
-from recommend.feed import feed_page
+from recommend.colours import NAMED, by_colour, colour_parse
+from recommend.feed import feed_page, publications_for
 from recommend.models import Follow, Publication, PublicationStatus
 from recommend.page_forms import OnboardingForm, PublishForm, RemixForm, words
 from recommend.page_preferences import preferences_page  # noqa: F401 (a page of this module's urls)
@@ -191,6 +192,29 @@ def unhide(request: HttpRequest, publication_id: str) -> HttpResponse:
     services.unhide(user=_user(request), publication_id=publication_id)
     messages.success(request, _("It may show in your gallery again."))
     return redirect(reverse("gallery:preferences") + "#hidden")
+
+
+# --- browsing by colour ------------------------------------------------------------------------
+
+
+@require_GET
+def colours(request: HttpRequest) -> HttpResponse:
+    raw = request.GET.get("colour", "")
+    colour, error, cards, page = "", "", [], None
+    if raw:
+        try:
+            colour = colour_parse(raw)
+        except ValidationFailed as refused:
+            error = refused.message
+    if colour:
+        user = _viewer(request)
+        page = Paginator(by_colour(colour=colour, user=user), CREATOR_PAGE).get_page(request.GET.get("page"))
+        found = publications_for([m.publication for m in page], user=user)
+        cards = publication_cards(request, [found[m.publication] for m in page if m.publication in found])
+    return render(request, "recommend/colours.html", {
+        "colour": colour, "raw": raw, "error": error, "page": page, "cards": cards,
+        "swatches": [(name, value, label) for name, (value, label) in NAMED.items()]},
+        status=400 if error else 200)
 
 
 # --- creators and saved works ------------------------------------------------------------------

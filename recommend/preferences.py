@@ -1,5 +1,6 @@
 """What a viewer tells the feed: tags they like (and how much), tags and creators never to show,
-and how much variety they want. Onboarding asks for a few tags the first time."""
+how much variety they want, and the looks they want more or less of (recommend.taste). Onboarding
+asks for a few tags the first time."""
 
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from accounts.selectors import users_by_username
 from kernel.errors import ValidationFailed
 from recommend.models import Preferences
 from recommend.services import tags_clean, tags_get
+from recommend.taste import TASTE
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -48,11 +50,30 @@ def _weights(raw: Any) -> dict[str, float]:
     return weights
 
 
+def _steering(raw: Any) -> dict[str, int]:
+    """{measure: -1 or 1} over TASTE; 0 drops a measure."""
+    if not isinstance(raw, dict) or len(raw) > len(TASTE):
+        raise ValidationFailed(_("Taste is {measure: -1, 0 or 1}."), fields={"taste": [
+            _("An object of measure: -1 (less of it), 0 or 1 (more of it).")]})
+    steering = {}
+    for name, value in raw.items():
+        if name not in TASTE:
+            message = _("No such measure: %(name)s. One of: %(names)s.") % {"name": str(name)[:40],
+                                                                           "names": ", ".join(TASTE)}
+            raise ValidationFailed(message, fields={"taste": [message]})
+        if isinstance(value, bool) or value not in (-1, 0, 1):
+            message = _("The taste for %(name)s is -1, 0 or 1.") % {"name": name}
+            raise ValidationFailed(message, fields={"taste": [message]})
+        if value:
+            steering[name] = int(value)
+    return steering
+
+
 @transaction.atomic
 def preferences_update(*, user: User, tag_weights: dict[str, float] | None = None,
                        blocked_tags: Iterable[str] | None = None,
                        blocked_creators: Iterable[str] | None = None,
-                       variety: int | None = None) -> Preferences:
+                       variety: int | None = None, taste: dict[str, int] | None = None) -> Preferences:
     """Change what is given; blocked creators by username."""
     prefs = Preferences.objects.select_for_update().get(pk=preferences_get(user=user).pk)
     errors: dict[str, list[str]] = {}
@@ -78,6 +99,11 @@ def preferences_update(*, user: User, tag_weights: dict[str, float] | None = Non
         weights = _weights(tag_weights) if tag_weights is not None else None
     except ValidationFailed as error:
         errors.update(error.fields)
+    steering = None
+    try:
+        steering = _steering(taste) if taste is not None else None
+    except ValidationFailed as error:
+        errors.update(error.fields)
     try:
         if blocked_tags is not None:
             blocked = tags_clean(list(blocked_tags), field="blocked_tags", limit=MAX_BLOCKED)
@@ -89,6 +115,8 @@ def preferences_update(*, user: User, tag_weights: dict[str, float] | None = Non
         prefs.tag_weights = weights
     if variety is not None:
         prefs.variety = variety
+    if steering is not None:
+        prefs.taste = steering
     prefs.save()
     if blocked is not None:
         prefs.blocked_tags.set(tags_get(blocked))

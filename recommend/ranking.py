@@ -3,7 +3,8 @@
 No database and no cache here (recommend.feed loads the viewer and the catalogue, and keeps the
 sessions), so every rule of the ranking can be tested and benchmarked on arrays alone:
 - score: each component standardised over the works that may be shown, weighted (WARM for a
-  viewer with history, COLD for one without), summed;
+  viewer with history, COLD for one without), summed; one of them is aesthetic taste (the looks
+  of what the viewer engages with, and what they asked for: recommend.taste);
 - mmr: maximal marginal relevance, the variety setting as the trade-off;
 - exploration: a few works from outside the viewer's usual tags;
 - reasons: the component that added most to each work's score, in words the viewer recognises.
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from recommend import taste
+
 if TYPE_CHECKING:
     from accounts.models import User
     from recommend.serving import ActiveModel, Catalogue
@@ -26,8 +29,10 @@ CANDIDATES = 200  # re-ranked by MMR
 FRESH_DAYS = 7.0
 IGNORED_PENALTY = 0.4  # per log(1 + times shown) of a work never engaged with
 
-WARM = {"collab": 1.0, "content": 0.8, "prefs": 0.6, "follow": 0.8, "popular": 0.25, "fresh": 0.3}
-COLD = {"collab": 0.0, "content": 0.0, "prefs": 1.0, "follow": 0.8, "popular": 0.7, "fresh": 0.4}
+WARM = {"collab": 1.0, "content": 0.8, "prefs": 0.6, "follow": 0.8, "popular": 0.25, "fresh": 0.3,
+        "taste": 0.6}
+COLD = {"collab": 0.0, "content": 0.0, "prefs": 1.0, "follow": 0.8, "popular": 0.7, "fresh": 0.4,
+        "taste": 0.6}
 
 
 class Reason:
@@ -38,6 +43,7 @@ class Reason:
     FRESH = "fresh"  # new on Storyloom
     EXPLORE = "explore"  # something different
     SIMILAR_PEOPLE = "people"  # liked by people with tastes like yours
+    TASTE = "taste"  # the warm colours you like
 
 
 @dataclass
@@ -48,6 +54,8 @@ class Viewer:
     positives: list[tuple[int, float]] = field(default_factory=list)  # (publication pk, weight), newest first
     weights: dict[int, float] = field(default_factory=dict)  # per work: confidence (the model's row)
     less_like: list[int] = field(default_factory=list)
+    hidden: list[int] = field(default_factory=list)  # works hidden, "see less" or not
+    steering: dict[str, int] = field(default_factory=dict)  # Preferences.taste: measure -> -1 or 1
     excluded: set[int] = field(default_factory=set)
     followed: set[int] = field(default_factory=set)
     blocked_creators: set[int] = field(default_factory=set)
@@ -83,6 +91,15 @@ class Scored:
     positive_rows: np.ndarray  # catalogue rows of the recent positives
     collab_row: sp.csr_matrix | None
     weights: dict[str, float]
+    taste: np.ndarray | None = None  # the viewer's aesthetic taste (recommend.taste), if any
+
+
+def viewer_taste(cat: Catalogue, viewer: Viewer) -> np.ndarray | None:
+    """The looks this viewer takes to: learned from their positives and hides, then steered."""
+    positives = [(cat.index[pk], weight) for pk, weight in viewer.positives if pk in cat.index]
+    negatives = [cat.index[pk] for pk in viewer.hidden if pk in cat.index]
+    found = taste.steered(taste.learned(cat.looks, positives, negatives), viewer.steering)
+    return found if taste.meaningful(found) else None
 
 
 def _allowed(cat: Catalogue, viewer: Viewer, shown: set[int]) -> np.ndarray:
@@ -145,6 +162,9 @@ def score(cat: Catalogue, model: ActiveModel | None, viewer: Viewer, shown: set[
             if name in cat.tag_index:
                 vector[cat.tag_index[name]] = weight
         parts["prefs"] = weights["prefs"] * np.asarray(cat.tags @ vector, dtype=np.float32).ravel()
+    leaning = viewer_taste(cat, viewer)
+    if leaning is not None:
+        parts["taste"] = weights["taste"] * _z(cat.looks @ leaning, allowed)
     if viewer.followed:
         followed = np.isin(cat.creators, np.fromiter(viewer.followed, dtype=np.int64))
         parts["follow"] = weights["follow"] * followed.astype(np.float32)
@@ -161,7 +181,7 @@ def score(cat: Catalogue, model: ActiveModel | None, viewer: Viewer, shown: set[
     for values in parts.values():
         total += values
     return Scored(allowed=allowed, total=total, parts=parts, profile=profile, closeness=closeness,
-                  positive_rows=positive_rows, collab_row=collab_row, weights=weights)
+                  positive_rows=positive_rows, collab_row=collab_row, weights=weights, taste=leaning)
 
 
 def similarity_matrix(vectors: np.ndarray, creators: np.ndarray, tags: sp.csr_matrix | None) -> np.ndarray:
@@ -272,6 +292,11 @@ def _reasons(cat: Catalogue, scored: Scored, model: ActiveModel | None, viewer: 
     reasons: list[dict[str, Any]] = []
     for n, row in enumerate(rows):
         item_tags = [cat.tag_names[t] for t in cat.tags[row].indices] if cat.tags.shape[1] else []
+        if best[n] == "taste" and scored.taste is not None:
+            drawn = taste.strongest(scored.taste, cat.looks[row])
+            if drawn is not None:
+                reasons.append({"code": Reason.TASTE, "measure": drawn[0], "end": drawn[1]})
+                continue
         reasons.append(_reason(best[n], references[n] if references else None, cat, viewer, row, item_tags))
     return reasons
 

@@ -3,8 +3,8 @@
 - The active model (`active_model`): loaded from RECOMMEND_DIR once per version; which version is
   active is looked up at most every MODEL_CHECK_S seconds.
 - The catalogue (`catalogue`): every published work as arrays the feed scores in one go (creator,
-  publication time, popularity, text embedding, tags as a sparse work x tag matrix), mapped to the
-  model's columns. It is rebuilt in a thread every RECOMMEND_CATALOGUE_TTL_S seconds and after a
+  publication time, popularity, text embedding, tags as a sparse work x tag matrix, its aesthetic
+  looks and palette), mapped to the model's columns. It is rebuilt in a thread every RECOMMEND_CATALOGUE_TTL_S seconds and after a
   retrain, and at once when the gallery changes in this process (`catalogue_invalidate`, called by
   the services on publish and unpublish).
 """
@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
 
+from recommend import taste
 from recommend.content import DIMENSIONS
 from recommend.hybrid import HybridModel
 from recommend.models import ModelVersion, Publication, PublicationStatus
@@ -51,6 +52,9 @@ class Catalogue:
     popularity: np.ndarray  # float32, log of decayed engagement
     vectors: np.ndarray  # (n, d) float32 unit rows: text embeddings (reduced by PCA in large catalogues)
     tags: sp.csr_matrix  # (n, n_tags) 0/1
+    looks: np.ndarray  # (n, len(taste.TASTE)) float32: aesthetic measures, standardised (recommend.taste)
+    palette_lab: np.ndarray  # (n, taste.PALETTE_SLOTS, 3) float32: dominant colours in CIELAB
+    palette_share: np.ndarray  # (n, taste.PALETTE_SLOTS) float32: their shares (0: no colour)
     tag_names: list[str]
     tag_index: dict[str, int]
     model_column: np.ndarray  # int64: the active model's column of each work, -1 if unknown to it
@@ -117,10 +121,12 @@ def reduced(embeddings: np.ndarray) -> np.ndarray:
 
 
 def _build(model: ActiveModel | None) -> Catalogue:
+    from aesthetics.selectors import gallery_measures
     from generation.selectors import remix_counts
 
     rows = list(Publication.objects.filter(status=PublicationStatus.PUBLISHED).order_by("id").values_list(
-        "id", "creator_id", "published_at", "likes", "saves", "views", "shares", "embedding", "asset_id"))
+        "id", "creator_id", "published_at", "likes", "saves", "views", "shares", "embedding", "asset_id",
+        "asset__sha256"))
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
     index = {int(pk): i for i, pk in enumerate(ids)}
@@ -148,8 +154,13 @@ def _build(model: ActiveModel | None) -> Catalogue:
         for i, pk in enumerate(ids):
             columns[i] = model.item_index.get(int(pk), -1)
     creators = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
+    reports = gallery_measures()
+    measured = [reports.get(r[9]) for r in rows]
+    palette_lab, palette_share = taste.palettes(measured)
     return Catalogue(ids=ids, index=index, creators=creators,
                      published=published, popularity=popularity, vectors=vectors, tags=tags,
+                     looks=taste.standardise(taste.looks_raw(measured)), palette_lab=palette_lab,
+                     palette_share=palette_share,
                      tag_names=tag_names, tag_index=tag_index, model_column=columns,
                      model=model, built_at=time.monotonic())
 

@@ -19,8 +19,10 @@ from rights.licences import LICENCE_URLS, LicenceKind
 
 VARIETY_HELP = "0 (only what I like) to 100 (show me everything)."
 BEACON_KINDS = [("impression", "impression"), ("view", "view"), ("share", "share")]
+TASTE_HELP = ("Looks you want more (1) or less (-1) of, by aesthetic measure: "
+              "colourfulness, brightness, contrast, warmth, sharpness, harmony, motion.")
 REASON_CODES = [(code, code) for code in (
-    "liked", "people", "follow", "interest", "popular", "fresh", "explore")]
+    "liked", "people", "follow", "interest", "popular", "fresh", "explore", "taste")]
 
 
 def media_url(publication: Publication, name: str) -> str | None:
@@ -153,6 +155,11 @@ class ReasonSerializer(serializers.Serializer):
     tag = serializers.CharField(allow_null=True)
     publication = ReasonRefSerializer(allow_null=True, help_text="The work you liked, for “liked”.")
     creator = ReasonCreatorSerializer(allow_null=True, help_text="The creator you follow, for “follow”.")
+    measure = serializers.CharField(allow_null=True, help_text="For “taste”: the aesthetic measure that "
+                                    "draws you to it (colourfulness, brightness, contrast, warmth, "
+                                    "sharpness, harmony, motion).")
+    end = serializers.ChoiceField(choices=["high", "low"], allow_null=True,
+                                  help_text="For “taste”: which end of the measure you like.")
 
 
 class FeedItemSerializer(serializers.Serializer):
@@ -269,10 +276,11 @@ class PreferencesSerializer(serializers.ModelSerializer):
     blocked_creators = serializers.SerializerMethodField()
     variety = serializers.IntegerField(help_text=VARIETY_HELP)
     onboarded = serializers.SerializerMethodField()
+    taste = serializers.DictField(child=serializers.IntegerField(), help_text=TASTE_HELP)
 
     class Meta:
         model = Preferences
-        fields = ["tag_weights", "blocked_tags", "blocked_creators", "variety", "onboarded"]
+        fields = ["tag_weights", "blocked_tags", "blocked_creators", "variety", "taste", "onboarded"]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_blocked_tags(self, obj: Preferences) -> list[str]:
@@ -302,6 +310,8 @@ class PreferencesInput(serializers.Serializer):
     blocked_creators = serializers.ListField(child=serializers.CharField(max_length=150), required=False,
                                              max_length=MAX_BLOCKED, help_text="Usernames.")
     variety = serializers.IntegerField(min_value=0, max_value=100, required=False, help_text=VARIETY_HELP)
+    taste = serializers.DictField(child=serializers.IntegerField(min_value=-1, max_value=1), required=False,
+                                  help_text=TASTE_HELP)
 
 
 class OnboardingInput(serializers.Serializer):

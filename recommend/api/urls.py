@@ -25,6 +25,7 @@ urlpatterns = [
     path("moderation", moderation.ModerationView.as_view(), name="api-moderation"),
     path("moderation/<str:publication_id>", moderation.ModerationItemView.as_view(),
          name="api-moderation-item"),
+    path("gallery/colours", views.ColourWorksView.as_view(), name="api-gallery-colours"),
     path("gallery/creators/<str:username>", views.CreatorView.as_view(), name="api-gallery-creator"),
     path("gallery/creators/<str:username>/works", views.CreatorWorksView.as_view(),
          name="api-gallery-creator-works"),

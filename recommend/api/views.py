@@ -26,6 +26,7 @@ from kernel.api.views import validated
 from kernel.errors import NotFound, ValidationFailed
 from projects.selectors import project_get
 from recommend import feed as feeds
+from recommend.colours import NAMED, by_colour, colour_parse
 from recommend import preferences, selectors, services
 from recommend.api.serializers import (
     CollectionSerializer,
@@ -272,6 +273,25 @@ class CreatorWorksView(generics.ListAPIView):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(publication_cards(request, list(page or [])))
+
+
+class ColourWorksView(generics.GenericAPIView):
+    permission_classes = [AllowAny, TokenScopePermission]
+    serializer_class = PublicationSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("colour", str, required=True, description=(
+        "#rrggbb (the # may be left out) or a swatch's name: " + ", ".join(NAMED) + "."))],
+        description="Published works whose dominant colours are near `colour`, most of it first; each "
+                    "card's `match` is the share of the work near it (0 to 1).")
+    def get(self, request: Request) -> Response:
+        colour = colour_parse(request.query_params.get("colour", ""))
+        matches = by_colour(colour=colour, user=request.user)
+        page = self.paginate_queryset(matches) or []  # type: ignore[arg-type]
+        found = feeds.publications_for([m.publication for m in page], user=signed_in(request.user))
+        shown = [m for m in page if m.publication in found]
+        cards = publication_cards(request, [found[m.publication] for m in shown])
+        return self.get_paginated_response([{**card, "match": m.match} for card, m in zip(cards, shown,
+                                                                                         strict=True)])
 
 
 class FollowView(APIView):

@@ -71,6 +71,7 @@ EXPECTED_PATHS = {
     "/api/v1/gallery/works/{publication_id}/report": {"post"},
     "/api/v1/gallery/works/{publication_id}/moderate": {"post"},
     "/api/v1/gallery/works/{publication_id}/remix": {"post"},
+    "/api/v1/gallery/colours": {"get"},
     "/api/v1/gallery/creators/{username}": {"get"},
     "/api/v1/gallery/creators/{username}/works": {"get"},
     "/api/v1/gallery/creators/{username}/follow": {"post", "delete"},

@@ -1,0 +1,149 @@
+"""Aesthetic taste: what each published work looks like, as a few numbers on a common scale, and
+which looks each viewer takes to.
+
+A work's looks are its aesthetic report's measures (aesthetics.measures) named in TASTE, each
+brought to a scale on which the gallery's works spread evenly (sharpness and motion on a log
+scale: both run over orders of magnitude) and standardised over the published works that have a
+report. A work not measured yet, or a picture for motion, sits at the gallery's mean: neutral.
+
+A viewer's taste is a direction in that space: the weighted mean looks of what they engaged with
+lately (the feed's positives) minus half the mean looks of what they hid, each shrunk towards
+zero while there is little of it (PRIOR_WEIGHT), plus what they asked for on Preferences ("more
+of ..." is +STEER on that measure, "less of ..." is -STEER). A work's taste score is its looks'
+dot product with that direction. Pure numpy: the feed, its reasons and the offline evaluation
+share it.
+
+The palette is kept too, in CIELAB, for browsing the gallery by colour (`colour_match`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from skimage import color
+
+TASTE = ("colourfulness", "brightness", "contrast", "warmth", "sharpness", "harmony", "motion")
+LOG_SCALED = {"sharpness": 1e-4, "motion": 1e-3}  # log(value + offset): orders of magnitude apart
+PRIOR_WEIGHT = 8.0  # two likes' worth: a taste learned from one like counts for little
+NEGATIVE_SHARE = 0.5
+STEER = 1.0  # a "more of" on Preferences: a standard deviation's lean
+MIN_TASTE = 0.05  # below this length a taste says nothing
+PALETTE_SLOTS = 5
+MATCH_DELTA_E = 25.0  # CIELAB distance at which a palette colour stops counting as a match
+MIN_MATCH = 0.12  # the share-weighted closeness a work needs to be found by colour
+
+
+def on_taste_scale(name: str, value: Any) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not np.isfinite(value):
+        return float("nan")
+    if name in LOG_SCALED:
+        return float(np.log(max(float(value), 0.0) + LOG_SCALED[name]))
+    return float(value)
+
+
+def looks_raw(measures: Sequence[Mapping[str, Any] | None]) -> np.ndarray:
+    """(n, len(TASTE)) float32: each work's measures on the taste scale, NaN where not measured."""
+    raw = np.full((len(measures), len(TASTE)), np.nan, dtype=np.float32)
+    for row, found in enumerate(measures):
+        if found:
+            raw[row] = [on_taste_scale(name, found.get(name)) for name in TASTE]
+    return raw
+
+
+def standardise(raw: np.ndarray) -> np.ndarray:
+    """Each column to mean 0 and standard deviation 1 over the works measured on it; unmeasured
+    (NaN) and constant columns read 0."""
+    looks = np.zeros_like(raw, dtype=np.float32)
+    for k in range(raw.shape[1]):
+        column = raw[:, k]
+        known = ~np.isnan(column)
+        if known.sum() < 2:
+            continue
+        std = float(column[known].std())
+        if std > 1e-9:
+            looks[known, k] = (column[known] - float(column[known].mean())) / std
+    return looks
+
+
+def learned(looks: np.ndarray, positives: Iterable[tuple[int, float]], negatives: Iterable[int]) -> np.ndarray:
+    """The taste a viewer's engagement shows: `positives` are (catalogue row, weight), `negatives`
+    catalogue rows of works they hid."""
+    taste = np.zeros(looks.shape[1], dtype=np.float32)
+    pairs = list(positives)
+    if pairs:
+        rows = np.array([row for row, _ in pairs], dtype=np.int64)
+        weights = np.array([weight for _, weight in pairs], dtype=np.float32)
+        taste += (looks[rows] * weights[:, np.newaxis]).sum(axis=0) / (weights.sum() + PRIOR_WEIGHT)
+    hidden = np.array(list(negatives), dtype=np.int64)
+    if hidden.size:  # each hide weighs as a like does
+        taste -= NEGATIVE_SHARE * looks[hidden].sum(axis=0) * 4.0 / (4.0 * hidden.size + PRIOR_WEIGHT)
+    return taste
+
+
+def steered(taste: np.ndarray, steering: Mapping[str, int]) -> np.ndarray:
+    """The taste with the viewer's own "more of" (+1) and "less of" (-1) added."""
+    result = taste.copy()
+    for name, direction in steering.items():
+        if name in TASTE and direction in (-1, 1):
+            result[TASTE.index(name)] += STEER * direction
+    return result
+
+
+def meaningful(taste: np.ndarray | None) -> bool:
+    return taste is not None and float(np.linalg.norm(taste)) >= MIN_TASTE
+
+
+def strongest(taste: np.ndarray, looks_row: np.ndarray) -> tuple[str, str] | None:
+    """The measure that most draws this viewer to this work, and which end of it: ("warmth",
+    "high") for a warm work shown to someone who likes warm ones. None when nothing does."""
+    contributions = taste * looks_row
+    k = int(np.argmax(contributions))
+    if contributions[k] <= 0:
+        return None
+    return TASTE[k], "high" if taste[k] > 0 else "low"
+
+
+def leanings(taste: np.ndarray, *, limit: int = 4, at_least: float = 0.15) -> list[tuple[str, float]]:
+    """The measures a taste leans on most, strongest first: (name, signed strength)."""
+    order = np.argsort(-np.abs(taste))
+    return [(TASTE[k], round(float(taste[k]), 2)) for k in order[:limit] if abs(taste[k]) >= at_least]
+
+
+# --- colour ---------------------------------------------------------------------------------------
+
+
+def hex_to_lab(values: Sequence[str]) -> np.ndarray:
+    """(len(values), 3) CIELAB of "#rrggbb" strings."""
+    if not values:
+        return np.zeros((0, 3), dtype=np.float32)
+    rgb = np.array([[int(v[i:i + 2], 16) for i in (1, 3, 5)] for v in values], dtype=np.float64) / 255.0
+    return color.rgb2lab(rgb[np.newaxis, :, :])[0].astype(np.float32)
+
+
+def palettes(measures: Sequence[Mapping[str, Any] | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Each work's palette as (n, PALETTE_SLOTS, 3) CIELAB colours and (n, PALETTE_SLOTS) shares
+    (empty slots have share 0)."""
+    n = len(measures)
+    lab = np.zeros((n, PALETTE_SLOTS, 3), dtype=np.float32)
+    share = np.zeros((n, PALETTE_SLOTS), dtype=np.float32)
+    hexes: list[str] = []
+    places: list[tuple[int, int, float]] = []
+    for row, found in enumerate(measures):
+        for slot, entry in enumerate((found or {}).get("palette", [])[:PALETTE_SLOTS]):
+            value = entry.get("hex") if isinstance(entry, dict) else None
+            if isinstance(value, str) and len(value) == 7 and value.startswith("#"):
+                hexes.append(value)
+                places.append((row, slot, float(entry.get("share", 0.0))))
+    for (row, slot, part), colour in zip(places, hex_to_lab(hexes), strict=True):
+        lab[row, slot] = colour
+        share[row, slot] = part
+    return lab, share
+
+
+def colour_match(lab: np.ndarray, share: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """How much of each work is near the colour `target` (CIELAB): its palette's shares, each
+    weighted by 1 - distance / MATCH_DELTA_E (CIE76), summed. 0 (none) to 1 (all of it)."""
+    distance = np.linalg.norm(lab - target[np.newaxis, np.newaxis, :], axis=2)
+    return (share * np.clip(1.0 - distance / MATCH_DELTA_E, 0.0, 1.0)).sum(axis=1).astype(np.float32)
