@@ -100,3 +100,8 @@ def report_view(*, report: Report) -> dict[str, Any]:
             "palette": palette,
             "harmony_template": report.measures.get("harmony_template"),
             "subject": report.measures.get("subject"), "measures": measures}
+
+
+def gallery_measures() -> dict[str, dict[str, Any]]:
+    """Every published work's current measures by SHA-256, in one query (the feed's catalogue)."""
+    return dict(_population().values_list("sha256", "measures"))
