@@ -28,13 +28,14 @@ from projects.roles import Action, role_allows
 from projects.selectors import membership_get, project_get
 from recommend import selectors, services
 from recommend.api.serializers import feed_items, publication_cards
-from recommend.extensions import parts_render, work_page_parts
 from recommend.colours import NAMED, by_colour, colour_parse
+from recommend.extensions import parts_render, work_page_parts
 from recommend.feed import feed_page, publications_for
 from recommend.models import Follow, Publication, PublicationStatus
 from recommend.page_forms import OnboardingForm, PublishForm, RemixForm, words
 from recommend.page_preferences import preferences_page  # noqa: F401 (a page of this module's urls)
 from recommend.preferences import onboarding_complete, preferences_get
+from recommend.reception import reception_predict
 from rights.selectors import registered_works
 
 if TYPE_CHECKING:
@@ -312,4 +313,13 @@ def publish(request: HttpRequest, project_id: int, asset_id: int) -> HttpRespons
             "licence": fixed or "cc-by-4.0"})
     return render(request, "recommend/publish.html", {
         "form": form, "project": project, "asset": asset, "registered": registered,
+        "reception": _reception(project, asset, user),
         "thumbnail": asset.media_url("thumbnail") or asset.media_url("poster")}, status=status)
+
+
+def _reception(project: Project, asset: Any, user: User) -> dict[str, Any]:
+    found = reception_predict(project_id=project.pk, asset_id=asset.pk, user=user)
+    if found["status"] == "ready":  # as the page words it
+        found["share"] = round(100 * found["probability"])
+        found["percentile_rounded"] = round(found["percentile"])
+    return found

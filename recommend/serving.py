@@ -4,9 +4,9 @@
   active is looked up at most every MODEL_CHECK_S seconds.
 - The catalogue (`catalogue`): every published work as arrays the feed scores in one go (creator,
   publication time, popularity, text embedding, tags as a sparse work x tag matrix, its aesthetic
-  looks and palette), mapped to the model's columns. It is rebuilt in a thread every RECOMMEND_CATALOGUE_TTL_S seconds and after a
-  retrain, and at once when the gallery changes in this process (`catalogue_invalidate`, called by
-  the services on publish and unpublish).
+  looks and palette), mapped to the model's columns. It is rebuilt in a thread every
+  RECOMMEND_CATALOGUE_TTL_S seconds and after a retrain, and at once when the gallery changes in
+  this process (`catalogue_invalidate`, called by the services on publish and unpublish).
 """
 
 import math
@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from django.conf import settings
 
 from recommend import taste
+from recommend.appeal import AppealModel
 from recommend.content import DIMENSIONS
 from recommend.hybrid import HybridModel
 from recommend.models import ModelVersion, Publication, PublicationStatus
@@ -41,6 +42,7 @@ class ActiveModel:
     item_index: dict[int, int]
     users: np.ndarray  # user pk of each fitted row
     user_index: dict[int, int]
+    appeal: AppealModel | None = None  # fitted with it, when there were enough exposures
 
 
 @dataclass
@@ -78,7 +80,8 @@ def _load(row: ModelVersion) -> ActiveModel | None:
         return None
     return ActiveModel(version=row.version, version_row=row, model=model, items=items,
                        item_index={int(pk): col for col, pk in enumerate(items)}, users=users,
-                       user_index={int(pk): row for row, pk in enumerate(users)})
+                       user_index={int(pk): row for row, pk in enumerate(users)},
+                       appeal=AppealModel.load(directory))
 
 
 def active_model() -> ActiveModel | None:

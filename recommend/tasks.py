@@ -5,13 +5,19 @@ from celery.signals import worker_ready
 from django.conf import settings
 
 from kernel.tasks import time_limits
-from recommend import embeddings, training
+from recommend import embeddings, reception, training
 
 
 @shared_task(name="recommend.tasks.publication_embed", ignore_result=True)
 def publication_embed(*, publication_id: int) -> bool:
     """Compute a published work's text embedding (when published, and when its text changes)."""
     return embeddings.publication_embed(publication_id=publication_id)
+
+
+@shared_task(name="recommend.tasks.text_embed", ignore_result=True)
+def text_embed(*, text: str) -> None:
+    """A render's text embedded for its predicted reception (recommend.reception), kept in the cache."""
+    reception.text_embed(text=text)
 
 
 @shared_task(name="recommend.tasks.user_vector_refresh", ignore_result=True)

@@ -4,9 +4,10 @@ Each signal is a confidence weight (SIGNAL_WEIGHTS; a view counts more the longe
 watched), halved every HALF_LIFE_DAYS. A viewer's weights for one work add up; an unlike or unsave
 takes back what the like or save gave; a hide, "see less" or report removes the pair altogether.
 `retrain` fits the hybrid model (recommend.hybrid) on every viewer's row and writes it, versioned, to
-RECOMMEND_DIR/models/<version>/ with the publication ids of its columns; the newest version is
-the active one. `user_vector_refresh` recomputes one viewer's factors from their current row
-(ALS's recalculate_user), so likes count in the feed before the next retrain.
+RECOMMEND_DIR/models/<version>/ with the publication ids of its columns, and beside it the appeal
+model (recommend.appeal) on every viewer's exposures; the newest version is the active one.
+`user_vector_refresh` recomputes one viewer's factors from their current row (ALS's
+recalculate_user), so likes count in the feed before the next retrain.
 """
 
 import json
@@ -14,6 +15,7 @@ import logging
 import shutil
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,8 +25,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from recommend import appeal
+from recommend.content import DIMENSIONS
 from recommend.hybrid import HybridModel, HybridParams
-from recommend.models import Hide, ModelVersion, PublicationStatus, Signal, SignalKind, UserVector
+from recommend.models import (
+    Hide,
+    ModelVersion,
+    Publication,
+    PublicationStatus,
+    Signal,
+    SignalKind,
+    UserVector,
+)
 from recommend.ranking import row_from_weights
 
 log = logging.getLogger(__name__)
@@ -112,8 +124,12 @@ def retrain(*, params: HybridParams | None = None) -> ModelVersion | None:
     model.save(directory)
     np.save(directory / "items.npy", np.array(items, dtype=np.int64))
     np.save(directory / "users.npy", np.array(users, dtype=np.int64))
+    appeal_fitted = appeal_fit()
+    if appeal_fitted is not None:
+        appeal_fitted.save(directory)
     (directory / "training.json").write_text(json.dumps({"users": len(users), "items": len(items),
-                                                         "pairs": len(pairs), "trained_at": now}))
+                                                         "pairs": len(pairs), "trained_at": now,
+                                                         "appeal": appeal_fitted is not None}))
     with transaction.atomic():
         entry = ModelVersion.objects.create(version=version, users=len(users), items=len(items),
                                             signals=len(pairs), seconds=time.perf_counter() - started,
@@ -124,6 +140,54 @@ def retrain(*, params: HybridParams | None = None) -> ModelVersion | None:
     log.info("recommend: trained %s on %d users x %d works in %.1f s", version, len(users), len(items),
              entry.seconds)
     return entry
+
+
+TOOK_UP = {SignalKind.LIKE, SignalKind.SAVE, SignalKind.REMIX, SignalKind.SHARE, SignalKind.REVIEW}
+TURNED_AWAY = {SignalKind.HIDE, SignalKind.SEE_LESS, SignalKind.REPORT}
+TOOK_UP_VIEW_MS = 5000  # a view this long takes a work up (the feed's long view)
+
+
+def exposures(rows: Iterable[tuple[int, int, str, int | None]]) -> dict[tuple[int, int], int]:
+    """(viewer, work) -> 1 when they took the work up, 0 when they were shown it or glanced at it and
+    no more, or turned it away (hid or reported it: that wins over everything)."""
+    outcome: dict[tuple[int, int], int] = {}
+    refused: set[tuple[int, int]] = set()
+    for user, item, kind, dwell in rows:
+        pair = (user, item)
+        if kind in TURNED_AWAY:
+            refused.add(pair)
+        took = kind in TOOK_UP or (kind == SignalKind.VIEW and (dwell or 0) >= TOOK_UP_VIEW_MS)
+        outcome[pair] = max(outcome.get(pair, 0), int(took))
+    return {pair: 0 if pair in refused else label for pair, label in outcome.items()}
+
+
+def works_described(pks: Iterable[int] | None = None) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Published works (all, or those of `pks`) as the appeal model reads them: their pks, their
+    measures (appeal.measure_matrix) and their text embeddings."""
+    from aesthetics.selectors import gallery_measures
+
+    works = Publication.objects.filter(status=PublicationStatus.PUBLISHED).order_by("id")
+    if pks is not None:
+        works = works.filter(pk__in=list(pks))
+    rows = list(works.values_list("id", "asset__sha256", "embedding"))
+    reports = gallery_measures()
+    embeddings = np.zeros((len(rows), DIMENSIONS), dtype=np.float32)
+    for i, (_pk, _sha, vector) in enumerate(rows):
+        if vector:
+            embeddings[i] = np.frombuffer(bytes(vector), dtype=np.float32)
+    return ([pk for pk, _sha, _v in rows], appeal.measure_matrix([reports.get(sha) for _pk, sha, _v in rows]),
+            embeddings)
+
+
+def appeal_fit() -> appeal.AppealModel | None:
+    """The appeal model on every exposure to a published work so far (None: too few of them)."""
+    rows = (Signal.objects.filter(publication__status=PublicationStatus.PUBLISHED)
+            .values_list("user_id", "publication_id", "kind", "dwell_ms"))
+    found = exposures(rows.iterator(chunk_size=10000))
+    pks, raw, embeddings = works_described({item for _user, item in found})
+    index = {pk: row for row, pk in enumerate(pks)}
+    return appeal.fit(raw, embeddings, [(index[item], label) for (_user, item), label in found.items()
+                                        if item in index])
 
 
 def model_usable() -> bool:

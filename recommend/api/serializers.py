@@ -344,3 +344,19 @@ class CreatorSerializer(serializers.Serializer):
     followers = serializers.IntegerField()
     following = serializers.IntegerField()
     followed_by_me = serializers.BooleanField(allow_null=True, help_text="null when logged out.")
+
+
+class ReceptionDriverSerializer(serializers.Serializer):
+    measure = serializers.CharField(help_text="An aesthetic measure, or “text” (its subject and wording).")
+    effect = serializers.ChoiceField(choices=["raises", "lowers"])
+    text = serializers.CharField(help_text="In words, in the viewer's language.")
+    weight = serializers.FloatField(help_text="Its contribution to the log-odds.")
+
+
+class ReceptionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ready", "pending", "unavailable"])
+    detail = serializers.CharField(required=False, help_text="What it waits for (pending, unavailable).")
+    probability = serializers.FloatField(required=False, help_text="That a viewer shown it takes it up.")
+    percentile = serializers.FloatField(required=False, help_text="% of published works predicted lower.")
+    model = serializers.CharField(required=False, help_text="The model version that predicted it.")
+    drivers = ReceptionDriverSerializer(many=True, required=False)

@@ -30,6 +30,8 @@ urlpatterns = [
     path("gallery/creators/<str:username>/works", views.CreatorWorksView.as_view(),
          name="api-gallery-creator-works"),
     path("gallery/creators/<str:username>/follow", views.FollowView.as_view(), name="api-gallery-follow"),
+    path("projects/<int:project_id>/publish/<int:asset_id>/reception", views.ReceptionView.as_view(),
+         name="api-asset-reception"),
     path("projects/<int:project_id>/publications", views.ProjectPublicationsView.as_view(),
          name="api-project-publications"),
 ]

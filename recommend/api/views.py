@@ -26,7 +26,6 @@ from kernel.api.views import validated
 from kernel.errors import NotFound, ValidationFailed
 from projects.selectors import project_get
 from recommend import feed as feeds
-from recommend.colours import NAMED, by_colour, colour_parse
 from recommend import preferences, selectors, services
 from recommend.api.serializers import (
     CollectionSerializer,
@@ -42,6 +41,7 @@ from recommend.api.serializers import (
     PublicationSerializer,
     PublicationUpdateInput,
     PublishInput,
+    ReceptionSerializer,
     ReportInput,
     SaveInput,
     SignalsInput,
@@ -49,7 +49,9 @@ from recommend.api.serializers import (
     feed_items,
     publication_cards,
 )
+from recommend.colours import NAMED, ColourMatch, by_colour, colour_parse
 from recommend.models import Follow, Publication, PublicationStatus
+from recommend.reception import reception_predict
 
 
 def _card(request: Request, publication: Publication, *, created: bool = False) -> Response:
@@ -275,6 +277,17 @@ class CreatorWorksView(generics.ListAPIView):
         return self.get_paginated_response(publication_cards(request, list(page or [])))
 
 
+class ReceptionView(APIView):
+    @extend_schema(responses=ReceptionSerializer, description=(
+        "How the audience is likely to receive one of the project's renders (for those who may publish "
+        "it): the appeal model's probability that a viewer shown it takes it up, where that stands among "
+        "published works, and what drives it. `pending` while the render is measured and its prompt "
+        "read (ask again in a few seconds); `unavailable` before there are enough signals to learn from."))
+    def get(self, request: Request, project_id: int, asset_id: int) -> Response:
+        return Response(reception_predict(project_id=project_id, asset_id=asset_id,
+                                          user=current_user(request)))
+
+
 class ColourWorksView(generics.GenericAPIView):
     permission_classes = [AllowAny, TokenScopePermission]
     serializer_class = PublicationSerializer
@@ -285,9 +298,10 @@ class ColourWorksView(generics.GenericAPIView):
                     "card's `match` is the share of the work near it (0 to 1).")
     def get(self, request: Request) -> Response:
         colour = colour_parse(request.query_params.get("colour", ""))
-        matches = by_colour(colour=colour, user=request.user)
-        page = self.paginate_queryset(matches) or []  # type: ignore[arg-type]
-        found = feeds.publications_for([m.publication for m in page], user=signed_in(request.user))
+        viewer = signed_in(request.user)
+        matches = by_colour(colour=colour, user=viewer)
+        page: list[ColourMatch] = self.paginate_queryset(matches) or []  # type: ignore[arg-type]
+        found = feeds.publications_for([m.publication for m in page], user=viewer)
         shown = [m for m in page if m.publication in found]
         cards = publication_cards(request, [found[m.publication] for m in shown])
         return self.get_paginated_response([{**card, "match": m.match} for card, m in zip(cards, shown,

@@ -72,6 +72,7 @@ EXPECTED_PATHS = {
     "/api/v1/gallery/works/{publication_id}/moderate": {"post"},
     "/api/v1/gallery/works/{publication_id}/remix": {"post"},
     "/api/v1/gallery/colours": {"get"},
+    "/api/v1/projects/{project_id}/publish/{asset_id}/reception": {"get"},
     "/api/v1/gallery/creators/{username}": {"get"},
     "/api/v1/gallery/creators/{username}/works": {"get"},
     "/api/v1/gallery/creators/{username}/follow": {"post", "delete"},

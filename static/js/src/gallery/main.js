@@ -14,6 +14,7 @@
  *   report.js   the report dialog                 toast.js     what just happened
  *   feed.js     the feed's next pages             work.js      a work's view
  *   follow.js   following creators                preferences.js  the preference forms
+ *   reception.js  the publish page's predicted reception, once it is ready
  */
 
 import { initActions } from "./actions.js";
@@ -21,10 +22,13 @@ import { initCardList } from "./cards.js";
 import { startFeed } from "./feed.js";
 import { initFollow } from "./follow.js";
 import { initPreferences } from "./preferences.js";
+import { watchReception } from "./reception.js";
 import { el, root } from "./util.js";
 import { watchWork } from "./work.js";
 
 initPreferences();
+const reception = el("reception");
+if (reception) watchReception(reception);
 
 if (root) {
   initActions(root);  // an empty gallery still has its toast and dialog
