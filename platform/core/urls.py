@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("generation.urls")),
     path("", include("rights.urls")),
     path("", include("recommend.page_urls")),
+    path("", include("reviews.page_urls")),
 ]
 
 # No route serves MEDIA_ROOT by path, in any configuration: every file goes out through a view

@@ -18,6 +18,8 @@ MESSAGES: dict[str, str] = {
     Kind.COMMENT: gettext_noop("%(actor)s commented on scene %(scene)s of “%(project)s”: “%(excerpt)s”"),
     Kind.REPLY: gettext_noop("%(actor)s replied to your comment in “%(project)s”: “%(excerpt)s”"),
     Kind.MODERATION: gettext_noop("A moderator decided about “%(subject)s”."),
+    Kind.REVIEW: gettext_noop("%(actor)s reviewed “%(work)s”."),
+    Kind.REVIEW_REPLY: gettext_noop("%(actor)s replied to your review of “%(work)s”."),
 }
 
 

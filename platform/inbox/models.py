@@ -20,6 +20,8 @@ class Kind(models.TextChoices):
     COMMENT = "comment", _("A comment on a scene you take part in")
     REPLY = "reply", _("A reply to your comment")
     MODERATION = "moderation", _("A moderation decision")
+    REVIEW = "review", _("A review of your work in the gallery")
+    REVIEW_REPLY = "review_reply", _("A reply to your review")
 
 
 class Notification(models.Model):

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("generation.api.urls")),
     path("", include("rights.api.urls")),
     path("", include("recommend.api.urls")),
+    path("", include("reviews.api.urls")),
 ]

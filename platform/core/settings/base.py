@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "generation",
     "rights",
     "recommend",
+    "reviews",
 ]
 
 MIDDLEWARE = [
@@ -417,6 +418,7 @@ SPECTACULAR_SETTINGS = {
         "BeaconKindEnum": "recommend.api.serializers.BEACON_KINDS",
         "ReasonCodeEnum": "recommend.api.serializers.REASON_CODES",
         "NotificationKindEnum": "inbox.models.Kind",
+        "ReviewStatusEnum": "reviews.models.ReviewStatus",
     },
     # Every operation documents its errors (the one error shape) as its `default` response.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
@@ -534,6 +536,13 @@ RECOMMEND_MODELS_KEPT = env.int("RECOMMEND_MODELS_KEPT", default=3)  # older ver
 # A retrain's soft time limit (the model in use stays until a retrain finishes).
 RECOMMEND_RETRAIN_TIME_LIMIT_S = env.int("RECOMMEND_RETRAIN_TIME_LIMIT_S", default=1800)
 RECOMMEND_CATALOGUE_TTL_S = env.float("RECOMMEND_CATALOGUE_TTL_S", default=30.0)  # then rebuilt in the back
+
+# --- reviews of published works (reviews/) ---
+# Reviews and replies one account may post, counted from what it posted (deleted ones too).
+REVIEWS_PER_MINUTE = env.int("REVIEWS_PER_MINUTE", default=5)
+REVIEWS_PER_DAY = env.int("REVIEWS_PER_DAY", default=200)
+# An author may edit a review for this long after posting it.
+REVIEWS_EDIT_WINDOW_S = env.int("REVIEWS_EDIT_WINDOW_S", default=86400)
 
 # --- aesthetics (aesthetics/) ---
 # LAION's CLIP+MLP aesthetic predictor (aesthetics/predictor.py): <dir>/clip/ (a transformers CLIP
