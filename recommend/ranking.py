@@ -133,9 +133,12 @@ def _collab(cat: Catalogue, model: ActiveModel, viewer: Viewer) -> tuple[np.ndar
     return values, row
 
 
-def score(cat: Catalogue, model: ActiveModel | None, viewer: Viewer, shown: set[int]) -> Scored:
+def score(cat: Catalogue, model: ActiveModel | None, viewer: Viewer, shown: set[int],
+          weights: dict[str, float] | None = None) -> Scored:
+    """Every work's score for this viewer; `weights` replaces WARM or COLD (the offline evaluations
+    compare the feed with and without a component)."""
     allowed = _allowed(cat, viewer, shown)
-    weights = WARM if viewer.warm else COLD
+    weights = weights or (WARM if viewer.warm else COLD)
     parts: dict[str, np.ndarray] = {}
     collab_row = None
     if viewer.warm and model is not None:
@@ -162,7 +165,7 @@ def score(cat: Catalogue, model: ActiveModel | None, viewer: Viewer, shown: set[
             if name in cat.tag_index:
                 vector[cat.tag_index[name]] = weight
         parts["prefs"] = weights["prefs"] * np.asarray(cat.tags @ vector, dtype=np.float32).ravel()
-    leaning = viewer_taste(cat, viewer)
+    leaning = viewer_taste(cat, viewer) if weights.get("taste") else None
     if leaning is not None:
         parts["taste"] = weights["taste"] * _z(cat.looks @ leaning, allowed)
     if viewer.followed:
