@@ -4,15 +4,20 @@ Workload (synthetic, seeded): --works published works (default 100,000) by 500 c
 1 to 3 of 200 tags and a text embedding drawn around one of 50 topics (random unit vectors: the
 MiniLM model would take about 15 minutes for 100,000 texts on two cores; it is measured by the tests,
 not here); --users viewers (default 10,000), each liking, saving and watching about 30 works from
-two favourite topics, popular works more often. Then:
-- retrain: recommend.training.retrain() over every signal (ALS 64 factors, item-kNN, popularity);
+two favourite topics, popular works more often, after being shown about 60 (impressions). Every
+work has an aesthetic report (measures drawn at random: the feed's taste term, browsing by colour
+and the appeal model read them as they would real ones). Then:
+- retrain: recommend.training.retrain() over every signal (ALS 64 factors, item-kNN, popularity,
+  and the appeal model on every exposure);
 - the catalogue's first build in a process (afterwards it is rebuilt behind the scenes);
 - ours: GET /api/v1/gallery/feed?size=20 as --requests different viewers (Django's test client,
   the whole stack: session auth, scoring every work, MMR re-rank, exploration, reasons, cards),
   the first page of a session; and the next page of the same sessions (read from the cache);
 - baseline: GET /api/v1/gallery/creators/{username}/works, a plain newest-first page of 20 cards
   through the same stack (the price of an unpersonalised list);
-- the incremental update: recommend.training.user_vector_refresh for --requests viewers.
+- the incremental update: recommend.training.user_vector_refresh for --requests viewers;
+- a report's standing among the published works (aesthetics.selectors.standing: one aggregate
+  over every report), and browsing by colour (GET /api/v1/gallery/colours, first page).
 On the embedded test database (SQLite in memory) and an embedded Valkey for the cache.
 Aim (issue 6): feed p95 under 50 ms on this 2-core machine.
 
@@ -41,6 +46,7 @@ def build(args: argparse.Namespace) -> dict[str, float]:
     from django.utils import timezone
 
     from accounts.models import User
+    from aesthetics.models import Report
     from generation.models import Asset, Job, JobKind, JobStatus
     from projects.models import Membership, Project
     from projects.roles import Role
@@ -73,6 +79,8 @@ def build(args: argparse.Namespace) -> dict[str, float]:
                 job=job, project_id=job.project_id, kind=JobKind.IMAGE, file=f"bench/{job.pk}.png",
                 poster=f"bench/{job.pk}.png", thumbnail=f"bench/{job.pk}.jpg", sha256=f"{job.pk:064x}",
                 width=256, height=256) for job in jobs])
+            Report.objects.bulk_create([Report(sha256=asset.sha256, kind="image", measures=measures(rng))
+                                        for asset in assets])
             noise = rng.normal(size=(len(chunk), DIM)).astype(np.float32)
             vectors = topics[work_topic[list(chunk)]] + 0.6 * noise
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -107,9 +115,25 @@ def build(args: argparse.Namespace) -> dict[str, float]:
                                           dwell_ms=dwell))
                     if kind == SignalKind.LIKE:
                         likes.append(Like(user_id=viewer, publication_id=pk))
+            for pk in rng.choice(pubs, size=30, replace=False):  # shown, and passed by
+                signals.append(Signal(user_id=viewer, publication_id=int(pk), kind=SignalKind.IMPRESSION,
+                                      created_at=now))
         Signal.objects.bulk_create(signals, batch_size=5000)
         Like.objects.bulk_create(likes, batch_size=5000, ignore_conflicts=True)
     return {"build_s": round(time.perf_counter() - started, 1), "signals": len(signals)}
+
+
+def measures(rng: np.random.Generator) -> dict[str, object]:
+    """A report's measures, drawn over each one's usual range."""
+    shares = rng.dirichlet(np.ones(5))
+    return {"colourfulness": float(rng.uniform(0, 100)), "brightness": float(rng.uniform(10, 90)),
+            "contrast": float(rng.uniform(0.05, 0.4)), "shadows_clipped": float(rng.uniform(0, 0.1)),
+            "highlights_clipped": float(rng.uniform(0, 0.1)), "sharpness": float(10 ** rng.uniform(-4, -1)),
+            "warmth": float(rng.uniform(0, 1)), "harmony": float(rng.uniform(0.3, 1)),
+            "harmony_template": "i", "thirds": float(rng.uniform(0, 1)), "balance": float(rng.uniform(0, 1)),
+            "horizon_tilt": float(rng.normal(0, 3)),
+            "palette": [{"hex": "#" + bytes(rng.integers(0, 256, 3).tolist()).hex(),
+                         "share": round(float(s), 4)} for s in sorted(shares, reverse=True)]}
 
 
 def timed(function, samples: int) -> list[float]:
@@ -134,6 +158,8 @@ def main() -> None:
         from django.test import Client
 
         from accounts.models import User
+        from aesthetics import selectors as aesthetics_selectors
+        from aesthetics.models import Report
         from recommend import serving, training
 
         settings.RECOMMEND_DIR = Path(tmp.name) / "recommend"
@@ -185,9 +211,15 @@ def main() -> None:
         ours_next = percentiles(timed(next_page, args.requests))
         baseline = percentiles(timed(plain_page, args.requests))
         refresh = percentiles(timed(lambda n: training.user_vector_refresh(user_id=sample[n]), args.requests))
+        reports = list(Report.objects.order_by("?")[:20])
+        standing = percentiles(timed(lambda n: aesthetics_selectors.standing(report=reports[n]), 20))
+        colours = ["red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown", "grey"]
+        by_colour = percentiles(timed(lambda n: clients[n].get(
+            f"/api/v1/gallery/colours?colour={colours[n % len(colours)]}"), 20))
 
     metrics = {"feed_first_page": ours, "feed_next_page": ours_next, "retrain_s": round(retrain_s, 2),
                "catalogue_build_s": round(catalogue_s, 2), "user_vector_refresh": refresh,
+               "aesthetic_standing": standing, "by_colour_page": by_colour,
                "aim_p95_under_50ms": ours["p95_ms"] < 50}
     ratios = {"feed first page / plain page (p95)": round(ours["p95_ms"] / baseline["p95_ms"], 2),
               "feed first page / plain page (p50)": round(ours["p50_ms"] / baseline["p50_ms"], 2)}
@@ -199,6 +231,7 @@ def main() -> None:
     print(f"feed next page   p50 {ours_next['p50_ms']:.1f} ms  p95 {ours_next['p95_ms']:.1f} ms")
     print(f"plain page       p50 {baseline['p50_ms']:.1f} ms  p95 {baseline['p95_ms']:.1f} ms")
     print(f"user vector refresh p50 {refresh['p50_ms']:.1f} ms; catalogue build {catalogue_s:.1f} s")
+    print(f"report standing p50 {standing['p50_ms']:.1f} ms; by colour p50 {by_colour['p50_ms']:.1f} ms")
     print(f"ratio (p95) {ratios['feed first page / plain page (p95)']}")
 
 
