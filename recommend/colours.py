@@ -59,7 +59,8 @@ def by_colour(*, colour: str, user: User | None) -> list[ColourMatch]:
     match = taste.colour_match(cat.palette_lab, cat.palette_share, taste.hex_to_lab([colour])[0])
     allowed = match >= taste.MIN_MATCH
     if user is not None and user.is_authenticated:
-        prefs = Preferences.objects.filter(user=user).prefetch_related("blocked_tags", "blocked_creators").first()
+        prefs = (Preferences.objects.filter(user=user)
+                 .prefetch_related("blocked_tags", "blocked_creators").first())
         if prefs is not None:
             creators = [c.pk for c in prefs.blocked_creators.all()]
             if creators:
@@ -67,8 +68,8 @@ def by_colour(*, colour: str, user: User | None) -> list[ColourMatch]:
             tags = [cat.tag_index[t.name] for t in prefs.blocked_tags.all() if t.name in cat.tag_index]
             if tags:
                 allowed &= np.asarray(cat.tags[:, tags].sum(axis=1)).ravel() == 0
-        hidden = [cat.index[pk] for pk in Hide.objects.filter(user=user).values_list("publication_id", flat=True)
-                  if pk in cat.index]
+        hidden = [cat.index[pk] for pk in Hide.objects.filter(user=user).values_list(
+            "publication_id", flat=True) if pk in cat.index]
         allowed[hidden] = False
     rows = np.flatnonzero(allowed)
     rows = rows[np.argsort(-match[rows], kind="stable")][:MAX_RESULTS]

@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from generation.selectors import remix_counts
 from kernel.errors import ValidationFailed
+from recommend import taste
 from recommend.metrics import feed_page_seconds
 from recommend.models import (
     CollectionItem,
@@ -51,7 +52,6 @@ from recommend.models import (
     Tag,
     UserVector,
 )
-from recommend import taste
 from recommend.ranking import Viewer, rank, viewer_taste
 from recommend.serving import catalogue
 from recommend.training import signal_rows, signal_weight, viewer_weights

@@ -77,8 +77,8 @@ class PreferencesForm(forms.Form):
         for name in TASTE:  # "less of it / no preference / more of it", in the measure's own words
             scale = MEASURES[name]
             self.fields[f"taste_{name}"] = forms.TypedChoiceField(
-                label=scale.label, coerce=int, required=False, empty_value=0, initial=0,
-                help_text=scale.explains,
+                label=scale.label, coerce=int, required=False, empty_value=0,  # type: ignore[arg-type]
+                initial=0, help_text=str(scale.explains),
                 choices=[(-1, str(scale.less).capitalize()), (0, _("No preference")),
                          (1, str(scale.more).capitalize())])
 

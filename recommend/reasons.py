@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy
 from recommend.ranking import Reason
 from recommend.selectors import ViewerFacts
 
-
 # (measure, which end) -> what the viewer is drawn to, in the words of the reason
 TASTE_WORDS: dict[tuple[str, str], str | Promise] = {
     ("colourfulness", "high"): gettext_lazy("Vivid colours you like"),

@@ -67,7 +67,8 @@ def standardise(raw: np.ndarray) -> np.ndarray:
     return looks
 
 
-def learned(looks: np.ndarray, positives: Iterable[tuple[int, float]], negatives: Iterable[int]) -> np.ndarray:
+def learned(looks: np.ndarray, positives: Iterable[tuple[int, float]],
+            negatives: Iterable[int]) -> np.ndarray:
     """The taste a viewer's engagement shows: `positives` are (catalogue row, weight), `negatives`
     catalogue rows of works they hid."""
     taste = np.zeros(looks.shape[1], dtype=np.float32)

@@ -14,7 +14,7 @@ from PIL import Image
 from accounts.models import User
 from aesthetics.services import report_make
 from kernel.errors import ValidationFailed
-from recommend import preferences, serving, services, taste
+from recommend import preferences, services, serving, taste
 from recommend.feed import ranked, viewer_leanings
 from recommend.models import Publication
 from recommend.ranking import Reason
@@ -120,7 +120,8 @@ def test_the_preferences_page_and_the_api_edit_taste(client: Any) -> None:
     assert preferences.preferences_get(user=viewer).taste == {
         "warmth": 1, "motion": -1}
 
-    api = client.put("/api/v1/gallery/preferences", {"taste": {"brightness": -1}}, content_type="application/json")
+    api = client.put("/api/v1/gallery/preferences", {"taste": {"brightness": -1}},
+                     content_type="application/json")
     assert api.status_code == 200 and api.json()["taste"] == {"brightness": -1}
     bad = client.put("/api/v1/gallery/preferences", {"taste": {"beauty": 1}}, content_type="application/json")
     assert bad.status_code == 400 and "taste" in bad.json()["error"]["fields"]
@@ -136,7 +137,8 @@ def test_learned_taste_is_shrunk_while_there_is_little_of_it() -> None:
 
 
 def test_colour_match_finds_the_palette_near_a_colour() -> None:
-    lab, share = taste.palettes([{"palette": [{"hex": "#e06e28", "share": 0.8}, {"hex": "#202020", "share": 0.2}]},
+    lab, share = taste.palettes([{"palette": [{"hex": "#e06e28", "share": 0.8},
+                                              {"hex": "#202020", "share": 0.2}]},
                                  {"palette": [{"hex": "#2858d2", "share": 1.0}]}, None,
                                  {"palette": [{"hex": "nonsense", "share": 1.0}]}])
     orange = taste.colour_match(lab, share, taste.hex_to_lab(["#e8742a"])[0])
