@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import current_user, signed_in
+from aesthetics.selectors import report_find, report_view
 from generation.kinds import JobKind
 from generation.selectors import asset_get
 from kernel.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
@@ -135,7 +136,14 @@ def _render_work(request: HttpRequest, publication: Publication, *, remix_form: 
         "by_creator": publication_cards(request, by_creator),
         "is_me": user is not None and user.pk == publication.creator_id,
         "parts": parts_render(work_page_parts(), request, publication, user),  # (recommend.extensions)
+        "aesthetics": _aesthetics(publication),
     }, status=status)
+
+
+def _aesthetics(publication: Publication) -> dict[str, Any] | None:
+    """A published work's aesthetic report (its pixels are public: so is what they measure)."""
+    report = report_find(sha256=publication.asset.sha256)
+    return report_view(report=report) if report is not None else None
 
 
 @require_GET

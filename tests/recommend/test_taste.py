@@ -171,3 +171,11 @@ def test_a_colour_that_is_not_one_gets_the_api_error_and_the_page_says_so(client
     if bad:
         page = client.get(reverse("gallery:colours"), {"colour": bad})
         assert page.status_code == 400 and "#rrggbb" in page.content.decode()
+
+
+def test_a_published_works_page_shows_its_aesthetic_report_to_anyone(client: Any) -> None:
+    made = gallery(per_look=1)
+    warm = Publication.objects.get(pk=next(pk for pk, look in made["looks"].items() if look == "warm"))
+    html = client.get(reverse("gallery:work", args=[warm.public_id])).content.decode()
+    assert "aesthetics-heading" in html and "Warmth" in html
+    assert '<svg class="aesthetics-report__palette"' in html
