@@ -23,6 +23,17 @@ def report_find(*, sha256: str) -> Report | None:
     return Report.objects.filter(sha256=sha256, version=MEASURES_VERSION).first()
 
 
+def palettes_by_sha256(*, sha256s: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The dominant colours (hex, share, percent) of each of these contents that has a current
+    report, in one query (a list of files shows each one's palette); those not measured yet are
+    left out. No access check: for callers that checked access to the files."""
+    found = (Report.objects.filter(sha256__in=set(sha256s), version=MEASURES_VERSION)
+             .values_list("sha256", "measures__palette"))
+    return {sha256: [{"hex": colour["hex"], "share": colour["share"], "percent": round(100 * colour["share"])}
+                     for colour in palette or []]
+            for sha256, palette in found}
+
+
 def predictor_state() -> dict[str, Any]:
     """Whether the aesthetic predictor's files are in AESTHETIC_PREDICTOR_DIR (aesthetics/predictor.py),
     and their size on disk. Not whether they load: a worker finds that out when it first measures,

@@ -1,6 +1,10 @@
+from typing import Any
+
+from django.db.models import Manager
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from aesthetics.selectors import palettes_by_sha256
 from generation.kinds import RenderMode
 from generation.models import Asset, Job, JobKind, Webhook
 from kernel.api.fields import ChoiceField
@@ -58,14 +62,41 @@ class AssetJobSerializer(serializers.ModelSerializer):
                   "render_mode", "requester", "requester_name"]
 
 
+class PaletteColourSerializer(serializers.Serializer):
+    hex = serializers.CharField()
+    share = serializers.FloatField()
+    percent = serializers.IntegerField()
+
+
+class LibraryAssetListSerializer(serializers.ListSerializer):
+    """A page of the library: the palettes of all its assets read in one query."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        assets = list(data.all() if isinstance(data, Manager) else data)
+        self.context["palettes"] = palettes_by_sha256(sha256s=[asset.sha256 for asset in assets])
+        return super().to_representation(assets)
+
+
 class LibraryAssetSerializer(AssetSerializer):
-    """An asset in the project's media library: with the job that made it and its remixes."""
+    """An asset in the project's media library: with the job that made it, its remixes and its
+    palette."""
 
     job = AssetJobSerializer()
     remixes = serializers.IntegerField(source="remix_count", help_text="Jobs remixed from it.")
+    palette = serializers.SerializerMethodField()
 
     class Meta(AssetSerializer.Meta):
-        fields = [*AssetSerializer.Meta.fields, "job", "remixes"]
+        fields = [*AssetSerializer.Meta.fields, "job", "remixes", "palette"]
+        list_serializer_class = LibraryAssetListSerializer
+
+    @extend_schema_field(PaletteColourSerializer(many=True, allow_null=True, help_text=(
+        "Its dominant colours with their shares, largest first (its aesthetic report's); null until "
+        "it has been measured.")))
+    def get_palette(self, asset: Asset) -> list[dict[str, Any]] | None:
+        palettes = self.context.get("palettes")
+        if palettes is None:  # one asset alone
+            palettes = palettes_by_sha256(sha256s=[asset.sha256])
+        return palettes.get(asset.sha256)
 
 
 class JobSceneSerializer(serializers.Serializer):
@@ -253,12 +284,6 @@ class AestheticMeasureSerializer(serializers.Serializer):
     shown = serializers.CharField(help_text="The value to three significant digits (empty when null).")
     standing = serializers.FloatField(allow_null=True, help_text="Percent of published works below it.")
     compared = serializers.CharField(allow_null=True, help_text='E.g. "Warmer than 80 % of published works".')
-
-
-class PaletteColourSerializer(serializers.Serializer):
-    hex = serializers.CharField()
-    share = serializers.FloatField()
-    percent = serializers.IntegerField()
 
 
 class AestheticReportSerializer(serializers.Serializer):

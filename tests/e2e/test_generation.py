@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 
+from aesthetics.models import Report
 from collab.services import scene_add
 from generation.media import mp4_write, poster_png, preview_webp, thumbnail_jpeg
 from generation.models import Asset, Job, JobKind, JobStatus
@@ -351,6 +352,9 @@ def test_a_viewer_sees_the_queue_and_library_but_cannot_generate(browser: Any, l
 
     team = project_with_team(name="Quiet Harbour")
     _finished_video(team.project, team.editor, "gulls over the harbour wall")
+    # Measured: its tile shows its palette (the report's colours, as wide as their shares).
+    Report.objects.create(sha256="0" * 64, kind="video", measures={
+        "palette": [{"hex": "#c8281e", "share": 0.75}, {"hex": "#1e3cc8", "share": 0.25}]})
     # Queued, and nothing dispatches it: it stays queued.
     Job.objects.create(project=team.project, requester=team.owner, kind=JobKind.VIDEO,
                        preset="tiny-ltx-video", prompt="waiting for a worker", width=64, height=64,
@@ -376,6 +380,13 @@ def test_a_viewer_sees_the_queue_and_library_but_cannot_generate(browser: Any, l
 
         tile = page.locator("#asset-grid [data-asset-id]")
         expect(tile).to_have_count(1)
+        strip = tile.first.get_by_role("img", name="Palette: #c8281e 75 %, #1e3cc8 25 %")
+        expect(strip).to_have_count(1)
+        assert strip.evaluate("(s) => [...s.querySelectorAll('rect')].map((r) => "
+                              "[r.getAttribute('fill'), Math.round(r.getBBox().width)])") == [
+            ["#c8281e", 750], ["#1e3cc8", 250]]
+        height = strip.evaluate("(s) => s.getBoundingClientRect().height")
+        assert 3 <= height <= 10, height  # a slim strip
         tile.first.click()
         dialog = page.locator("#asset-dialog")
         expect(dialog).to_be_visible()

@@ -1,6 +1,7 @@
 """The media library API: assets with their jobs and lineage, members-only files, remix, and
 the models list."""
 
+import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
@@ -101,3 +102,43 @@ def test_the_models_list_has_each_presets_defaults_and_limits(team):
     assert presets["tiny-pixart"]["kind"] == "image"
     # Only models whose weights are here: a client picks among usable ones (staff install the others).
     assert "ltx-video" not in presets and all(p["available"] for p in presets.values())
+
+
+def test_each_library_asset_carries_its_palette_read_for_the_whole_page_in_one_query(team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from aesthetics.services import report_make
+    from tests.aesthetics.test_measures import solid
+    from tests.generation.factories import image_render
+
+    base = f"/api/v1/projects/{team.project.pk}/assets"
+    viewer = client_for(team.viewer)
+
+    def render(n: int):
+        return image_render(team.project, team.editor, f"picture {n}".encode(), size=64, prompt=f"still {n}")
+
+    first = render(0)
+    listed = viewer.get(base).json()["results"]
+    assert listed[0]["palette"] is None  # pending: not measured yet
+    assert viewer.get(f"{base}/{first.pk}").json()["palette"] is None
+    half = np.concatenate([solid((200, 40, 30), (48, 64)), solid((30, 60, 200), (16, 64))], axis=1)
+    report_make(sha256=first.sha256, frames=half[None], fps=None)
+    palette = viewer.get(base).json()["results"][0]["palette"]
+    assert [(colour["hex"], colour["percent"]) for colour in palette] == [("#c8281e", 75), ("#1e3cc8", 25)]
+    assert palette[0]["share"] == 0.75
+    assert viewer.get(f"{base}/{first.pk}").json()["palette"] == palette  # the one asset, alone
+
+    def counted() -> tuple[int, list]:
+        with CaptureQueriesContext(connection) as queries:
+            results = viewer.get(base).json()["results"]
+        return len(queries), results
+
+    few, results = counted()
+    for n in range(1, 6):
+        asset = render(n)
+        if n % 2:
+            report_make(sha256=asset.sha256, frames=solid((20 * n, 100, 50))[None], fps=None)
+    many, results = counted()
+    assert len(results) == 6 and many == few
+    assert [result["palette"] is None for result in results] == [False, True, False, True, False, False]

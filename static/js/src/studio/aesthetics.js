@@ -15,14 +15,20 @@ const RETRIES = 5;
 const RETRY_MS = 3000;
 let token = 0;  // the asset asked about (a later open makes an answer stale)
 let timer = null;
+let onMeasured = () => {};
+
+/* "Palette: #aa3300 45 %, …", for a palette's accessible label. */
+export function paletteLabel(colours) {
+  return label("aesthetics-palette", {
+    colours: colours.map((colour) => colour.hex + " " + colour.percent + " %").join(", ") });
+}
 
 function show(report) {
   status.textContent = report.harmony_template && report.harmony_template !== "grey"
     ? label("aesthetics-template", { template: report.harmony_template }) : "";
   palette.textContent = "";
   const colours = report.palette || [];
-  palette.setAttribute("aria-label", label("aesthetics-palette", {
-    colours: colours.map((colour) => colour.hex + " " + colour.percent + " %").join(", ") }));
+  palette.setAttribute("aria-label", paletteLabel(colours));
   for (const colour of colours) {
     const swatch = document.createElement("span");
     swatch.className = "asset-aesthetics__swatch";
@@ -57,9 +63,15 @@ async function load(asset, mine, retries) {
       return;
     }
     show(report);
+    onMeasured(asset, report);
   } catch (error) {
     if (mine === token) status.textContent = label("aesthetics-failed");
   }
+}
+
+/* hooks: measured(asset, report), once a report is shown (the library's tile takes its palette). */
+export function initAesthetics(hooks) {
+  onMeasured = hooks.measured;
 }
 
 /* Show the report of `asset` (the player's): the palette, the measures. */

@@ -1,12 +1,19 @@
 /*
  * The media library (#asset-grid): each finished job's output, newest first, a page at a time.
- * A tile opens the player; a video's tile moves (its animated preview) while pointed at.
+ * A tile opens the player; a video's tile moves (its animated preview) while pointed at. Under
+ * its picture, a strip of its palette (its aesthetic report's colours, as wide as their shares;
+ * drawn in SVG attributes, as the CSP allows no inline styles); a render that has just arrived is
+ * measured a moment later, so its tile asks for its palette again a few times.
  */
 
+import { paletteLabel } from "./aesthetics.js";
 import { api, urls, withQuery } from "./api.js";
 import { duration, el, flash, label, listChrome, reducedMotion, shorten, showAlert } from "./util.js";
 
 const PAGE_SIZE = 24;
+const SVG = "http://www.w3.org/2000/svg";
+const PALETTE_RETRIES = 4;
+const PALETTE_RETRY_MS = 4000;
 
 const grid = el("asset-grid");
 const template = el("asset-template");
@@ -18,6 +25,39 @@ let next = null;
 let loading = null;  // the first page's request in flight
 let onOpen = () => {};
 let onUpdated = () => {};
+
+function renderPalette(tile, colours) {
+  const strip = tile.querySelector(".asset-tile__palette");
+  strip.textContent = "";
+  if (!colours || !colours.length) {  // not measured yet: an empty strip, silent
+    strip.removeAttribute("role");
+    strip.removeAttribute("aria-label");
+    strip.setAttribute("aria-hidden", "true");
+    return;
+  }
+  strip.removeAttribute("aria-hidden");
+  strip.setAttribute("role", "img");
+  strip.setAttribute("aria-label", paletteLabel(colours));
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 1000 10");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("aria-hidden", "true");  // (the strip's label says it all)
+  svg.setAttribute("shape-rendering", "crispEdges");  // (no faint seams between the colours)
+  let x = 0;
+  for (const colour of colours) {
+    const rect = document.createElementNS(SVG, "rect");
+    const width = 1000 * colour.share;
+    rect.setAttribute("x", x.toFixed(1));
+    rect.setAttribute("y", "0");
+    rect.setAttribute("width", width.toFixed(1));
+    rect.setAttribute("height", "10");
+    rect.setAttribute("fill", colour.hex);
+    svg.appendChild(rect);
+    x += width;
+  }
+  strip.appendChild(svg);
+}
 
 function renderTile(tile, asset) {
   tile.dataset.assetId = String(asset.id);
@@ -33,6 +73,31 @@ function renderTile(tile, asset) {
   tile.querySelector(".asset-tile__caption").textContent =
     shorten(job.prompt || label("asset-name", { id: asset.id }), 90);
   tile.querySelector(".asset-tile__button").title = job.prompt || "";
+  renderPalette(tile, asset.palette);
+}
+
+/* The palette of `id` from its report, shown in the player (or asked for again, below). */
+export function paletteMeasured(id, colours) {
+  const asset = assets.get(Number(id));
+  const tile = tiles.get(Number(id));
+  if (!asset || !tile || !colours || !colours.length) return;
+  asset.palette = colours.map(({ hex, share, percent }) => ({ hex, share, percent }));
+  renderPalette(tile, asset.palette);
+}
+
+/* A new render's palette, once it has been measured: asked for a few times, then left pending. */
+function awaitPalette(id, retries) {
+  window.setTimeout(async () => {
+    const known = assets.get(id);
+    if (!known || known.palette) return;  // (gone, or the player brought it)
+    try {
+      const asset = await api(urls.asset(id));
+      if (asset.palette) { paletteMeasured(id, asset.palette); return; }
+    } catch (error) {
+      return;
+    }
+    if (retries > 1) awaitPalette(id, retries - 1);
+  }, PALETTE_RETRY_MS);
 }
 
 function addAsset(asset, { prepend = false } = {}) {
@@ -107,6 +172,7 @@ export async function addNewAsset(id) {
   total += 1;
   addAsset(asset, { prepend: true });
   updateChrome();
+  if (!asset.palette) awaitPalette(asset.id, PALETTE_RETRIES);
   if (asset.parent && assets.has(asset.parent.asset)) refreshAsset(asset.parent.asset);
 }
 

@@ -5,14 +5,16 @@
  *   util.js      strings (data-label-*), formats        api.js      fetch with session + CSRF
  *   presets.js   models and plan limits                  fields.js   form errors, counters
  *   form.js      the generate panel                      queue.js    jobs, live, cancel
- *   library.js   the media grid                          player.js   the dialog, storyboard scenes
+ *   library.js   the media grid, palettes on its tiles   player.js   the dialog, storyboard scenes
  *   remix.js     the player's remix form                 live.js     the project bundle's stream
  *   models.js    the staff Models page's install progress
+ *   aesthetics.js  the player's aesthetic report (its palette also goes to the library's tile)
  */
 
+import { initAesthetics } from "./aesthetics.js";
 import { initCounters } from "./fields.js";
 import { initForm, jobChanged, presetsFailed, presetsLoaded, refreshUsage } from "./form.js";
-import { addNewAsset, getAsset, initLibrary, loadAssets } from "./library.js";
+import { addNewAsset, getAsset, initLibrary, loadAssets, paletteMeasured } from "./library.js";
 import { initLive } from "./live.js";
 import { assetUpdated, initPlayer, openAsset, openAssetById, shownAsset } from "./player.js";
 import { initModels } from "./models.js";
@@ -39,6 +41,7 @@ function start() {
   });
   initLibrary({ open: openAsset, updated: assetUpdated });
   initPlayer({ getAsset, getJob, opened: remixReset });
+  initAesthetics({ measured: (asset, report) => paletteMeasured(asset.id, report.palette) });
   initRemix({ shown: shownAsset, submit });
   initLive({
     job: applyEvent,
