@@ -224,3 +224,28 @@ def test_the_moderation_queue_shows_reported_reviews_beside_works(work: Publicat
     review.refresh_from_db()
     assert review.status == ReviewStatus.REMOVED
     assert "No review has an open report" in html(as_(staff).get(reverse("gallery:moderation:queue")))
+
+
+def test_the_work_page_makes_as_many_queries_for_many_reviews_as_for_few(work: Publication, reader: User,
+                                                                         settings: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.REVIEWS_PER_MINUTE = 1000
+    client = as_(reader)
+
+    def queries() -> int:
+        client.get(work_url(work))  # (sessions, content types and caches warmed the first time)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(work_url(work)).status_code == 200
+        return len(captured)
+
+    root = post(UserFactory(), work, "one")
+    post(UserFactory(), work, "a reply", parent=root)
+    few = queries()
+    for n in range(25):
+        root = post(UserFactory(), work, f"thread {n}")
+        for m in range(6):
+            post(UserFactory(), work, f"reply {m}", parent=root)
+    services.review_report(user=reader, review_id=root.pk, reason="spam")
+    assert queries() == few
