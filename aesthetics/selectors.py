@@ -1,8 +1,14 @@
 """Reads for aesthetics: a file's report as people see it, with where it stands in the gallery."""
 
+import secrets
+import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from aesthetics.extensions import gallery_hashes
@@ -15,6 +21,9 @@ from aesthetics.predictor import size_on_disk
 # (the clipped shares and the tilt read as they are)
 RANKED = ("colourfulness", "brightness", "contrast", "sharpness", "warmth", "harmony", "thirds", "balance",
           "motion", "smoothness", "flicker", "stability", *LEARNED)
+
+
+STANDING_MAX_AGE_S = 600.0
 
 
 def report_find(*, sha256: str) -> Report | None:
@@ -50,25 +59,85 @@ def _population() -> Any:
     return reports if hashes is None else reports.filter(sha256__in=hashes)
 
 
+@dataclass
+class _Distribution:
+    token: str
+    built: float  # time.monotonic()
+    values: dict[str, np.ndarray]  # each ranked measure's values among its population, sorted
+    totals: dict[str, int]  # each measure's population: every work, the videos, or those that have it
+
+
+_state: dict[str, _Distribution] = {}
+_lock = threading.Lock()
+TOKEN_KEY = "aesthetics:standing:token"
+
+
+def published(*, sha256: str) -> bool:
+    """Whether the content `sha256` is among the gallery's works (one indexed lookup)."""
+    return _population().filter(sha256=sha256).exists()
+
+
+def standing_invalidate() -> None:
+    """The gallery changed (a work published or withdrawn, a published work measured): each
+    process reads the distribution again at its next standing, or AESTHETICS_STANDING_REFRESH_S
+    after its last read, whichever is later."""
+    cache.delete(TOKEN_KEY)
+
+
+def _token() -> str:
+    token = cache.get(TOKEN_KEY)
+    if token is None:
+        cache.add(TOKEN_KEY, secrets.token_hex(8), None)
+        token = cache.get(TOKEN_KEY) or ""
+    return str(token)
+
+
+def _distribution_build(token: str) -> _Distribution:
+    """Every ranked measure of the gallery's works, in one query that extracts only those values."""
+    rows = list(_population().values_list("kind", *[f"measures__{name}" for name in RANKED]))
+    videos = sum(1 for row in rows if row[0] == "video")
+    values, totals = {}, {}
+    for k, name in enumerate(RANKED, start=1):
+        among = [row[k] for row in rows if (name not in TIME or row[0] == "video")
+                 and isinstance(row[k], int | float) and not isinstance(row[k], bool)]
+        values[name] = np.sort(np.array(among, dtype=np.float64))
+        totals[name] = len(among) if name in LEARNED else videos if name in TIME else len(rows)
+    return _Distribution(token=token, built=time.monotonic(), values=values, totals=totals)
+
+
+def _distribution() -> _Distribution:
+    """The gallery's distribution, read once and kept per process: again when the gallery has
+    changed (standing_invalidate) and it is older than AESTHETICS_STANDING_REFRESH_S, and at the
+    latest every STANDING_MAX_AGE_S."""
+    token = _token()
+    current = _state.get("current")
+    if current is not None:
+        age = time.monotonic() - current.built
+        recent = age < settings.AESTHETICS_STANDING_REFRESH_S
+        if age < STANDING_MAX_AGE_S and (current.token == token or recent):
+            return current
+    with _lock:
+        current = _distribution_build(token)
+        _state["current"] = current
+    return current
+
+
 def standing(*, report: Report) -> dict[str, tuple[float, float]]:
     """For each ranked measure, the percentages of the gallery's works (videos only, for the
-    measures of time) with a lower and with a higher value, counted in one pass over them."""
-    values = {name: report.measures.get(name) for name in RANKED if name in report.measures}
-    counts: dict[str, Any] = {"all": Count("pk"), "videos": Count("pk", filter=Q(kind="video"))}
-    for name, value in values.items():
-        if isinstance(value, int | float):
-            among = Q(kind="video") if name in TIME else Q()
-            counts[f"{name}_below"] = Count("pk", filter=among & Q(**{f"measures__{name}__lt": value}))
-            counts[f"{name}_above"] = Count("pk", filter=among & Q(**{f"measures__{name}__gt": value}))
-            if name in LEARNED:  # among the works that have it only
-                counts[f"{name}_total"] = Count("pk", filter=Q(measures__has_key=name))
-    totals = _population().aggregate(**counts)
+    measures of time; those that have it, for a learned score) with a lower and with a higher
+    value. Read from the gallery's sorted values (_distribution): a binary search per measure,
+    where counting them in the database took 2.5 s a report among 76,000 works."""
+    found = _distribution()
     result = {}
-    for name in values:
-        total = totals.get(f"{name}_total", totals["videos"] if name in TIME else totals["all"])
-        if f"{name}_below" in totals and total:
-            result[name] = (round(100 * totals[f"{name}_below"] / total, 1),
-                            round(100 * totals[f"{name}_above"] / total, 1))
+    for name in RANKED:
+        value = report.measures.get(name)
+        total = found.totals.get(name, 0)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not total:
+            continue
+        ordered = found.values[name]
+        below = int(np.searchsorted(ordered, value, side="left"))
+        above = len(ordered) - int(np.searchsorted(ordered, value, side="right"))
+        result[name] = (round(100 * below / total, 1), round(100 * above / total, 1))
     return result
 
 

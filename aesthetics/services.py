@@ -7,6 +7,7 @@ import numpy as np
 from aesthetics.measures import clip_measures, image_measures
 from aesthetics.models import MEASURES_VERSION, Report
 from aesthetics.predictor import predicted_score
+from aesthetics.selectors import published, standing_invalidate
 
 
 def report_make(*, sha256: str, frames: np.ndarray, fps: float | None) -> Report:
@@ -24,4 +25,6 @@ def report_make(*, sha256: str, frames: np.ndarray, fps: float | None) -> Report
         sha256=sha256, defaults={"kind": "video" if video else "image", "measures": measures,
                                  "version": MEASURES_VERSION,
                                  "seconds": round(time.monotonic() - started, 3)})
+    if published(sha256=sha256):  # the gallery's distribution has changed
+        standing_invalidate()
     return report

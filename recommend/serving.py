@@ -200,7 +200,12 @@ def catalogue() -> tuple[Catalogue, ActiveModel | None]:
 
 
 def catalogue_invalidate() -> None:
+    """The gallery changed in this process: the catalogue, and the standing of aesthetic reports
+    among published works (in every process), are read again."""
+    from aesthetics.selectors import standing_invalidate
+
     _state["catalogue"] = None
+    standing_invalidate()
 
 
 def reset() -> None:

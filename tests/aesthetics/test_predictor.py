@@ -53,17 +53,26 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
-    """No network: the hub's offline switch, and any Python socket connection fails (and is
-    recorded)."""
+    """No network: the hub's offline switch, and any Python network connection fails (and is
+    recorded). This machine's own Unix sockets (the test cache's Valkey) stay open."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     attempts: list[object] = []
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
 
     def refuse(self: socket.socket, address: object) -> None:
+        if self.family == socket.AF_UNIX:
+            return connect(self, address)
         attempts.append(address)
         raise OSError("the network is off in this test")
 
+    def refuse_ex(self: socket.socket, address: object) -> int:
+        if self.family == socket.AF_UNIX:
+            return connect_ex(self, address)
+        refuse(self, address)
+        return 1
+
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse_ex)
     yield attempts
 
 

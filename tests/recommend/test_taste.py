@@ -179,3 +179,29 @@ def test_a_published_works_page_shows_its_aesthetic_report_to_anyone(client: Any
     html = client.get(reverse("gallery:work", args=[warm.public_id])).content.decode()
     assert "aesthetics-heading" in html and "Warmth" in html
     assert '<svg class="aesthetics-report__palette"' in html
+
+
+def test_standing_reads_the_gallery_once_and_again_when_it_changes(
+        django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from aesthetics.models import Report
+    from aesthetics.selectors import standing
+
+    made = gallery(per_look=2)
+
+    def expected(report: Report, pks: list[int]) -> tuple[float, float]:
+        shas = [Publication.objects.get(pk=pk).asset.sha256 for pk in pks]
+        values = [Report.objects.get(sha256=sha).measures["brightness"] for sha in shas]
+        mine = report.measures["brightness"]
+        return (round(100 * sum(v < mine for v in values) / len(values), 1),
+                round(100 * sum(v > mine for v in values) / len(values), 1))
+
+    pks = list(made["looks"])
+    report = Report.objects.get(sha256=Publication.objects.get(pk=pks[0]).asset.sha256)
+    first = standing(report=report)
+    assert first["brightness"] == expected(report, pks)
+    with django_assert_num_queries(0):  # (the cache is not the database)
+        assert standing(report=report) == first
+    gone = Publication.objects.get(pk=pks[1])
+    with django_capture_on_commit_callbacks(execute=True):  # (the gallery's change, once committed)
+        services.publication_update(publication_id=gone.public_id, user=made["owner"], status="unpublished")
+    assert standing(report=report)["brightness"] == expected(report, [pks[0], *pks[2:]])

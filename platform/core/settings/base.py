@@ -552,6 +552,9 @@ REVIEWS_EDIT_WINDOW_S = env.int("REVIEWS_EDIT_WINDOW_S", default=86400)
 AESTHETIC_PREDICTOR_DIR = env.path("AESTHETIC_PREDICTOR_DIR",
                                    default=Path(GENERATION_MODELS_DIR) / "aesthetic-predictor")
 AESTHETIC_PREDICTOR_THREADS = env.int("AESTHETIC_PREDICTOR_THREADS", default=2)
+# A report's standing reads the gallery's measures once per process; after the gallery changes, again
+# at most this often (aesthetics.selectors.standing).
+AESTHETICS_STANDING_REFRESH_S = env.float("AESTHETICS_STANDING_REFRESH_S", default=30.0)
 
 # --- provenance: C2PA Content Credentials (generation/provenance.py) ---
 # A development CA and signing certificate are generated here on first use...

@@ -27,6 +27,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")  # worker pr
 C2PA_DIR = env.path("C2PA_DIR", default=VAR_DIR / "test-c2pa")  # the development signer, made once
 # Never a developer's installed aesthetic predictor (tests/aesthetics/test_predictor.py builds its own).
 AESTHETIC_PREDICTOR_DIR = env.path("AESTHETIC_PREDICTOR_DIR", default=VAR_DIR / "test-aesthetic-predictor")
+AESTHETICS_STANDING_REFRESH_S = 0.0  # a test's publish is seen by its next standing
 # The tests' development signing key (chain tests use their own; servers a test starts get theirs).
 CHAIN_DIR = Path(env.str("CHAIN_DIR", default=str(VAR_DIR / "test-chain")))
 CHAIN_KEYSTORE = CHAIN_DIR / "keystore.json"
