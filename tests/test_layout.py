@@ -17,7 +17,7 @@ def test_platform_is_the_standard_library_module():
 
 
 def test_every_app_is_installed():
-    for label in ["core", "accounts", "projects", "collab", "generation", "rights", "recommend"]:
+    for label in ["core", "accounts", "projects", "collab", "generation", "rights", "recommend", "reviews"]:
         assert apps.is_installed(label), label
         importlib.import_module(label)
 
@@ -31,7 +31,7 @@ def test_top_level_layout():
 def test_every_model_has_an_admin():
     from django.contrib import admin
 
-    ours = ["accounts", "projects", "collab", "generation", "rights", "recommend"]
+    ours = ["accounts", "projects", "collab", "generation", "rights", "recommend", "reviews"]
     models = [m for label in ours for m in apps.get_app_config(label).get_models()]
     assert models, "no models found"
     missing = [m._meta.label for m in models if not admin.site.is_registered(m)]

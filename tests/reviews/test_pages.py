@@ -249,3 +249,18 @@ def test_the_work_page_makes_as_many_queries_for_many_reviews_as_for_few(work: P
             post(UserFactory(), work, f"reply {m}", parent=root)
     services.review_report(user=reader, review_id=root.pk, reason="spam")
     assert queries() == few
+
+
+def test_the_thread_and_its_forms_read_in_chinese(work: Publication, reader: User, team: Any) -> None:
+    review = post(reader, work, "好看")
+    post(team.owner, work, "谢谢", parent=review)
+    reader.preferred_language = "zh-hans"
+    reader.save()
+    page = html(as_(reader).get(work_url(work)))
+    for chinese in ("评价", "发布评价", "回复", "编辑", "删除", "创作者"):
+        assert chinese in page, chinese
+    for english in ("Post the review", "Your review", "Reply", "Edit", "Delete this review", "creator<"):
+        assert english not in page, english
+    chinese_reader = as_(UserFactory(preferred_language="zh-hans"))
+    form = html(chinese_reader.get(reverse("reviews:report", args=[review.pk])))
+    assert "举报对“Harbour at dawn”的评价" in form and "Report a review" not in form
