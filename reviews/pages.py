@@ -105,6 +105,8 @@ def review_post(request: HttpRequest, publication_id: str) -> HttpResponse:
             return redirect(_work_url(review.publication, review))
         messages.success(request, _("Your reply is posted."))
         return redirect(services.thread_url(review))
+    if submitted.status == NotFound.status:  # no such work, or not in the gallery
+        raise Http404(_("No such work."))
     publication = _not_found(lambda: publication_get(publication_id=publication_id, user=user))
     parent = form.cleaned_data.get("parent") if form.is_bound and hasattr(form, "cleaned_data") else None
     quoted = None

@@ -115,7 +115,9 @@ def entries_for(*, roots: list[Review], publication: Publication, viewer: Any, r
     visible = _visible(person)
     readable = set(Review.objects.filter(visible, pk__in=[r.pk for r in roots]).values_list("pk", flat=True))
     replies = (Review.objects.filter(visible, parent__in=roots).select_related("author", "reply_to"))
-    if replies_limit is not None:
+    if replies_limit == 0:
+        replies = replies.none()
+    elif replies_limit is not None:
         replies = replies.annotate(rank=Window(RowNumber(), partition_by=[F("parent_id")],
                                                order_by=[F("created_at").asc(), F("id").asc()])
                                    ).filter(rank__lte=replies_limit)

@@ -138,7 +138,7 @@ def review_post(*, user: Any, publication_id: str, body: Any, parent: Any = None
     author = _user_check(user)
     text = body_clean(body)
     parent_id = None if parent is None else _id_check(parent, field="parent")
-    publication = publication_open(publication_id=str(publication_id)[:40])
+    publication = publication_open(publication_id=str(publication_id))
     answered: Review | None = None
     if parent_id is not None:
         answered = Review.objects.select_related("author").filter(pk=parent_id).first()
