@@ -107,8 +107,12 @@ def fit(raw: np.ndarray, embeddings: np.ndarray, examples: Iterable[tuple[int, i
                         coef_text=np.zeros(embeddings.shape[1]), intercept=0.0, reference=np.zeros(0),
                         text_mean=0.0)
     rows = np.array([row for row, _ in pairs], dtype=np.int64)
+    # One example per work and outcome, weighted by how many there were: the same loss as one per
+    # exposure (a work's exposures share its inputs), on at most twice as many rows as works.
+    grouped, counts = np.unique(np.stack([rows, labels], axis=1), axis=0, return_counts=True)
     inputs = np.hstack([model.standardised(raw), embeddings.astype(np.float64)])
-    fitted = LogisticRegression(C=REGULARISATION, max_iter=500).fit(inputs[rows], labels)
+    fitted = LogisticRegression(C=REGULARISATION, max_iter=500).fit(
+        inputs[grouped[:, 0]], grouped[:, 1], sample_weight=counts.astype(np.float64))
     weights = fitted.coef_[0]
     model.coef_measures, model.coef_text = weights[:raw.shape[1]], weights[raw.shape[1]:]
     model.intercept = float(fitted.intercept_[0])

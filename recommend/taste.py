@@ -18,12 +18,14 @@ The palette is kept too, in CIELAB, for browsing the gallery by colour (`colour_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from skimage import color
 
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 TASTE = ("colourfulness", "brightness", "contrast", "warmth", "sharpness", "harmony", "motion")
 LOG_SCALED = {"sharpness": 1e-4, "motion": 1e-3}  # log(value + offset): orders of magnitude apart
 PRIOR_WEIGHT = 8.0  # two likes' worth: a taste learned from one like counts for little
@@ -45,11 +47,15 @@ def on_taste_scale(name: str, value: Any) -> float:
 
 def looks_raw(measures: Sequence[Mapping[str, Any] | None]) -> np.ndarray:
     """(n, len(TASTE)) float32: each work's measures on the taste scale, NaN where not measured."""
-    raw = np.full((len(measures), len(TASTE)), np.nan, dtype=np.float32)
-    for row, found in enumerate(measures):
-        if found:
-            raw[row] = [on_taste_scale(name, found.get(name)) for name in TASTE]
-    return raw
+    nan = float("nan")
+    raw = np.array([[value if isinstance(value, int | float) and not isinstance(value, bool) else nan
+                     for value in ((found or {}).get(name) for name in TASTE)] for found in measures],
+                   dtype=np.float64).reshape(len(measures), len(TASTE))
+    for name, offset in LOG_SCALED.items():
+        k = TASTE.index(name)
+        raw[:, k] = np.log(np.maximum(raw[:, k], 0.0) + offset)  # (NaN stays NaN)
+    raw[~np.isfinite(raw)] = np.nan
+    return raw.astype(np.float32)
 
 
 def standardise(raw: np.ndarray) -> np.ndarray:
@@ -116,10 +122,11 @@ def leanings(taste: np.ndarray, *, limit: int = 4, at_least: float = 0.15) -> li
 
 
 def hex_to_lab(values: Sequence[str]) -> np.ndarray:
-    """(len(values), 3) CIELAB of "#rrggbb" strings."""
+    """(len(values), 3) CIELAB of "#rrggbb" strings (parsed as one run of hex digits)."""
     if not values:
         return np.zeros((0, 3), dtype=np.float32)
-    rgb = np.array([[int(v[i:i + 2], 16) for i in (1, 3, 5)] for v in values], dtype=np.float64) / 255.0
+    digits = bytes.fromhex("".join(value[1:] for value in values))
+    rgb = np.frombuffer(digits, dtype=np.uint8).reshape(-1, 3).astype(np.float64) / 255.0
     return color.rgb2lab(rgb[np.newaxis, :, :])[0].astype(np.float32)
 
 
@@ -130,16 +137,19 @@ def palettes(measures: Sequence[Mapping[str, Any] | None]) -> tuple[np.ndarray, 
     lab = np.zeros((n, PALETTE_SLOTS, 3), dtype=np.float32)
     share = np.zeros((n, PALETTE_SLOTS), dtype=np.float32)
     hexes: list[str] = []
-    places: list[tuple[int, int, float]] = []
+    rows: list[int] = []
+    slots: list[int] = []
+    parts: list[float] = []
     for row, found in enumerate(measures):
         for slot, entry in enumerate((found or {}).get("palette", [])[:PALETTE_SLOTS]):
             value = entry.get("hex") if isinstance(entry, dict) else None
-            if isinstance(value, str) and len(value) == 7 and value.startswith("#"):
+            if isinstance(value, str) and HEX_COLOUR.fullmatch(value):
                 hexes.append(value)
-                places.append((row, slot, float(entry.get("share", 0.0))))
-    for (row, slot, part), colour in zip(places, hex_to_lab(hexes), strict=True):
-        lab[row, slot] = colour
-        share[row, slot] = part
+                rows.append(row)
+                slots.append(slot)
+                parts.append(float(entry.get("share", 0.0)))
+    lab[rows, slots] = hex_to_lab(hexes)
+    share[rows, slots] = parts
     return lab, share
 
 

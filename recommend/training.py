@@ -161,15 +161,13 @@ def exposures(rows: Iterable[tuple[int, int, str, int | None]]) -> dict[tuple[in
     return {pair: 0 if pair in refused else label for pair, label in outcome.items()}
 
 
-def works_described(pks: Iterable[int] | None = None) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """Published works (all, or those of `pks`) as the appeal model reads them: their pks, their
-    measures (appeal.measure_matrix) and their text embeddings."""
+def works_described() -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Published works as the appeal model reads them: their pks, their measures
+    (appeal.measure_matrix) and their text embeddings."""
     from aesthetics.selectors import gallery_measures
 
-    works = Publication.objects.filter(status=PublicationStatus.PUBLISHED).order_by("id")
-    if pks is not None:
-        works = works.filter(pk__in=list(pks))
-    rows = list(works.values_list("id", "asset__sha256", "embedding"))
+    rows = list(Publication.objects.filter(status=PublicationStatus.PUBLISHED).order_by("id")
+                .values_list("id", "asset__sha256", "embedding"))
     reports = gallery_measures()
     embeddings = np.zeros((len(rows), DIMENSIONS), dtype=np.float32)
     for i, (_pk, _sha, vector) in enumerate(rows):
@@ -184,7 +182,7 @@ def appeal_fit() -> appeal.AppealModel | None:
     rows = (Signal.objects.filter(publication__status=PublicationStatus.PUBLISHED)
             .values_list("user_id", "publication_id", "kind", "dwell_ms"))
     found = exposures(rows.iterator(chunk_size=10000))
-    pks, raw, embeddings = works_described({item for _user, item in found})
+    pks, raw, embeddings = works_described()
     index = {pk: row for row, pk in enumerate(pks)}
     return appeal.fit(raw, embeddings, [(index[item], label) for (_user, item), label in found.items()
                                         if item in index])
