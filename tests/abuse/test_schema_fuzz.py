@@ -51,6 +51,7 @@ from generation.models import Asset, Job, JobKind, JobStatus, Webhook
 from projects.models import Membership
 from projects.roles import Role
 from recommend.models import Collection
+from reviews.models import Review as GalleryReview
 from rights.models import Owner, ReviewStatus, Work, WorkReview, WorkStatus
 from tests.accounts.factories import DEFAULT_PASSWORD, ApiTokenFactory
 from tests.inbox.factories import NotificationFactory
@@ -85,6 +86,8 @@ NEVER_SUCCEEDS = {  # for this client, by design
        for operation, path in (("GET", ""), ("GET", "/{name}"), ("DELETE", "/{name}"),
                                ("POST", "/{name}/install"))},
     "POST /api/v1/profile/email/verify": "the address is verified already (409)",
+    **{f"{operation} /api/v1/gallery/reviews/{path}": "moderators (staff) only (tests/reviews/test_api.py)"
+       for operation, path in (("GET", "reported"), ("POST", "{review_id}/moderate"))},
 }
 
 
@@ -206,6 +209,12 @@ def _build_world() -> World:
     look_alike.sha256 = "f" * 64
     look_alike.save(update_fields=["sha256"])
     review = WorkReview.objects.create(work=look_alike, matched_work=mine, status=ReviewStatus.PENDING)
+    # Gallery reviews: the client's of someone else's work (to edit), and someone's of the client's
+    # work (to report, and to delete as the work's creator), answered so that it stays in its thread.
+    my_review = GalleryReview.objects.create(publication=theirs, author=me, body="The light is lovely.")
+    their_review = GalleryReview.objects.create(publication=published, author=others.owner, body="Nice.")
+    GalleryReview.objects.create(publication=published, author=others.owner, body="Indeed.",
+                                 parent=their_review)
     draft = _work(render, me, status=WorkStatus.DRAFT, confirmed=True)
     confirming = _work(fresh, me, status=WorkStatus.CONFIRMING, confirmed=False)
     video = Job.objects.create(project=project, requester=me, kind=JobKind.VIDEO, preset="tiny-ltx-video",
@@ -249,6 +258,10 @@ def _build_world() -> World:
         ("/api/v1/works/{work_id}/confirm", "work_id"): [confirming.public_id, mine.public_id],
         ("/api/v1/works/{work_id}/submit", "work_id"): [draft.public_id, look_alike.public_id],
         ("/api/v1/works/{work_id}/owners", "work_id"): [draft.public_id],
+        ("/api/v1/gallery/reviews/{review_id}", "review_id"): [my_review.pk, their_review.pk],
+        ("/api/v1/gallery/reviews/{review_id}/replies", "review_id"): [their_review.pk],
+        ("/api/v1/gallery/reviews/{review_id}/report", "review_id"): [their_review.pk],
+        ("/api/v1/gallery/reviews/{review_id}/moderate", "review_id"): [their_review.pk],
     }, bodies={
         "/api/v1/projects/{project_id}/jobs": [{**settled, "kind": "image", "preset": "tiny-pixart"},
                                                 {**settled, "kind": "video", "preset": "tiny-ltx-video"}],
@@ -262,6 +275,9 @@ def _build_world() -> World:
                                       "new_password": "loom-new-passphrase-4817"}],
         "/api/v1/projects/{project_id}/works": [{"asset": fresh.pk}, {"asset": render.pk}],
         "/api/v1/gallery/works/{publication_id}/remix": [{"project": project.pk}],
+        "/api/v1/gallery/works/{publication_id}/reviews": [{"body": "Lovely light."},
+                                                           {"body": "Agreed.", "parent": their_review.pk}],
+        "/api/v1/gallery/reviews/{review_id}/report": [{"reason": "spam"}],
         "/api/v1/projects/{project_id}/invitations": [{"invitee": others.owner.username},
                                                       {"invitee": "new@example.com"}],
         "/api/v1/webhooks": [{"url": "https://hooks.example.com/storyloom"}],

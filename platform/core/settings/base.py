@@ -418,7 +418,7 @@ SPECTACULAR_SETTINGS = {
         "BeaconKindEnum": "recommend.api.serializers.BEACON_KINDS",
         "ReasonCodeEnum": "recommend.api.serializers.REASON_CODES",
         "NotificationKindEnum": "inbox.models.Kind",
-        "ReviewStatusEnum": "reviews.models.ReviewStatus",
+        "GalleryReviewStatusEnum": "reviews.models.ReviewStatus",
     },
     # Every operation documents its errors (the one error shape) as its `default` response.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
