@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import current_user, signed_in
-from kernel.errors import NotFound, PermissionDenied, ServiceError
+from kernel.errors import NotFound, PermissionDenied, QuotaExceeded, ServiceError
 from kernel.forms import Submitted, form_submit
 from recommend.selectors import publication_get
 from recommend.services import PublicationStatus
 from reviews import selectors, services
 from reviews.page_forms import DecisionForm, EditForm, ReportForm, ReviewForm
+from reviews.throttles import review_post_wait
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -90,13 +91,21 @@ def _form_page(request: HttpRequest, form: Form, *, heading: str, action: str, b
 # --- posting and replying -------------------------------------------------------------------------
 
 
+def _posted_after_wait(wait_s: int | None, post: Callable[[], Review]) -> Review:
+    if wait_s is not None:  # the address's bound (the API answers the same, in its shape)
+        raise QuotaExceeded(_("Too many reviews from your network: try again in %(s)s seconds.") % {
+            "s": wait_s}, code="throttled")
+    return post()
+
+
 @login_required
 @require_POST
 def review_post(request: HttpRequest, publication_id: str) -> HttpResponse:
     user = current_user(request)
     form = ReviewForm(request.POST)
-    submitted = form_submit(form, lambda data: services.review_post(
-        user=user, publication_id=publication_id, body=data["body"], parent=data["parent"]),
+    wait_s = review_post_wait(request)
+    submitted = form_submit(form, lambda data: _posted_after_wait(wait_s, lambda: services.review_post(
+        user=user, publication_id=publication_id, body=data["body"], parent=data["parent"])),
         aliases={"parent": "body"})
     if submitted.ok:
         review = submitted.result

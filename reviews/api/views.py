@@ -15,7 +15,7 @@ from accounts.selectors import current_user, signed_in
 from kernel.api.views import validated
 from recommend.selectors import publication_get
 from recommend.services import PublicationStatus
-from reviews import selectors, services
+from reviews import selectors, services, throttles
 from reviews.api.serializers import (
     GalleryReviewSerializer,
     GalleryReviewThreadSerializer,
@@ -52,6 +52,11 @@ def _one(request: Request, review_id: int, *, code: int = status.HTTP_200_OK) ->
 
 class PublicationReviewsView(generics.GenericAPIView):
     serializer_class = GalleryReviewThreadSerializer
+    throttle_scope = throttles.SCOPE  # (counted only for a POST: get_throttles)
+
+    def get_throttles(self) -> list[Any]:
+        more = [throttles.ReviewPostThrottle()] if self.request.method == "POST" else []
+        return [*super().get_throttles(), *more]
 
     def get_permissions(self) -> list[Any]:
         return _readable_by_anyone(self.request) or list(super().get_permissions())

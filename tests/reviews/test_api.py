@@ -218,3 +218,26 @@ def test_the_list_paginates(work: Publication, settings: Any) -> None:
     second = api_as(None).get(reviews_url(work), {"page": 2}).json()
     assert [r["body"] for r in second["results"]] == [f"n{n}" for n in range(4, -1, -1)]
     assert api_as(None).get(reviews_url(work), {"page": 99}).status_code == 404
+
+
+def test_many_accounts_from_one_address_are_bounded_too(work: Publication, settings: Any) -> None:
+    from django.test import Client
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "review_post": "3/min"}}
+    for n in range(2):  # each account well within its own limit, all from 127.0.0.1 ...
+        answer = api_as(UserFactory()).post(reviews_url(work), {"body": f"sock puppet {n}"}, format="json")
+        assert answer.status_code == 201
+    page = Client()
+    page.force_login(UserFactory())
+    page_url = f"/gallery/works/{work.public_id}/reviews/"
+    assert page.post(page_url, {"body": "from the page"}).status_code == 302
+    refused = api_as(UserFactory()).post(reviews_url(work), {"body": "one too many"}, format="json")
+    assert refused.status_code == 429 and error_of(refused)["code"] == "throttled"
+    assert "Retry-After" in refused
+    on_the_page = page.post(page_url, {"body": "kept text"})
+    text = on_the_page.content.decode()
+    assert on_the_page.status_code == 429 and "Too many reviews from your network" in text
+    assert "kept text" in text
+    assert Review.objects.count() == 3
+    assert api_as(UserFactory()).get(reviews_url(work)).status_code == 200  # reading is not counted

@@ -390,6 +390,9 @@ REST_FRAMEWORK = {
         # Verifications (/verify/ and /api/v1/verify, counted together): anonymous, and each one
         # fingerprints a file or reads the chain.
         "verify": env.str("THROTTLE_VERIFY", default="20/min"),
+        # Reviews and replies posted from one client address (the page and the API counted together),
+        # whatever the accounts: on top of each account's own limit (REVIEWS_PER_MINUTE, _PER_DAY).
+        "review_post": env.str("THROTTLE_REVIEW_POST", default="30/min"),
     },
 }
 # Account actions anyone may try, counted per client address (the TRUSTED_PROXIES rule) by the
