@@ -42,6 +42,7 @@ BRANDS = {
     "Hugging", "Face", "WebSocket", "JavaScript", "GIF", "MB", "KB", "GB",
     # The models' names (preset labels), as their makers spell them.
     "LTX", "Video", "Wan", "T2V", "CogVideoX", "PixArt", "Sigma", "Stable", "Diffusion", "Medium", "Tiny",
+    "LAION", "CLIP",  # the aesthetic predictor and the model it reads pictures with
 }
 ALLOWED = {
     "English",  # the language switcher names each language in itself
