@@ -32,6 +32,9 @@ NAMED = {"red": ("#d32f2f", gettext_lazy("Red")), "orange": ("#f57c00", gettext_
          "grey": ("#8a8a8a", gettext_lazy("Grey")), "white": ("#f5f5f5", gettext_lazy("White"))}
 
 
+COLOUR_PATTERN = "^(#?[0-9a-fA-F]{6}|" + "|".join(NAMED) + ")$"  # what colour_parse takes (the API's schema)
+
+
 @dataclass(frozen=True)
 class ColourMatch:
     publication: int  # pk

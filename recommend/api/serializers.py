@@ -353,10 +353,20 @@ class ReceptionDriverSerializer(serializers.Serializer):
     weight = serializers.FloatField(help_text="Its contribution to the log-odds.")
 
 
+RECEPTION_STATUSES = [(status, status) for status in ("ready", "pending", "unavailable")]
+
+
 class ReceptionSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ready", "pending", "unavailable"])
+    status = serializers.ChoiceField(choices=RECEPTION_STATUSES)
     detail = serializers.CharField(required=False, help_text="What it waits for (pending, unavailable).")
     probability = serializers.FloatField(required=False, help_text="That a viewer shown it takes it up.")
     percentile = serializers.FloatField(required=False, help_text="% of published works predicted lower.")
     model = serializers.CharField(required=False, help_text="The model version that predicted it.")
     drivers = ReceptionDriverSerializer(many=True, required=False)
+
+
+class ColourCardSerializer(PublicationSerializer):
+    match = serializers.FloatField(help_text="How much of the work is near the colour asked for (0 to 1).")
+
+    class Meta(PublicationSerializer.Meta):
+        fields = [*PublicationSerializer.Meta.fields, "match"]

@@ -29,6 +29,7 @@ from recommend import feed as feeds
 from recommend import preferences, selectors, services
 from recommend.api.serializers import (
     CollectionSerializer,
+    ColourCardSerializer,
     ContextInput,
     CreatorSerializer,
     FeedPageSerializer,
@@ -49,7 +50,7 @@ from recommend.api.serializers import (
     feed_items,
     publication_cards,
 )
-from recommend.colours import NAMED, ColourMatch, by_colour, colour_parse
+from recommend.colours import COLOUR_PATTERN, NAMED, ColourMatch, by_colour, colour_parse
 from recommend.models import Follow, Publication, PublicationStatus
 from recommend.reception import reception_predict
 
@@ -290,10 +291,12 @@ class ReceptionView(APIView):
 
 class ColourWorksView(generics.GenericAPIView):
     permission_classes = [AllowAny, TokenScopePermission]
-    serializer_class = PublicationSerializer
+    serializer_class = ColourCardSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("colour", str, required=True, description=(
-        "#rrggbb (the # may be left out) or a swatch's name: " + ", ".join(NAMED) + "."))],
+    @extend_schema(parameters=[OpenApiParameter("colour", str, required=True, pattern=COLOUR_PATTERN,
+                                                description=("#rrggbb (the # may be left out) or a swatch's "
+                                                             "name: " + ", ".join(NAMED) + "."))],
+        responses=ColourCardSerializer(many=True),
         description="Published works whose dominant colours are near `colour`, most of it first; each "
                     "card's `match` is the share of the work near it (0 to 1).")
     def get(self, request: Request) -> Response:

@@ -422,6 +422,8 @@ SPECTACULAR_SETTINGS = {
         "ReasonCodeEnum": "recommend.api.serializers.REASON_CODES",
         "NotificationKindEnum": "inbox.models.Kind",
         "GalleryReviewStatusEnum": "reviews.models.ReviewStatus",
+        "ReceptionStatusEnum": "recommend.api.serializers.RECEPTION_STATUSES",
+        "PublicationStatusEnum": "recommend.models.PublicationStatus",
     },
     # Every operation documents its errors (the one error shape) as its `default` response.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
