@@ -21,7 +21,8 @@ not ranked again. Compared with and without the taste term: NDCG@10 against the 
 and the share of the top 20 on the viewer's planted side of their measure (z > 0).
 
 Appeal: recommend.appeal fitted on the training exposures; ROC AUC on the held-out exposures
-against the popularity-only baseline (each work's smoothed like rate in training). And on works
+against the popularity-only baseline (each work's smoothed like rate in training), and of the two
+together (a logistic regression on both, fitted on the training exposures). And on works
 never shown in training ("new works", as a creator's render before publishing), where popularity
 knows nothing (AUC 0.5 by construction) and the model reads only looks and words.
 """
@@ -37,6 +38,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from PIL import Image, ImageDraw, ImageFilter
+from sklearn.linear_model import LogisticRegression
 
 from aesthetics.measures import image_measures
 from recommend import appeal, ranking, taste
@@ -227,6 +229,11 @@ def appeal_run(made: World, train: list[tuple[int, int, int]], test: list[tuple[
     scores = model.predict(raw, made.embeddings)
     result = {"appeal_auc": appeal.auc(labels, [scores[w] for _v, w, _o in test]),
               "popularity_auc": appeal.auc(labels, [rate[w] for _v, w, _o in test])}
+    # Both, for a work already shown: popularity and the appeal model's score, in one logistic
+    # regression fitted on the training exposures.
+    both = np.column_stack([np.log(rate / (1 - rate)), np.log(scores / (1 - scores))])
+    blend = LogisticRegression().fit(both[[w for w, _ in outcome]], [label for _, label in outcome])
+    result["combined_auc"] = appeal.auc(labels, blend.predict_proba(both[[w for _v, w, _o in test]])[:, 1])
     rng = np.random.default_rng(seed + 2000)
     new = set(rng.choice(works, round(NEW_WORKS * works), replace=False).tolist())
     older = appeal.fit(raw, made.embeddings, [(w, label) for w, label in outcome if w not in new])

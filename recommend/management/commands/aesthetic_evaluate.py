@@ -60,6 +60,7 @@ class Command(BaseCommand):
             f"| share ratio | {summary['share_ratio']['mean']:.3f} |",
             _row("appeal AUC, held-out exposures", summary, "appeal_auc"),
             _row("popularity AUC, held-out exposures", summary, "popularity_auc"),
+            _row("appeal and popularity together, AUC, held-out exposures", summary, "combined_auc"),
             _row("appeal AUC, works never shown in training", summary, "appeal_auc_new_works"),
             _row("popularity AUC, works never shown in training", summary, "popularity_auc_new_works"), ""]
         (out / "aesthetic_evaluate.md").write_text("\n".join(lines))
