@@ -1,5 +1,7 @@
-// Compiles the registry contracts offline with the pinned npm `solc` (its JS API: no compiler
-// download) and writes one JSON artifact per contract. The artifacts are committed; a test runs this
+// Compiles the registry and licensing contracts offline with the pinned npm `solc` (its JS API: no
+// compiler download) and writes one JSON artifact per contract. Imports of "@openzeppelin/contracts/..."
+// are read from node_modules (the version package.json pins; an artifact that used it names it), and
+// nothing else may be imported. The artifacts are committed; a test runs this
 // again into a temporary folder and checks the output is byte for byte the same.
 //
 //   node rights/contracts/compile.mjs [OUT_DIR]     (default: rights/contracts/artifacts)
@@ -14,7 +16,13 @@ const require = createRequire(import.meta.url)
 const solc = require('solc')
 
 const HERE = dirname(fileURLToPath(import.meta.url))
-const SOURCES = ['StoryloomRegistry.sol', 'NaiveRegistry.sol']
+const SOURCES = ['StoryloomRegistry.sol', 'NaiveRegistry.sol', 'StoryloomLicensing.sol', 'NaiveLicensing.sol',
+  'TestStablecoin.sol']
+const NODE_MODULES = resolve(HERE, '..', '..', 'node_modules')
+const LIBRARY = '@openzeppelin/contracts'
+// The one warning allowed, and only in the library: transient storage (EIP-1153) "can break
+// composability" unless cleared at the end of each call, which OpenZeppelin's reentrancy guard does.
+const ALLOWED = [{ errorCode: '2394', file: `${LIBRARY}/utils/TransientSlot.sol` }]
 // Fixed settings make the output reproducible: no metadata hash (it would change with comments and
 // paths), a pinned EVM version (cancun: every current EVM chain has it), the IR pipeline (it
 // compiles transferShare without stack-too-deep and spends less gas per call than the legacy one),
@@ -30,9 +38,17 @@ const SETTINGS = {
 
 const outDir = resolve(process.argv[2] ?? join(HERE, 'artifacts'))
 const sources = Object.fromEntries(SOURCES.map((name) => [name, { content: readFileSync(join(HERE, name), 'utf8') }]))
-const output = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources, settings: SETTINGS })))
+const libraryVersion = JSON.parse(readFileSync(join(NODE_MODULES, LIBRARY, 'package.json'), 'utf8')).version
+function findImports(path) {
+  if (!path.startsWith(`${LIBRARY}/`)) return { error: `${path}: only ${LIBRARY} may be imported` }
+  return { contents: readFileSync(join(NODE_MODULES, path), 'utf8') }
+}
+const input = JSON.stringify({ language: 'Solidity', sources, settings: SETTINGS })
+const output = JSON.parse(solc.compile(input, { import: findImports }))
 
-const diagnostics = output.errors ?? []
+const allowed = (d) => d.severity === 'warning'
+  && ALLOWED.some((a) => a.errorCode === d.errorCode && a.file === d.sourceLocation?.file)
+const diagnostics = (output.errors ?? []).filter((d) => !allowed(d))
 for (const d of diagnostics) console.error(d.formattedMessage)
 if (diagnostics.length > 0) {
   // Warnings fail too: the committed contracts compile cleanly.
@@ -42,13 +58,16 @@ if (diagnostics.length > 0) {
 
 mkdirSync(outDir, { recursive: true })
 for (const sourceName of SOURCES) {
+  const usesLibrary = /^import\b.*"@openzeppelin\/contracts\//m.test(sources[sourceName].content)
   for (const [contractName, contract] of Object.entries(output.contracts[sourceName])) {
+    if (contract.evm.bytecode.object === '') continue // an interface: nothing to deploy
     const artifact = {
       contractName,
       sourceName: `rights/contracts/${sourceName}`,
       sourceSha256: createHash('sha256').update(sources[sourceName].content).digest('hex'),
       compiler: { name: 'solc-js', version: solc.version() },
       settings: { viaIR: SETTINGS.viaIR, optimizer: SETTINGS.optimizer, evmVersion: SETTINGS.evmVersion, metadata: SETTINGS.metadata },
+      ...(usesLibrary ? { libraries: { [LIBRARY]: libraryVersion } } : {}),
       abi: contract.abi,
       bytecode: `0x${contract.evm.bytecode.object}`,
       deployedBytecode: `0x${contract.evm.deployedBytecode.object}`,
