@@ -45,14 +45,32 @@ def registry_at(w3: Web3, address: str, name: str = REGISTRY) -> Contract:
 
 
 def transact(w3: Web3, account: LocalAccount, call: ContractFunction | ContractConstructor,
-             *, gas: int | None = None) -> TxReceipt:
-    """Signs `call` with `account`, sends it and waits for its receipt; raises ContractLogicError
-    (decode it with `revert_error`) if it would revert, TransactionFailed if it did on chain."""
+             *, gas: int | None = None, value: int = 0) -> TxReceipt:
+    """Signs `call` with `account`, sends it (with `value` wei) and waits for its receipt; raises
+    ContractLogicError (decode it with `revert_error`) if it would revert, TransactionFailed if it
+    did on chain."""
     params: dict[str, Any] = {"from": account.address, "chainId": w3.eth.chain_id,
                               "nonce": w3.eth.get_transaction_count(account.address, "pending")}
     if gas is not None:
         params["gas"] = gas  # skips estimation (a reverting call is then mined and fails)
+    if value:
+        params["value"] = value
     tx = call.build_transaction(params)  # type: ignore[arg-type]
+    return _send(w3, account, tx)
+
+
+def send_value(w3: Web3, account: LocalAccount, to: str, value: int) -> TxReceipt:
+    """Sends `value` wei from `account` to `to` and waits for the receipt (funding an account)."""
+    tx: dict[str, Any] = {"from": account.address, "to": Web3.to_checksum_address(to), "value": value,
+                          "chainId": w3.eth.chain_id,
+                          "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+                          "maxFeePerGas": 2 * w3.eth.get_block("latest")["baseFeePerGas"] + 1,
+                          "maxPriorityFeePerGas": 1}
+    tx["gas"] = w3.eth.estimate_gas(cast(Any, tx))  # 21,000 to an account; more to a contract
+    return _send(w3, account, tx)
+
+
+def _send(w3: Web3, account: LocalAccount, tx: Any) -> TxReceipt:
     signed = account.sign_transaction(cast(Any, tx))
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction),
                                                   timeout=30)
