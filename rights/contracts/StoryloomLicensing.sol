@@ -159,16 +159,11 @@ contract StoryloomLicensing is ERC1155, Ownable2Step, EIP712, ReentrancyGuardTra
     );
     event OfferClosed(uint256 indexed offerId, bytes32 indexed contentHash);
     event ParentRecorded(bytes32 indexed remix, uint256 indexed licenceId, bytes32 indexed source, address holder);
+    /// @notice One licence sold (its token's id is `offerId`; the price and token are the offer's,
+    /// the fee's credit is a `Credited` of contentHash zero in the same transaction).
     /// @param serial how many of the offer's licences are sold, this one included (edition number)
     event LicencePurchased(
-        uint256 indexed offerId,
-        address indexed licensee,
-        bytes32 indexed contentHash,
-        address payer,
-        address token,
-        uint256 price,
-        uint256 fee,
-        uint32 serial
+        uint256 indexed offerId, address indexed licensee, bytes32 indexed contentHash, address payer, uint32 serial
     );
     /// @param contentHash the work whose owner is credited; zero for the platform's fee
     event Credited(
@@ -318,7 +313,7 @@ contract StoryloomLicensing is ERC1155, Ownable2Step, EIP712, ReentrancyGuardTra
             emit Credited(bytes32(0), recipient, token, offerId, fee);
         }
         _creditLineage(offerId, work, token, price - fee, lineage);
-        emit LicencePurchased(offerId, licensee, work, msg.sender, token, price, fee, serial);
+        emit LicencePurchased(offerId, licensee, work, msg.sender, serial);
 
         // Interactions: the ERC-20 payment, then the licence (which calls a contract licensee back).
         if (token != address(0) && price != 0) _collect(IERC20(token), price);
