@@ -42,7 +42,8 @@ def test_the_model_learns_which_measure_draws_the_audience_and_says_so() -> None
     assert model is not None and model.coef_measures[warmth] > 3 * abs(
         model.coef_measures[appeal.APPEAL_MEASURES.index("brightness")])
     scores = model.predict(raw, embeddings)
-    assert appeal.auc([label for _, label in examples], [scores[row] for row, _ in examples]) > 0.75
+    found = appeal.auc([label for _, label in examples], [scores[row] for row, _ in examples])
+    assert found is not None and found > 0.75
     warmest = int(np.argmax(raw[:, warmth]))
     assert model.percentile(float(scores[warmest])) > 95
     top = appeal.drivers(model, raw[warmest], embeddings[warmest])[0]
@@ -67,9 +68,9 @@ def test_a_creator_sees_how_a_render_may_be_received_before_publishing_it(client
     version = training.retrain()
     assert version is not None
     serving.reset()
-    team_project = Publication.objects.first().project  # type: ignore[union-attr]
+    team_project = Publication.objects.first().project
     owner = made["owner"]
-    renders = {}
+    renders: dict[str, Any] = {}
     for look, colour in (("warm", WARM), ("cool", COOL)):
         data = picture(100 + len(renders), colour)
         asset = image_render(team_project, owner, data, size=96, prompt="a still life",
@@ -104,7 +105,7 @@ def test_a_creator_sees_how_a_render_may_be_received_before_publishing_it(client
 def test_before_any_model_the_prediction_says_it_is_unavailable() -> None:
     made = gallery(per_look=2)
     serving.reset()
-    project = Publication.objects.first().project  # type: ignore[union-attr]
+    project = Publication.objects.first().project
     asset = image_render(project, made["owner"], picture(7, WARM), size=96, prompt="x", seed=7)
     assert reception_predict(project_id=project.pk, asset_id=asset.pk, user=made["owner"])["status"] == (
         "unavailable")
