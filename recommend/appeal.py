@@ -24,7 +24,6 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from recommend.content import DIMENSIONS
 from recommend.taste import on_taste_scale
 
 APPEAL_MEASURES = ("colourfulness", "brightness", "contrast", "warmth", "sharpness", "harmony", "thirds",
@@ -145,7 +144,3 @@ def drivers(model: AppealModel, raw: np.ndarray, embedding: np.ndarray, *, limit
     found.append(Driver(measure="text", contribution=float(text[0]) - model.text_mean, end=""))
     found.sort(key=lambda d: -abs(d.contribution))
     return [d for d in found[:limit] if abs(d.contribution) >= 0.02]
-
-
-def empty_embedding() -> np.ndarray:
-    return np.zeros(DIMENSIONS, dtype=np.float32)
