@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from recommend.taste import on_taste_scale
+from recommend.taste import on_scale
 
 APPEAL_MEASURES = ("colourfulness", "brightness", "contrast", "warmth", "sharpness", "harmony", "thirds",
                    "balance", "shadows_clipped", "highlights_clipped", "motion", "smoothness", "flicker",
@@ -36,11 +36,7 @@ ARTIFACT = "appeal.npz"
 
 def measure_matrix(measures: Sequence[Mapping[str, Any] | None]) -> np.ndarray:
     """(n, len(APPEAL_MEASURES)) on the taste scale, NaN where not measured."""
-    raw = np.full((len(measures), len(APPEAL_MEASURES)), np.nan, dtype=np.float64)
-    for row, found in enumerate(measures):
-        if found:
-            raw[row] = [on_taste_scale(name, found.get(name)) for name in APPEAL_MEASURES]
-    return raw
+    return on_scale(measures, APPEAL_MEASURES)
 
 
 @dataclass

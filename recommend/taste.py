@@ -37,25 +37,24 @@ MATCH_DELTA_E = 25.0  # CIELAB distance at which a palette colour stops counting
 MIN_MATCH = 0.12  # the share-weighted closeness a work needs to be found by colour
 
 
-def on_taste_scale(name: str, value: Any) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not np.isfinite(value):
-        return float("nan")
-    if name in LOG_SCALED:
-        return float(np.log(max(float(value), 0.0) + LOG_SCALED[name]))
-    return float(value)
+def on_scale(measures: Sequence[Mapping[str, Any] | None], names: Sequence[str]) -> np.ndarray:
+    """(n, len(names)) float64: each work's measures `names` on the taste scale (LOG_SCALED ones
+    on a log scale), NaN where not measured. The appeal model reads its measures the same way."""
+    nan = float("nan")
+    raw = np.array([[value if isinstance(value, int | float) and not isinstance(value, bool) else nan
+                     for value in ((found or {}).get(name) for name in names)] for found in measures],
+                   dtype=np.float64).reshape(len(measures), len(names))
+    for name, offset in LOG_SCALED.items():
+        if name in names:
+            k = list(names).index(name)
+            raw[:, k] = np.log(np.maximum(raw[:, k], 0.0) + offset)  # (NaN stays NaN)
+    raw[~np.isfinite(raw)] = np.nan
+    return raw
 
 
 def looks_raw(measures: Sequence[Mapping[str, Any] | None]) -> np.ndarray:
-    """(n, len(TASTE)) float32: each work's measures on the taste scale, NaN where not measured."""
-    nan = float("nan")
-    raw = np.array([[value if isinstance(value, int | float) and not isinstance(value, bool) else nan
-                     for value in ((found or {}).get(name) for name in TASTE)] for found in measures],
-                   dtype=np.float64).reshape(len(measures), len(TASTE))
-    for name, offset in LOG_SCALED.items():
-        k = TASTE.index(name)
-        raw[:, k] = np.log(np.maximum(raw[:, k], 0.0) + offset)  # (NaN stays NaN)
-    raw[~np.isfinite(raw)] = np.nan
-    return raw.astype(np.float32)
+    """(n, len(TASTE)) float32: each work's looks on the taste scale, NaN where not measured."""
+    return on_scale(measures, TASTE).astype(np.float32)
 
 
 def standardise(raw: np.ndarray) -> np.ndarray:
