@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy
 
 from kernel.errors import ValidationFailed
 from recommend import taste
-from recommend.models import Hide, Preferences
+from recommend.feed import viewer_told
+from recommend.models import Hide
+from recommend.ranking import unblocked
 from recommend.serving import catalogue
 
 if TYPE_CHECKING:
@@ -62,15 +64,7 @@ def by_colour(*, colour: str, user: User | None) -> list[ColourMatch]:
     match = taste.colour_match(cat.palette_lab, cat.palette_share, taste.hex_to_lab([colour])[0])
     allowed = match >= taste.MIN_MATCH
     if user is not None and user.is_authenticated:
-        prefs = (Preferences.objects.filter(user=user)
-                 .prefetch_related("blocked_tags", "blocked_creators").first())
-        if prefs is not None:
-            creators = [c.pk for c in prefs.blocked_creators.all()]
-            if creators:
-                allowed &= ~np.isin(cat.creators, np.array(creators, dtype=np.int64))
-            tags = [cat.tag_index[t.name] for t in prefs.blocked_tags.all() if t.name in cat.tag_index]
-            if tags:
-                allowed &= np.asarray(cat.tags[:, tags].sum(axis=1)).ravel() == 0
+        allowed &= unblocked(cat, viewer_told(user))
         hidden = [cat.index[pk] for pk in Hide.objects.filter(user=user).values_list(
             "publication_id", flat=True) if pk in cat.index]
         allowed[hidden] = False

@@ -67,9 +67,8 @@ POSITIVE_KINDS = (SignalKind.LIKE, SignalKind.SAVE, SignalKind.REMIX, SignalKind
 LONG_VIEW_MS = 5000
 IGNORED_DAYS = 14  # impressions this recent count
 
-def viewer_load(user: User | None) -> Viewer:
-    if user is None or not user.is_authenticated:
-        return Viewer(user=None)
+def viewer_told(user: User) -> Viewer:
+    """What a signed-in viewer told the feed (their Preferences), without what they did."""
     viewer = Viewer(user=user)
     prefs = Preferences.objects.filter(user=user).prefetch_related("blocked_tags", "blocked_creators").first()
     if prefs is not None:
@@ -78,6 +77,13 @@ def viewer_load(user: User | None) -> Viewer:
         viewer.blocked_creators = {creator.pk for creator in prefs.blocked_creators.all()}
         viewer.variety = prefs.variety
         viewer.steering = dict(prefs.taste)
+    return viewer
+
+
+def viewer_load(user: User | None) -> Viewer:
+    if user is None or not user.is_authenticated:
+        return Viewer(user=None)
+    viewer = viewer_told(user)
     rows = signal_rows(user_id=user.pk)
     hidden = list(Hide.objects.filter(user=user).values_list("publication_id", "less_like_it"))
     viewer.weights = viewer_weights(rows, {pk for pk, _ in hidden})

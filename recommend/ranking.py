@@ -102,15 +102,21 @@ def viewer_taste(cat: Catalogue, viewer: Viewer) -> np.ndarray | None:
     return found if taste.meaningful(found) else None
 
 
-def _allowed(cat: Catalogue, viewer: Viewer, shown: set[int]) -> np.ndarray:
+def unblocked(cat: Catalogue, viewer: Viewer) -> np.ndarray:
+    """Per work: not by a creator, nor with a tag, the viewer blocked."""
     allowed = np.ones(len(cat), dtype=bool)
-    if viewer.user is not None:
-        allowed &= cat.creators != viewer.user.pk
     if viewer.blocked_creators:
         allowed &= ~np.isin(cat.creators, np.fromiter(viewer.blocked_creators, dtype=np.int64))
     blocked = [cat.tag_index[t] for t in viewer.blocked_tags if t in cat.tag_index]
     if blocked:
         allowed &= np.asarray(cat.tags[:, blocked].sum(axis=1)).ravel() == 0
+    return allowed
+
+
+def _allowed(cat: Catalogue, viewer: Viewer, shown: set[int]) -> np.ndarray:
+    allowed = unblocked(cat, viewer)
+    if viewer.user is not None:
+        allowed &= cat.creators != viewer.user.pk
     gone = [cat.index[pk] for pk in viewer.excluded | shown if pk in cat.index]
     allowed[gone] = False
     return allowed
