@@ -69,6 +69,9 @@ class Work(models.Model):
     # The people the work was made by and their default shares ({user id: bps}, as strings): one
     # whose share the owners cut or remove must consent (consents: {user id: ISO time}), and is
     # asked again after every change.
+    # The licence (an offer of its source's) a remix was made under, recorded on chain at registration.
+    licensed_from = models.ForeignKey("Offer", on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="remixes")
     entitled = models.JSONField(default=dict, blank=True)
     consents = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -112,6 +115,14 @@ class TxStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class ChainContract(models.TextChoices):
+    """Which of the platform's contracts a transaction calls."""
+
+    REGISTRY = "registry", _("Registry")
+    LICENSING = "licensing", _("Licensing")
+    STABLECOIN = "stablecoin", _("Stablecoin")
+
+
 class ChainTx(models.Model):
     """The outbox: a contract call the platform means to make, from one signer, exactly once.
 
@@ -123,7 +134,9 @@ class ChainTx(models.Model):
     signer = models.CharField(max_length=42, db_index=True)
     signer_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")  # a custodial key's owner; None: the platform's
+    contract = models.CharField(max_length=12, choices=ChainContract.choices, default=ChainContract.REGISTRY)
     function = models.CharField(max_length=40)
+    value = models.DecimalField(max_digits=40, decimal_places=0, default=0)  # wei it pays (a purchase)
     args = models.JSONField()  # as the ABI wants them, bytes as 0x-hex; None: filled in when sent
     meta = models.JSONField(default=dict, blank=True)  # what the platform needs when it confirms
     request_id = models.CharField(max_length=64, blank=True)  # of the request that asked: its logs'
@@ -335,6 +348,9 @@ class ChainRequest(models.TextChoices):
     TRANSFER = "transfer", _("Share transfer")
     LICENCE_GRANT = "licence_grant", _("Licence granted")
     LICENCE_REVOKE = "licence_revoke", _("Licence revoked")
+    OFFER = "offer", _("Licence offer")
+    PURCHASE = "purchase", _("Licence purchase")
+    WITHDRAWAL = "withdrawal", _("Withdrawal")
 
 
 class ChainAllowanceUse(models.Model):
@@ -351,3 +367,148 @@ class ChainAllowanceUse(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# ---------------------------------------------------------------- licences for sale (StoryloomLicensing)
+
+
+class OfferStatus(models.TextChoices):
+    APPROVING = "approving", _("Waiting for owners' approval")  # signatures short of a majority
+    PUBLISHING = "publishing", _("Publishing")  # a majority signed: in the outbox
+    ACTIVE = "active", _("On sale")
+    SOLD_OUT = "sold_out", _("Sold out")
+    CLOSING = "closing", _("Closing")
+    CLOSED = "closed", _("Closed")
+    EXPIRED = "expired", _("Expired")  # the owners did not approve before its deadline
+    FAILED = "failed", _("Failed")
+
+
+class Currency(models.TextChoices):
+    NATIVE = "native", _("ETH")  # the chain's currency
+    STABLECOIN = "stablecoin", _("USD stablecoin")
+
+
+class Offer(models.Model):
+    """A licence offered for sale on a registered work: its terms, price and edition size, and the
+    owners' approvals that publish it (a majority by share, signed as EIP-712 typed data). The
+    offer's id is the licence token's id on chain, known before it is published."""
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="offers")
+    offer_id = models.CharField(max_length=66, unique=True)  # 0x-hex uint256: keccak(abi.encode(terms))
+    salt = models.CharField(max_length=66)
+    title = models.CharField(max_length=120)
+    licence = models.CharField(max_length=24, choices=LicenceKind.choices)
+    terms = models.TextField(max_length=20000)  # the whole text the buyer agrees to (hashed on chain)
+    terms_sha256 = models.CharField(max_length=64)
+    commercial = models.BooleanField(default=False)
+    remix_allowed = models.BooleanField(default=False)
+    upstream_bps = models.PositiveIntegerField(default=0)  # of a remix's sales, paid to this work
+    territory = models.CharField(max_length=120, default="Worldwide")
+    duration_days = models.PositiveIntegerField(null=True, blank=True)  # None: perpetual
+    currency = models.CharField(max_length=10, choices=Currency.choices)
+    token = models.CharField(max_length=42)  # the payment token's address; zeros: the chain's currency
+    price = models.DecimalField(max_digits=40, decimal_places=0)  # in the token's smallest unit
+    max_quantity = models.PositiveIntegerField(default=0)  # 0: unlimited
+    sold = models.PositiveIntegerField(default=0)
+    fee_bps = models.PositiveIntegerField()
+    deadline = models.PositiveBigIntegerField()  # unix time the approvals are valid until
+    status = models.CharField(max_length=12, choices=OfferStatus.choices, default=OfferStatus.APPROVING)
+    error = models.TextField(blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.offer_id[:10]}…)"
+
+
+class ApprovalKind(models.TextChoices):
+    PUBLISH = "publish", _("Publish")
+    CLOSE = "close", _("Close")
+
+
+class OfferApproval(models.Model):
+    """One owner's signature of an offer's publication or closing (the contract checks it)."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="approvals")
+    kind = models.CharField(max_length=8, choices=ApprovalKind.choices)
+    address = models.CharField(max_length=42)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    deadline = models.PositiveBigIntegerField()
+    signature = models.CharField(max_length=200)  # 0x-hex (65 bytes)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["offer", "kind", "address"],
+                                               name="rights_offer_approval_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.offer_id} by {self.address}"
+
+
+class PurchaseStatus(models.TextChoices):
+    PENDING = "pending", _("Paying")
+    CONFIRMED = "confirmed", _("Licensed")
+    FAILED = "failed", _("Failed")
+
+
+class Purchase(models.Model):
+    """A licence bought: by a person here through the outbox (pending until mined), or found on
+    chain by the indexer (anyone's)."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="purchases")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    licensee = models.CharField(max_length=42)  # who holds the licence token
+    payer = models.CharField(max_length=42, blank=True)
+    price = models.DecimalField(max_digits=40, decimal_places=0)
+    serial = models.PositiveIntegerField(null=True, blank=True)  # its edition number
+    status = models.CharField(max_length=10, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING)
+    error = models.TextField(blank=True)
+    tx = models.ForeignKey(ChainTx, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    tx_hash = models.CharField(max_length=66, blank=True)
+    log_index = models.PositiveIntegerField(null=True, blank=True)
+    block_number = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["tx_hash", "log_index"], condition=~Q(tx_hash=""),
+                                               name="rights_purchase_event_once")]
+
+    def __str__(self) -> str:
+        return f"licence {self.serial or '?'} of {self.offer_id} to {self.licensee}"
+
+
+class PaymentKind(models.TextChoices):
+    CREDIT = "credit", _("Credited")
+    WITHDRAWAL = "withdrawal", _("Withdrawn")
+
+
+class Payment(models.Model):
+    """The licensing contract's ledger as its events tell it: a payee credited from a sale (`work`
+    the work it earned from; none for the platform's fee), or a withdrawal. Per payee and token,
+    credits less withdrawals is what the contract owes."""
+
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices)
+    payee = models.CharField(max_length=42, db_index=True)
+    token = models.CharField(max_length=42)
+    amount = models.DecimalField(max_digits=40, decimal_places=0)
+    work = models.ForeignKey(Work, on_delete=models.SET_NULL, null=True, blank=True, related_name="payments")
+    content_hash = models.CharField(max_length=64, blank=True)  # the credited work's (zeros: the fee)
+    offer_id = models.CharField(max_length=66, blank=True)
+    to = models.CharField(max_length=42, blank=True)  # where a withdrawal went
+    tx_hash = models.CharField(max_length=66)
+    log_index = models.PositiveIntegerField()
+    block_number = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-block_number", "-log_index"]
+        constraints = [models.UniqueConstraint(fields=["tx_hash", "log_index"], name="rights_payment_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} to {self.payee}"

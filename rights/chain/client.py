@@ -1,9 +1,12 @@
-"""The configured chain: a web3 client for CHAIN_RPC_URL and the registry contract on it.
+"""The configured chain: a web3 client for CHAIN_RPC_URL and the platform's contracts on it.
 
 The registry's address is REGISTRY_ADDRESS, or the one `manage.py chain_setup` recorded in
-CHAIN_DIR/registry.json when it deployed the contract (the embedded anvil, on first run).
+CHAIN_DIR/registry.json when it deployed the contract (the embedded anvil, on first run). The
+licensing contract and the stablecoin are LICENSING_ADDRESS and STABLECOIN_ADDRESS, or the ones
+chain_setup deployed beside the registry (CHAIN_DIR/licensing.json).
 """
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from web3 import Web3
 from web3.contract import Contract
 
-from rights.chain.contract import REGISTRY, artifact, deploy, registry_at
+from rights.chain.contract import REGISTRY, artifact, deploy, registry_at, transact
+from rights.chain.licensing import LICENSING, STABLECOIN
 from rights.keys import platform_account
 from rights.metadata import metadata_template
 
@@ -46,6 +50,42 @@ def registry(w3: Web3 | None = None) -> Contract:
     return registry_at(w3 or web3(), registry_address())
 
 
+def _licensing_file() -> Path:
+    return Path(settings.CHAIN_DIR) / "licensing.json"
+
+
+def _licensing_deployment() -> dict[str, Any]:
+    path = _licensing_file()
+    return dict(json.loads(path.read_text())) if path.exists() else {}
+
+
+def licensing_address() -> str:
+    address = settings.LICENSING_ADDRESS or _licensing_deployment().get("licensing", "")
+    if not address:
+        raise ImproperlyConfigured(
+            "No licensing contract: set LICENSING_ADDRESS, or run `manage.py chain_setup`.")
+    return str(address)
+
+
+def stablecoin_address() -> str:
+    address = settings.STABLECOIN_ADDRESS or _licensing_deployment().get("stablecoin", "")
+    if not address:
+        raise ImproperlyConfigured("No stablecoin: set STABLECOIN_ADDRESS, or run `manage.py chain_setup`.")
+    return str(address)
+
+
+def licensing(w3: Web3 | None = None) -> Contract:
+    return registry_at(w3 or web3(), licensing_address(), LICENSING)
+
+
+def stablecoin(w3: Web3 | None = None) -> Contract:
+    return registry_at(w3 or web3(), stablecoin_address(), STABLECOIN)
+
+
+def _artifact_digest(name: str) -> str:
+    return hashlib.sha256(artifact(name)["bytecode"].encode()).hexdigest()
+
+
 def chain_setup() -> dict[str, Any]:
     """Make the configured chain usable: on anvil, fund the platform key; deploy the registry when
     no address is configured and the last deployment's address holds no contract (anvil's state
@@ -76,4 +116,60 @@ def chain_setup() -> dict[str, Any]:
             report["deployed"] = True
         address = registry_address()
     report["registry"] = address
+    report.update(_licensing_setup(w3, account, address))
     return report
+
+
+def _licensing_setup(w3: Web3, account: Any, registry_addr: str) -> dict[str, Any]:
+    """Deploy the stablecoin and the licensing contract (bound to the registry at `registry_addr`)
+    unless configured, or when the recorded ones are gone (a reset anvil), bound to another
+    registry, or built from another artifact."""
+    if settings.LICENSING_ADDRESS:
+        for name, value in (("LICENSING_ADDRESS", settings.LICENSING_ADDRESS),
+                            ("STABLECOIN_ADDRESS", settings.STABLECOIN_ADDRESS)):
+            if not value or not w3.eth.get_code(Web3.to_checksum_address(value)):
+                raise ImproperlyConfigured(f"{name} {value or '(unset)'} holds no contract on this chain.")
+        return {"licensing": settings.LICENSING_ADDRESS, "stablecoin": settings.STABLECOIN_ADDRESS,
+                "licensing_deployed": False}
+    known = _licensing_deployment()
+    wanted = {"registry": registry_addr, "licensing_artifact": _artifact_digest(LICENSING),
+              "stablecoin_artifact": _artifact_digest(STABLECOIN)}
+    current = (all(known.get(key) == value for key, value in wanted.items())
+               and all(known.get(name) and w3.eth.get_code(Web3.to_checksum_address(known[name]))
+                       for name in ("licensing", "stablecoin")))
+    if current:
+        return {"licensing": known["licensing"], "stablecoin": known["stablecoin"],
+                "licensing_deployed": False}
+    coin = deploy(w3, account, STABLECOIN, account.address)
+    uri = settings.SITE_URL.rstrip("/") + "/licences/tokens/{id}.json"
+    licensing_contract = deploy(w3, account, LICENSING, Web3.to_checksum_address(registry_addr), uri,
+                                account.address, account.address, settings.LICENSING_FEE_BPS)
+    record = {**wanted, "licensing": licensing_contract.address, "stablecoin": coin.address,
+              "chain_id": settings.CHAIN_ID}
+    _licensing_file().write_text(json.dumps(record, indent=2))
+    return {"licensing": licensing_contract.address, "stablecoin": coin.address, "licensing_deployed": True}
+
+
+def accounts_fund(addresses: list[str]) -> list[str]:
+    """On the embedded chain only: give each address DEMO_FUNDS_WEI of ETH and DEMO_FUNDS_STABLECOIN
+    of the stablecoin where it has less than half of either (the demo's buyers). Returns those
+    it funded."""
+    if not settings.EMBEDDED_CHAIN:
+        return []
+    w3 = web3()
+    coin = stablecoin(w3)
+    account = platform_account()
+    funded: list[str] = []
+    for address in addresses:
+        checksum = Web3.to_checksum_address(address)
+        topped = False
+        if w3.eth.get_balance(checksum) < settings.DEMO_FUNDS_WEI // 2:
+            w3.provider.make_request("anvil_setBalance", [checksum, hex(settings.DEMO_FUNDS_WEI)])  # type: ignore[arg-type]
+            topped = True
+        held = coin.functions.balanceOf(checksum).call()
+        if held < settings.DEMO_FUNDS_STABLECOIN // 2:
+            transact(w3, account, coin.functions.mint(checksum, settings.DEMO_FUNDS_STABLECOIN - held))
+            topped = True
+        if topped:
+            funded.append(checksum)
+    return funded

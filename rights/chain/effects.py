@@ -16,10 +16,13 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from inbox.services import NotificationKind, notification_send
+from rights.chain import sales
+from rights.chain.sales import CannotSend as CannotSend
 from rights.events import works_announce
 from rights.models import (
     Batch,
     BatchStatus,
+    ChainContract,
     ChainTx,
     Custody,
     Licence,
@@ -33,8 +36,11 @@ from rights.models import (
 STATEFUL = {"transferShare", "grantLicence", "revokeLicence"}  # (contentHash, owners, shares, ...)
 
 
-def prepared_args(tx: ChainTx) -> list[Any] | None:
-    """The call's arguments as they must be sent now; None when it has to wait its turn."""
+def prepared_args(tx: ChainTx, contract: Contract) -> list[Any] | None:
+    """The call's arguments as they must be sent now; None when it has to wait its turn; raises
+    CannotSend when it never can be."""
+    if tx.contract != ChainContract.REGISTRY:
+        return sales.prepared_args(tx, contract)
     if tx.function not in STATEFUL or tx.args[1] is not None or tx.work_id is None:
         return list(tx.args)
     if ChainTx.objects.filter(work_id=tx.work_id, status=TxStatus.SUBMITTED).exists():
@@ -50,6 +56,9 @@ def _affected(tx: ChainTx) -> list[int]:
 
 
 def confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract, *, block: int, mined_at: datetime) -> None:
+    if tx.contract != ChainContract.REGISTRY:
+        sales.confirmed(tx, receipt, contract)
+        return
     _confirmed(tx, receipt, contract, block=block, mined_at=mined_at)
     works_announce(_affected(tx))
     _registration_notify(tx, NotificationKind.REGISTRATION_CONFIRMED)
@@ -76,6 +85,9 @@ def _confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract, *, block: in
 
 
 def failed(tx: ChainTx, error: str) -> None:
+    if tx.contract != ChainContract.REGISTRY:
+        sales.failed(tx, error)
+        return
     _failed(tx, error)
     works_announce(_affected(tx))
     _registration_notify(tx, NotificationKind.REGISTRATION_FAILED)

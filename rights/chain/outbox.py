@@ -8,7 +8,12 @@ For each signing address, under a lock (a PostgreSQL advisory lock, or a file lo
    market, never above CHAIN_MAX_FEE_GWEI);
 3. send: pending calls in order, each with the next nonce, stored with its hash and raw bytes
    before it is broadcast. A call the contract would refuse (estimated gas reverts) fails with
-   the contract's error name and takes no nonce.
+   the contract's error name and takes no nonce. A call that pays (a licence bought with ETH)
+   fails at once when its signer lacks the price: the platform pays custodial keys' gas, never
+   what they buy.
+
+Each row names the contract it calls (ChainTx.contract): the registry, the licensing contract or
+the stablecoin.
 
 An unreachable node stops the run and leaves everything where it was; the next run goes on.
 """
@@ -37,10 +42,11 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCErro
 from kernel.logs import request_id_bound
 from rights import metrics
 from rights.chain import effects
-from rights.chain.client import registry, web3
-from rights.chain.contract import revert_error
+from rights.chain.client import licensing, registry, stablecoin, web3
+from rights.chain.contract import REGISTRY, revert_error
+from rights.chain.licensing import LICENSING, STABLECOIN
 from rights.keys import platform_account, user_account
-from rights.models import ChainTx, TxStatus
+from rights.models import ChainContract, ChainTx, TxStatus
 
 log = logging.getLogger(__name__)
 GWEI = 10**9
@@ -84,6 +90,28 @@ def _signer_lock(signer: str) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+_ARTIFACTS = {ChainContract.REGISTRY: REGISTRY, ChainContract.LICENSING: LICENSING,
+              ChainContract.STABLECOIN: STABLECOIN}
+_NAMES = {ChainContract.REGISTRY: "registry", ChainContract.LICENSING: "licensing contract",
+          ChainContract.STABLECOIN: "stablecoin"}
+
+
+class Contracts:
+    """The contracts one pass calls, each bound once (the licensing ones only when a row needs them)."""
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+        self._bound: dict[str, Contract] = {}
+
+    def __call__(self, tx: ChainTx) -> Contract:
+        kind = tx.contract or ChainContract.REGISTRY
+        if kind not in self._bound:
+            bind = {ChainContract.REGISTRY: registry, ChainContract.LICENSING: licensing,
+                    ChainContract.STABLECOIN: stablecoin}[ChainContract(kind)]
+            self._bound[kind] = bind(self.w3)
+        return self._bound[kind]
+
+
 def _account(tx: ChainTx) -> LocalAccount:
     return user_account(tx.signer_user_id) if tx.signer_user_id else platform_account()
 
@@ -116,6 +144,7 @@ def _cap() -> int:
 
 def _sign_and_store(w3: Web3, contract: Contract, tx: ChainTx, *, args: list[Any], nonce: int, gas: int,
                     max_fee: int, priority: int) -> bytes:
+    # (`value`: the wei a purchase pays, part of what is signed)
     """Sign the call (or, for "fund", a plain payment) and store everything needed to send it
     again (nonce, fees, hash, raw bytes, final arguments) before it is sent at all."""
     account = _account(tx)
@@ -125,6 +154,8 @@ def _sign_and_store(w3: Web3, contract: Contract, tx: ChainTx, *, args: list[Any
         built = {**params, "to": Web3.to_checksum_address(args[0]), "value": int(args[1]), "type": 2}
         del built["from"]
     else:
+        if tx.value:
+            params["value"] = int(tx.value)
         built = _call(contract, tx.function, args).build_transaction(params)
     signed = account.sign_transaction(cast(Any, built))
     tx_hash = signed.hash.to_0x_hex()
@@ -153,18 +184,33 @@ def _next_nonce(w3: Web3, signer: str) -> int:
                -1 if used is None else used + 1)
 
 
-def _funded(w3: Web3, tx: ChainTx, need: int) -> bool:
-    """A custodial signer pays its own gas: when it lacks it, the platform's key sends it some
-    (a "fund" payment through the outbox) and the call waits for it."""
-    if tx.signer_user_id is None or w3.eth.get_balance(Web3.to_checksum_address(tx.signer)) >= need:
+def _funded(w3: Web3, tx: ChainTx, gas_cost: int) -> bool:
+    """A custodial signer pays its own gas: when it lacks it (beside what the call pays), the
+    platform's key sends it some, for gas only (a "fund" payment through the outbox), and the call
+    waits for it."""
+    if tx.signer_user_id is None:
+        return True
+    if w3.eth.get_balance(Web3.to_checksum_address(tx.signer)) >= gas_cost + int(tx.value):
         return True
     from rights.services import fund_submit
 
-    fund_submit(address=tx.signer, wei=need * FUND_MULTIPLE, reason=tx.key)
+    fund_submit(address=tx.signer, wei=gas_cost * FUND_MULTIPLE, reason=tx.key)
     return False
 
 
-def _send_pending(w3: Web3, contract: Contract, signer: str) -> None:
+def _affordable(w3: Web3, tx: ChainTx) -> bool:
+    """A call that pays a price from its signer's own balance: refused (failed, no nonce taken)
+    when the balance is short of it."""
+    if not tx.value:
+        return True
+    balance = w3.eth.get_balance(Web3.to_checksum_address(tx.signer))
+    if balance >= int(tx.value):
+        return True
+    _fail(tx, f"Not enough funds: it costs {int(tx.value)} wei and the balance is {balance} wei.")
+    return False
+
+
+def _send_pending(w3: Web3, contracts: Contracts, signer: str) -> None:
     pending = list(ChainTx.objects.filter(signer=signer, status=TxStatus.PENDING)[:SEND_PER_RUN])
     if not pending:
         return
@@ -175,17 +221,25 @@ def _send_pending(w3: Web3, contract: Contract, signer: str) -> None:
                     len(pending))
         return
     for tx in pending:
-        args = effects.prepared_args(tx)
+        contract = contracts(tx)
+        try:
+            args = effects.prepared_args(tx, contract)
+        except effects.CannotSend as reason:
+            _fail(tx, str(reason))
+            continue
         if args is None:
-            continue  # another change of the same work is unconfirmed
+            continue  # another change of the same work (or the call it follows) is unconfirmed
+        if not _affordable(w3, tx):
+            continue
         if tx.function == FUND:
             gas = 21_000
         else:
             try:
-                gas = int(_call(contract, tx.function, args).estimate_gas({"from": signer}) * GAS_MARGIN)
+                gas = int(_call(contract, tx.function, args).estimate_gas(
+                    {"from": signer, "value": int(tx.value)}) * GAS_MARGIN)
             except ContractLogicError as refused:
-                name, _args = revert_error(refused)
-                _fail(tx, f"The registry refused it: {name or 'reverted'}")
+                name, _args = revert_error(refused, _ARTIFACTS[ChainContract(tx.contract)])
+                _fail(tx, f"The {_NAMES[ChainContract(tx.contract)]} refused it: {name or 'reverted'}")
                 continue
         if not _funded(w3, tx, gas * max_fee):
             break  # in order: this signer's later calls wait too
@@ -206,7 +260,7 @@ def _fail(tx: ChainTx, error: str) -> None:
         effects.failed(tx, error)
 
 
-def _confirm(w3: Web3, contract: Contract, signer: str) -> None:
+def _confirm(w3: Web3, contracts: Contracts, signer: str) -> None:
     submitted = list(ChainTx.objects.filter(signer=signer, status=TxStatus.SUBMITTED))
     if not submitted:
         return
@@ -239,13 +293,13 @@ def _confirm(w3: Web3, contract: Contract, signer: str) -> None:
             ChainTx.objects.filter(pk=tx.pk).update(status=TxStatus.CONFIRMED, confirmed_at=timezone.now(),
                                                     **fields)
             with request_id_bound(tx.request_id):
-                effects.confirmed(tx, receipt, contract, block=block, mined_at=mined_at)
+                effects.confirmed(tx, receipt, contracts(tx), block=block, mined_at=mined_at)
                 metrics.confirmation_seconds.labels(tx.function).observe(
                     (timezone.now() - tx.created_at).total_seconds())
                 log.info("confirmed %s in block %s (%s)", tx.key, block, fields["tx_hash"])
 
 
-def _unstick(w3: Web3, contract: Contract, signer: str) -> None:
+def _unstick(w3: Web3, contracts: Contracts, signer: str) -> None:
     """Broadcast again what the node lost; replace with higher fees what waits too long."""
     stale = timezone.now() - timedelta(seconds=settings.CHAIN_STUCK_AFTER_S)
     mined_count = w3.eth.get_transaction_count(Web3.to_checksum_address(signer), "latest")
@@ -260,7 +314,7 @@ def _unstick(w3: Web3, contract: Contract, signer: str) -> None:
             if max_fee <= int(tx.max_fee or 0):
                 continue  # at the cap already: wait
             with transaction.atomic():
-                raw = _sign_and_store(w3, contract, tx, args=list(tx.args), nonce=tx.nonce,
+                raw = _sign_and_store(w3, contracts(tx), tx, args=list(tx.args), nonce=tx.nonce,
                                       gas=int(tx.gas or 0), max_fee=max_fee, priority=priority)
                 ChainTx.objects.filter(pk=tx.pk).update(replacements=tx.replacements + 1)
             log.info("replaced %s (nonce %s) at %s gwei", tx.key, tx.nonce, max_fee / GWEI)
@@ -280,11 +334,11 @@ def signer_run(signer: str) -> int:
             return -1
         w3 = web3()
         try:
-            contract = registry(w3)
-            _confirm(w3, contract, signer)
-            _unstick(w3, contract, signer)
-            _send_pending(w3, contract, signer)
-            _confirm(w3, contract, signer)  # (a node that mines at once confirms in the same pass)
+            contracts = Contracts(w3)
+            _confirm(w3, contracts, signer)
+            _unstick(w3, contracts, signer)
+            _send_pending(w3, contracts, signer)
+            _confirm(w3, contracts, signer)  # (a node that mines at once confirms in the same pass)
         except OFFLINE as error:
             log.warning("chain node unreachable (%s): %s will retry", type(error).__name__, signer)
         in_flight = [TxStatus.PENDING, TxStatus.SUBMITTED]

@@ -163,6 +163,17 @@ def chain_connect(*, timeout: float | None = None) -> Contract:
     return registry_at(w3, address)
 
 
+def licensing_connect() -> tuple[Contract, Contract]:
+    """The configured licensing contract and stablecoin, on a node that answers and serves CHAIN_ID
+    (the same checks, timeout and memo of a node found down as chain_connect's)."""
+    w3 = chain_connect().w3
+    try:
+        return (registry_at(w3, chain.licensing_address(), "StoryloomLicensing"),
+                registry_at(w3, chain.stablecoin_address(), "TestStablecoin"))
+    except ImproperlyConfigured:
+        raise ChainUnavailable(_("No licensing contract is configured.")) from None
+
+
 def _hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 

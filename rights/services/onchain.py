@@ -30,6 +30,7 @@ from rights.fingerprints import UnsupportedFile, fingerprint
 from rights.keys import platform_account, user_address
 from rights.models import (
     Batch,
+    ChainContract,
     ChainRequest,
     ChainTx,
     Licence,
@@ -59,15 +60,15 @@ def metadata_uri(work: Work) -> str:
 
 
 def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | None = None,
-             batch: Batch | None = None, signer_user: User | None = None,
-             meta: dict | None = None) -> ChainTx:
+             batch: Batch | None = None, signer_user: User | None = None, meta: dict | None = None,
+             contract: str = ChainContract.REGISTRY, value: int = 0) -> ChainTx:
     """The outbox row for `key`, created once however often (and however concurrently) asked."""
     try:
         with transaction.atomic():
             tx, created = ChainTx.objects.get_or_create(
                 key=key, defaults={"signer": signer, "function": function, "args": args, "work": work,
                                    "batch": batch, "signer_user": signer_user, "meta": meta or {},
-                                   "request_id": request_id() or ""})
+                                   "request_id": request_id() or "", "contract": contract, "value": value})
     except IntegrityError:  # created by a concurrent request between the get and the create
         tx, created = ChainTx.objects.get(key=key), False
     if created:

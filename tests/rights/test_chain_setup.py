@@ -97,3 +97,27 @@ def test_a_configured_address_without_a_contract_is_refused(chain_settings):
     chain_settings.REGISTRY_ADDRESS = "0x000000000000000000000000000000000000dEaD"
     with pytest.raises(ImproperlyConfigured, match="holds no contract"):
         chain_setup()
+
+
+def test_setup_deploys_licensing_bound_to_the_registry_and_funds_demo_accounts(chain_settings):
+    from rights.chain.client import accounts_fund, licensing, stablecoin
+
+    first = chain_setup()
+    assert first["licensing_deployed"]
+    assert licensing().functions.registry().call() == first["registry"]
+    assert licensing().functions.feeBps().call() == chain_settings.LICENSING_FEE_BPS
+    assert not chain_setup()["licensing_deployed"]
+    buyer = "0x00000000000000000000000000000000000b0b0B"
+    assert accounts_fund([buyer]) == [web3().to_checksum_address(buyer)]
+    assert stablecoin().functions.balanceOf(web3().to_checksum_address(buyer)).call() == \
+        chain_settings.DEMO_FUNDS_STABLECOIN
+    assert accounts_fund([buyer]) == []  # funded already
+
+
+def test_a_new_registry_gets_a_new_licensing_contract(chain_settings):
+    first = chain_setup()
+    other = deploy(web3(), keys.platform_account(), NAIVE)
+    deployment = chain_settings.CHAIN_DIR / "registry.json"
+    deployment.write_text(json.dumps({**json.loads(deployment.read_text()), "address": other.address}))
+    again = chain_setup()
+    assert again["licensing_deployed"] and again["licensing"] != first["licensing"]

@@ -404,7 +404,11 @@ ACCOUNT_THROTTLE_RATES = {
     "verify_email": env.str("THROTTLE_VERIFY_EMAIL", default="30/hour"),
     # Bearer tokens that authenticate nobody, per client address; then 429 before any lookup.
     "bad_token": env.str("THROTTLE_BAD_TOKEN", default="30/min"),
+    # Sign-In with Ethereum challenges for linking a wallet, per account (accounts.throttles).
+    "wallet_challenge": env.str("THROTTLE_WALLET_CHALLENGE", default="10/min"),
 }
+# How long a wallet-linking challenge (an EIP-4361 message) may be signed and sent back.
+WALLET_CHALLENGE_TTL_S = env.int("WALLET_CHALLENGE_TTL_S", default=300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Storyloom API",
     "DESCRIPTION": "Projects, members, invitations, profiles and API tokens.",
@@ -495,6 +499,17 @@ if EMBEDDED_CHAIN:
 CHAIN_ID = env.int("CHAIN_ID", default=31337)
 # The deployed registry; empty: the one `manage.py chain_setup` deployed (var/chain/registry.json).
 REGISTRY_ADDRESS = env.str("REGISTRY_ADDRESS", default="")
+# The licensing contract and the stablecoin its offers may be priced in; empty: the ones
+# `manage.py chain_setup` deployed beside the registry (var/chain/licensing.json).
+LICENSING_ADDRESS = env.str("LICENSING_ADDRESS", default="")
+STABLECOIN_ADDRESS = env.str("STABLECOIN_ADDRESS", default="")
+STABLECOIN_DECIMALS = env.int("STABLECOIN_DECIMALS", default=6)
+# The platform's fee on licence sales (basis points; the contract caps it at 1,000) when
+# chain_setup deploys the licensing contract; offers agree to the contract's fee at the time.
+LICENSING_FEE_BPS = env.int("LICENSING_FEE_BPS", default=250)
+# What chain_setup gives each demo account on the embedded chain: ETH (wei) and stablecoin units.
+DEMO_FUNDS_WEI = env.int("DEMO_FUNDS_WEI", default=10**19)
+DEMO_FUNDS_STABLECOIN = env.int("DEMO_FUNDS_STABLECOIN", default=1_000 * 10**6)
 # A transaction counts once this many blocks include it, and (CHAIN_USE_FINALIZED, real networks)
 # once the node's `finalized` block has reached it.
 CHAIN_CONFIRMATIONS = env.int("CHAIN_CONFIRMATIONS", default=1)
