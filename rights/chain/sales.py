@@ -81,6 +81,18 @@ def prepared_args(tx: ChainTx, contract: Contract) -> list[Any] | None:
             return [terms_args(offer), offer.deadline, [owners, shares], signatures]
         signatures = _signed(offer, ApprovalKind.CLOSE, owners, shares)
         return [int(offer.offer_id, 16), int(tx.meta["deadline"]), [owners, shares], signatures]
+    if tx.function == "recordParent":
+        offer = Offer.objects.get(pk=tx.meta["offer"])
+        remix = Work.objects.get(pk=tx.work_id or 0)
+        if _busy([remix.pk]):
+            return None
+        owners, shares = _holders(remix)
+        lowered = [owner.lower() for owner in owners]
+        if tx.meta["holder"].lower() not in lowered:
+            raise CannotSend("The owner holding the source's licence no longer owns a share of the remix.")
+        signatures = [tx.meta["signatures"].get(owner, "0x") for owner in lowered]
+        return [f"0x{remix.sha256}", int(offer.offer_id, 16), lowered.index(tx.meta["holder"].lower()),
+                tx.meta["deadline"], [owners, shares], signatures]
     if tx.function == "buy":
         offer_id = int(tx.args[0])
         hashes = [bytes(h).hex() for h in contract.functions.lineageOf(offer_id).call()]

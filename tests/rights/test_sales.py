@@ -275,3 +275,67 @@ def test_a_node_outage_while_buying_sells_one_licence(settings, tmp_path, anvil)
     finally:
         proxy.stop()
         keys._platform_key.cache_clear()
+
+
+def _registered(title: str, shares: dict[User, int], *, asset=None) -> Work:
+    digest = asset.sha256 if asset is not None else hashlib.sha256(f"{title} {time.monotonic_ns()}".encode()
+                                                                   ).hexdigest()
+    first = next(iter(shares))
+    work = Work.objects.create(title=title, created_by=first, mime="image/png", size=10, sha256=digest,
+                               iscc="ISCC:KEC0001TESTCODE", terms_sha256="0" * 64, asset=asset)
+    for position, (person, bps) in enumerate(shares.items()):
+        Owner.objects.create(work=work, user=person, address=user_address(person.pk), bps=bps,
+                             position=position)
+    registration_submit(work=work)
+    settle()
+    return work
+
+
+def test_a_remix_made_under_a_licence_pays_its_source_upstream_two_levels(platform_chain, settings, tmp_path):
+    """Ada's work licensed to Ben, who remixes it; Ben's remix licensed to Chen, who remixes it again;
+    a sale of Chen's pays Ben's work its upstream share, and Ben's work pays Ada's its own."""
+    from generation.models import Asset
+    from tests.generation.factories import image_render
+    from tests.projects.factories import project_with_team
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    team = project_with_team()
+    ada, ben, chen = team.owner, team.editor, team.viewer
+    for person in (ben, chen):
+        accounts_fund([user_address(person.pk)])
+    source = image_render(team.project, ada, b"source", size=8, prompt="a lighthouse")
+    remix = image_render(team.project, ben, b"remix", size=8, prompt="a lighthouse at night")
+    remix2 = image_render(team.project, chen, b"remix of remix", size=8, prompt="a lighthouse in snow")
+    Asset.objects.filter(pk=remix.pk).update(parent=source)
+    Asset.objects.filter(pk=remix2.pk).update(parent=remix)
+
+    top = _registered("Lighthouse", {ada: 10_000}, asset=source)
+    first = propose(top, ada, price="0.01", remix_allowed=True, upstream_bps=2_000)
+    settle()
+    licence_buy(offer_id=first.offer_id, user=ben)
+    settle()
+    middle = _registered("Lighthouse at night", {ben: 10_000}, asset=Asset.objects.get(pk=remix.pk))
+    settle()  # the remix's source is recorded once its registration is confirmed
+    middle.refresh_from_db()
+    assert middle.licensed_from_id == first.pk
+    second = propose(middle, ben, price="0.01", remix_allowed=True, upstream_bps=5_000)
+    settle()
+    licence_buy(offer_id=second.offer_id, user=chen)
+    settle()
+    bottom = _registered("Lighthouse in snow", {chen: 10_000}, asset=Asset.objects.get(pk=remix2.pk))
+    settle()
+    bottom.refresh_from_db()
+    assert bottom.licensed_from_id == second.pk
+    assert licensing().functions.lineageOf(int(second.offer_id, 16)).call()[1].hex() == top.sha256
+
+    third = propose(bottom, chen, price="0.001")
+    settle()
+    owed = {p.pk: licensing().functions.owed(NATIVE, user_address(p.pk)).call() for p in (ada, ben, chen)}
+    licence_buy(offer_id=third.offer_id, user=buyer())
+    settle()
+    gained = {p.pk: licensing().functions.owed(NATIVE, user_address(p.pk)).call() - owed[p.pk]
+              for p in (ada, ben, chen)}
+    after_fee = 10**15 - 10**15 * 250 // 10_000
+    to_ben = after_fee * 5_000 // 10_000
+    to_ada = to_ben * 2_000 // 10_000
+    assert gained == {chen.pk: after_fee - to_ben, ben.pk: to_ben - to_ada, ada.pk: to_ada}
