@@ -1,20 +1,41 @@
-"""Reads for rights: works, for the people who made or own them and for projects' members."""
+"""Reads for rights: works, for the people who made or own them and for projects' members; licence
+offers, licences held and what sales earned."""
 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.selectors import signed_in
+from accounts.selectors import linked_wallet, signed_in
 from aesthetics.selectors import report_find, report_view
 from kernel.errors import NotFound
 from projects.roles import Action, Role
 from projects.selectors import AnyUser, membership_get, membership_require
-from rights.models import IN_FLIGHT, ChainTx, ReviewStatus, TxStatus, Work, WorkReview, WorkStatus
+from rights.keys import user_address
+from rights.models import (
+    IN_FLIGHT,
+    ChainTx,
+    Custody,
+    Offer,
+    OfferStatus,
+    Owner,
+    Payment,
+    PaymentKind,
+    Purchase,
+    PurchaseStatus,
+    ReviewStatus,
+    TxStatus,
+    Work,
+    WorkReview,
+    WorkStatus,
+)
+from rights.money import currency_of
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -130,3 +151,115 @@ def outbox_state() -> tuple[dict[str, int], float]:
     waiting = ChainTx.objects.filter(status__in=(TxStatus.PENDING, TxStatus.SUBMITTED)).aggregate(
         oldest=Min("created_at"))["oldest"]
     return counts, (timezone.now() - waiting).total_seconds() if waiting else 0.0
+
+
+
+# ---------------------------------------------------------------- licences for sale
+
+ON_SALE = (OfferStatus.ACTIVE, OfferStatus.SOLD_OUT)
+PUBLIC_OFFER = (OfferStatus.ACTIVE, OfferStatus.SOLD_OUT, OfferStatus.CLOSING, OfferStatus.CLOSED)
+
+
+def _owns(work: Work, user: AnyUser) -> bool:
+    person = signed_in(user)
+    return person is not None and Owner.objects.filter(work=work, user=person).exists()
+
+
+def work_offers(*, work: Work, user: AnyUser) -> list[Offer]:
+    """A work's offers: everyone sees those published (on sale, sold out, closed); its owners also
+    those waiting for approval, expired or failed."""
+    offers = Offer.objects.filter(work=work).prefetch_related("approvals")
+    return list(offers if _owns(work, user) else offers.filter(status__in=PUBLIC_OFFER))
+
+
+def offers_on_sale(*, work_ids: list[int]) -> dict[int, list[Offer]]:
+    """The offers on sale of each of these works (for cards and certificates), cheapest first."""
+    found: dict[int, list[Offer]] = defaultdict(list)
+    for offer in Offer.objects.filter(work_id__in=work_ids, status=OfferStatus.ACTIVE).order_by("price"):
+        found[offer.work_id].append(offer)
+    return dict(found)
+
+
+def offer_get(*, offer_id: str, user: AnyUser) -> Offer:
+    """An offer anyone may see once published; before, only its work's owners."""
+    offer = Offer.objects.filter(offer_id=str(offer_id).lower()).select_related("work").first()
+    if offer is None or (offer.status not in PUBLIC_OFFER and not _owns(offer.work, user)):
+        raise NotFound(_("No such offer."))
+    return offer
+
+
+def offer_approvers(offer: Offer, kind: str) -> set[int]:
+    """The people whose approval of `kind` ("publish" or "close") the offer holds."""
+    return {a.user_id for a in offer.approvals.all() if a.kind == kind and a.user_id}
+
+
+def addresses_of(user: User) -> list[str]:
+    """Every address of a person's: custodial, and their linked wallet if any."""
+    wallet = linked_wallet(user.pk)
+    return [user_address(user.pk), *([wallet] if wallet else [])]
+
+
+def licences_of(*, user: User) -> QuerySet[Purchase]:
+    """The licences a person bought or holds at one of their addresses, newest first."""
+    held = Q(buyer=user) | Q(licensee__in=addresses_of(user), status=PurchaseStatus.CONFIRMED)
+    return Purchase.objects.filter(held).select_related("offer__work").distinct()
+
+
+@dataclass
+class Balance:
+    earned: int = 0
+    withdrawn: int = 0
+
+    @property
+    def withdrawable(self) -> int:
+        return self.earned - self.withdrawn
+
+
+@dataclass
+class WorkEarnings:
+    work: Work
+    by_owner: dict[str, dict[str, int]]  # payee address → currency → earned
+    mine: dict[str, int]  # currency → what this person earned from it
+
+
+@dataclass
+class Earnings:
+    """What sales credited a person and what they withdrew, as the licensing contract's events say."""
+
+    balances: dict[str, Balance] = field(default_factory=dict)  # by currency
+    works: list[WorkEarnings] = field(default_factory=list)
+    history: list[Payment] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # address → the person's username, where known
+
+
+def earnings_of(*, user: User, history: int = 100) -> Earnings:
+    """Per currency the balance of a person's custodial address (credited, withdrawn, what is left),
+    per work they co-own every co-owner's earnings, and their latest payments."""
+    address = user_address(user.pk)
+    result = Earnings(balances={currency: Balance() for currency in ("native", "stablecoin")})
+    totals = (Payment.objects.filter(payee__iexact=address).values("kind", "token")
+              .annotate(total=Sum("amount")))
+    for row in totals:
+        balance = result.balances[currency_of(row["token"])]
+        if row["kind"] == PaymentKind.CREDIT:
+            balance.earned += int(row["total"])
+        else:
+            balance.withdrawn += int(row["total"])
+    works = Work.objects.filter(owners__user=user, payments__isnull=False).distinct().order_by("title")
+    credits = (Payment.objects.filter(kind=PaymentKind.CREDIT, work__in=works)
+               .values("work_id", "payee", "token").annotate(total=Sum("amount")))
+    by_work: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for row in credits:
+        earned = by_work[row["work_id"]][row["payee"]]
+        currency = currency_of(row["token"])
+        earned[currency] = earned.get(currency, 0) + int(row["total"])
+    for work in works:
+        owners = {k: dict(v) for k, v in by_work[work.pk].items()}
+        mine = next((v for k, v in owners.items() if k.lower() == address.lower()), {})
+        result.works.append(WorkEarnings(work=work, by_owner=owners, mine=mine))
+    payees = {payee for work in result.works for payee in work.by_owner}
+    result.names = {c.address.lower(): c.user.username for c in
+                    Custody.objects.filter(address__in=payees).select_related("user")}
+    result.history = list(Payment.objects.filter(payee__iexact=address).select_related("work")[:history])
+    return result
+

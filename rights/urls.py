@@ -4,7 +4,7 @@ registered works (namespace "rights") and the works pages (namespace "works").""
 from django.urls import include, path
 
 from rights.api.verify_views import VerifyView
-from rights.web import files, pages
+from rights.web import files, pages, sales
 from rights.web.verify import verify_page
 
 files_patterns = [
@@ -29,6 +29,14 @@ pages_patterns = [
     path("works/<str:work_id>/licences/", pages.licence_new, name="licence"),
     path("works/<str:work_id>/licences/<str:licence_id>/revoke/", pages.licence_revoke_page,
          name="licence_revoke"),
+    path("works/<str:work_id>/offers/", pages.offer_new, name="offer_new"),
+    path("licences/", sales.my_licences, name="licences"),
+    path("licences/offers/<str:offer_id>/", sales.offer_page, name="offer"),
+    path("licences/offers/<str:offer_id>/buy/", sales.offer_buy, name="offer_buy"),
+    path("licences/offers/<str:offer_id>/approve/", sales.offer_approve_page, name="offer_approve"),
+    path("licences/offers/<str:offer_id>/close/", sales.offer_close_page, name="offer_close"),
+    path("earnings/", sales.earnings, name="earnings"),
+    path("earnings/withdraw/", sales.withdraw, name="withdraw"),
 ]
 
 urlpatterns = [

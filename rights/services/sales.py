@@ -49,6 +49,7 @@ from rights.models import (
     TxStatus,
     Work,
 )
+from rights.money import amount_display, decimals
 from rights.services.onchain import _enqueue, _owned_registered
 from rights.shares import TOTAL_SHARES
 
@@ -58,21 +59,7 @@ if TYPE_CHECKING:
 APPROVAL_DAYS = 7  # how long owners' signatures of an offer stay valid
 MAX_QUANTITY = 1_000_000
 MAX_PRICE_UNITS = 2**96 - 1  # the contract's uint96
-DECIMALS = {Currency.NATIVE: 18}
 NO_REFUNDS = "No refunds: a licence bought is final, and its price is not returned."
-
-
-def decimals(currency: str) -> int:
-    return DECIMALS.get(Currency(currency), settings.STABLECOIN_DECIMALS)
-
-
-def amount_display(units: int | Decimal, currency: str) -> str:
-    """An amount in a currency's smallest unit, for people: "0.05 ETH", "12.50 tUSD"."""
-    value = Decimal(int(units)).scaleb(-decimals(currency))
-    text = f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
-    if currency == Currency.STABLECOIN:
-        text = f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else text
-    return f"{text} {'ETH' if currency == Currency.NATIVE else 'tUSD'}"
 
 
 def _units(price: str, currency: str) -> int:

@@ -15,7 +15,7 @@ from eth_utils import is_hex_address
 
 from accounts.selectors import user_active
 from rights.licences import LicenceKind
-from rights.models import RegistrationMode
+from rights.models import Currency, RegistrationMode
 from rights.shares import TOTAL_SHARES
 
 if TYPE_CHECKING:
@@ -166,3 +166,37 @@ class LicenceForm(forms.Form):
         if day is None:
             return None
         return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+
+class OfferForm(forms.Form):
+    """A licence offered for sale (rights.services.sales.offer_propose decides)."""
+
+    title = forms.CharField(label=_("Name of the offer"), max_length=120,
+                            help_text=_("What buyers see, e.g. “Broadcast licence” or “Personal use”."))
+    licence = forms.ChoiceField(label=_("Licence"), choices=LicenceKind.choices, initial=LicenceKind.CC_BY)
+    custom_terms = forms.CharField(label=_("Terms"), required=False, max_length=10_000,
+                                   widget=forms.Textarea(attrs={"rows": 3}),
+                                   help_text=_("What the buyer may do, beyond the licence chosen (needed for "
+                                               "custom terms and all rights reserved)."))
+    commercial = forms.BooleanField(label=_("Commercial use allowed"), required=False)
+    territory = forms.CharField(label=_("Territory"), max_length=120, initial="Worldwide")
+    duration_days = forms.IntegerField(label=_("Duration (days)"), required=False, min_value=1,
+                                       max_value=36_500, help_text=_("Blank: perpetual."))
+    remix_allowed = forms.BooleanField(label=_("Remixes allowed"), required=False)
+    upstream_percent = forms.DecimalField(
+        label=_("Upstream share of remixes (%)"), required=False, min_value=0, max_value=100,
+        decimal_places=2,
+        help_text=_("Of every licence sale of a remix made under this licence, paid to this work's owners."))
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices, initial=Currency.NATIVE)
+    price = forms.DecimalField(label=_("Price"), min_value=0, max_digits=40, decimal_places=18,
+                               help_text=_("In ETH, or in US dollars for the stablecoin."))
+    max_quantity = forms.IntegerField(label=_("Edition size"), required=False, min_value=1,
+                                      max_value=1_000_000, help_text=_("Blank: unlimited."))
+
+    def offer(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"title": data["title"], "licence": data["licence"], "custom_terms": data["custom_terms"],
+                "commercial": data["commercial"], "territory": data["territory"],
+                "duration_days": data["duration_days"], "remix_allowed": data["remix_allowed"],
+                "upstream_bps": int((data["upstream_percent"] or 0) * 100), "currency": data["currency"],
+                "price": str(data["price"]), "max_quantity": data["max_quantity"] or 0}

@@ -30,12 +30,13 @@ from kernel.uploads import show_refusal, upload_limit, upload_refusal
 from projects.roles import Action
 from projects.selectors import projects_allowing
 from rights.lookalikes import near_matches, work_content_unit
-from rights.models import IN_FLIGHT, Owner, RegistrationMode, Work, WorkStatus
+from rights.models import IN_FLIGHT, OfferStatus, Owner, RegistrationMode, Work, WorkStatus
 from rights.selectors import consents_missing, reviews_for, works_of
 from rights.services import (
     SimilarWorks,
     licence_grant,
     licence_revoke,
+    offer_propose,
     owners_set,
     review_decide,
     share_transfer,
@@ -47,6 +48,7 @@ from rights.verify import certificate
 from rights.verify.certificate import Access
 from rights.web.forms import (
     LicenceForm,
+    OfferForm,
     OwnerFormSet,
     Source,
     SubmitForm,
@@ -54,6 +56,7 @@ from rights.web.forms import (
     WorkCreateForm,
     owner_rows,
 )
+from rights.web.sales import offer_rows
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -240,7 +243,7 @@ def _render_work(request: HttpRequest, work: Work, access: Access, *, status: in
                  owners_formset: Any = None, owners_errors: list[str] | None = None,
                  submit_form: SubmitForm | None = None, similar: list[Any] | None = None,
                  transfer_form: TransferForm | None = None, licence_form: LicenceForm | None = None,
-                 submit_errors: list[str] | None = None) -> HttpResponse:
+                 offer_form: OfferForm | None = None, submit_errors: list[str] | None = None) -> HttpResponse:
     user = request.user
     can_operate = (access.owner is not None and work.status == WorkStatus.REGISTERED
                    and work.mode == RegistrationMode.SINGLE)
@@ -261,7 +264,7 @@ def _render_work(request: HttpRequest, work: Work, access: Access, *, status: in
     # they may not do that) are said on top.
     stray: list[str] = [] if access.can_edit else [*(owners_errors or []), *(submit_errors or [])]
     if not can_operate:
-        stray += [str(error) for form in (transfer_form, licence_form) if form is not None
+        stray += [str(error) for form in (transfer_form, licence_form, offer_form) if form is not None
                   for errors in form.errors.values() for error in errors]
     context = {
         "page_errors": list(dict.fromkeys(stray)),
@@ -288,6 +291,8 @@ def _render_work(request: HttpRequest, work: Work, access: Access, *, status: in
         "submit_errors": submit_errors or [],
         "transfer_form": transfer_form or TransferForm(),
         "licence_form": licence_form or LicenceForm(),
+        "offers": offer_rows(work, user) if work.status == WorkStatus.REGISTERED else [],
+        "offer_form": offer_form or OfferForm(),
         "unconfirmed": [o for o in work.owners.all() if o.user_id and o.confirmed_at is None],
         "consents_needed": list(users_by_id(consents_missing(work)).values()) if access.member else [],
         "permalink": request.build_absolute_uri(_work_url(work)),
@@ -395,6 +400,24 @@ def licence_new(request: HttpRequest, work_id: str) -> HttpResponse:
         messages.success(request, _("Licence queued: it is granted once the chain confirms it."))
         return redirect(_work_url(work, "licences"))
     return _render_work(request, work, access, status=submitted.status, licence_form=form)
+
+
+@login_required
+@require_POST
+def offer_new(request: HttpRequest, work_id: str) -> HttpResponse:
+    work, access = _page_work(request, work_id)
+    form = OfferForm(request.POST)
+    submitted = form_submit(form, lambda data: offer_propose(work_id=work.public_id, user=_user(request),
+                                                             **form.offer()),
+                            aliases={"upstream_bps": "upstream_percent"})
+    if submitted.ok:
+        offer = submitted.result
+        messages.success(request, _("Offer published: it is on sale once the chain confirms it.")
+                         if offer.status == OfferStatus.PUBLISHING else
+                         _("Offer proposed: it is published once owners holding more than half of the shares "
+                           "approve it."))
+        return redirect(_work_url(work, "offers"))
+    return _render_work(request, work, access, status=submitted.status, offer_form=form)
 
 
 @login_required
