@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, User, Wallet
 
 
 @admin.register(User)
@@ -23,3 +24,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ("revoked_at", "expires_at")
     search_fields = ("name", "user__username", "prefix")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
+
+
+@admin.register(Wallet)
+class WalletAdmin(admin.ModelAdmin):
+    """Linked wallets, to read: a wallet is linked only by its holder's signature."""
+
+    list_display = ("address", "user", "chain_id", "linked_at")
+    search_fields = ("address", "user__username")
+    readonly_fields = ("user", "address", "chain_id", "linked_at", "message", "signature")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -87,3 +87,21 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])
+
+
+class Wallet(models.Model):
+    """A wallet a person linked by signing a Sign-In with Ethereum (EIP-4361) message with it: their
+    payouts and licences go there instead of the custodial address the platform holds for them.
+    One per person (linking another replaces it); one person per address."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="wallet")
+    address = models.CharField(_("address"), max_length=42, unique=True,
+                               help_text=_("EIP-55 checksummed, as 0x and 40 hexadecimal digits."))
+    chain_id = models.PositiveBigIntegerField(_("chain ID"))
+    linked_at = models.DateTimeField(_("linked at"))
+    # The proof: the message the server issued and the EIP-191 signature that recovers to `address`.
+    message = models.TextField()
+    signature = models.CharField(max_length=132)
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.user_id})"

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.request import Request
 
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, User, Wallet
+from accounts.siwe import checksummed
 from accounts.tokens import TOKEN_SCHEME, token_hash
 
 
@@ -121,3 +122,31 @@ def user_active(*, username: str, exact_case: bool = True) -> User | None:
 
 def user_by_id(pk: int | None) -> User | None:
     return User.objects.filter(pk=pk).first() if pk is not None else None
+
+
+# --- linked wallets ---------------------------------------------------------------------------
+
+
+def wallet_get(*, user: User) -> Wallet | None:
+    """The wallet the person linked (Sign-In with Ethereum), or None: the platform's custodial
+    address serves them then."""
+    return Wallet.objects.filter(user=user).first()
+
+
+def linked_wallet(user_id: int) -> str | None:
+    """The address (EIP-55) of the wallet the person linked, where their payouts and licences go,
+    or None: then the custodial address the platform holds for them (rights.keys)."""
+    return Wallet.objects.filter(user_id=user_id).values_list("address", flat=True).first()
+
+
+def linked_wallets(user_ids: Iterable[int]) -> dict[int, str]:
+    """linked_wallet for many people in one query: only those who linked one are in the answer."""
+    return dict(Wallet.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "address"))
+
+
+def wallet_owner(address: str) -> int | None:
+    """The id of the person who linked this address (in any letter case), or None."""
+    normal = checksummed(address.strip().lower()) if isinstance(address, str) else None
+    if normal is None:
+        return None
+    return Wallet.objects.filter(address=normal).values_list("user_id", flat=True).first()

@@ -1,7 +1,8 @@
-"""Writes for users, profiles and API tokens."""
+"""Writes for users, profiles, API tokens and linked wallets."""
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,8 +19,9 @@ from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import siwe
 from accounts.avatars import avatar_validate
-from accounts.models import DEFAULT_TOKEN_SCOPES, ApiToken, TokenScope, User
+from accounts.models import DEFAULT_TOKEN_SCOPES, ApiToken, TokenScope, User, Wallet
 from accounts.plans import Plan
 from accounts.tokens import token_generate
 from accounts.verification import email_verification_token, verification_url
@@ -333,3 +335,110 @@ def user_lock(user: User) -> User | None:
     """Lock the account's row until the transaction ends: one quota-counted request at a time per
     account (inside transaction.atomic)."""
     return User.objects.select_for_update().filter(pk=user.pk).first()
+
+
+# --- linked wallets (Sign-In with Ethereum, EIP-4361) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class WalletChallenge:
+    message: str  # the EIP-4361 message to sign, exactly as it must come back
+    address: str
+    expires_at: datetime
+
+
+def _challenge_key(user_id: int, nonce: str) -> str:
+    return f"accounts:wallet-challenge:{user_id}:{nonce}"
+
+
+def wallet_challenge(*, user: User, address: str, domain: str, uri: str) -> WalletChallenge:
+    """Compose the EIP-4361 message that links `address` to the account once signed with its key,
+    and keep it for WALLET_CHALLENGE_TTL_S under the account and its nonce: it is accepted once,
+    from this account only, byte for byte (wallet_link). `domain` is the host the request reached
+    (as Django validated it against ALLOWED_HOSTS) and `uri` the page that asks.
+
+    Whether the address is linked to another account is not said here, only to whoever proves
+    they hold its key: an address alone does not tell who owns an account."""
+    checksummed = siwe.checksummed(address.strip())
+    if checksummed is None:
+        raise ValidationFailed(_("This is not an Ethereum address."), fields={"address": [
+            _("0x and 40 hexadecimal digits; in mixed case the capitals must match its EIP-55 "
+              "checksum.")]})
+    account = user.username if siwe.STATEMENT_TEXT.match(user.username) else f"#{user.pk}"
+    now = timezone.now().replace(microsecond=0)
+    expires_at = now + timedelta(seconds=settings.WALLET_CHALLENGE_TTL_S)
+    nonce = siwe.nonce_new()
+    message = siwe.SiweMessage(
+        domain=domain, address=checksummed, uri=uri, chain_id=settings.CHAIN_ID, nonce=nonce,
+        statement=f"Link this wallet to your Storyloom account {account} to receive payouts and "
+                  "hold licences.",
+        issued_at=now, expiration_time=expires_at).text()
+    cache.set(_challenge_key(user.pk, nonce),
+              {"message": message, "address": checksummed, "chain_id": settings.CHAIN_ID,
+               "expires_at": expires_at.isoformat()},
+              timeout=settings.WALLET_CHALLENGE_TTL_S + 5)
+    return WalletChallenge(message=message, address=checksummed, expires_at=expires_at)
+
+
+def _challenge_take(*, user: User, message: str) -> dict | None:
+    """The challenge this message answers, issued to this account and still kept; it is removed
+    before anything is checked, so that it answers once even when the answer is refused (when two
+    requests race, one removes it, and the other finds nothing)."""
+    nonce = siwe.nonce_of(message)
+    if nonce is None:
+        return None
+    key = _challenge_key(user.pk, nonce)
+    stored = cache.get(key)
+    if not isinstance(stored, dict) or not cache.delete(key):
+        return None
+    return stored
+
+
+def wallet_link(*, user: User, message: str, signature: str) -> Wallet:
+    """Link the wallet that signed `message` (EIP-191 personal_sign) to the account, in place of any
+    linked before: the message must be one wallet_challenge issued to this account, unchanged,
+    unused and unexpired, and the signature must recover to the address it names."""
+    stored = _challenge_take(user=user, message=message)
+    ask_again = _("Ask for a new message to sign, and sign it as it is.")
+    if stored is None:
+        raise ValidationFailed(_("This message was not issued to your account, or it was used "
+                                 "already, or it expired."),
+                               fields={"message": [ask_again]}, code="challenge_invalid")
+    if stored["message"] != message:
+        raise ValidationFailed(_("This message differs from the one we issued."),
+                               fields={"message": [ask_again]}, code="challenge_invalid")
+    if timezone.now() >= datetime.fromisoformat(stored["expires_at"]):
+        raise ValidationFailed(_("This message expired before it came back signed."),
+                               fields={"message": [ask_again]}, code="challenge_expired")
+    address = stored["address"]
+    signed_by = siwe.signer(message, signature)
+    if signed_by is None:
+        raise ValidationFailed(_("The signature is not a valid Ethereum signature."), fields={
+            "signature": [_("An EIP-191 personal_sign signature: 0x and 130 hexadecimal digits.")]},
+            code="signature_invalid")
+    if signed_by != address:
+        raise ValidationFailed(_("The message was not signed with the key of %(address)s.") % {
+            "address": address}, fields={"signature": [
+                _("Sign with the wallet whose address is in the message (contract wallets cannot "
+                  "be linked).")]}, code="signature_invalid")
+    taken = _("This wallet is linked to another Storyloom account: unlink it there first.")
+    with transaction.atomic():
+        if Wallet.objects.filter(address=address).exclude(user=user).exists():
+            raise Conflict(taken, fields={"address": [taken]}, code="wallet_taken")
+        try:
+            with transaction.atomic():
+                wallet, _created = Wallet.objects.update_or_create(user=user, defaults={
+                    "address": address, "chain_id": stored["chain_id"], "linked_at": timezone.now(),
+                    "message": message, "signature": signature})
+        except IntegrityError:  # another account linked it between the check and the write
+            raise Conflict(taken, fields={"address": [taken]}, code="wallet_taken") from None
+    return wallet
+
+
+def wallet_unlink(*, user: User) -> Wallet | None:
+    """Unlink the account's wallet: payouts and licences go to the custodial address again. The
+    wallet unlinked, or None when none was linked."""
+    wallet = Wallet.objects.filter(user=user).first()
+    if wallet is not None:
+        wallet.delete()
+    return wallet

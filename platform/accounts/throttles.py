@@ -82,3 +82,14 @@ class FailureThrottle(AccountRateThrottle):
     def failed(self, request: Any) -> None:
         self._load(request)
         self.throttle_success()  # (records the attempt in the history)
+
+
+class UserRateThrottle(AccountRateThrottle):
+    """The scope's rate (ACCOUNT_THROTTLE_RATES) counted per signed-in account, whatever its client
+    addresses, sessions and tokens: for what only a signed-in person may do (wallet challenges).
+    Nobody signed in is counted by client address."""
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        user = getattr(request, "user", None)
+        ident = user.pk if user is not None and user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": f"{self.scope}_user", "ident": ident}

@@ -10,6 +10,7 @@ urlpatterns = [
     path("verify/resend/", views.verify_email_resend, name="verify_email_resend"),
     path("verify/<uidb64>/<token>/", views.verify_email, name="verify_email"),
     path("profile/", views.profile, name="profile"),
+    path("wallet/unlink/", views.wallet_unlink, name="wallet_unlink"),
     path("avatar/<int:user_id>/", avatar_views.avatar, name="avatar"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),

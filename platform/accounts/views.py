@@ -1,5 +1,5 @@
-"""Server-rendered account pages: sign up, log in/out, e-mail verification, password, profile,
-API tokens."""
+"""Server-rendered account pages: sign up, log in/out, e-mail verification, password, profile
+(with the linked wallet), API tokens."""
 
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -283,7 +283,8 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         if refusal is not None:  # an avatar over the cap: nothing was read
             show_refusal(form, "avatar", refusal)
             status = refusal.status_code
-    return render(request, "accounts/profile.html", {"form": form}, status=status)
+    return render(request, "accounts/profile.html",
+                  {"form": form, "wallet": selectors.wallet_get(user=user)}, status=status)
 
 
 # --- API tokens -----------------------------------------------------------------------------
@@ -325,3 +326,21 @@ def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespon
         messages.success(request, _("Token “%(name)s” was revoked; programs using it can no longer "
                                     "sign in.") % {"name": token.name})
     return redirect("accounts:tokens")
+
+
+# --- linked wallet ----------------------------------------------------------------------------
+# Linking happens in the browser (static/js/src/account/wallet.js): the wallet signs the message
+# the API issues. Reading and unlinking work without scripts.
+
+
+@login_required
+@require_POST
+def wallet_unlink(request: AuthenticatedHttpRequest) -> HttpResponse:
+    wallet = services.wallet_unlink(user=request.user)
+    if wallet is None:
+        messages.info(request, _("No wallet was linked to your account."))
+    else:
+        messages.success(request, _("The wallet %(address)s is unlinked: your payouts and licences "
+                                    "go to the address the platform holds for you.") % {
+            "address": wallet.address})
+    return redirect(reverse("accounts:profile") + "#wallet")

@@ -54,6 +54,7 @@ from recommend.models import Collection
 from reviews.models import Review as GalleryReview
 from rights.models import Owner, ReviewStatus, Work, WorkReview, WorkStatus
 from tests.accounts.factories import DEFAULT_PASSWORD, ApiTokenFactory
+from tests.accounts.wallets import signed_challenge, wallet_key, wallet_linked
 from tests.inbox.factories import NotificationFactory
 from tests.projects.factories import InvitationFactory, MembershipFactory, ProjectFactory, project_with_team
 from tests.recommend.gallery_data import image_asset, png, publish, register
@@ -231,6 +232,8 @@ def _build_world() -> World:
     collection = Collection.objects.create(user=me, name="Saved")
     webhook = Webhook.objects.create(user=me, url="https://hooks.example.com/storyloom")
     notification = NotificationFactory(recipient=me)
+    wallet_linked(me, wallet_key(0x5E))  # a wallet to read and unlink, and a challenge signed to link another
+    wallet_body = signed_challenge(me, wallet_key(0x6F))
     settled = {"prompt": "a lantern at dusk", "width": 256, "height": 256, "frames": 25, "fps": 24,
                "steps": 2, "guidance": 3.0, "seed": 7}  # render settings every tiny preset takes
     return World(user=me, token=token.raw, ids={
@@ -281,6 +284,7 @@ def _build_world() -> World:
         "/api/v1/projects/{project_id}/invitations": [{"invitee": others.owner.username},
                                                       {"invitee": "new@example.com"}],
         "/api/v1/webhooks": [{"url": "https://hooks.example.com/storyloom"}],
+        "/api/v1/profile/wallet": [wallet_body],
         # (a name, an address and a passphrase all valid at once are rare among generated values)
         "/api/v1/auth/signup": [{"username": "newcomer", "email": "newcomer@example.com",
                                  "password": "loom-new-passphrase-4817"}],

@@ -13,6 +13,8 @@ EXPECTED_PATHS = {
     "/api/v1/profile": {"get", "patch"},
     "/api/v1/profile/password": {"post"},
     "/api/v1/profile/email/verify": {"post"},
+    "/api/v1/profile/wallet": {"get", "post", "delete"},
+    "/api/v1/profile/wallet/challenge": {"post"},
     "/api/v1/tokens": {"get", "post"},
     "/api/v1/tokens/{token_id}": {"delete"},
     "/api/v1/projects": {"get", "post"},

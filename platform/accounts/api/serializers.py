@@ -1,8 +1,10 @@
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.avatar_views import avatar_url
-from accounts.models import ApiToken, TokenScope, User
+from accounts.models import ApiToken, TokenScope, User, Wallet
+from accounts.siwe import ADDRESS_PATTERN, SIGNATURE_PATTERN
 from kernel.api.fields import ChoiceField
 
 
@@ -81,3 +83,38 @@ class TokenCreateInput(serializers.Serializer):
                                                help_text="The token stops working after this many days.")
     expires_at = serializers.DateTimeField(required=False, allow_null=True,
                                            help_text="Or: when it stops working (an ISO date or time).")
+
+
+class WalletSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Wallet
+        fields = ["address", "chain_id", "linked_at"]
+        read_only_fields = fields
+        extra_kwargs = {"address": {"help_text": "EIP-55 checksummed: where payouts and licences go."},
+                        "chain_id": {"help_text": "The chain the signed message named (EIP-155)."}}
+
+
+class WalletChallengeInput(serializers.Serializer):
+    address = serializers.RegexField(
+        ADDRESS_PATTERN, max_length=42,
+        error_messages={"invalid": _("An Ethereum address: 0x and 40 hexadecimal digits.")},
+        help_text="The wallet's address (what the wallet's eth_requestAccounts answered).")
+
+
+class WalletChallengeSerializer(serializers.Serializer):
+    message = serializers.CharField(
+        help_text="The EIP-4361 (Sign-In with Ethereum) message: sign it as it is with the wallet "
+                  "(personal_sign) and send it back with the signature before expires_at.")
+    address = serializers.CharField(help_text="The address in the message, EIP-55 checksummed.")
+    expires_at = serializers.DateTimeField()
+
+
+class WalletLinkInput(serializers.Serializer):
+    message = serializers.CharField(max_length=2000, trim_whitespace=False,
+                                    help_text="The message the challenge gave, unchanged.")
+    signature = serializers.RegexField(
+        SIGNATURE_PATTERN, max_length=132,
+        error_messages={"invalid": _("An EIP-191 personal_sign signature: 0x and 130 hexadecimal "
+                                     "digits.")},
+        help_text="The wallet's EIP-191 personal_sign signature of the message: 0x and 130 "
+                  "hexadecimal digits.")

@@ -1,5 +1,7 @@
 from django.contrib.auth import update_session_auth_hash
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication
@@ -20,12 +22,17 @@ from accounts.api.serializers import (
     TokenCreatedSerializer,
     TokenCreateInput,
     TokenSerializer,
+    WalletChallengeInput,
+    WalletChallengeSerializer,
+    WalletLinkInput,
+    WalletSerializer,
 )
 from accounts.models import ApiToken
 from accounts.selectors import current_user
-from accounts.throttles import AccountRateThrottle
+from accounts.throttles import AccountRateThrottle, UserRateThrottle
 from kernel.api.parsers import BoundedJSONParser
 from kernel.api.views import validated
+from kernel.errors import NotFound
 from kernel.uploads import upload_limit
 
 
@@ -98,4 +105,59 @@ class TokenDetailView(APIView):
     @extend_schema(responses={204: None}, description="Revoke the token; it stops working at once.")
     def delete(self, request: Request, token_id: int) -> Response:
         services.token_revoke(user=current_user(request), token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- a wallet of one's own (Sign-In with Ethereum, EIP-4361) --------------------------------
+
+
+class WalletChallengeView(APIView):
+    token_scope = "rights"  # an API token needs this scope: the wallet decides where payouts go
+    throttle_scope = "wallet_challenge"  # per account (THROTTLE_WALLET_CHALLENGE)
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [*super().get_throttles(), UserRateThrottle()]
+
+    @extend_schema(request=WalletChallengeInput, responses={201: WalletChallengeSerializer},
+                   description="The message that links this address to your account once its wallet "
+                               "signs it (EIP-4361, EIP-191 personal_sign): it names this site, your "
+                               "account, the chain and a fresh nonce, and is accepted once, from you, "
+                               "unchanged, within minutes (POST /api/v1/profile/wallet). Limited per "
+                               "account (429 `throttled`).")
+    def post(self, request: Request) -> Response:
+        data = validated(WalletChallengeInput, request)
+        challenge = services.wallet_challenge(
+            user=current_user(request), address=data["address"], domain=request.get_host(),
+            uri=request.build_absolute_uri(reverse("accounts:profile")))
+        return Response(WalletChallengeSerializer(challenge).data, status=status.HTTP_201_CREATED)
+
+
+class WalletView(APIView):
+    token_scope = "rights"
+
+    @extend_schema(responses={200: WalletSerializer},
+                   description="The wallet you linked; 404 when none is: payouts and licences go to "
+                               "the custodial address the platform holds for you.")
+    def get(self, request: Request) -> Response:
+        wallet = selectors.wallet_get(user=current_user(request))
+        if wallet is None:
+            raise NotFound(_("No wallet is linked to your account."), code="no_wallet")
+        return Response(WalletSerializer(wallet).data)
+
+    @extend_schema(request=WalletLinkInput, responses={200: WalletSerializer},
+                   description="Link the wallet that signed the challenge's message, in place of any "
+                               "linked before. Refused (400) when the message is not the one issued to "
+                               "you, was used, expired or was changed, or another key signed it; 409 "
+                               "`wallet_taken` when another account linked this wallet. Contract "
+                               "wallets (ERC-1271) cannot be linked.")
+    def post(self, request: Request) -> Response:
+        wallet = services.wallet_link(user=current_user(request), **validated(WalletLinkInput, request))
+        return Response(WalletSerializer(wallet).data)
+
+    @extend_schema(responses={204: None},
+                   description="Unlink your wallet: payouts and licences go to the custodial address "
+                               "again. 404 when none is linked.")
+    def delete(self, request: Request) -> Response:
+        if services.wallet_unlink(user=current_user(request)) is None:
+            raise NotFound(_("No wallet is linked to your account."), code="no_wallet")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -59,7 +59,8 @@ REST_FRAMEWORK = {
 # The suite signs up, resets and logs in far more often than people do; the account limits'
 # tests (tests/abuse/test_account_throttles.py) lower these rates and turn the lock-out on.
 ACCOUNT_THROTTLE_RATES = {scope: env.str(f"THROTTLE_{scope.upper()}", default="1000/min")
-                          for scope in ("signup", "password_reset", "verify_email", "bad_token")}
+                          for scope in ("signup", "password_reset", "verify_email", "bad_token",
+                                        "wallet_challenge")}
 # The API fuzzer sends many wrong current passwords before a right one (tests/abuse lowers it).
 PASSWORD_CHECK_FAILURE_LIMIT = env.int("PASSWORD_CHECK_FAILURE_LIMIT", default=100_000)
 # (also: Django's test client logs in without a request, which axes' backend refuses)

@@ -1,9 +1,11 @@
 /*
  * The account pages' behaviour (profile, tokens), kept out of the templates for the
- * Content-Security-Policy: the avatar's preview before upload, and copying a new token's secret.
+ * Content-Security-Policy: the avatar's preview before upload, copying a new token's secret, and
+ * linking a wallet (wallet.js).
  */
 
 import { el } from "../lib/page.js";
+import { startWalletLink } from "./wallet.js";
 
 // Profile: preview the chosen image before it is uploaded.
 const input = document.querySelector("input[type=file][name=avatar]");
@@ -32,3 +34,7 @@ if (field && button) {
     else fallback();
   });
 }
+
+// Profile: link a wallet of one's own (Sign-In with Ethereum through the browser's wallet).
+const walletCard = el("wallet");
+if (walletCard) startWalletLink(walletCard);
