@@ -45,7 +45,7 @@ ETH = 10**18
 @pytest.fixture
 def trio(platform_chain) -> tuple[Work, list[User]]:
     """A work of Ada (50 %), Ben (30 %) and Chen (20 %), registered."""
-    people: list[User] = [UserFactory() for _ in range(3)]
+    people: list[User] = [UserFactory.create() for _ in range(3)]
     digest = hashlib.sha256(f"harbour {time.monotonic_ns()}".encode()).hexdigest()
     work = Work.objects.create(title="Harbour", created_by=people[0], mime="video/mp4", size=10,
                                sha256=digest, iscc="ISCC:KMAQOL3YEOFZ4SC3WN6QL6GIQOARGWZCSVZU36FHWQ",
@@ -247,7 +247,7 @@ def test_a_node_outage_while_buying_sells_one_licence(settings, tmp_path, anvil)
     try:
         point_at_chain(settings, tmp_path, proxy.url)
         chain_setup()
-        people: list[User] = [UserFactory(), UserFactory()]
+        people: list[User] = [UserFactory.create(), UserFactory.create()]
         digest = hashlib.sha256(f"pier {time.monotonic_ns()}".encode()).hexdigest()
         work = Work.objects.create(title="Pier", created_by=people[0], mime="image/png", size=10,
                                    sha256=digest,
