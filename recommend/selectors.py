@@ -29,7 +29,7 @@ from recommend.models import (
     PublicationStatus,
     Tag,
 )
-from rights.selectors import registered_works
+from rights.selectors import licence_prices, registered_works
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -67,6 +67,7 @@ class ViewerFacts:
     saved: set[int] = field(default_factory=set)
     following: set[int] = field(default_factory=set)
     registered: dict[int, Work] = field(default_factory=dict)  # asset pk -> its registered work
+    licence_from: dict[int, str] = field(default_factory=dict)  # work pk -> its cheapest licence's price
     publications: dict[int, Publication] = field(default_factory=dict)  # referenced by reasons
     creators: dict[int, User] = field(default_factory=dict)
 
@@ -84,6 +85,7 @@ def viewer_facts(*, user: AnyUser, publications: list[Publication],
         facts.following = set(Follow.objects.filter(follower=viewer, creator_id__in={
             p.creator_id for p in publications}).values_list("creator_id", flat=True))
     facts.registered = registered_works(asset_ids=[p.asset_id for p in publications])
+    facts.licence_from = licence_prices(work_ids=[w.pk for w in facts.registered.values()])
     reasons = reasons or []
     referenced = {r["publication"] for r in reasons if r.get("publication")}
     facts.publications = {p.pk: p for p in Publication.objects.filter(pk__in=referenced).order_by()

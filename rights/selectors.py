@@ -35,7 +35,7 @@ from rights.models import (
     WorkReview,
     WorkStatus,
 )
-from rights.money import currency_of
+from rights.money import amount_display, currency_of
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -173,11 +173,22 @@ def work_offers(*, work: Work, user: AnyUser) -> list[Offer]:
 
 
 def offers_on_sale(*, work_ids: list[int]) -> dict[int, list[Offer]]:
-    """The offers on sale of each of these works (for cards and certificates), cheapest first."""
+    """The offers on sale of each of these works, cheapest first (one query for all)."""
     found: dict[int, list[Offer]] = defaultdict(list)
     for offer in Offer.objects.filter(work_id__in=work_ids, status=OfferStatus.ACTIVE).order_by("price"):
         found[offer.work_id].append(offer)
     return dict(found)
+
+
+def licence_prices(*, work_ids: list[int]) -> dict[int, str]:
+    """For each of these works with licences on sale, the lowest price (in ETH if it sells in ETH),
+    as the gallery's cards show it ("0.01 ETH"); one query for all."""
+    found: dict[int, str] = {}
+    offers = (Offer.objects.filter(work_id__in=work_ids, status=OfferStatus.ACTIVE)
+              .order_by("currency", "price"))
+    for offer in offers.only("work_id", "currency", "price"):
+        found.setdefault(offer.work_id, amount_display(offer.price, offer.currency))
+    return found
 
 
 def offer_get(*, offer_id: str, user: AnyUser) -> Offer:

@@ -46,6 +46,9 @@ class LicenceRefSerializer(serializers.Serializer):
 class RegistrationRefSerializer(serializers.Serializer):
     status = serializers.CharField()
     certificate_url = serializers.CharField()
+    licence_from = serializers.CharField(allow_null=True, help_text="The lowest price of its licences on "
+                                                                    "sale (e.g. \"0.01 ETH\"); null: none.")
+    offers_url = serializers.CharField(help_text="Where its licences for sale are listed.")
 
 
 class ViewerStateSerializer(serializers.Serializer):
@@ -120,11 +123,13 @@ class PublicationSerializer(serializers.ModelSerializer):
                 "remixes": getattr(obj, "remix_count", 0)}
 
     @extend_schema_field(RegistrationRefSerializer(allow_null=True))
-    def get_registration(self, obj: Publication) -> dict[str, str] | None:
+    def get_registration(self, obj: Publication) -> dict[str, str | None] | None:
         work = self._facts().registered.get(obj.asset_id)
         if work is None:
             return None
-        return {"status": work.status, "certificate_url": f"/works/{work.public_id}/"}
+        return {"status": work.status, "certificate_url": f"/works/{work.public_id}/",
+                "licence_from": self._facts().licence_from.get(work.pk),
+                "offers_url": f"/works/{work.public_id}/#offers"}
 
     @extend_schema_field(ViewerStateSerializer(allow_null=True))
     def get_viewer(self, obj: Publication) -> dict[str, bool] | None:

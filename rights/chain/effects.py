@@ -61,10 +61,8 @@ def confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract, *, block: int
         return
     _confirmed(tx, receipt, contract, block=block, mined_at=mined_at)
     if tx.function == "register" and tx.work_id:
-        from rights.services.sales import remix_licence_record  # (services build on this module)
-
-        work = Work.objects.select_related("asset__parent", "asset__job").get(pk=tx.work_id)
-        remix_licence_record(work=work)
+        sales.remix_source_record(work=Work.objects.select_related("asset__parent", "asset__job").get(
+            pk=tx.work_id))
     works_announce(_affected(tx))
     _registration_notify(tx, NotificationKind.REGISTRATION_CONFIRMED)
 

@@ -45,6 +45,7 @@ from rights.chain import effects
 from rights.chain.client import licensing, registry, stablecoin, web3
 from rights.chain.contract import REGISTRY, revert_error
 from rights.chain.licensing import LICENSING, STABLECOIN
+from rights.chain.queue import fund_submit
 from rights.keys import platform_account, user_account
 from rights.models import ChainContract, ChainTx, TxStatus
 
@@ -192,8 +193,6 @@ def _funded(w3: Web3, tx: ChainTx, gas_cost: int) -> bool:
         return True
     if w3.eth.get_balance(Web3.to_checksum_address(tx.signer)) >= gas_cost + int(tx.value):
         return True
-    from rights.services import fund_submit
-
     fund_submit(address=tx.signer, wei=gas_cost * FUND_MULTIPLE, reason=tx.key)
     return False
 

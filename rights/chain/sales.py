@@ -8,15 +8,23 @@ between would otherwise make the contract refuse it. A call waits while another 
 it names is unconfirmed, and a purchase in a stablecoin waits for its allowance to be mined.
 """
 
+import time
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from rights.chain import licensing as terms_code
+from rights.chain.client import licensing_address
+from rights.chain.queue import enqueue
+from rights.keys import platform_account, user_account, user_address
 from rights.models import (
     ApprovalKind,
+    ChainContract,
     ChainTx,
     Offer,
     OfferStatus,
@@ -28,7 +36,7 @@ from rights.models import (
 )
 from rights.shares import TOTAL_SHARES
 
-OFFER_CALLS = {"publishOffer", "closeOffer", "recordParent"}
+APPROVAL_S = 7 * 86_400  # how long owners' signatures stay valid
 
 
 class CannotSend(Exception):
@@ -159,3 +167,48 @@ def purchase_settle(*, offer_id: str, serial: int, tx_hash: str, log_index: int,
     if offer.max_quantity:
         Offer.objects.filter(pk=offer.pk, sold__gte=offer.max_quantity, status=OfferStatus.ACTIVE).update(
             status=OfferStatus.SOLD_OUT)
+
+
+def _source_sha256(work: Work) -> str:
+    """The sha256 of the render a work's asset was remixed from ("" if it is no remix)."""
+    asset = work.asset
+    if asset is None:
+        return ""
+    if asset.parent is not None:
+        return str(asset.parent.sha256)
+    return str(asset.job.parent_sha256) if asset.job_id else ""
+
+
+def remix_source_record(*, work: Work) -> ChainTx | None:
+    """A remix just registered whose source is a work licensed here: when one of its owners holds
+    a licence of the source that allows remixes, record on chain that the remix was made under it,
+    so the remix's sales pay the source's owners their upstream share. Its owners confirmed the
+    registration, which names the source; the platform signs for its custodial owners (it needs
+    those holding a majority). Returns the queued call, or None when there is nothing to record."""
+    source_sha256 = _source_sha256(work)
+    source = Work.objects.filter(sha256=source_sha256).first() if source_sha256 else None
+    if source is None or work.licensed_from_id is not None:
+        return None
+    owners = list(work.owners.order_by("position", "id"))
+    addresses = {o.address.lower(): o for o in owners}
+    held = (Purchase.objects.filter(offer__work=source, offer__remix_allowed=True,
+                                    status=PurchaseStatus.CONFIRMED)
+            .select_related("offer").order_by("-offer__upstream_bps", "created_at"))
+    licence = next((p for p in held if p.licensee.lower() in addresses), None)
+    custodial = [o for o in owners if o.user_id and o.address.lower() == user_address(o.user_id).lower()]
+    if licence is None or sum(o.bps for o in custodial) * 2 <= TOTAL_SHARES:
+        return None
+    try:
+        contract_address = licensing_address()  # (no network: this runs as a registration confirms)
+    except ImproperlyConfigured:
+        return None
+    deadline = int(time.time()) + APPROVAL_S
+    message = terms_code.typed_data(contract_address, settings.CHAIN_ID, "RecordParent",
+                                    terms_code.parent_message(bytes.fromhex(work.sha256),
+                                                              int(licence.offer.offer_id, 16), deadline))
+    signatures = {o.address.lower(): "0x" + terms_code.sign(user_account(o.user_id or 0), message).hex()
+                  for o in custodial}
+    return enqueue(key=f"recordParent:{work.sha256}", signer=platform_account().address,
+                   function="recordParent", args=[None], work=work, contract=ChainContract.LICENSING,
+                   meta={"offer": licence.offer_id, "holder": licence.licensee, "deadline": deadline,
+                         "signatures": signatures})

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,15 +22,14 @@ from web3 import Web3
 
 from accounts.selectors import user_by_id
 from kernel.errors import Conflict, NotFound, ValidationFailed
-from kernel.logs import request_id
-from kernel.tasks import enqueue_on_commit
 from rights.allowance import chain_allowance_use
+from rights.chain.queue import enqueue as _enqueue
+from rights.chain.queue import fund_submit as fund_submit
 from rights.events import works_announce
 from rights.fingerprints import UnsupportedFile, fingerprint
 from rights.keys import platform_account, user_address
 from rights.models import (
     Batch,
-    ChainContract,
     ChainRequest,
     ChainTx,
     Licence,
@@ -57,23 +56,6 @@ def metadata_uri(work: Work) -> str:
     the URI its batch leaf commits to. (A registration's own is the registry's template, by its
     content hash: `rights.metadata.metadata_template`.)"""
     return settings.SITE_URL + reverse("rights:metadata", kwargs={"work_id": work.public_id})
-
-
-def _enqueue(*, key: str, signer: str, function: str, args: list, work: Work | None = None,
-             batch: Batch | None = None, signer_user: User | None = None, meta: dict | None = None,
-             contract: str = ChainContract.REGISTRY, value: int = 0) -> ChainTx:
-    """The outbox row for `key`, created once however often (and however concurrently) asked."""
-    try:
-        with transaction.atomic():
-            tx, created = ChainTx.objects.get_or_create(
-                key=key, defaults={"signer": signer, "function": function, "args": args, "work": work,
-                                   "batch": batch, "signer_user": signer_user, "meta": meta or {},
-                                   "request_id": request_id() or "", "contract": contract, "value": value})
-    except IntegrityError:  # created by a concurrent request between the get and the create
-        tx, created = ChainTx.objects.get(key=key), False
-    if created:
-        enqueue_on_commit("rights.tasks.chain_send", signer=signer)
-    return tx
 
 
 @transaction.atomic
@@ -103,12 +85,6 @@ def anchor_submit(*, batch: Batch) -> ChainTx:
     """Queue the transaction that anchors the batch's Merkle root."""
     return _enqueue(key=f"anchor:{batch.root}", signer=platform_account().address, function="anchor",
                     args=[batch.root, batch.count, batch_uri(batch)], batch=batch)
-
-
-def fund_submit(*, address: str, wei: int, reason: str) -> ChainTx:
-    """Pay gas money from the platform's key to a custodial address (once per call that needs it)."""
-    return _enqueue(key=f"fund:{reason}", signer=platform_account().address, function="fund",
-                    args=[address, str(wei)])
 
 
 def _registered_single(work: Work) -> None:

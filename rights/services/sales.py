@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils.translation import gettext as _
 from web3 import Web3
@@ -31,8 +30,9 @@ from accounts.selectors import linked_wallet
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from rights.allowance import chain_allowance_use
 from rights.chain import licensing as terms_code
-from rights.chain.client import licensing_address
+from rights.chain.queue import enqueue
 from rights.chain.reads import ChainUnavailable, licensing_connect, node_errors
+from rights.chain.sales import APPROVAL_S
 from rights.keys import platform_account, user_account, user_address
 from rights.licences import LICENCE_URLS, LicenceKind
 from rights.models import (
@@ -50,13 +50,12 @@ from rights.models import (
     Work,
 )
 from rights.money import amount_display, decimals
-from rights.services.onchain import _enqueue, _owned_registered
+from rights.services.onchain import _owned_registered
 from rights.shares import TOTAL_SHARES
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-APPROVAL_DAYS = 7  # how long owners' signatures of an offer stay valid
 MAX_QUANTITY = 1_000_000
 MAX_PRICE_UNITS = 2**96 - 1  # the contract's uint96
 NO_REFUNDS = "No refunds: a licence bought is final, and its price is not returned."
@@ -148,7 +147,7 @@ def offer_propose(*, work_id: str, user: User, title: str, licence: str, custom_
                   duration_days=duration_days, currency=currency,
                   token=_token(currency, coin),
                   price=units, max_quantity=max_quantity, fee_bps=fee_bps,
-                  deadline=int(time.time()) + APPROVAL_DAYS * 86_400, proposed_by=user)
+                  deadline=int(time.time()) + APPROVAL_S, proposed_by=user)
     offer.offer_id = "0x" + _terms(offer).offer_id.to_bytes(32, "big").hex()
     chain_allowance_use(user=user, key=f"offer:{offer.offer_id}", kind=ChainRequest.OFFER)
     offer.save()
@@ -176,7 +175,7 @@ def _approve(offer: Offer, work: Work, user: User, kind: str, contract_address: 
     owner = work.owners.filter(user=user).first()
     if owner is None or owner.address.lower() != user_address(user.pk).lower():
         raise Conflict(_("Your share is held by your own wallet: sign with it."), code="sign_with_wallet")
-    deadline = offer.deadline if kind == ApprovalKind.PUBLISH else int(time.time()) + APPROVAL_DAYS * 86_400
+    deadline = offer.deadline if kind == ApprovalKind.PUBLISH else int(time.time()) + APPROVAL_S
     existing = offer.approvals.filter(kind=kind).first()
     if kind == ApprovalKind.CLOSE and existing is not None:
         deadline = existing.deadline  # every owner signs the same message
@@ -188,9 +187,9 @@ def _approve(offer: Offer, work: Work, user: User, kind: str, contract_address: 
     if held * 2 <= TOTAL_SHARES:
         return offer
     function = "publishOffer" if kind == ApprovalKind.PUBLISH else "closeOffer"
-    _enqueue(key=f"{function}:{offer.offer_id}", signer=platform_account().address, function=function,
-             args=[None], work=work, meta={"offer": offer.pk, "deadline": deadline},
-             contract=ChainContract.LICENSING)
+    enqueue(key=f"{function}:{offer.offer_id}", signer=platform_account().address, function=function,
+            args=[None], work=work, meta={"offer": offer.pk, "deadline": deadline},
+            contract=ChainContract.LICENSING)
     offer.status = OfferStatus.PUBLISHING if kind == ApprovalKind.PUBLISH else OfferStatus.CLOSING
     offer.save(update_fields=["status"])
     return offer
@@ -275,9 +274,9 @@ def licence_buy(*, offer_id: str, user: User) -> Purchase:
     after = ""
     if offer.currency == Currency.STABLECOIN:
         after = f"allow:{key}"
-        _enqueue(key=after, signer=payer, function="approve", args=[contract.address, price],
-                 signer_user=user, meta={"purchase": purchase.pk}, contract=ChainContract.STABLECOIN)
-    purchase.tx = _enqueue(
+        enqueue(key=after, signer=payer, function="approve", args=[contract.address, price],
+                signer_user=user, meta={"purchase": purchase.pk}, contract=ChainContract.STABLECOIN)
+    purchase.tx = enqueue(
         key=f"buy:{key}", signer=payer, function="buy", args=[int(offer.offer_id, 16), licensee, None],
         signer_user=user, meta={"offer": offer.pk, "purchase": purchase.pk, "after": after},
         contract=ChainContract.LICENSING, value=price if offer.currency == Currency.NATIVE else 0)
@@ -307,51 +306,6 @@ def earnings_withdraw(*, user: User, currency: str) -> ChainTx:
     key = f"withdraw:{uuid.uuid4().hex}"
     chain_allowance_use(user=user, key=key, kind=ChainRequest.WITHDRAWAL)
     wallet = linked_wallet(user.pk)
-    return _enqueue(key=key, signer=payee, function="withdrawTo" if wallet else "withdraw",
-                    args=[token, wallet] if wallet else [token], signer_user=user,
-                    meta={"amount": str(owed), "currency": currency}, contract=ChainContract.LICENSING)
-
-
-def _source_sha256(work: Work) -> str:
-    """The sha256 of the render a work's asset was remixed from ("" if it is no remix)."""
-    asset = work.asset
-    if asset is None:
-        return ""
-    if asset.parent is not None:
-        return str(asset.parent.sha256)
-    return str(asset.job.parent_sha256) if asset.job_id else ""
-
-
-def remix_licence_record(*, work: Work) -> ChainTx | None:
-    """A remix just registered whose source is a work licensed here: when one of its owners holds
-    a licence of the source that allows remixes, record on chain that the remix was made under it,
-    so the remix's sales pay the source's owners their upstream share. Its owners confirmed the
-    registration, which names the source; the platform signs for its custodial owners (it needs
-    those holding a majority). Returns the queued call, or None when there is nothing to record."""
-    source_sha256 = _source_sha256(work)
-    source = Work.objects.filter(sha256=source_sha256).first() if source_sha256 else None
-    if source is None or work.licensed_from_id is not None:
-        return None
-    owners = list(work.owners.order_by("position", "id"))
-    addresses = {o.address.lower(): o for o in owners}
-    held = (Purchase.objects.filter(offer__work=source, offer__remix_allowed=True,
-                                    status=PurchaseStatus.CONFIRMED)
-            .select_related("offer").order_by("-offer__upstream_bps", "created_at"))
-    licence = next((p for p in held if p.licensee.lower() in addresses), None)
-    custodial = [o for o in owners if o.user_id and o.address.lower() == user_address(o.user_id).lower()]
-    if licence is None or sum(o.bps for o in custodial) * 2 <= TOTAL_SHARES:
-        return None
-    try:
-        contract_address = licensing_address()  # (no network: this runs as a registration confirms)
-    except ImproperlyConfigured:
-        return None
-    deadline = int(time.time()) + APPROVAL_DAYS * 86_400
-    message = terms_code.typed_data(contract_address, settings.CHAIN_ID, "RecordParent",
-                                    terms_code.parent_message(bytes.fromhex(work.sha256),
-                                                              int(licence.offer.offer_id, 16), deadline))
-    signatures = {o.address.lower(): "0x" + terms_code.sign(user_account(o.user_id or 0), message).hex()
-                  for o in custodial}
-    return _enqueue(key=f"recordParent:{work.sha256}", signer=platform_account().address,
-                    function="recordParent", args=[None], work=work, contract=ChainContract.LICENSING,
-                    meta={"offer": licence.offer_id, "holder": licence.licensee, "deadline": deadline,
-                          "signatures": signatures})
+    return enqueue(key=key, signer=payee, function="withdrawTo" if wallet else "withdraw",
+                   args=[token, wallet] if wallet else [token], signer_user=user,
+                   meta={"amount": str(owed), "currency": currency}, contract=ChainContract.LICENSING)

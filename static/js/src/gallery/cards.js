@@ -60,6 +60,13 @@ export function renderCard(card, { feed = "", item = null } = {}) {
   const registered = node.querySelector(".gcard__registered");
   registered.hidden = !card.registration;
   if (card.registration) registered.href = card.registration.certificate_url;
+  const price = node.querySelector(".gcard__price");
+  const from = card.registration && card.registration.licence_from;
+  price.hidden = !from;
+  if (from) {
+    price.textContent = label("licence-from", { price: from });
+    price.href = card.registration.offers_url;
+  }
   const remixes = node.querySelector(".gcard__remixes");
   remixes.textContent = remixText(card.counts.remixes);
   remixes.hidden = !card.counts.remixes;
