@@ -12,6 +12,7 @@ files_patterns = [
     path("registered/<str:sha256>/metadata.json", files.registered_metadata, name="registered-metadata"),
     path("works/<str:work_id>/file", files.work_file, name="work-file"),
     path("batches/<str:root>.json", files.batch, name="batch"),
+    path("licences/tokens/<str:token_id>.json", files.licence_token, name="licence-token"),
 ]
 
 pages_patterns = [

@@ -96,3 +96,23 @@ def test_only_owners_act_on_offers(trio):  # noqa: F811
     assert browser().post(f"/licences/offers/{offer.offer_id}/approve/").status_code == 302  # to log in
     offer.refresh_from_db()
     assert offer.approvals.count() == 1 and offer.status == OfferStatus.APPROVING
+
+
+def test_a_licence_tokens_metadata_is_public_once_its_offer_is(trio):  # noqa: F811
+    from rights.chain.client import licensing
+
+    work, (ada, ben, _chen) = trio
+    browser(ada).post(f"/works/{work.public_id}/offers/", OFFER_FORM)
+    offer = Offer.objects.get()
+    path = f"/licences/tokens/{offer.offer_id[2:]}.json"
+    assert browser().get(path).status_code == 404  # not published yet
+    browser(ben).post(f"/licences/offers/{offer.offer_id}/approve/")
+    settle()
+    uri = licensing().functions.uri(int(offer.offer_id, 16)).call()
+    assert uri.endswith("/licences/tokens/{id}.json")  # ERC-1155: the client puts in the id
+    token = browser().get(path).json()
+    assert token["name"] == f"Festival screening: {work.title}"
+    assert token["properties"]["terms_sha256"] == f"0x{offer.terms_sha256}"
+    assert token["properties"]["price"] == "0.25 ETH" and token["properties"]["edition_size"] == 10
+    for bad in ("XYZ", offer.offer_id[2:].upper(), "0" * 64, "../../etc/passwd"):
+        assert browser().get(f"/licences/tokens/{bad}.json").status_code == 404
