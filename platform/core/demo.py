@@ -12,6 +12,7 @@ from collab.services import scene_add
 from projects.models import Membership, Project
 from projects.roles import Role
 from projects.services import invitation_accept, invitation_create, project_create
+from rights.services import demo_accounts_fund
 
 DEMO_USERS = {"ada": Role.OWNER, "ben": Role.EDITOR, "chen": Role.VIEWER}
 DEMO_PROJECT = "Demo: The Lighthouse Keeper"
@@ -61,3 +62,10 @@ def demo_ensure(*, credentials_path: Path) -> tuple[dict[str, str], bool]:
     for prompt, seconds, camera in DEMO_SCENES:
         scene_add(project=project, user=users["ben"], prompt=prompt, duration=seconds, camera=camera)
     return creds, True
+
+
+def demo_fund() -> list[str]:
+    """On the embedded chain: ETH and the test stablecoin for the demo team, so that they can buy
+    licences in the browser; topped up at each start (and after the chain was reset)."""
+    people = User.objects.filter(username__in=DEMO_USERS)
+    return demo_accounts_fund(user_ids=list(people.values_list("pk", flat=True)))

@@ -1,6 +1,8 @@
 """The demo gallery `up` seeds once, so that a fresh install has something real to show: works
 published by three demo creators, in English and Chinese, with tags, a few likes from the demo
-team, and two of them registered on the chain (for verify and the certificate).
+team, and two of them registered on the chain (for verify and the certificate). One of those,
+"Harbour light", is co-owned by Tomas and Ben of the demo team, and its licences are for sale once
+its registration is confirmed (so a fresh install can buy one, and Ben can see his share).
 
 Nothing here blocks start-up. `up` calls `demo_gallery_resume`, which queues `demo_gallery_step`
 on the worker; each step submits the renders that are not submitted yet (as the creators, through
@@ -29,8 +31,9 @@ from projects.services import project_create
 from recommend.selectors import project_publications
 from recommend.services import like_set, publication_publish
 from rights.licences import LicenceKind
+from rights.models import WorkStatus
 from rights.selectors import project_works
-from rights.services import work_create, work_submit
+from rights.services import offer_propose, owners_set, work_confirm, work_create, work_submit
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +57,25 @@ class DemoWork:
     description: str = ""
     register: bool = False
     fans: int = 0  # how many of the demo team like it
+    co_owner: tuple[str, int] | None = None  # (a username, their share in basis points) when co-owned
+    offers: tuple[DemoOffer, ...] = ()  # licences for sale once registered
+
+
+@dataclass(frozen=True)
+class DemoOffer:
+    title: str
+    currency: str
+    price: str
+    commercial: bool = False
+    max_quantity: int = 0
 
 
 DEMO_WORKS = (
     DemoWork("tomas", "Harbour light", "A yellow star grows over the sea at night", ("sea", "night", "light"),
-             "en", "The lamp of the harbour, the way the boats see it.", register=True, fans=3),
+             "en", "The lamp of the harbour, the way the boats see it.", register=True, fans=3,
+             co_owner=("ben", 4_000), offers=(DemoOffer("Personal use", "native", "0.01"),
+                                              DemoOffer("Broadcast", "stablecoin", "25", commercial=True,
+                                                        max_quantity=10))),
     DemoWork("tomas", "Red tide", "A red ball rolls to the left over a blue sea", ("sea", "motion"), "en",
              fans=2),
     DemoWork("tomas", "Night crossing", "A cyan square moves to the right under a night sky",
@@ -106,7 +123,7 @@ def demo_gallery_resume() -> bool:
             if not Project.objects.filter(created_by=user, name=CREATORS[user.username]).exists():
                 project_create(user=user, name=CREATORS[user.username],
                                description="Works published to the demo gallery.")
-    elif all(_published(work, studios) for work in DEMO_WORKS):
+    elif all(_finished(work, studios) for work in DEMO_WORKS):
         return False
     enqueue_on_commit("core.tasks.demo_gallery_step", step=0)
     return True
@@ -117,15 +134,31 @@ def _published(work: DemoWork, studios: dict[str, tuple[User, Project]]) -> bool
     return project_publications(project=project).filter(title=work.title).exists()
 
 
+def _finished(work: DemoWork, studios: dict[str, tuple[User, Project]]) -> bool:
+    """Published, and its licences on offer once its registration is confirmed (a registration that
+    failed or waits for review is not waited for)."""
+    published = _published(work, studios)
+    if not published or not work.offers:
+        return published
+    creator, project = studios[work.creator]
+    registered = project_works(project=project, user=creator).filter(title=work.title).first()
+    if registered is None:
+        return True
+    if registered.status == WorkStatus.REGISTERED:
+        return registered.offers.exists()
+    return registered.status not in (WorkStatus.QUEUED, WorkStatus.SUBMITTED, WorkStatus.CONFIRMING)
+
+
 @transaction.atomic
 def demo_gallery_step() -> bool:
-    """One round: submit, publish, register, like. True when every demo work is published."""
+    """One round: submit, publish, register, like, offer. True when every demo work is published
+    (and its licences offered, where it has any)."""
     studios = _studios()
     if studios is None:
         return True
     done = True
     for work in DEMO_WORKS:
-        if _published(work, studios):
+        if _finished(work, studios):
             continue
         done = False
         try:
@@ -146,10 +179,37 @@ def _advance(work: DemoWork, creator: User, project: Project) -> None:
     if asset is None:
         return  # still rendering (or given up after MAX_TRIES)
     if work.register and not project_works(project=project, user=creator).filter(asset=asset).exists():
-        registered, _look_alikes = work_create(user=creator, title=work.title, licence=LicenceKind.CC_BY,
-                                               description=work.description, asset_id=asset.pk)
-        work_submit(work_id=registered.public_id, user=creator, acknowledge_similar=True)
+        _register(work, creator, asset.pk)
+    if _published(work, {work.creator: (creator, project)}):
+        _offer(work, creator, project)
+        return
     publication = publication_publish(project=project, user=creator, asset_id=asset.pk, title=work.title,
                                       description=work.description, tags=work.tags, language=work.language)
     for fan in User.objects.filter(username__in=FANS[:work.fans]):
         like_set(user=fan, publication_id=publication.public_id, liked=True)
+
+
+def _register(work: DemoWork, creator: User, asset_id: int) -> None:
+    """Ask for the work's registration; a co-owned one with its co-owner's confirmation."""
+    registered, _look_alikes = work_create(user=creator, title=work.title, licence=LicenceKind.CC_BY,
+                                           description=work.description, asset_id=asset_id)
+    partner = User.objects.filter(username=work.co_owner[0]).first() if work.co_owner else None
+    if work.co_owner and partner is not None:
+        share = work.co_owner[1]
+        owners_set(work_id=registered.public_id, user=creator, owners=[
+            {"user": creator.pk, "bps": 10_000 - share}, {"user": partner.pk, "bps": share}])
+    work_submit(work_id=registered.public_id, user=creator, acknowledge_similar=True)
+    if partner is not None:
+        work_confirm(work_id=registered.public_id, user=partner)
+
+
+def _offer(work: DemoWork, creator: User, project: Project) -> None:
+    """Once the registration is confirmed: its licences for sale (the creator's majority publishes them)."""
+    registered = project_works(project=project, user=creator).filter(title=work.title,
+                                                                     status=WorkStatus.REGISTERED).first()
+    if registered is None or registered.offers.exists():
+        return
+    for offer in work.offers:
+        offer_propose(work_id=registered.public_id, user=creator, title=offer.title,
+                      licence=LicenceKind.CC_BY, commercial=offer.commercial, currency=offer.currency,
+                      price=offer.price, max_quantity=offer.max_quantity)

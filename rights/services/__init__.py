@@ -19,6 +19,7 @@ from rights.services.onchain import metadata_uri as metadata_uri
 from rights.services.onchain import published_print_record as published_print_record
 from rights.services.onchain import registration_submit as registration_submit
 from rights.services.onchain import share_transfer as share_transfer
+from rights.services.sales import demo_accounts_fund as demo_accounts_fund
 from rights.services.sales import earnings_withdraw as earnings_withdraw
 from rights.services.sales import licence_buy as licence_buy
 from rights.services.sales import offer_approve as offer_approve

@@ -30,6 +30,7 @@ from accounts.selectors import linked_wallet
 from kernel.errors import Conflict, NotFound, ValidationFailed
 from rights.allowance import chain_allowance_use
 from rights.chain import licensing as terms_code
+from rights.chain.client import accounts_fund
 from rights.chain.queue import enqueue
 from rights.chain.reads import ChainUnavailable, licensing_connect, node_errors
 from rights.chain.sales import APPROVAL_S
@@ -309,3 +310,9 @@ def earnings_withdraw(*, user: User, currency: str) -> ChainTx:
     return enqueue(key=key, signer=payee, function="withdrawTo" if wallet else "withdraw",
                    args=[token, wallet] if wallet else [token], signer_user=user,
                    meta={"amount": str(owed), "currency": currency}, contract=ChainContract.LICENSING)
+
+
+def demo_accounts_fund(*, user_ids: list[int]) -> list[str]:
+    """On the embedded development chain only: ETH and test stablecoin for these people's custodial
+    addresses (what `up` gives the demo accounts, so they can buy licences). Returns those funded."""
+    return accounts_fund([user_address(user_id) for user_id in user_ids])

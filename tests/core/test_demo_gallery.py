@@ -1,6 +1,7 @@
 """The demo gallery `up` seeds on a fresh install: rendered by Storyloom Tiny through the ordinary
-services, published by three creators in two languages, liked by the demo team, two works sent
-for registration; once, and resumable."""
+services, published by three creators in two languages, liked by the demo team, two works
+registered (one co-owned with a member of the demo team, its licences then for sale); once, and
+resumable."""
 
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from generation.execution import job_execute
 from generation.models import Job, JobStatus
 from projects.models import Project
 from recommend.models import Publication
-from rights.models import Work
+from rights.models import OfferStatus, Work, WorkStatus
+from tests.rights.helpers import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)  # renders beat a heartbeat from their own thread
 
@@ -25,10 +27,11 @@ def _run_until_done(rounds: int = 12) -> int:
             return step
         for job in Job.objects.filter(status=JobStatus.QUEUED):
             assert job_execute(job.pk) == JobStatus.SUCCEEDED
+        settle()  # (the chain worker: registrations, then offers)
     raise AssertionError("the demo gallery did not finish")
 
 
-def test_a_fresh_install_gets_a_gallery_once(settings: Any, tmp_path: Path,
+def test_a_fresh_install_gets_a_gallery_once(settings: Any, tmp_path: Path, platform_chain: Any,
                                              django_capture_on_commit_callbacks: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     demo_ensure(credentials_path=tmp_path / "demo-credentials.json")
@@ -48,7 +51,12 @@ def test_a_fresh_install_gets_a_gallery_once(settings: Any, tmp_path: Path,
     registered = Work.objects.filter(asset__in=[p.asset for p in published])
     assert sorted(registered.values_list("title", flat=True)) == sorted(w.title for w in DEMO_WORKS
                                                                          if w.register)
-    assert all(work.status != "draft" for work in registered)
+    assert all(work.status == WorkStatus.REGISTERED for work in registered)
+    lighthouse = registered.get(title="Harbour light")
+    assert sorted((o.user.username, o.bps) for o in lighthouse.owners.all()) == [
+        ("ben", 4_000), ("tomas", 6_000)]
+    assert sorted(lighthouse.offers.values_list("title", "status")) == [
+        ("Broadcast", OfferStatus.ACTIVE), ("Personal use", OfferStatus.ACTIVE)]
 
     # Once: the next start finds it done, and a stray step changes nothing.
     with django_capture_on_commit_callbacks() as queued:

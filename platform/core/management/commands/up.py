@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from core.demo import demo_ensure
+from core.demo import demo_ensure, demo_fund
 from core.demo_gallery import demo_gallery_resume
 from core.supervisor import Child, Supervisor
 from core.valkey import valkey_command, valkey_wait
@@ -186,6 +186,8 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             creds, created = demo_ensure(credentials_path=VAR_DIR / "demo-credentials.json")
             call_command("chain_setup")
+            if creds:
+                demo_fund()  # the demo team can buy licences
             if creds and demo_gallery_resume():  # rendered by the worker once it is up
                 self.stdout.write("Seeding the demo gallery in the background…")
             celery = [python, "-m", "celery", "-A", "core"]
