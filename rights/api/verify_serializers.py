@@ -3,10 +3,23 @@ its schema."""
 
 from rest_framework import serializers
 
+HOLDER_HELP = ("An address (0x and 40 hex digits; mixed case must be its EIP-55 checksum): the answer's "
+               "`holder` says whether it holds a licence of the work found (of `licence` when given), read "
+               "live from the licensing contract.")
+LICENCE_HELP = ("A licence token's id, which is its offer's id: 0x and up to 64 hex digits, or the number in "
+                "decimal. Alone (no query, no file), it verifies the work that licence is of (read live with "
+                "licenceTerms); with `holder`, only that licence is checked.")
+
 
 class VerifyQueryInput(serializers.Serializer):
-    query = serializers.CharField(max_length=200, help_text="A SHA-256 (64 hex digits), an ISCC code "
-                                  "(ISCC:…) or a transaction hash (0x and 64 hex digits).")
+    query = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                  help_text="A SHA-256 (64 hex digits), an ISCC code (ISCC:…) or a "
+                                  "transaction hash (0x and 64 hex digits). Needed unless `licence` is "
+                                  "given.")
+    holder = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                   help_text=HOLDER_HELP)
+    licence = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                    help_text=LICENCE_HELP)
 
 
 class VerifyInput(serializers.Serializer):
@@ -14,10 +27,15 @@ class VerifyInput(serializers.Serializer):
                                   help_text="A SHA-256, an ISCC code or a transaction hash; or, instead:")
     file = serializers.FileField(required=False, help_text="A PNG, JPEG or WebP image or an MP4 or WebM "
                                  "video (the same size limit as for registering).")
+    holder = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                   help_text=HOLDER_HELP)
+    licence = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                    help_text=LICENCE_HELP)
 
 
 class VerifyQuerySerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="file, sha256, iscc or tx.")
+    kind = serializers.CharField(help_text="file, sha256, iscc, tx, or licence (a licence token's id "
+                                 "alone: sha256 is then the content hash the licence is of).")
     value = serializers.CharField()
     sha256 = serializers.CharField()
     iscc = serializers.CharField()
@@ -117,9 +135,65 @@ class VerifyBatchProofSerializer(serializers.Serializer):
     included = serializers.BooleanField(allow_null=True)
 
 
+class VerifyOfferSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The offer's id, which is its licence token's id (0x-hex).")
+    token_id = serializers.CharField(help_text="The licence token's id in decimal (as wallets show it).")
+    title = serializers.CharField()
+    licence = serializers.CharField(help_text="The licence kind.")
+    licence_name = serializers.CharField()
+    commercial = serializers.BooleanField()
+    remix_allowed = serializers.BooleanField()
+    price = serializers.CharField(help_text="For people: \"0.3 ETH\", \"12.50 tUSD\".")
+    price_units = serializers.CharField(help_text="In the currency's smallest unit (wei, or the "
+                                        "stablecoin's).")
+    currency = serializers.CharField(help_text="native or stablecoin.")
+    sold = serializers.IntegerField()
+    max_quantity = serializers.IntegerField(help_text="The edition size; 0: unlimited.")
+    status = serializers.CharField(help_text="active, sold_out, closing or closed (licences sold stay "
+                                   "valid).")
+    status_label = serializers.CharField()
+    url = serializers.CharField(help_text="The offer's page (buy it there).")
+    terms_sha256 = serializers.CharField()
+
+
+class VerifyHoldingSerializer(serializers.Serializer):
+    offer_id = serializers.CharField()
+    token_id = serializers.CharField()
+    title = serializers.CharField(help_text="The offer's title (empty when Storyloom has no offer of it).")
+    tokens = serializers.IntegerField(help_text="balanceOf(holder, token id), read live.")
+
+
+class VerifyHolderSerializer(serializers.Serializer):
+    holder = serializers.CharField(help_text="The address asked about, in EIP-55.")
+    licence = serializers.CharField(help_text="The licence asked about (empty: any of the work's).")
+    state = serializers.CharField(help_text="licensed, not_licensed, no_such_licence, other_work (the "
+                                  "licence is of another work) or unknown (the chain could not be read).")
+    message = serializers.CharField(help_text="The answer in plain words.")
+    live = serializers.BooleanField()
+    error = serializers.CharField(help_text="Why it could not be checked, when it could not.")
+    holdings = VerifyHoldingSerializer(many=True, help_text="The licences it holds.")
+    checked = serializers.ListField(child=serializers.CharField(), help_text="The licence token ids read.")
+
+
+class VerifyLicenceTokenSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="0x and 64 hex digits.")
+    token_id = serializers.CharField(help_text="In decimal.")
+    live = serializers.BooleanField(help_text="The licensing contract was read live.")
+    exists = serializers.BooleanField(allow_null=True, help_text="licenceTerms names a work (null: not read, "
+                                      "and Storyloom knows no such licence).")
+    content_hash = serializers.CharField(help_text="The SHA-256 of the work it licenses (the chain's; "
+                                         "Storyloom's when not read live).")
+    terms_hash = serializers.CharField(help_text="0x-hex, from licenceTerms.")
+    terms_match = serializers.BooleanField(allow_null=True, help_text="The chain's terms hash is the "
+                                           "offer's terms_sha256 (false: a mismatch; null: not both known).")
+    offer = VerifyOfferSerializer(allow_null=True, help_text="Storyloom's published offer of this id.")
+    message = serializers.CharField()
+
+
 class VerifyMatchSerializer(serializers.Serializer):
     relation = serializers.CharField(help_text="exact or near.")
-    matched_by = serializers.CharField(help_text="sha256, iscc, transaction, or similar (near matches).")
+    matched_by = serializers.CharField(help_text="sha256, iscc, transaction, licence, or similar (near "
+                                       "matches).")
     sha256 = serializers.CharField()
     work = VerifyWorkSerializer(allow_null=True)
     verified_live = serializers.BooleanField()
@@ -132,6 +206,7 @@ class VerifyMatchSerializer(serializers.Serializer):
     batch = VerifyBatchProofSerializer(allow_null=True)
     content_bits = serializers.IntegerField(allow_null=True)
     phash_bits = serializers.IntegerField(allow_null=True)
+    offers = VerifyOfferSerializer(many=True, help_text="The work's published licence offers.")
 
 
 class VerificationSerializer(serializers.Serializer):
@@ -150,3 +225,6 @@ class VerificationSerializer(serializers.Serializer):
     lineage = VerifyLineageStepSerializer(many=True)
     notes = serializers.ListField(child=serializers.CharField())
     checked_at = serializers.DateTimeField()
+    licence_token = VerifyLicenceTokenSerializer(allow_null=True, help_text="The licence asked about.")
+    holder = VerifyHolderSerializer(allow_null=True, help_text="Whether the holder asked about holds a "
+                                    "licence (null: no holder asked about).")

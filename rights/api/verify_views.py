@@ -3,7 +3,7 @@ capped at VERIFY_MAX_BYTES before they are read)."""
 
 
 from django.http import HttpRequest
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -22,8 +22,11 @@ from rights.verify.lookup import verify
 _DESCRIPTION = ("The exact match and similar registered works, each with its on-chain record read live "
                 "(owners and shares, block time, transaction, contract, and whether the owners hash to "
                 "the contract's stateOf), licence, C2PA validity of our generated media and remix "
-                "lineage. `live` is false, with `chain_error`, when the node could not be read: what "
-                "follows is then what Storyloom's database records, not verified on chain.")
+                "lineage, and its published licence offers. `live` is false, with `chain_error`, when the "
+                "node could not be read: what follows is then what Storyloom's database records, not "
+                "verified on chain. With `holder`, `holder` in the answer says whether that address holds a "
+                "licence of the work (of `licence` when given), read live from the licensing contract, or "
+                "that it could not be checked; `licence` alone verifies the work that licence is of.")
 
 
 class VerifyThrottle(AddressRateThrottle):
@@ -45,13 +48,14 @@ class VerifyView(APIView):
     throttle_scope = "verify"
     parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
-    @extend_schema(parameters=[OpenApiParameter("query", str, required=True, description=(
-        "A SHA-256 (64 hex digits), an ISCC code (ISCC:…) or a transaction hash (0x and 64 hex digits)."))],
-        responses=VerificationSerializer, description="Verify an identifier. " + _DESCRIPTION)
+    @extend_schema(parameters=[VerifyQueryInput], responses=VerificationSerializer,
+                   description="Verify an identifier, or a licence token. " + _DESCRIPTION)
     def get(self, request: Request) -> Response:
         serializer = VerifyQueryInput(data=request.query_params)
         serializer.is_valid(raise_exception=True)
-        return Response(VerificationSerializer(verify(query=serializer.validated_data["query"])).data)
+        data = serializer.validated_data
+        return Response(VerificationSerializer(verify(query=data["query"], holder=data["holder"],
+                                                      licence=data["licence"])).data)
 
     @extend_schema(request={"multipart/form-data": VerifyInput, "application/json": VerifyInput},
                    responses=VerificationSerializer,
@@ -59,5 +63,5 @@ class VerifyView(APIView):
                                + _DESCRIPTION)
     def post(self, request: Request) -> Response:
         data = validated(VerifyInput, request)
-        return Response(VerificationSerializer(verify(query=data.get("query") or "",
-                                                      upload=data.get("file"))).data)
+        return Response(VerificationSerializer(verify(query=data.get("query") or "", upload=data.get("file"),
+                                                      holder=data["holder"], licence=data["licence"])).data)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -53,7 +53,16 @@ from rights.lookalikes import near_matches, work_content_unit
 from rights.merkle import merkle_verify
 from rights.metadata import licence_text
 from rights.models import IN_FLIGHT, BatchEntry, ChainTx, Work, WorkStatus
-from rights.verify.query import Query, file_query, parse_query
+from rights.verify.licensing import (
+    HolderCheck,
+    LicenceToken,
+    LicensingReader,
+    OfferRef,
+    holder_check,
+    licence_lookup,
+    published_offers,
+)
+from rights.verify.query import Query, file_query, parse_holder, parse_licence, parse_query
 
 if TYPE_CHECKING:
     from generation.models import Asset
@@ -168,6 +177,7 @@ class Match:
     batch: BatchProof | None
     content_bits: int | None = None  # near matches: Content-Code bits apart (of 64)
     phash_bits: int | None = None
+    offers: list[OfferRef] = field(default_factory=list)  # the work's published licence offers
 
 
 @dataclass
@@ -186,6 +196,8 @@ class Verification:
     lineage: list[LineageStep]  # of the uploaded file, when it is one of our generated assets
     notes: list[str]  # how the query was understood, when that needs saying
     checked_at: datetime
+    licence_token: LicenceToken | None = None  # the licence asked about (`licence`)
+    holder: HolderCheck | None = None  # whether the address asked about (`holder`) holds a licence
 
     @property
     def matches(self) -> list[Match]:
@@ -393,19 +405,55 @@ def _verdict(exact: Match | None, live: bool) -> tuple[str, str]:
     return Verdict.NOT_REGISTERED, _("Not registered: no registration has this content.")
 
 
-def verify(*, query: str = "", upload: IO[bytes] | None = None) -> Verification:
+def _parsed(*, query: str, upload: IO[bytes] | None, holder: str,
+            licence: str) -> tuple[Query | None, bytes, str, str]:
+    """The query (None: the licence alone is asked about), the file's bytes, the holder and the
+    licence, each checked; one ValidationFailed naming every field that is wrong."""
+    errors: list[ValidationFailed] = []
+
+    def checked(parse: Any, *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except ValidationFailed as error:
+            errors.append(error)
+            return None
+
+    holder_address = checked(parse_holder, holder) or ""
+    licence_id = checked(parse_licence, licence) or ""
+    parsed, data = None, b""
+    if upload is not None:
+        parsed, data = checked(file_query, upload) or (None, b"")
+    elif query.strip() or not (licence_id or licence.strip()):
+        parsed = checked(parse_query, query)
+    if errors:
+        fields: dict[str, list[str]] = {}
+        for error in errors:
+            fields.update(error.fields)
+        raise ValidationFailed(errors[0].message, fields=fields, code=errors[0].code)
+    return parsed, data, holder_address, licence_id
+
+
+def verify(*, query: str = "", upload: IO[bytes] | None = None, holder: str = "",
+           licence: str = "") -> Verification:
     """Check an uploaded file, or a pasted SHA-256, ISCC code or transaction hash, against the
-    chain (read live) and what Storyloom knows. Raises ValidationFailed for input that is none
-    of these (fields "query" or "file")."""
+    chain (read live) and what Storyloom knows. With `holder` (an address), also whether it holds
+    a licence of the work found: of the licence `licence` (a licence token's id) when given, else of
+    any of the work's offers (`rights.verify.licensing`). `licence` alone verifies the work that
+    licence is of. Raises ValidationFailed for input that is none of these (fields "query",
+    "file", "holder" or "licence")."""
     if upload is not None and query.strip():
         raise ValidationFailed(_("Verify one thing at a time: a file or an identifier."), fields={
             "query": [_("Leave this empty when you upload a file.")]}, code="invalid_query")
-    data = b""
-    if upload is not None:
-        parsed, data = file_query(upload)
-    else:
-        parsed = parse_query(query)
+    asked, data, holder_address, licence_id = _parsed(query=query, upload=upload, holder=holder,
+                                                      licence=licence)
     reader = ChainReader()
+    licensing = LicensingReader(error="" if reader.live else reader.error)
+    token = licence_lookup(licence_id, licensing) if licence_id else None
+    if asked is not None:
+        parsed = asked
+    else:  # the licence alone: the work it is of, as if its SHA-256 had been asked
+        assert token is not None
+        parsed = Query(kind="licence", value=token.id, sha256=token.content_hash)
 
     exact_work: Work | None = None
     matched_by = parsed.kind if parsed.kind != "file" else "sha256"
@@ -417,7 +465,7 @@ def verify(*, query: str = "", upload: IO[bytes] | None = None) -> Verification:
     elif parsed.kind == "iscc":
         exact_work = _public_work(iscc=parsed.iscc)
         sha256 = exact_work.sha256 if exact_work is not None else ""
-    else:
+    elif sha256:
         exact_work = _public_work(sha256=sha256)
 
     file_report = _provenance(data, parsed.mime, "upload") if data else None
@@ -447,13 +495,26 @@ def verify(*, query: str = "", upload: IO[bytes] | None = None) -> Verification:
                        reader=reader, content_bits=m.content_bits, phash_bits=m.phash_bits,
                        assets_by_hash=by_hash) for m in similar if m.work.pk in works]
 
+    matches = ([exact] if exact else []) + near
+    offers = published_offers([m.work.id for m in matches if m.work is not None])  # one query for all
+    for match in matches:
+        match.offers = offers.get(match.work.id, []) if match.work is not None else []
+    held = None
+    if holder_address:
+        held = holder_check(holder=holder_address, reader=licensing, sha256=sha256 or parsed.sha256,
+                            work_title=exact.work.title if exact is not None and exact.work else "",
+                            offers=exact.offers if exact is not None else [], registered=exact is not None,
+                            token=token)
+
     verdict, message = _verdict(exact, reader.live)
+    if token is not None and asked is None and not sha256:  # the licence alone, and no work found for it
+        message = token.message
     contract = reader.contract.address if reader.contract is not None else configured_address()
     return Verification(query=parsed, verdict=verdict, message=message,
                         registered=verdict in (Verdict.REGISTERED, Verdict.ANCHORED), live=reader.live,
                         chain_error=reader.error, chain_id=settings.CHAIN_ID, contract=contract,
                         exact=exact, near=near, provenance=file_report, lineage=file_lineage, notes=notes,
-                        checked_at=datetime.now(tz=UTC))
+                        checked_at=datetime.now(tz=UTC), licence_token=token, holder=held)
 
 
 def _from_transaction(tx_hash: str, reader: ChainReader) -> tuple[str, Work | None, str, str]:

@@ -8,6 +8,7 @@ from typing import IO
 import iscc_core
 from django.conf import settings
 from django.utils.translation import gettext as _
+from eth_utils import is_checksum_address, to_checksum_address
 
 from kernel.errors import ValidationFailed
 from rights.fingerprints import UnsupportedFile, fingerprint
@@ -99,3 +100,45 @@ def file_query(upload: IO[bytes]) -> tuple[Query, bytes]:
     return Query(kind="file", value=prints.sha256, sha256=prints.sha256, iscc=prints.iscc,
                  content_code=prints.content_code, phash=prints.phash, mime=prints.mime,
                  size=prints.size), data
+
+
+# --- who holds a licence, and which licence -------------------------------------------------------
+
+TOKEN_ID_MAX = 2**256 - 1
+
+
+def parse_holder(text: str) -> str:
+    """An address asked about (0x and 40 hexadecimal digits; mixed case must be its EIP-55
+    checksum), in EIP-55; "" when none. ValidationFailed on the field "holder" otherwise."""
+    value = "".join(text.split())
+    if not value:
+        return ""
+    allowed = _("An address is 0x and 40 hexadecimal digits (in one case, or with its EIP-55 checksum).")
+    digits = value[2:].lower() if value[:2].lower() == "0x" else ""
+    if not digits or not set(digits) <= _HEX or len(digits) != 40:
+        message = _("This is not an address.")
+        raise ValidationFailed(message, fields={"holder": [message, allowed]}, code="invalid_holder")
+    mixed = value[2:] not in (digits, digits.upper())
+    if mixed and not is_checksum_address(value):  # mixed case whose checksum is wrong: a typo
+        message = _("This address's mixed case is not its checksum: it may have a typo.")
+        raise ValidationFailed(message, fields={"holder": [message, allowed]}, code="invalid_holder")
+    return to_checksum_address(value)
+
+
+def parse_licence(text: str) -> str:
+    """A licence token's id (its offer's id), as 0x and 64 lower-case hexadecimal digits; "" when
+    none. Taken in hex (0x…, as Storyloom shows it) or in decimal (as wallets show token ids).
+    ValidationFailed on the field "licence" otherwise."""
+    value = "".join(text.split()).lower()
+    if not value:
+        return ""
+    allowed = _("A licence token's id: 0x and up to 64 hexadecimal digits, or its number in decimal.")
+    number: int | None = None
+    if value.startswith("0x") and 0 < len(value) - 2 <= 64 and set(value[2:]) <= _HEX:
+        number = int(value[2:], 16)
+    elif value.isascii() and value.isdigit() and len(value) <= 78:
+        number = int(value)
+    if number is None or number > TOKEN_ID_MAX:
+        message = _("This is not a licence token's id.")
+        raise ValidationFailed(message, fields={"licence": [message, allowed]}, code="invalid_licence")
+    return f"0x{number:064x}"

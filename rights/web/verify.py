@@ -14,18 +14,32 @@ from kernel.uploads import show_refusal, upload_limit, upload_refusal
 from rights.api.verify_views import verify_wait
 from rights.verify.lookup import Verification, verify
 
+HEX_INPUT = {"autocomplete": "off", "spellcheck": "false"}
+
+
+def holder_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Licence holder (optional)"), max_length=100, required=False,
+        help_text=_("An address (0x and 40 hexadecimal digits): whether it holds a licence of the work."),
+        widget=forms.TextInput(attrs={**HEX_INPUT, "placeholder": "0x…"}))
+
 
 class VerifyQueryForm(forms.Form):
     query = forms.CharField(
-        label=_("SHA-256, ISCC code or transaction hash"), max_length=200,
+        label=_("SHA-256, ISCC code or transaction hash"), max_length=200, required=False,
         help_text=_("64 hexadecimal digits, ISCC:…, or 0x and 64 hexadecimal digits."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
-                                      "placeholder": "ISCC:…"}))
+        widget=forms.TextInput(attrs={**HEX_INPUT, "placeholder": "ISCC:…"}))
+    holder = holder_field()
+    licence = forms.CharField(
+        label=_("Licence token (optional)"), max_length=100, required=False,
+        help_text=_("A licence's token id (0x…, or its number): alone, it verifies the work it licenses."),
+        widget=forms.TextInput(attrs={**HEX_INPUT, "placeholder": "0x…"}))
 
 
 class VerifyFileForm(forms.Form):
     file = forms.FileField(label=_("File"), widget=forms.ClearableFileInput(
         attrs={"accept": "image/png,image/jpeg,image/webp,video/mp4,video/webm"}))
+    holder = holder_field()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -50,7 +64,8 @@ def _show_error(form: forms.Form, error: ValidationFailed) -> None:
 @upload_limit("VERIFY_MAX_BYTES", page=True)
 def verify_page(request: HttpRequest) -> HttpResponse:
     refusal = upload_refusal(request)
-    query_form = VerifyQueryForm(request.GET if "query" in request.GET else None)
+    asked_by_link = any(name in request.GET for name in VerifyQueryForm.base_fields)
+    query_form = VerifyQueryForm(request.GET if asked_by_link else None)
     file_form = (VerifyFileForm(request.POST, request.FILES) if request.method == "POST" and refusal is None
                  else VerifyFileForm())
     result: Verification | None = None
@@ -70,7 +85,8 @@ def verify_page(request: HttpRequest) -> HttpResponse:
         if asked.is_valid():
             data = asked.cleaned_data
             try:
-                result = verify(upload=data["file"]) if asked is file_form else verify(query=data["query"])
+                result = (verify(upload=data["file"], holder=data["holder"]) if asked is file_form else
+                          verify(query=data["query"], holder=data["holder"], licence=data["licence"]))
             except ValidationFailed as error:
                 _show_error(asked, error)
         if result is None:

@@ -300,7 +300,9 @@ def _build_world() -> World:
         "/api/v1/auth/signup": [{"username": "newcomer", "email": "newcomer@example.com",
                                  "password": "loom-new-passphrase-4817"}],
     }, queries={
-        "/api/v1/verify": [{"query": mine.sha256}, {"query": mine.iscc}],
+        "/api/v1/verify": [{"query": mine.sha256}, {"query": mine.iscc},
+                           {"query": mine.sha256, "holder": "0x" + "33" * 20, "licence": ""},
+                           {"query": "", "licence": offer.offer_id, "holder": "0x" + "11" * 20}],
         "/api/v1/projects/{project_id}": [{"confirm_name": project.name}, {"confirm_name": empty.name}],
     })
 
