@@ -19,7 +19,7 @@ HEX_INPUT = {"autocomplete": "off", "spellcheck": "false"}
 
 def holder_field() -> forms.CharField:
     return forms.CharField(
-        label=_("Licence holder (optional)"), max_length=100, required=False,
+        label=_("Licence holder"), max_length=100, required=False,
         help_text=_("An address (0x and 40 hexadecimal digits): whether it holds a licence of the work."),
         widget=forms.TextInput(attrs={**HEX_INPUT, "placeholder": "0x…"}))
 
@@ -31,7 +31,7 @@ class VerifyQueryForm(forms.Form):
         widget=forms.TextInput(attrs={**HEX_INPUT, "placeholder": "ISCC:…"}))
     holder = holder_field()
     licence = forms.CharField(
-        label=_("Licence token (optional)"), max_length=100, required=False,
+        label=_("Licence token"), max_length=100, required=False,
         help_text=_("A licence's token id (0x…, or its number): alone, it verifies the work it licenses."),
         widget=forms.TextInput(attrs={**HEX_INPUT, "placeholder": "0x…"}))
 
