@@ -24,7 +24,7 @@ from rights.chain.client import licensing, registry, web3
 from rights.chain.effects import owners_replace
 from rights.chain.outbox import OFFLINE
 from rights.chain.reads import registration_record
-from rights.chain.sales import offer_id_hex, purchase_settle
+from rights.chain.sales import ZERO, offer_id_hex, payment_record, purchase_settle
 from rights.models import (
     ChainCursor,
     ChainEvent,
@@ -32,8 +32,6 @@ from rights.models import (
     LicenceStatus,
     Offer,
     OfferStatus,
-    Payment,
-    PaymentKind,
     Work,
 )
 
@@ -42,7 +40,6 @@ EVENTS = ("WorkRegistered", "MetadataURISet", "OwnersChanged", "ShareTransferred
           "LicenceRevoked", "BatchAnchored")
 SALES_EVENTS = ("OfferPublished", "OfferClosed", "ParentRecorded", "LicencePurchased", "Credited",
                 "Withdrawn", "FeeChanged")
-ZERO = "0x" + "00" * 32
 STEP = 5000  # blocks per eth_getLogs request
 
 
@@ -76,7 +73,6 @@ def _apply(event: ChainEvent) -> None:
 
 def _apply_sale(event: ChainEvent) -> None:
     args = event.args
-    where = {"tx_hash": event.tx_hash, "log_index": event.log_index, "block_number": event.block_number}
     if event.name == "OfferPublished":
         Offer.objects.filter(offer_id=offer_id_hex(args["offerId"]),
                              status__in=(OfferStatus.APPROVING, OfferStatus.PUBLISHING, OfferStatus.FAILED)
@@ -90,17 +86,9 @@ def _apply_sale(event: ChainEvent) -> None:
         purchase_settle(offer_id=offer_id_hex(args["offerId"]), serial=args["serial"], tx_hash=event.tx_hash,
                         log_index=event.log_index, block=event.block_number, licensee=args["licensee"],
                         payer=args["payer"])
-    elif event.name == "Credited":
-        content = args["contentHash"][2:] if args["contentHash"] != ZERO else ""
-        Payment.objects.get_or_create(**where, defaults={
-            "kind": PaymentKind.CREDIT, "payee": args["payee"], "token": args["token"],
-            "amount": args["amount"],
-            "content_hash": content, "offer_id": offer_id_hex(args["offerId"]),
-            "work": Work.objects.filter(sha256=content).first() if content else None})
-    elif event.name == "Withdrawn":
-        Payment.objects.get_or_create(**where, defaults={
-            "kind": PaymentKind.WITHDRAWAL, "payee": args["payee"], "token": args["token"],
-            "amount": args["amount"], "to": args["to"]})
+    elif event.name in ("Credited", "Withdrawn"):
+        payment_record(event.name, args, tx_hash=event.tx_hash, log_index=event.log_index,
+                       block_number=event.block_number)
 
 
 def _read(contract: Contract, names: tuple[str, ...], start: int, end: int) -> list[ChainEvent]:

@@ -29,6 +29,8 @@ from rights.models import (
     Offer,
     OfferStatus,
     Owner,
+    Payment,
+    PaymentKind,
     Purchase,
     PurchaseStatus,
     TxStatus,
@@ -37,6 +39,7 @@ from rights.models import (
 from rights.shares import TOTAL_SHARES
 
 APPROVAL_S = 7 * 86_400  # how long owners' signatures stay valid
+ZERO = "0x" + "00" * 32
 
 
 class CannotSend(Exception):
@@ -121,7 +124,14 @@ def confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract) -> None:
         Offer.objects.filter(pk=tx.meta["offer"]).update(status=OfferStatus.CLOSED)
     elif tx.function == "recordParent":
         Work.objects.filter(pk=tx.work_id or 0).update(licensed_from_id=tx.meta["offer"])
-    elif tx.function == "buy":
+    if tx.function in ("buy", "withdraw", "withdrawTo"):  # the earnings at once (the indexer agrees later)
+        tx_hash, block = receipt["transactionHash"].to_0x_hex(), receipt["blockNumber"]
+        for name in ("Credited", "Withdrawn"):
+            for event in getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD):
+                args = {key: "0x" + bytes(v).hex() if isinstance(v, bytes) else v
+                        for key, v in event["args"].items()}
+                payment_record(name, args, tx_hash=tx_hash, log_index=event["logIndex"], block_number=block)
+    if tx.function == "buy":
         for event in contract.events.LicencePurchased().process_receipt(receipt, errors=DISCARD):
             purchase_settle(offer_id=hex(event["args"]["offerId"]), serial=event["args"]["serial"],
                             tx_hash=receipt["transactionHash"].to_0x_hex(), log_index=event["logIndex"],
@@ -137,6 +147,24 @@ def failed(tx: ChainTx, error: str) -> None:
     elif tx.function == "buy" or (tx.function == "approve" and tx.meta.get("purchase")):
         Purchase.objects.filter(pk=tx.meta["purchase"], status=PurchaseStatus.PENDING).update(
             status=PurchaseStatus.FAILED, error=error)
+
+
+def payment_record(name: str, args: dict[str, Any], *, tx_hash: str, log_index: int,
+                   block_number: int) -> None:
+    """A Credited or Withdrawn event (its arguments as the indexer keeps them: bytes as 0x-hex) in
+    the earnings ledger, once."""
+    where = {"tx_hash": tx_hash, "log_index": log_index}
+    if name == "Credited":
+        content = args["contentHash"][2:] if args["contentHash"] != ZERO else ""
+        Payment.objects.get_or_create(**where, defaults={
+            "kind": PaymentKind.CREDIT, "payee": args["payee"], "token": args["token"],
+            "amount": args["amount"], "content_hash": content, "offer_id": offer_id_hex(args["offerId"]),
+            "block_number": block_number,
+            "work": Work.objects.filter(sha256=content).first() if content else None})
+    else:
+        Payment.objects.get_or_create(**where, defaults={
+            "kind": PaymentKind.WITHDRAWAL, "payee": args["payee"], "token": args["token"],
+            "amount": args["amount"], "to": args["to"], "block_number": block_number})
 
 
 def offer_id_hex(offer_id: int) -> str:

@@ -91,7 +91,9 @@ def test_a_sale_with_three_co_owners_credits_each_by_share_and_each_withdraws(tr
     assert licensing().functions.balanceOf(user_address(dana.pk), int(offer.offer_id, 16)).call() == 1
     assert before - web3().eth.get_balance(user_address(dana.pk)) >= 1003  # her price (and her gas)
 
+    assert Payment.objects.filter(kind=PaymentKind.CREDIT).count() == 4  # from the receipt, at once
     index_events()
+    assert Payment.objects.filter(kind=PaymentKind.CREDIT).count() == 4  # the indexer agrees: no copies
     credits = {p.payee: int(p.amount) for p in Payment.objects.filter(kind=PaymentKind.CREDIT)}
     fee = 1003 * 250 // 10_000  # 25
     assert credits == {platform_account().address: fee, user_address(ada.pk): 489 + 1,  # the remainder
