@@ -1,8 +1,9 @@
 """The demo gallery `up` seeds once, so that a fresh install has something real to show: works
 published by three demo creators, in English and Chinese, with tags, a few likes from the demo
 team, and two of them registered on the chain (for verify and the certificate). One of those,
-"Harbour light", is co-owned by Tomas and Ben of the demo team, and its licences are for sale once
-its registration is confirmed (so a fresh install can buy one, and Ben can see his share).
+"Harbour light", is co-owned by Tomas with Ben and Ada of the demo team, and its licences are for
+sale once its registration is confirmed (so a fresh install can buy one, and Ben and Ada can see
+and withdraw their shares).
 
 Nothing here blocks start-up. `up` calls `demo_gallery_resume`, which queues `demo_gallery_step`
 on the worker; each step submits the renders that are not submitted yet (as the creators, through
@@ -57,7 +58,7 @@ class DemoWork:
     description: str = ""
     register: bool = False
     fans: int = 0  # how many of the demo team like it
-    co_owner: tuple[str, int] | None = None  # (a username, their share in basis points) when co-owned
+    co_owners: tuple[tuple[str, int], ...] = ()  # (username, basis points) of those beside the creator
     offers: tuple[DemoOffer, ...] = ()  # licences for sale once registered
 
 
@@ -73,7 +74,7 @@ class DemoOffer:
 DEMO_WORKS = (
     DemoWork("tomas", "Harbour light", "A yellow star grows over the sea at night", ("sea", "night", "light"),
              "en", "The lamp of the harbour, the way the boats see it.", register=True, fans=3,
-             co_owner=("ben", 4_000), offers=(DemoOffer("Personal use", "native", "0.01"),
+             co_owners=(("ben", 3_000), ("ada", 2_000)), offers=(DemoOffer("Personal use", "native", "0.01"),
                                               DemoOffer("Broadcast", "stablecoin", "25", commercial=True,
                                                         max_quantity=10))),
     DemoWork("tomas", "Red tide", "A red ball rolls to the left over a blue sea", ("sea", "motion"), "en",
@@ -190,16 +191,16 @@ def _advance(work: DemoWork, creator: User, project: Project) -> None:
 
 
 def _register(work: DemoWork, creator: User, asset_id: int) -> None:
-    """Ask for the work's registration; a co-owned one with its co-owner's confirmation."""
+    """Ask for the work's registration; a co-owned one with its co-owners' confirmations."""
     registered, _look_alikes = work_create(user=creator, title=work.title, licence=LicenceKind.CC_BY,
                                            description=work.description, asset_id=asset_id)
-    partner = User.objects.filter(username=work.co_owner[0]).first() if work.co_owner else None
-    if work.co_owner and partner is not None:
-        share = work.co_owner[1]
+    partners = [(User.objects.get(username=name), bps) for name, bps in work.co_owners]
+    if partners:
         owners_set(work_id=registered.public_id, user=creator, owners=[
-            {"user": creator.pk, "bps": 10_000 - share}, {"user": partner.pk, "bps": share}])
+            {"user": creator.pk, "bps": 10_000 - sum(bps for _user, bps in partners)},
+            *({"user": partner.pk, "bps": bps} for partner, bps in partners)])
     work_submit(work_id=registered.public_id, user=creator, acknowledge_similar=True)
-    if partner is not None:
+    for partner, _bps in partners:
         work_confirm(work_id=registered.public_id, user=partner)
 
 

@@ -1,6 +1,6 @@
 """The demo gallery `up` seeds on a fresh install: rendered by Storyloom Tiny through the ordinary
 services, published by three creators in two languages, liked by the demo team, two works
-registered (one co-owned with a member of the demo team, its licences then for sale); once, and
+registered (one co-owned with two of the demo team, its licences then for sale); once, and
 resumable."""
 
 from pathlib import Path
@@ -54,7 +54,7 @@ def test_a_fresh_install_gets_a_gallery_once(settings: Any, tmp_path: Path, plat
     assert all(work.status == WorkStatus.REGISTERED for work in registered)
     lighthouse = registered.get(title="Harbour light")
     assert sorted((o.user.username, o.bps) for o in lighthouse.owners.all()) == [
-        ("ben", 4_000), ("tomas", 6_000)]
+        ("ada", 2_000), ("ben", 3_000), ("tomas", 5_000)]
     assert sorted(lighthouse.offers.values_list("title", "status")) == [
         ("Broadcast", OfferStatus.ACTIVE), ("Personal use", OfferStatus.ACTIVE)]
 

@@ -341,3 +341,33 @@ def test_a_remix_made_under_a_licence_pays_its_source_upstream_two_levels(platfo
     to_ben = after_fee * 5_000 // 10_000
     to_ada = to_ben * 2_000 // 10_000
     assert gained == {chen.pk: after_fee - to_ben, ben.pk: to_ben - to_ada, ada.pk: to_ada}
+
+
+def test_a_linked_wallet_holds_the_licence_bought_and_receives_the_withdrawal(trio):
+    """With a wallet linked (EIP-4361), a buyer's licence goes there, not to the custodial address,
+    and a co-owner's withdrawal is paid there."""
+    from tests.accounts.wallets import wallet_key, wallet_linked
+
+    work, (ada, ben, _chen) = trio
+    offer = propose(work, ada, price="0.001")
+    offer_approve(offer_id=offer.offer_id, user=ben)
+    settle()
+    gus = buyer()
+    gus_wallet = wallet_key(0x6A5).address
+    wallet_linked(gus, wallet_key(0x6A5))
+    purchase = licence_buy(offer_id=offer.offer_id, user=gus)
+    settle()
+    purchase.refresh_from_db()
+    assert purchase.licensee == gus_wallet and purchase.payer == user_address(gus.pk)
+    token = int(offer.offer_id, 16)
+    assert licensing().functions.balanceOf(gus_wallet, token).call() == 1
+    assert licensing().functions.balanceOf(user_address(gus.pk), token).call() == 0
+
+    ada_wallet = wallet_key(0xADA).address
+    wallet_linked(ada, wallet_key(0xADA))
+    owed = licensing().functions.owed(NATIVE, user_address(ada.pk)).call()
+    tx = earnings_withdraw(user=ada, currency="native")
+    assert tx.function == "withdrawTo"
+    settle()
+    assert web3().eth.get_balance(ada_wallet) == owed > 0
+    assert licensing().functions.owed(NATIVE, user_address(ada.pk)).call() == 0
