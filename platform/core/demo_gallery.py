@@ -69,6 +69,7 @@ class DemoOffer:
     price: str
     commercial: bool = False
     max_quantity: int = 0
+    upstream_bps: int = 0  # > 0: remixes allowed, and this share of their sales paid back
 
 
 DEMO_WORKS = (
@@ -76,7 +77,8 @@ DEMO_WORKS = (
              "en", "The lamp of the harbour, the way the boats see it.", register=True, fans=3,
              co_owners=(("ben", 3_000), ("ada", 2_000)), offers=(DemoOffer("Personal use", "native", "0.01"),
                                               DemoOffer("Broadcast", "stablecoin", "25", commercial=True,
-                                                        max_quantity=10))),
+                                                        max_quantity=10),
+                                              DemoOffer("Remix", "native", "0.02", upstream_bps=2_000))),
     DemoWork("tomas", "Red tide", "A red ball rolls to the left over a blue sea", ("sea", "motion"), "en",
              fans=2),
     DemoWork("tomas", "Night crossing", "A cyan square moves to the right under a night sky",
@@ -213,4 +215,5 @@ def _offer(work: DemoWork, creator: User, project: Project) -> None:
     for offer in work.offers:
         offer_propose(work_id=registered.public_id, user=creator, title=offer.title,
                       licence=LicenceKind.CC_BY, commercial=offer.commercial, currency=offer.currency,
-                      price=offer.price, max_quantity=offer.max_quantity)
+                      price=offer.price, max_quantity=offer.max_quantity,
+                      remix_allowed=offer.upstream_bps > 0, upstream_bps=offer.upstream_bps)

@@ -55,8 +55,9 @@ def test_a_fresh_install_gets_a_gallery_once(settings: Any, tmp_path: Path, plat
     lighthouse = registered.get(title="Harbour light")
     assert sorted((o.user.username, o.bps) for o in lighthouse.owners.all()) == [
         ("ada", 2_000), ("ben", 3_000), ("tomas", 5_000)]
-    assert sorted(lighthouse.offers.values_list("title", "status")) == [
-        ("Broadcast", OfferStatus.ACTIVE), ("Personal use", OfferStatus.ACTIVE)]
+    assert sorted(lighthouse.offers.values_list("title", "status", "upstream_bps")) == [
+        ("Broadcast", OfferStatus.ACTIVE, 0), ("Personal use", OfferStatus.ACTIVE, 0),
+        ("Remix", OfferStatus.ACTIVE, 2_000)]
 
     # Once: the next start finds it done, and a stray step changes nothing.
     with django_capture_on_commit_callbacks() as queued:
