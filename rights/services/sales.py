@@ -17,6 +17,8 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -75,12 +77,27 @@ def _units(price: str, currency: str) -> int:
     return int(units)
 
 
+def _unavailable(error: ChainUnavailable) -> Conflict:
+    return Conflict(_("The chain cannot be reached now; nothing was changed. Try again shortly. (%(why)s)")
+                    % {"why": error}, code="chain_unavailable")
+
+
 def _chain() -> tuple[Contract, Contract]:
     try:
         return licensing_connect()
     except ChainUnavailable as error:
-        raise Conflict(_("The chain cannot be reached now; nothing was changed. Try again shortly. (%(why)s)")
-                       % {"why": error}, code="chain_unavailable") from None
+        raise _unavailable(error) from None
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """Reads of the chain a request waits on: a node that fails half-way refuses the request (409,
+    nothing written), as one found down before does."""
+    try:
+        with node_errors():
+            yield
+    except ChainUnavailable as error:
+        raise _unavailable(error) from None
 
 
 def _token(currency: str, coin: Contract) -> str:
@@ -137,7 +154,7 @@ def offer_propose(*, work_id: str, user: User, title: str, licence: str, custom_
         raise ValidationFailed(_("The offer needs changing."), fields=fields)
     units = _units(price, currency)
     contract, coin = _chain()
-    with node_errors():
+    with _reading():
         fee_bps = int(contract.functions.feeBps().call())
     text = terms_text(title=title, licence=licence, custom=custom_terms, commercial=commercial,
                       remix_allowed=remix_allowed, upstream_bps=upstream_bps, territory=territory,
@@ -259,7 +276,7 @@ def licence_buy(*, offer_id: str, user: User) -> Purchase:
     payer = user_address(user.pk)
     contract, coin = _chain()
     price = int(offer.price)
-    with node_errors():
+    with _reading():
         w3 = contract.w3
         balance = (w3.eth.get_balance(Web3.to_checksum_address(payer)) if offer.currency == Currency.NATIVE
                    else coin.functions.balanceOf(Web3.to_checksum_address(payer)).call())
@@ -299,7 +316,7 @@ def earnings_withdraw(*, user: User, currency: str) -> ChainTx:
                                        status__in=(TxStatus.PENDING, TxStatus.SUBMITTED)).first()
     if in_flight is not None:
         return in_flight
-    with node_errors():
+    with _reading():
         owed = int(contract.functions.owed(token, Web3.to_checksum_address(payee)).call())
     if not owed:
         raise Conflict(_("Nothing to withdraw in %(currency)s.") % {"currency": Currency(currency).label},

@@ -320,6 +320,10 @@ def test_a_remix_made_under_a_licence_pays_its_source_upstream_two_levels(platfo
     settle()  # the remix's source is recorded once its registration is confirmed
     middle.refresh_from_db()
     assert middle.licensed_from_id == first.pk
+    from django.test import Client
+
+    certificate = Client().get(f"/works/{middle.public_id}/").content.decode()
+    assert "A remix made under the licence" in certificate and "2000 basis points" in certificate
     second = propose(middle, ben, price="0.01", remix_allowed=True, upstream_bps=5_000)
     settle()
     licence_buy(offer_id=second.offer_id, user=chen)

@@ -82,3 +82,39 @@ def test_strangers_cannot_propose_approve_close_or_see_a_draft(trio):  # noqa: F
     from rest_framework.test import APIClient
 
     assert APIClient().post(f"/api/v1/offers/{offer['id']}/purchases").status_code in (401, 403)
+
+
+def test_a_node_failing_half_way_through_a_request_refuses_it_and_keeps_nothing(settings, tmp_path, anvil):
+    """The node answers the connection's checks, then goes away while the offer reads the fee: a
+    409 in the API's shape (never a 500), no offer, no allowance spent."""
+    import hashlib
+    import time
+
+    from rights import keys
+    from rights.chain.client import chain_setup
+    from rights.models import ChainAllowanceUse, Owner, Work
+    from rights.services import registration_submit
+    from tests.rights.helpers import point_at_chain
+    from tests.rights.test_outbox import RpcProxy
+
+    proxy = RpcProxy(anvil.url)
+    proxy.start()
+    try:
+        point_at_chain(settings, tmp_path, proxy.url)
+        chain_setup()
+        ada: User = UserFactory()
+        digest = hashlib.sha256(f"quay {time.monotonic_ns()}".encode()).hexdigest()
+        work = Work.objects.create(title="Quay", created_by=ada, mime="image/png", size=10, sha256=digest,
+                                   iscc="ISCC:KEC0001TESTCODE", terms_sha256="0" * 64)
+        Owner.objects.create(work=work, user=ada, address=user_address(ada.pk), bps=10_000)
+        registration_submit(work=work)
+        settle()
+        used = ChainAllowanceUse.objects.count()
+        proxy.cut_after = proxy.requests + 1  # the chain id answers; the fee's read does not
+        response = client_for(ada).post(f"/api/v1/works/{work.public_id}/offers", OFFER, format="json")
+        assert response.status_code == 409, response.content
+        assert response.json()["error"]["code"] == "chain_unavailable"
+        assert not Offer.objects.exists() and ChainAllowanceUse.objects.count() == used
+    finally:
+        proxy.stop()
+        keys._platform_key.cache_clear()
