@@ -27,6 +27,7 @@ from rights.models import (
     ChainContract,
     ChainTx,
     Offer,
+    OfferApproval,
     OfferStatus,
     Owner,
     Payment,
@@ -141,9 +142,10 @@ def confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract) -> None:
 def failed(tx: ChainTx, error: str) -> None:
     if tx.function == "publishOffer":
         Offer.objects.filter(pk=tx.meta["offer"]).update(status=OfferStatus.FAILED, error=error)
-    elif tx.function == "closeOffer":  # still on sale: the owners may ask again
+    elif tx.function == "closeOffer":  # still on sale: the owners may ask again, afresh
         Offer.objects.filter(pk=tx.meta["offer"], status=OfferStatus.CLOSING).update(
             status=OfferStatus.ACTIVE, error=error)
+        OfferApproval.objects.filter(offer_id=tx.meta["offer"], kind=ApprovalKind.CLOSE).delete()
     elif tx.function == "buy" or (tx.function == "approve" and tx.meta.get("purchase")):
         Purchase.objects.filter(pk=tx.meta["purchase"], status=PurchaseStatus.PENDING).update(
             status=PurchaseStatus.FAILED, error=error)

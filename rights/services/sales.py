@@ -205,8 +205,8 @@ def _approve(offer: Offer, work: Work, user: User, kind: str, contract_address: 
     if held * 2 <= TOTAL_SHARES:
         return offer
     function = "publishOffer" if kind == ApprovalKind.PUBLISH else "closeOffer"
-    enqueue(key=f"{function}:{offer.offer_id}", signer=platform_account().address, function=function,
-            args=[None], work=work, meta={"offer": offer.pk, "deadline": deadline},
+    enqueue(key=f"{function}:{offer.offer_id}:{deadline}", signer=platform_account().address,
+            function=function, args=[None], work=work, meta={"offer": offer.pk, "deadline": deadline},
             contract=ChainContract.LICENSING)
     offer.status = OfferStatus.PUBLISHING if kind == ApprovalKind.PUBLISH else OfferStatus.CLOSING
     offer.save(update_fields=["status"])

@@ -375,3 +375,31 @@ def test_a_linked_wallet_holds_the_licence_bought_and_receives_the_withdrawal(tr
     settle()
     assert web3().eth.get_balance(ada_wallet) == owed > 0
     assert licensing().functions.owed(NATIVE, user_address(ada.pk)).call() == 0
+
+
+def test_a_close_that_failed_can_be_asked_for_again(trio):
+    """The closing was refused on chain (here: the owners' shares moved before it was sent, so the
+    signers no longer hold a majority); the offer stays on sale and the owners ask again afresh."""
+    from rights.services import share_transfer
+
+    work, (ada, ben, chen) = trio
+    offer = propose(work, ada)
+    offer_approve(offer_id=offer.offer_id, user=ben)
+    settle()
+    from rights.chain.outbox import signer_run
+
+    accounts_fund([user_address(ada.pk)])  # (her key needs no gas payment from the platform's)
+    share_transfer(work_id=work.public_id, user=ada, bps=4_000, to_user_id=chen.pk)  # Ada: 10 %
+    offer_close(offer_id=offer.offer_id, user=ada)
+    offer_close(offer_id=offer.offer_id, user=ben)  # 80 % as the shares are when asked, 40 % when sent
+    for _ in range(20):  # the transfer is confirmed before the closing is sent
+        if not signer_run(user_address(ada.pk)):
+            break
+    settle()
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.ACTIVE and "more than half" in offer.error
+    assert not offer.approvals.filter(kind="close").exists()
+    offer_close(offer_id=offer.offer_id, user=chen)  # 60 % now
+    settle()
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.CLOSED
