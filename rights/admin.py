@@ -9,9 +9,13 @@ from rights.models import (
     ChainTx,
     Custody,
     Licence,
+    Offer,
+    OfferApproval,
     Owner,
+    Payment,
     ProvenanceAttempt,
     PublishedPrint,
+    Purchase,
     Work,
     WorkReview,
 )
@@ -103,3 +107,48 @@ class ChainAllowanceUseAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["key"]
     raw_id_fields = ["user"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What the chain decides (or will): read it here, change it only through the services."""
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+class OfferApprovalInline(admin.TabularInline):
+    model = OfferApproval
+    extra = 0
+    readonly_fields = ["kind", "address", "user", "deadline", "created_at"]
+    exclude = ["signature"]
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = ["title", "work", "status", "currency", "price", "sold", "max_quantity", "created_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["offer_id", "title", "work__title"]
+    inlines = [OfferApprovalInline]
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    list_display = ["offer", "licensee", "serial", "status", "tx_hash", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["licensee", "tx_hash", "offer__offer_id"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "payee", "token", "amount", "work", "block_number"]
+    list_filter = ["kind"]
+    search_fields = ["payee", "tx_hash"]
+
+
+admin.site.register(OfferApproval, ReadOnlyAdmin)

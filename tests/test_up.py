@@ -130,5 +130,7 @@ def test_up_boots_on_clean_var_reports_healthy_and_stops(tmp_path):
     # The chain kept its state (anvil saves it when stopped): the registry is deployed only once.
     assert re.search(r"Chain ready: registry 0x[0-9a-fA-F]{40}, .*\(funded and deployed now\)", first), first
     registry = re.findall(r"Chain ready: registry (0x[0-9a-fA-F]{40})", first)[0]
-    assert f"Chain ready: registry {registry}, signer" in second and "deployed now" not in second
+    licensing = re.findall(r"licensing (0x[0-9a-fA-F]{40}), stablecoin 0x[0-9a-fA-F]{40}, signer", first)[0]
+    assert f"Chain ready: registry {registry}, licensing {licensing}, " in second  # the same contracts
+    assert "deployed now" not in second
     assert json.loads((var / "demo-credentials.json").read_text()) == creds

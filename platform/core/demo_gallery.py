@@ -32,9 +32,9 @@ from projects.services import project_create
 from recommend.selectors import project_publications
 from recommend.services import like_set, publication_publish
 from rights.licences import LicenceKind
-from rights.models import WorkStatus
+from rights.models import OfferStatus, WorkStatus
 from rights.selectors import project_works
-from rights.services import offer_propose, owners_set, work_confirm, work_create, work_submit
+from rights.services import offer_approve, offer_propose, owners_set, work_confirm, work_create, work_submit
 
 log = logging.getLogger(__name__)
 
@@ -207,13 +207,19 @@ def _register(work: DemoWork, creator: User, asset_id: int) -> None:
 
 
 def _offer(work: DemoWork, creator: User, project: Project) -> None:
-    """Once the registration is confirmed: its licences for sale (the creator's majority publishes them)."""
+    """Once the registration is confirmed: its licences for sale, proposed by the creator and
+    approved by the co-owners until those who approved hold more than half of the shares."""
     registered = project_works(project=project, user=creator).filter(title=work.title,
                                                                      status=WorkStatus.REGISTERED).first()
     if registered is None or registered.offers.exists():
         return
+    partners = User.objects.filter(username__in=[name for name, _bps in work.co_owners])
     for offer in work.offers:
-        offer_propose(work_id=registered.public_id, user=creator, title=offer.title,
-                      licence=LicenceKind.CC_BY, commercial=offer.commercial, currency=offer.currency,
-                      price=offer.price, max_quantity=offer.max_quantity,
-                      remix_allowed=offer.upstream_bps > 0, upstream_bps=offer.upstream_bps)
+        proposed = offer_propose(
+            work_id=registered.public_id, user=creator, title=offer.title, licence=LicenceKind.CC_BY,
+            commercial=offer.commercial, currency=offer.currency, price=offer.price,
+            max_quantity=offer.max_quantity, remix_allowed=offer.upstream_bps > 0,
+            upstream_bps=offer.upstream_bps)
+        for partner in partners:  # the co-owners approve it, until more than half of the shares have
+            if proposed.status == OfferStatus.APPROVING:
+                proposed = offer_approve(offer_id=proposed.offer_id, user=partner)

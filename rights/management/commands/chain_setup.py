@@ -11,8 +11,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = chain_setup()
-        done = [what for what, key in (("funded", "funded"), ("deployed the registry", "deployed"),
-                                        ("deployed licensing", "licensing_deployed")) if report[key]]
+        done = [what for what, deployed in (("funded", report["funded"]),
+                                            ("deployed", report["deployed"] or report["licensing_deployed"]))
+                if deployed]
         self.stdout.write(f"Chain ready: registry {report['registry']}, licensing {report['licensing']}, "
                           f"stablecoin {report['stablecoin']}, signer {report['signer']}"
                           + (f" ({' and '.join(done)} now)" if done else ""))
