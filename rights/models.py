@@ -5,6 +5,7 @@ the chain is the source of truth for what happened (indexed back as ChainEvent r
 """
 
 import secrets
+import time
 
 from django.conf import settings
 from django.db import models
@@ -379,7 +380,6 @@ class OfferStatus(models.TextChoices):
     SOLD_OUT = "sold_out", _("Sold out")
     CLOSING = "closing", _("Closing")
     CLOSED = "closed", _("Closed")
-    EXPIRED = "expired", _("Expired")  # the owners did not approve before its deadline
     FAILED = "failed", _("Failed")
 
 
@@ -423,6 +423,12 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.offer_id[:10]}…)"
+
+    @property
+    def expired(self) -> bool:
+        """Still waiting for approvals past the deadline its signatures carry: it can no longer be
+        published (its owners propose it again)."""
+        return self.status == OfferStatus.APPROVING and self.deadline < time.time()
 
 
 class ApprovalKind(models.TextChoices):

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('sold', models.PositiveIntegerField(default=0)),
                 ('fee_bps', models.PositiveIntegerField()),
                 ('deadline', models.PositiveBigIntegerField()),
-                ('status', models.CharField(choices=[('approving', "Waiting for owners' approval"), ('publishing', 'Publishing'), ('active', 'On sale'), ('sold_out', 'Sold out'), ('closing', 'Closing'), ('closed', 'Closed'), ('expired', 'Expired'), ('failed', 'Failed')], default='approving', max_length=12)),
+                ('status', models.CharField(choices=[('approving', "Waiting for owners' approval"), ('publishing', 'Publishing'), ('active', 'On sale'), ('sold_out', 'Sold out'), ('closing', 'Closing'), ('closed', 'Closed'), ('failed', 'Failed')], default='approving', max_length=12)),
                 ('error', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('published_at', models.DateTimeField(blank=True, null=True)),

@@ -226,8 +226,7 @@ def offer_approve(*, offer_id: str, user: User) -> Offer:
     if offer.status != OfferStatus.APPROVING:
         raise Conflict(_("The offer is %(status)s.") % {"status": offer.get_status_display()},
                        code="offer_not_approving")
-    if offer.deadline < time.time():
-        Offer.objects.filter(pk=offer.pk).update(status=OfferStatus.EXPIRED)
+    if offer.expired:
         raise Conflict(_("The owners did not approve this offer in time; propose it again."),
                        code="offer_expired")
     contract, _coin = _chain()
@@ -274,6 +273,11 @@ def licence_buy(*, offer_id: str, user: User) -> Purchase:
             >= offer.max_quantity:
         raise Conflict(_("This edition is sold out."), code="sold_out")
     payer = user_address(user.pk)
+    if offer.currency == Currency.STABLECOIN and Purchase.objects.filter(
+            buyer=user, status=PurchaseStatus.PENDING, offer__currency=Currency.STABLECOIN).exists():
+        # (its allowance would replace the other's before that one is spent)
+        raise Conflict(_("Another of your purchases in the stablecoin is paying: buy this one once it is "
+                         "done."), code="purchase_in_flight")
     contract, coin = _chain()
     price = int(offer.price)
     with _reading():

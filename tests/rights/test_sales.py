@@ -403,3 +403,39 @@ def test_a_close_that_failed_can_be_asked_for_again(trio):
     settle()
     offer.refresh_from_db()
     assert offer.status == OfferStatus.CLOSED
+
+
+def test_an_offer_not_approved_before_its_deadline_cannot_be_published(trio):
+    work, (ada, ben, _chen) = trio
+    offer = propose(work, ada)
+    Offer.objects.filter(pk=offer.pk).update(deadline=int(time.time()) - 1)
+    with pytest.raises(Conflict, match="in time"):
+        offer_approve(offer_id=offer.offer_id, user=ben)
+    offer.refresh_from_db()
+    assert offer.expired and not ChainTx.objects.filter(function="publishOffer").exists()
+    from django.test import Client
+
+    client = Client()
+    client.force_login(ben)
+    page = client.get(f"/works/{work.public_id}/").content.decode()
+    assert "Not approved in time" in page and f'/licences/offers/{offer.offer_id}/approve/' not in page
+
+
+def test_one_stablecoin_purchase_at_a_time_per_buyer(trio):
+    """An ERC-20 allowance is set, not added to: a second purchase's would replace the first's
+    before it is spent. The second waits until the first is done."""
+    work, (ada, ben, _chen) = trio
+    first = propose(work, ada, currency="stablecoin", price="5")
+    second = propose(work, ada, currency="stablecoin", price="3", title="Second")
+    for offer in (first, second):
+        offer_approve(offer_id=offer.offer_id, user=ben)
+    settle()
+    hal = buyer()
+    licence_buy(offer_id=first.offer_id, user=hal)
+    with pytest.raises(Conflict, match="Another of your purchases"):
+        licence_buy(offer_id=second.offer_id, user=hal)
+    settle()
+    licence_buy(offer_id=second.offer_id, user=hal)
+    settle()
+    assert sorted(Purchase.objects.filter(buyer=hal).values_list("status", flat=True)) == [
+        PurchaseStatus.CONFIRMED, PurchaseStatus.CONFIRMED]
