@@ -204,8 +204,10 @@ def _approve(offer: Offer, work: Work, user: User, kind: str, contract_address: 
     held = sum(o.bps for o in work.owners.all() if o.address.lower() in approvers)
     if held * 2 <= TOTAL_SHARES:
         return offer
+    # One publication per offer; a closing each time a majority asks (one that failed is asked afresh).
     function = "publishOffer" if kind == ApprovalKind.PUBLISH else "closeOffer"
-    enqueue(key=f"{function}:{offer.offer_id}:{deadline}", signer=platform_account().address,
+    attempt = "" if kind == ApprovalKind.PUBLISH else f":{uuid.uuid4().hex}"
+    enqueue(key=f"{function}:{offer.offer_id}{attempt}", signer=platform_account().address,
             function=function, args=[None], work=work, meta={"offer": offer.pk, "deadline": deadline},
             contract=ChainContract.LICENSING)
     offer.status = OfferStatus.PUBLISHING if kind == ApprovalKind.PUBLISH else OfferStatus.CLOSING
