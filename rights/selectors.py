@@ -172,14 +172,6 @@ def work_offers(*, work: Work, user: AnyUser) -> list[Offer]:
     return list(offers if _owns(work, user) else offers.filter(status__in=PUBLIC_OFFER))
 
 
-def offers_on_sale(*, work_ids: list[int]) -> dict[int, list[Offer]]:
-    """The offers on sale of each of these works, cheapest first (one query for all)."""
-    found: dict[int, list[Offer]] = defaultdict(list)
-    for offer in Offer.objects.filter(work_id__in=work_ids, status=OfferStatus.ACTIVE).order_by("price"):
-        found[offer.work_id].append(offer)
-    return dict(found)
-
-
 def licence_prices(*, work_ids: list[int]) -> dict[int, str]:
     """For each of these works with licences on sale, the lowest price (in ETH if it sells in ETH),
     as the gallery's cards show it ("0.01 ETH"); one query for all."""
