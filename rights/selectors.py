@@ -156,7 +156,6 @@ def outbox_state() -> tuple[dict[str, int], float]:
 
 # ---------------------------------------------------------------- licences for sale
 
-ON_SALE = (OfferStatus.ACTIVE, OfferStatus.SOLD_OUT)
 PUBLIC_OFFER = (OfferStatus.ACTIVE, OfferStatus.SOLD_OUT, OfferStatus.CLOSING, OfferStatus.CLOSED)
 
 
@@ -222,7 +221,6 @@ class Balance:
 class WorkEarnings:
     work: Work
     by_owner: dict[str, dict[str, int]]  # payee address → currency → earned
-    mine: dict[str, int]  # currency → what this person earned from it
 
 
 @dataclass
@@ -240,7 +238,7 @@ def earnings_of(*, user: User, history: int = 100) -> Earnings:
     per work they co-own every co-owner's earnings, and their latest payments."""
     address = user_address(user.pk)
     result = Earnings(balances={currency: Balance() for currency in ("native", "stablecoin")})
-    totals = (Payment.objects.filter(payee__iexact=address).values("kind", "token")
+    totals = (Payment.objects.filter(payee=address).values("kind", "token")
               .annotate(total=Sum("amount")))
     for row in totals:
         balance = result.balances[currency_of(row["token"])]
@@ -256,13 +254,11 @@ def earnings_of(*, user: User, history: int = 100) -> Earnings:
         earned = by_work[row["work_id"]][row["payee"]]
         currency = currency_of(row["token"])
         earned[currency] = earned.get(currency, 0) + int(row["total"])
-    for work in works:
-        owners = {k: dict(v) for k, v in by_work[work.pk].items()}
-        mine = next((v for k, v in owners.items() if k.lower() == address.lower()), {})
-        result.works.append(WorkEarnings(work=work, by_owner=owners, mine=mine))
+    result.works = [WorkEarnings(work=work, by_owner={k: dict(v) for k, v in by_work[work.pk].items()})
+                    for work in works]
     payees = {payee for work in result.works for payee in work.by_owner}
     result.names = {c.address.lower(): c.user.username for c in
                     Custody.objects.filter(address__in=payees).select_related("user")}
-    result.history = list(Payment.objects.filter(payee__iexact=address).select_related("work")[:history])
+    result.history = list(Payment.objects.filter(payee=address).select_related("work")[:history])
     return result
 

@@ -79,6 +79,15 @@ def _send(w3: Web3, account: LocalAccount, tx: Any) -> TxReceipt:
     return receipt
 
 
+def plain(value: Any) -> Any:
+    """An event's argument as the platform keeps it (JSON): bytes as 0x-hex, lists recursed."""
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
 def deploy(w3: Web3, account: LocalAccount, name: str = REGISTRY, *args: Any) -> Contract:
     """Deploys the committed contract `name` with constructor arguments `args` (the registry's: its
     metadata URI template)."""

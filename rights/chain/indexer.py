@@ -11,7 +11,6 @@ earnings ledger (Payment), a remix's recorded source is kept. Running it again c
 """
 
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -21,6 +20,7 @@ from web3.contract import Contract
 
 from rights import metrics
 from rights.chain.client import licensing, registry, web3
+from rights.chain.contract import plain
 from rights.chain.effects import owners_replace
 from rights.chain.outbox import OFFLINE
 from rights.chain.reads import registration_record
@@ -41,14 +41,6 @@ EVENTS = ("WorkRegistered", "MetadataURISet", "OwnersChanged", "ShareTransferred
 SALES_EVENTS = ("OfferPublished", "OfferClosed", "ParentRecorded", "LicencePurchased", "Credited",
                 "Withdrawn", "FeeChanged")
 STEP = 5000  # blocks per eth_getLogs request
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _settled_head(w3: Web3) -> int:
@@ -95,14 +87,14 @@ def _read(contract: Contract, names: tuple[str, ...], start: int, end: int) -> l
     found = []
     for name in names:
         for log_entry in getattr(contract.events, name).get_logs(from_block=start, to_block=end):
-            args = {key: _plain(value) for key, value in log_entry["args"].items()}
+            args = {key: plain(value) for key, value in log_entry["args"].items()}
             if name == "WorkRegistered":  # the record is the registering transaction's input
                 sent = registration_record(contract, log_entry["transactionHash"],
                                            bytes(log_entry["args"]["contentHash"]))
-                args.update({key: _plain(value) for key, value in (sent or {}).items() if key != "function"})
+                args.update({key: plain(value) for key, value in (sent or {}).items() if key != "function"})
             content = args.get("contentHash", "") if args.get("contentHash") != ZERO else ""
             found.append(ChainEvent(block_number=log_entry["blockNumber"], log_index=log_entry["logIndex"],
-                                    tx_hash=_plain(log_entry["transactionHash"]), name=name, args=args,
+                                    tx_hash=plain(log_entry["transactionHash"]), name=name, args=args,
                                     content_hash=content[2:] if content else ""))
     return sorted(found, key=lambda e: (e.block_number, e.log_index))
 

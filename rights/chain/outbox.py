@@ -185,27 +185,30 @@ def _next_nonce(w3: Web3, signer: str) -> int:
                -1 if used is None else used + 1)
 
 
-def _funded(w3: Web3, tx: ChainTx, gas_cost: int) -> bool:
-    """A custodial signer pays its own gas: when it lacks it (beside what the call pays), the
-    platform's key sends it some, for gas only (a "fund" payment through the outbox), and the call
-    waits for it."""
-    if tx.signer_user_id is None:
-        return True
-    if w3.eth.get_balance(Web3.to_checksum_address(tx.signer)) >= gas_cost + int(tx.value):
-        return True
-    fund_submit(address=tx.signer, wei=gas_cost * FUND_MULTIPLE, reason=tx.key)
-    return False
+def _balance(w3: Web3, tx: ChainTx) -> int:
+    """What the signer of a call that pays something itself (a custodial key's gas, a price) holds;
+    0 for the platform's key, which is not asked (it pays its own gas and nothing else)."""
+    if tx.signer_user_id is None and not tx.value:
+        return 0
+    return int(w3.eth.get_balance(Web3.to_checksum_address(tx.signer)))
 
 
-def _affordable(w3: Web3, tx: ChainTx) -> bool:
+def _affordable(tx: ChainTx, balance: int) -> bool:
     """A call that pays a price from its signer's own balance: refused (failed, no nonce taken)
     when the balance is short of it."""
-    if not tx.value:
-        return True
-    balance = w3.eth.get_balance(Web3.to_checksum_address(tx.signer))
     if balance >= int(tx.value):
         return True
     _fail(tx, f"Not enough funds: it costs {int(tx.value)} wei and the balance is {balance} wei.")
+    return False
+
+
+def _funded(tx: ChainTx, gas_cost: int, balance: int) -> bool:
+    """A custodial signer pays its own gas: when it lacks it (beside what the call pays), the
+    platform's key sends it some, for gas only (a "fund" payment through the outbox), and the call
+    waits for it."""
+    if tx.signer_user_id is None or balance >= gas_cost + int(tx.value):
+        return True
+    fund_submit(address=tx.signer, wei=gas_cost * FUND_MULTIPLE, reason=tx.key)
     return False
 
 
@@ -228,7 +231,8 @@ def _send_pending(w3: Web3, contracts: Contracts, signer: str) -> None:
             continue
         if args is None:
             continue  # another change of the same work (or the call it follows) is unconfirmed
-        if not _affordable(w3, tx):
+        balance = _balance(w3, tx)  # (read once for both checks)
+        if not _affordable(tx, balance):
             continue
         if tx.function == FUND:
             gas = 21_000
@@ -240,7 +244,7 @@ def _send_pending(w3: Web3, contracts: Contracts, signer: str) -> None:
                 name, _args = revert_error(refused, _ARTIFACTS[ChainContract(tx.contract)])
                 _fail(tx, f"The {_NAMES[ChainContract(tx.contract)]} refused it: {name or 'reverted'}")
                 continue
-        if not _funded(w3, tx, gas * max_fee):
+        if not _funded(tx, gas * max_fee, balance):
             break  # in order: this signer's later calls wait too
         with request_id_bound(tx.request_id):
             with transaction.atomic():

@@ -27,7 +27,7 @@ from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import TransactionNotFound, Web3Exception
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3Exception
 
 from rights.chain import client as chain
 from rights.chain.contract import registration_input, registry_at
@@ -326,7 +326,8 @@ class ChainReader:
             return function(self.contract, *args, **kwargs)
         except ChainUnavailable as error:
             self.contract, self.error = None, str(error)
-            remember_node_down(self.error)
+            if not isinstance(error.__cause__, ContractLogicError):  # a revert says nothing of the node
+                remember_node_down(self.error)
             return None
 
 

@@ -20,6 +20,7 @@ from web3.types import TxReceipt
 
 from rights.chain import licensing as terms_code
 from rights.chain.client import licensing_address
+from rights.chain.contract import plain
 from rights.chain.queue import enqueue
 from rights.keys import platform_account, user_account, user_address
 from rights.models import (
@@ -129,12 +130,11 @@ def confirmed(tx: ChainTx, receipt: TxReceipt, contract: Contract) -> None:
         tx_hash, block = receipt["transactionHash"].to_0x_hex(), receipt["blockNumber"]
         for name in ("Credited", "Withdrawn"):
             for event in getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD):
-                args = {key: "0x" + bytes(v).hex() if isinstance(v, bytes) else v
-                        for key, v in event["args"].items()}
+                args = {key: plain(value) for key, value in event["args"].items()}
                 payment_record(name, args, tx_hash=tx_hash, log_index=event["logIndex"], block_number=block)
     if tx.function == "buy":
         for event in contract.events.LicencePurchased().process_receipt(receipt, errors=DISCARD):
-            purchase_settle(offer_id=hex(event["args"]["offerId"]), serial=event["args"]["serial"],
+            purchase_settle(offer_id=offer_id_hex(event["args"]["offerId"]), serial=event["args"]["serial"],
                             tx_hash=receipt["transactionHash"].to_0x_hex(), log_index=event["logIndex"],
                             block=receipt["blockNumber"], purchase_id=tx.meta.get("purchase"))
 
@@ -175,10 +175,10 @@ def offer_id_hex(offer_id: int) -> str:
 
 def purchase_settle(*, offer_id: str, serial: int, tx_hash: str, log_index: int, block: int,
                     purchase_id: int | None = None, licensee: str = "", payer: str = "") -> None:
-    """A LicencePurchased event, from the outbox's receipt or the indexer, whichever comes first:
-    the platform's own purchase becomes confirmed, anyone else's is recorded; the offer's count
-    follows the chain's."""
-    offer = Offer.objects.filter(offer_id=offer_id_hex(int(offer_id, 16))).first()
+    """A LicencePurchased event (`offer_id` as offer_id_hex gives it), from the outbox's receipt or
+    the indexer, whichever comes first: the platform's own purchase becomes confirmed, anyone
+    else's is recorded; the offer's count follows the chain's."""
+    offer = Offer.objects.filter(offer_id=offer_id).first()
     if offer is None:
         return
     settled = {"status": PurchaseStatus.CONFIRMED, "serial": serial, "tx_hash": tx_hash,

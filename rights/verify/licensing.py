@@ -19,9 +19,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from web3.contract import Contract
-from web3.exceptions import ContractLogicError
 
-from rights.chain.reads import ChainUnavailable, licensing_connect, node_errors, remember_node_down
+from rights.chain.reads import ChainReader, ChainUnavailable, licensing_connect, node_errors
 from rights.licences import LicenceKind
 from rights.models import Offer, OfferStatus
 from rights.money import amount_display
@@ -131,31 +130,23 @@ def published_offers(work_ids: list[str]) -> dict[str, list[OfferRef]]:
 # --- the licensing contract, read live ----------------------------------------------------------------
 
 
-class LicensingReader:
-    """The licensing contract for one answer: connected on first use; after a failure (or when the
-    registry could not be read, `error`), every read is skipped."""
+class LicensingReader(ChainReader):
+    """The licensing contract for one answer (ChainReader's reads): connected on first use; after a
+    failure (or when the registry could not be read, `error`), every read is skipped."""
 
-    def __init__(self, *, error: str = "") -> None:
+    def __init__(self, *, error: str = "") -> None:  # (not ChainReader's: no registry connection)
         self.contract: Contract | None = None
         self.error = error
         self._tried = bool(error)
 
-    def read(self, function: Callable[..., T], *args: Any) -> T | None:
+    def read(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         if not self._tried:
             self._tried = True
             try:
                 self.contract, _coin = licensing_connect()
             except ChainUnavailable as error:
                 self.error = str(error)
-        if self.contract is None:
-            return None
-        try:
-            return function(self.contract, *args)
-        except ChainUnavailable as error:
-            self.contract, self.error = None, str(error)
-            if not isinstance(error.__cause__, ContractLogicError):  # a revert says nothing of the node
-                remember_node_down(self.error)
-            return None
+        return super().read(function, *args, **kwargs)
 
 
 def licence_terms(contract: Contract, licence: str) -> tuple[bytes, bytes]:

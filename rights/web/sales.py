@@ -23,12 +23,7 @@ from rights.selectors import earnings_of, licences_of, offer_approvers, offer_ge
 from rights.services import earnings_withdraw, licence_buy, offer_approve, offer_close
 
 if TYPE_CHECKING:
-    from accounts.models import User
     from rights.models import Work
-
-
-def _user(request: HttpRequest) -> User:
-    return current_user(request)
 
 
 def offer_rows(work: Work, user: Any) -> list[dict[str, Any]]:
@@ -52,7 +47,7 @@ def _offer_or_404(offer_id: str, user: Any) -> Offer:
 def _act(request: HttpRequest, offer_id: str, action: Any, done: str) -> HttpResponse:
     offer = _offer_or_404(offer_id, request.user)
     try:
-        action(offer_id=offer.offer_id, user=_user(request))
+        action(offer_id=offer.offer_id, user=current_user(request))
     except NotFound:
         raise Http404(_("No such offer.")) from None
     except ServiceError as exc:
@@ -107,7 +102,7 @@ def offer_buy(request: HttpRequest, offer_id: str) -> HttpResponse:
                           error=_("Tick the box to accept the licence's terms, its price and that it is not "
                                   "refundable."))
     try:
-        licence_buy(offer_id=offer.offer_id, user=_user(request))
+        licence_buy(offer_id=offer.offer_id, user=current_user(request))
     except NotFound:
         raise Http404(_("No such offer.")) from None
     except ServiceError as exc:
@@ -119,7 +114,7 @@ def offer_buy(request: HttpRequest, offer_id: str) -> HttpResponse:
 @login_required
 @require_GET
 def my_licences(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     rows = [{"purchase": p, "price": amount_display(p.price, p.offer.currency),
              "verify": reverse("verify") + f"?licence={p.offer.offer_id}&holder={p.licensee}"}
             for p in licences_of(user=user).order_by("-created_at", "-id")]
@@ -129,7 +124,7 @@ def my_licences(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def earnings(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     found = earnings_of(user=user)
     balances = [{"currency": currency, "label": Currency(currency).label,
                  "earned": amount_display(b.earned, currency),
@@ -152,7 +147,7 @@ def earnings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest) -> HttpResponse:
     try:
-        earnings_withdraw(user=_user(request), currency=request.POST.get("currency", ""))
+        earnings_withdraw(user=current_user(request), currency=request.POST.get("currency", ""))
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
