@@ -56,7 +56,9 @@ TRANSFORMER_CONFIG: dict[str, Any] = {
     "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS, "patch_size": 1,
     "num_attention_heads": 4, "attention_head_dim": 32, "time_embed_dim": 128, "num_layers": 6,
     "text_embed_dim": TEXT_WIDTH, "max_text_seq_length": MAX_TOKENS,
-    "sample_width": SIZE // 8, "sample_height": SIZE // 8, "sample_frames": FRAMES, "temporal_compression_ratio": 4,
+    # the latent grid (the VAE's compression: 8x in space, 4x in time) its positions are made for
+    "sample_width": SIZE // 8, "sample_height": SIZE // 8, "sample_frames": FRAMES,
+    "temporal_compression_ratio": 4,
     # positions are latent cells, not cells of CogVideoX's 720 x 480 training size
     "spatial_interpolation_scale": 1.0, "temporal_interpolation_scale": 1.0,
 }
@@ -182,7 +184,8 @@ def assemble(dest: Path, weights: Path = WEIGHTS) -> None:
     partial.mkdir(parents=True)
     from diffusers import AutoencoderKLLTXVideo
 
-    fold_normalisation(AutoencoderKLLTXVideo.from_pretrained(weights / "vae")).save_pretrained(partial / "vae")
+    vae = fold_normalisation(AutoencoderKLLTXVideo.from_pretrained(weights / "vae"))
+    vae.save_pretrained(partial / "vae")
     shutil.copytree(weights / "transformer", partial / "transformer")
     minilm = minilm_directory()
     for part, names in (("text_encoder", ("config.json", "model.safetensors")),
