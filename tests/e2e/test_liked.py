@@ -37,7 +37,9 @@ def test_a_liked_work_stays_in_the_feed_and_is_found_under_liked(browser: Any, l
         expect(cards.first).to_have_attribute("data-id", liked_id or "")
         # A second like says nothing more.
         second_id = cards.nth(1).get_attribute("data-id") or ""
-        cards.nth(1).locator("[data-action=like]").click()
+        # (the button shows the like at once; the list is read after the server has it)
+        with page.expect_response(lambda r: r.request.method == "POST" and second_id in r.url):
+            cards.nth(1).locator("[data-action=like]").click()
         expect(cards.nth(1).locator("[data-action=like]")).to_have_attribute("aria-pressed", "true")
         toast.get_by_role("link", name="Open Liked").click()
         page.wait_for_url("**/gallery/liked/")
