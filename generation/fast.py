@@ -54,7 +54,7 @@ def cache_config(pipeline: Any, spec: dict[str, Any]) -> Any:
     if name in _TIMESTEP_AWARE:
         options["current_timestep_callback"] = lambda: pipeline.current_timestep
     for key, value in options.items():  # (JSON has lists and names; the hooks want tuples, dtypes)
-        if key.endswith("_range"):
+        if key.endswith("_range") and isinstance(value, list):  # (a block_skip_range is a number)
             options[key] = tuple(value)
         elif key.endswith("_dtype"):
             options[key] = getattr(torch, value)

@@ -133,3 +133,12 @@ def test_frames_become_an_h264_mp4_a_poster_a_webp_preview_and_a_thumbnail(tmp_p
     assert getattr(preview, "n_frames", 1) == PREVIEW_FRAMES  # evenly picked from the 25
     thumb = Image.open(io.BytesIO(thumbnail_jpeg(frames)))
     assert thumb.format == "JPEG" and max(thumb.size) <= 256
+
+
+def test_a_fast_spec_from_json_takes_a_range_as_a_list_and_a_skip_as_a_number():
+    from generation.fast import cache_config
+
+    config = cache_config(object(), {"cache": "pyramid_attention", "spatial_attention_block_skip_range": 2,
+                                     "spatial_attention_timestep_skip_range": [100, 800]})
+    assert config.spatial_attention_block_skip_range == 2
+    assert config.spatial_attention_timestep_skip_range == (100, 800)
