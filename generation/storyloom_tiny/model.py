@@ -90,7 +90,7 @@ def minilm_directory() -> Path:
 def new_vae() -> Any:
     from diffusers import AutoencoderKLLTXVideo
 
-    vae = AutoencoderKLLTXVideo(**VAE_CONFIG)
+    vae: Any = AutoencoderKLLTXVideo(**VAE_CONFIG)
     # CogVideoXPipeline reads the temporal compression from the VAE's config (the LTX VAE's
     # config does not carry it: it follows from its scalings)
     vae.register_to_config(temporal_compression_ratio=compression()[1])
