@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import zlib
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -83,7 +84,7 @@ DEMO_WORKS = (
              fans=2),
     DemoWork("tomas", "Night crossing", "A cyan square moves to the right under a night sky",
              ("night", "sea"), "en"),
-    DemoWork("tomas", "Storm warning", "A crimson triangle grows against a dusk sky", ("dusk", "storm"), "en",
+    DemoWork("tomas", "Storm warning", "A crimson triangle grows in the dark", ("storm", "signal"), "en",
              fans=1),
     DemoWork("mira", "暮色方块", "A purple square rises against a dusk sky", ("dusk", "shapes"), "zh-hans",
              "黄昏时分，一个紫色的方块缓缓升起。", register=True, fans=2),
@@ -176,7 +177,8 @@ def _advance(work: DemoWork, creator: User, project: Project) -> None:
     jobs = list(job_list(project=project, user=creator).filter(prompt=work.prompt).order_by("-created_at"))
     latest = jobs[0] if jobs else None
     if latest is None or (latest.status in {JobStatus.FAILED, JobStatus.CANCELLED} and len(jobs) < MAX_TRIES):
-        job_submit(project=project, user=creator, kind=JobKind.VIDEO, preset=PRESET, prompt=work.prompt)
+        job_submit(project=project, user=creator, kind=JobKind.VIDEO, preset=PRESET, prompt=work.prompt,
+                   seed=zlib.crc32(work.title.encode()))  # the same gallery on every fresh install
         return
     asset = job_output(job_public_id=latest.public_id) if latest.status == JobStatus.SUCCEEDED else None
     if asset is None:
