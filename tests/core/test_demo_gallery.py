@@ -77,4 +77,8 @@ def test_a_failed_render_is_submitted_again(settings: Any, tmp_path: Path) -> No
     assert first is not None
     Job.objects.filter(pk=first.pk).update(status=JobStatus.FAILED)
     demo_gallery_step()
-    assert Job.objects.filter(prompt=first.prompt, project=first.project).count() == 2
+    tries = Job.objects.filter(prompt=first.prompt, project=first.project)
+    assert tries.count() == 2
+    # each work renders from its own fixed seed: every install, and every retry, draws the same clip
+    assert {job.seed for job in tries} == {first.seed}
+    assert Job.objects.values("seed").distinct().count() == len(DEMO_WORKS)
