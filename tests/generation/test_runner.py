@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from generation.fast import cache_config
 from generation.media import PREVIEW_FRAMES, mp4_info, mp4_write, poster_png, preview_webp, thumbnail_jpeg
 from generation.pipelines import pipeline_load
 from generation.presets import preset_get
@@ -136,8 +137,6 @@ def test_frames_become_an_h264_mp4_a_poster_a_webp_preview_and_a_thumbnail(tmp_p
 
 
 def test_a_fast_spec_from_json_takes_a_range_as_a_list_and_a_skip_as_a_number():
-    from generation.fast import cache_config
-
     config = cache_config(object(), {"cache": "pyramid_attention", "spatial_attention_block_skip_range": 2,
                                      "spatial_attention_timestep_skip_range": [100, 800]})
     assert config.spatial_attention_block_skip_range == 2
