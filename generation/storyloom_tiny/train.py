@@ -61,6 +61,7 @@ class Plan:
     vae_tune_batch: int = 8
     vae_tune_lr: float = 5e-4
     vae_tune_object_weight: float = 10.0
+    vae_tune_outline_weight: float = 20.0  # the pixels along the object's outline: its corners
     clips: int = 6000  # clips whose latents the transformer trains on
     transformer_steps: int = 2200
     transformer_batch: int = 16
@@ -191,25 +192,29 @@ class Trainer:
     def _vae_step(self, step: int) -> float:
         plan = self.plan
         return self._autoencode(step, "vae", batch=plan.vae_batch, frames=9, object_weight=OBJECT_WEIGHT,
-                                lr=_lr(plan.vae_lr, step, plan.vae_steps))
+                                outline_weight=0.0, lr=_lr(plan.vae_lr, step, plan.vae_steps))
 
     def _vae_tune_step(self, step: int) -> float:
         plan = self.plan
         return self._autoencode(step, "vae_tune", batch=plan.vae_tune_batch, frames=5,
                                 object_weight=plan.vae_tune_object_weight,
+                                outline_weight=plan.vae_tune_outline_weight,
                                 lr=_lr(plan.vae_tune_lr, step, plan.vae_tune_steps, warmup=50))
 
     def _autoencode(self, step: int, phase: str, *, batch: int, frames: int, object_weight: float,
-                    lr: float) -> float:
+                    outline_weight: float, lr: float) -> float:
         plan, rng = self.plan, _rng(self.plan, phase, step)
-        crops = []
+        crops, weights = [], []
         for _ in range(batch):
             clip = data.render(data.sample(rng), frames=frames)
             top, left = rng.randrange(0, 33, 8), rng.randrange(0, 33, 8)
             crops.append(clip[:, top:top + 32, left:left + 32])
+            # (the object read on the whole frame: a crop's edges are neither background nor outline)
+            objects = analysis.object_masks(clip)
+            weights.append((object_weight * objects + outline_weight * _outlines(objects))[:, top:top + 32,
+                                                                                           left:left + 32])
         x = model.to_tensor(crops)
-        weight = 1 + object_weight * torch.from_numpy(
-            np.stack([analysis.object_masks(c) for c in crops])).float()[:, None]
+        weight = 1 + torch.from_numpy(np.stack(weights)).float()[:, None]
         for group in self.vae_opt.param_groups:
             group["lr"] = lr
         generator = torch.Generator().manual_seed(plan.seed + step + PHASE_SEEDS[phase])
@@ -324,6 +329,16 @@ def _object_share(clip: np.ndarray) -> torch.Tensor:
     masks = torch.from_numpy(analysis.object_masks(clip)).float()
     groups = [masks[:1].mean(0)] + [masks[f:f + temporal].mean(0) for f in range(1, len(masks), temporal)]
     return torch.nn.functional.avg_pool2d(torch.stack(groups)[:, None], spatial)[:, 0]
+
+
+def _outlines(masks: np.ndarray) -> np.ndarray:
+    """(frames, H, W) object masks -> the pixels within a pixel of the object's outline, inside or
+    out (its corners are most of what tells the shapes apart), frame by frame."""
+    from scipy import ndimage
+
+    within_a_frame = np.zeros((3, 3, 3), dtype=bool)
+    within_a_frame[1] = True
+    return ndimage.binary_dilation(masks, within_a_frame) & ~ndimage.binary_erosion(masks, within_a_frame)
 
 
 def loss_curve(losses: list[float], points: int = 10) -> str:
