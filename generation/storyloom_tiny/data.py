@@ -111,8 +111,8 @@ WHOLE: Box = (0.0, 0.0, 1.0, 1.0)
 def _start(rng: random.Random, shape: str, colour: str, motion: str, box: Box = WHOLE) -> ObjectSpec:
     """A start inside `box` that keeps the whole path inside it."""
     # Large (two fifths of the frame across, and the whole path still inside it) because the
-    # VAE's 8x8 latent cells must hold the outline: with objects half a third of the frame across,
-    # its reconstructions kept a quarter of the shapes; the larger, the more corners survive.
+    # VAE's 8x8 latent cells must hold the outline: the larger, the more corners its
+    # reconstructions keep (a sixth of the frame across: a quarter of the shapes; a third: 39 %).
     # (Those that travel sideways a little smaller: they keep clear of the columns at the frame's
     # edges that the analysis reads the background from.)
     radii = {"grow": (0.13, 0.155), "shrink": (0.26, 0.31), "left": (0.18, 0.215), "right": (0.18, 0.215)}
