@@ -9,7 +9,8 @@ again.
 
 Objectives:
 - VAE: L1 reconstruction, with the object's pixels weighted OBJECT_WEIGHT times (they are a
-  small part of each frame but all of its meaning), on 9-frame 32 x 32 crops (the VAE is
+  small part of each frame but all of its meaning), and in the tune phase those along its outline
+  more again (the corners tell the shapes apart), on 9-frame 32 x 32 crops (the VAE is
   convolutional: it runs on whole 17-frame 64 x 64 clips afterwards); the latents are kept small
   by a quadratic penalty and learn to survive a little noise.
 - Transformer: rectified flow (predict noise - data at a noise level drawn from a logit-normal),
@@ -211,8 +212,8 @@ class Trainer:
             crops.append(clip[:, top:top + 32, left:left + 32])
             # (the object read on the whole frame: a crop's edges are neither background nor outline)
             objects = analysis.object_masks(clip)
-            weights.append((object_weight * objects + outline_weight * _outlines(objects))[:, top:top + 32,
-                                                                                           left:left + 32])
+            weighted = object_weight * objects + outline_weight * _outlines(objects)
+            weights.append(weighted[:, top:top + 32, left:left + 32])
         x = model.to_tensor(crops)
         weight = 1 + torch.from_numpy(np.stack(weights)).float()[:, None]
         for group in self.vae_opt.param_groups:

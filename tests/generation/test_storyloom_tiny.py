@@ -170,6 +170,17 @@ def test_training_resumes_where_it_stopped_and_ends_where_an_unbroken_run_ends(t
     assert np.asarray(frames).shape == (1, 17, 64, 64, 3)
 
 
+def test_the_vae_tune_phase_weighs_a_two_pixel_band_along_the_outline():
+    spec = data.ClipSpec((data.ObjectSpec("square", "red", "still", 0.5, 0.5, 0.25),), "dark")
+    masks = analysis.object_masks(data.render(spec, frames=1))
+    band = train._outlines(masks)[0]
+    rows, cols = np.nonzero(masks[0])
+    top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+    assert band[top, left] and band[top - 1, left] and band[bottom + 1, right]  # corners, inside and out
+    assert not band[top + 1, left + 1] and not band[top - 2, left]  # not deeper in, not further out
+    assert not band[(top + bottom) // 2, (left + right) // 2]
+
+
 @pytest.mark.parametrize(("avx512_bf16", "amx", "enabled"),
                          [(False, False, False), (True, False, True), (False, True, True)])
 def test_training_uses_bfloat16_only_where_the_cpu_computes_it_itself(monkeypatch, avx512_bf16, amx, enabled):
