@@ -212,7 +212,9 @@ class Trainer:
             crops.append(clip[:, top:top + 32, left:left + 32])
             # (the object read on the whole frame: a crop's edges are neither background nor outline)
             objects = analysis.object_masks(clip)
-            weighted = object_weight * objects + outline_weight * _outlines(objects)
+            weighted = object_weight * objects
+            if outline_weight:  # (the first phase weighs none: 9 ms a step saved finding it)
+                weighted = weighted + outline_weight * _outlines(objects)
             weights.append(weighted[:, top:top + 32, left:left + 32])
         x = model.to_tensor(crops)
         weight = 1 + torch.from_numpy(np.stack(weights)).float()[:, None]
