@@ -16,7 +16,8 @@ Objectives:
 - Transformer: rectified flow (predict noise - data at a noise level drawn from a logit-normal),
   with one caption in ten dropped for classifier-free guidance; each latent cell's error weighted
   by how much of the object it holds (the background is most of every clip and is learned first;
-  the object is what the caption is about). The logit-normal is shifted towards high noise
+  the object is what the caption is about) and, more, by how much of its outline (the cells that
+  tell a star from a circle). The logit-normal is shifted towards high noise
   (`transformer_noise_shift`): where the object will be, and so its motion, is decided at the
   highest noise levels, which a centred logit-normal draws rarely (above 0.8 one draw in twelve;
   shifted by 0.8, one in four). Its first
@@ -68,6 +69,7 @@ class Plan:
     transformer_batch: int = 16
     transformer_lr: float = 1e-3
     transformer_object_weight: float = 4.0
+    transformer_outline_weight: float = 40.0  # the latent cells along the object's outline
     transformer_noise_shift: float = 0.8  # the noise levels' logit-normal location
     # the first steps draw only clips on the plain dark or black backgrounds (EASY_BACKGROUNDS)
     transformer_curriculum: int = 600
@@ -245,7 +247,7 @@ class Trainer:
                 indices = range(start, min(start + 32, self.plan.clips))
                 clips = [data.render(clip_spec(self.plan, i), frames=model.FRAMES) for i in indices]
                 latents.append(self.vae.encode(model.to_tensor(clips)).latent_dist.mode())
-                objects.append(torch.stack([_object_share(clip) for clip in clips]))
+                objects.append(torch.stack([_cell_shares(clip) for clip in clips]))
                 bar.update(len(indices))
         everything = torch.cat(latents)
         self.vae.latents_mean.copy_(everything.mean(dim=(0, 2, 3, 4)))
@@ -279,7 +281,9 @@ class Trainer:
         with _bfloat16():
             prediction = self.transformer(hidden_states=noisy, encoder_hidden_states=embeds,
                                           timestep=sigma * 1000, return_dict=False)[0].float()
-        weight = 1 + plan.transformer_object_weight * cache["objects"][indices].float()[:, :, None]
+        shares = cache["objects"][indices].float()[:, :, :, None]  # (the pipeline's layout, as x0's)
+        weight = (1 + plan.transformer_object_weight * shares[:, 0]
+                  + plan.transformer_outline_weight * shares[:, 1])
         error = (prediction - (noise - x0)).pow(2)
         loss = (error * weight).sum() / (weight.sum() * error.shape[2])
         loss.backward()
@@ -324,14 +328,18 @@ def native_bfloat16() -> bool:
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
-def _object_share(clip: np.ndarray) -> torch.Tensor:
-    """How much of each latent cell of a drawn clip is object: (latent frames, rows, columns).
-    A latent frame is the first frame alone, then each next TEMPORAL frames (the causal VAE's
-    grouping); a cell is SPATIAL x SPATIAL pixels."""
+def _cell_shares(clip: np.ndarray) -> torch.Tensor:
+    """How much of each latent cell of a drawn clip is object, and how much is its outline
+    (`_outlines`): (2, latent frames, rows, columns). A latent frame is the first frame alone,
+    then each next TEMPORAL frames (the causal VAE's grouping); a cell is SPATIAL x SPATIAL pixels."""
     spatial, temporal = model.compression()
-    masks = torch.from_numpy(analysis.object_masks(clip)).float()
-    groups = [masks[:1].mean(0)] + [masks[f:f + temporal].mean(0) for f in range(1, len(masks), temporal)]
-    return torch.nn.functional.avg_pool2d(torch.stack(groups)[:, None], spatial)[:, 0]
+    objects = analysis.object_masks(clip)
+    shares = []
+    for masks in (objects, _outlines(objects)):
+        masks = torch.from_numpy(masks).float()
+        groups = [masks[:1].mean(0)] + [masks[f:f + temporal].mean(0) for f in range(1, len(masks), temporal)]
+        shares.append(torch.nn.functional.avg_pool2d(torch.stack(groups)[:, None], spatial)[:, 0])
+    return torch.stack(shares)
 
 
 def _outlines(masks: np.ndarray) -> np.ndarray:

@@ -181,6 +181,17 @@ def test_the_vae_tune_phase_weighs_a_two_pixel_band_along_the_outline():
     assert not band[(top + bottom) // 2, (left + right) // 2]
 
 
+def test_the_transformer_weighs_the_latent_cells_along_the_outline():
+    spec = data.ClipSpec((data.ObjectSpec("square", "red", "still", 0.5, 0.5, 0.25),), "dark")
+    objects, outlines = train._cell_shares(data.render(spec, frames=model.FRAMES)).numpy()
+    assert objects.shape == outlines.shape == (5, 8, 8)  # latent frames, rows, columns
+    inside = np.zeros((8, 8), dtype=bool)
+    inside[2:6, 2:6] = True  # the square covers pixels 16 to 47: cells 2 to 5
+    assert np.allclose(objects[:, inside], 1, atol=0.05) and np.allclose(objects[:, ~inside], 0, atol=0.05)
+    assert (outlines[:, 2, 2] > 0.1).all() and (outlines[:, 1, 2] > 0).all()  # a corner, and beside it
+    assert (outlines[:, 3:5, 3:5] == 0).all() and (outlines[:, 0, 0] == 0).all()  # deep inside, far outside
+
+
 @pytest.mark.parametrize(("avx512_bf16", "amx", "enabled"),
                          [(False, False, False), (True, False, True), (False, True, True)])
 def test_training_uses_bfloat16_only_where_the_cpu_computes_it_itself(monkeypatch, avx512_bf16, amx, enabled):
