@@ -238,21 +238,21 @@ class Trainer:
     @torch.no_grad()
     def _encode_latents(self, progress: Callable[..., Any]) -> None:
         """For plan.clips clips, their latents (the VAE's means) and how much of each latent cell
-        is object; and the latents' per-channel statistics, which become the VAE's latents_mean
-        and latents_std (the pipeline normalises with them)."""
+        is object and outline (`_cell_shares`); and the latents' per-channel statistics, which
+        become the VAE's latents_mean and latents_std (the pipeline normalises with them)."""
         self.vae.eval()
-        latents, objects = [], []
+        latents, shares = [], []
         with progress(total=self.plan.clips, desc="latents") as bar:
             for start in range(0, self.plan.clips, 32):
                 indices = range(start, min(start + 32, self.plan.clips))
                 clips = [data.render(clip_spec(self.plan, i), frames=model.FRAMES) for i in indices]
                 latents.append(self.vae.encode(model.to_tensor(clips)).latent_dist.mode())
-                objects.append(torch.stack([_cell_shares(clip) for clip in clips]))
+                shares.append(torch.stack([_cell_shares(clip) for clip in clips]))
                 bar.update(len(indices))
         everything = torch.cat(latents)
         self.vae.latents_mean.copy_(everything.mean(dim=(0, 2, 3, 4)))
         self.vae.latents_std.copy_(everything.std(dim=(0, 2, 3, 4)))
-        torch.save({"latents": everything.half(), "objects": torch.cat(objects).half()},
+        torch.save({"latents": everything.half(), "shares": torch.cat(shares).half()},
                    self.workdir / "latents.pt")
 
     def _batch(self, step: int, rng: random.Random) -> list[int]:
@@ -281,7 +281,7 @@ class Trainer:
         with _bfloat16():
             prediction = self.transformer(hidden_states=noisy, encoder_hidden_states=embeds,
                                           timestep=sigma * 1000, return_dict=False)[0].float()
-        shares = cache["objects"][indices].float()[:, :, :, None]  # (the pipeline's layout, as x0's)
+        shares = cache["shares"][indices].float()[:, :, :, None]  # (object, outline) in x0's layout
         weight = (1 + plan.transformer_object_weight * shares[:, 0]
                   + plan.transformer_outline_weight * shares[:, 1])
         error = (prediction - (noise - x0)).pow(2)

@@ -2,8 +2,9 @@
 
 Seeded and resumable: run it again after an interruption and it carries on from its last
 checkpoint (in var/storyloom-tiny/train/); --fresh starts over. The defaults are the plan the
-committed weights were trained with (about 59 minutes on two CPU cores); --vae-from trains the
-latents and the transformer on an already trained VAE.
+committed weights were trained with (about 59 minutes on two CPU cores with bfloat16
+instructions; the model card has the times); --vae-from trains the latents and the transformer
+on an already trained VAE.
 """
 
 from dataclasses import fields, replace
