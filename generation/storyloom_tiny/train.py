@@ -335,8 +335,8 @@ def _cell_shares(clip: np.ndarray) -> torch.Tensor:
     spatial, temporal = model.compression()
     objects = analysis.object_masks(clip)
     shares = []
-    for masks in (objects, _outlines(objects)):
-        masks = torch.from_numpy(masks).float()
+    for drawn in (objects, _outlines(objects)):
+        masks = torch.from_numpy(drawn).float()
         groups = [masks[:1].mean(0)] + [masks[f:f + temporal].mean(0) for f in range(1, len(masks), temporal)]
         shares.append(torch.nn.functional.avg_pool2d(torch.stack(groups)[:, None], spatial)[:, 0])
     return torch.stack(shares)
