@@ -334,12 +334,10 @@ def _cell_shares(clip: np.ndarray) -> torch.Tensor:
     then each next TEMPORAL frames (the causal VAE's grouping); a cell is SPATIAL x SPATIAL pixels."""
     spatial, temporal = model.compression()
     objects = analysis.object_masks(clip)
-    shares = []
-    for drawn in (objects, _outlines(objects)):
-        masks = torch.from_numpy(drawn).float()
-        groups = [masks[:1].mean(0)] + [masks[f:f + temporal].mean(0) for f in range(1, len(masks), temporal)]
-        shares.append(torch.nn.functional.avg_pool2d(torch.stack(groups)[:, None], spatial)[:, 0])
-    return torch.stack(shares)
+    masks = torch.from_numpy(np.stack([objects, _outlines(objects)])).float()  # (2, frames, H, W)
+    frames = masks.shape[1]
+    groups = [masks[:, :1].mean(1)] + [masks[:, f:f + temporal].mean(1) for f in range(1, frames, temporal)]
+    return torch.nn.functional.avg_pool2d(torch.stack(groups, dim=1), spatial)
 
 
 def _outlines(masks: np.ndarray) -> np.ndarray:
