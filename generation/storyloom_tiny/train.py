@@ -242,6 +242,9 @@ class Trainer:
         is object and outline (`_cell_shares`); and the latents' per-channel statistics, which
         become the VAE's latents_mean and latents_std (the pipeline normalises with them)."""
         self.vae.eval()
+        # the VAE rounded as export stores it (float16): the latents are the stored VAE's, so a run
+        # from those weights (--vae-from) trains the same transformer
+        self.vae.to(torch.float16).float()
         latents, shares = [], []
         with progress(total=self.plan.clips, desc="latents") as bar:
             for start in range(0, self.plan.clips, 32):
