@@ -186,7 +186,7 @@ def assemble(dest: Path, weights: Path = WEIGHTS) -> None:
     partial.mkdir(parents=True)
     from diffusers import AutoencoderKLLTXVideo
 
-    stored = AutoencoderKLLTXVideo.from_pretrained(weights / "vae", torch_dtype=torch.float32)  # (float16)
+    stored = AutoencoderKLLTXVideo.from_pretrained(weights / "vae", torch_dtype=torch.float32)  # (from float16)
     vae = fold_normalisation(stored)
     vae.save_pretrained(partial / "vae")
     shutil.copytree(weights / "transformer", partial / "transformer")
