@@ -186,8 +186,9 @@ def assemble(dest: Path, weights: Path = WEIGHTS) -> None:
     partial.mkdir(parents=True)
     from diffusers import AutoencoderKLLTXVideo
 
-    # (stored in float16, folded in float32)
-    vae = fold_normalisation(AutoencoderKLLTXVideo.from_pretrained(weights / "vae", torch_dtype=torch.float32))
+    # (float16 on disk, folded in float32)
+    stored = AutoencoderKLLTXVideo.from_pretrained(weights / "vae", torch_dtype=torch.float32)
+    vae = fold_normalisation(stored)
     vae.save_pretrained(partial / "vae")
     shutil.copytree(weights / "transformer", partial / "transformer")
     minilm = minilm_directory()
