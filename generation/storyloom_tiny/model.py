@@ -41,6 +41,7 @@ LATENT_CHANNELS = 16
 TEXT_WIDTH = 384  # MiniLM's hidden size
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"  # the committed, trained VAE and transformer
+STORED_DTYPE = torch.float16  # the trained weights' files (half the size; loaded into float32)
 
 VAE_CONFIG: dict[str, Any] = {
     "latent_channels": LATENT_CHANNELS,
@@ -186,9 +187,8 @@ def assemble(dest: Path, weights: Path = WEIGHTS) -> None:
     partial.mkdir(parents=True)
     from diffusers import AutoencoderKLLTXVideo
 
-    # (float16 on disk, folded in float32)
     stored = AutoencoderKLLTXVideo.from_pretrained(weights / "vae", torch_dtype=torch.float32)
-    vae = fold_normalisation(stored)
+    vae = fold_normalisation(stored)  # (in float32: the files are STORED_DTYPE)
     vae.save_pretrained(partial / "vae")
     shutil.copytree(weights / "transformer", partial / "transformer")
     minilm = minilm_directory()

@@ -242,9 +242,9 @@ class Trainer:
         is object and outline (`_cell_shares`); and the latents' per-channel statistics, which
         become the VAE's latents_mean and latents_std (the pipeline normalises with them)."""
         self.vae.eval()
-        # the VAE rounded as export stores it (float16): the latents are the stored VAE's, so a run
-        # from those weights (--vae-from) trains the same transformer
-        self.vae.to(torch.float16).float()
+        # the VAE rounded as export stores it: the latents are the stored VAE's, so a run from those
+        # weights (--vae-from) trains the same transformer
+        self.vae.to(model.STORED_DTYPE).float()
         latents, shares = [], []
         with progress(total=self.plan.clips, desc="latents") as bar:
             for start in range(0, self.plan.clips, 32):
@@ -308,9 +308,8 @@ class Trainer:
         if self.state["phase"] != "done":
             raise ValueError("training is not finished")
         dest.mkdir(parents=True, exist_ok=True)
-        # stored in float16, which halves the files (the pipelines load them back into float32)
         for part, name in ((self.vae, "vae"), (self.ema, "transformer")):
-            copy.deepcopy(part).to(torch.float16).save_pretrained(dest / name)
+            copy.deepcopy(part).to(model.STORED_DTYPE).save_pretrained(dest / name)
         summary = {"plan": self.state["plan"], "minutes": {k: round(v / 60, 1) for k, v in
                                                             self.state["seconds"].items()},
                    "loss_every_50_steps": self.state["losses"]}

@@ -156,7 +156,7 @@ def test_training_resumes_where_it_stopped_and_ends_where_an_unbroken_run_ends(t
 
     summary = resumed.export(tmp_path / "weights")
     assert len(summary["loss_every_50_steps"]["transformer"]) == 1
-    for part in ("vae", "transformer"):  # stored in float16, loaded back into float32
+    for part in ("vae", "transformer"):  # stored in float16 (model.STORED_DTYPE), loaded back into float32
         with safe_open(tmp_path / "weights" / part / "diffusion_pytorch_model.safetensors", "pt") as stored:
             names = stored.keys()  # (a safetensors file is not iterable)
             assert {stored.get_tensor(name).dtype for name in names} == {torch.float16}
